@@ -1,0 +1,111 @@
+import Foundation
+
+/// Every setting Kagibag reads, parsed from the environment in one place.
+///
+/// A bad value stops start-up with one line naming the variable (see `SettingsError`).
+public struct Settings: Sendable {
+    public enum Database: Sendable, Equatable {
+        case sqliteFile(path: String)
+        case sqliteMemory
+        case postgres(url: String)
+    }
+
+    public var hostname: String = "127.0.0.1"
+    public var port: Int = 8080
+    public var database: Database = .sqliteFile(path: "kagibag.sqlite")
+    /// Connections per event loop (Fluent's pool is per loop): total per instance is this × cores.
+    public var databasePoolSize: Int = 4
+    /// Whether `serve` applies pending migrations itself (single-instance default).
+    public var autoMigrate: Bool = true
+    /// Marks the session cookie `Secure`; set when Kagibag is served over HTTPS.
+    public var secureCookies: Bool = false
+    public var sessionLifetimeHours: Int = 24 * 14
+    public var bcryptCost: Int = 12
+    /// How often coalesced last-used times are written (seconds; 0 = on every request, for tests).
+    public var lastUsedFlushSeconds: Double = 15
+    /// At most this many keys per team.
+    public var maxKeysPerTeam: Int = 100
+
+    public init() {}
+
+    public static let documented: [(name: String, meaning: String)] = [
+        ("KAGIBAG_HOST", "address to listen on (default 127.0.0.1)"),
+        ("KAGIBAG_PORT", "port to listen on (default 8080)"),
+        ("DATABASE_URL", "postgres://… to use PostgreSQL; unset = SQLite"),
+        ("KAGIBAG_SQLITE_PATH", "SQLite file (default kagibag.sqlite; ':memory:' for a throwaway)"),
+        ("KAGIBAG_DB_POOL_SIZE", "database connections per event loop (default 4)"),
+        ("KAGIBAG_AUTO_MIGRATE", "apply migrations at start-up (default true)"),
+        ("KAGIBAG_SECURE_COOKIES", "Secure session cookie, for HTTPS (default false)"),
+        ("KAGIBAG_SESSION_HOURS", "session lifetime in hours (default 336)"),
+        ("KAGIBAG_BCRYPT_COST", "bcrypt work factor, 4…31 (default 12)"),
+        ("KAGIBAG_LAST_USED_FLUSH_SECONDS", "how often last-used times are written (default 15)"),
+        ("KAGIBAG_MAX_KEYS_PER_TEAM", "API keys a team may hold (default 100)"),
+    ]
+
+    /// Reads the settings from `environment` (the process environment by default).
+    public static func load(from environment: [String: String] = ProcessInfo.processInfo.environment) throws(SettingsError) -> Settings {
+        var settings = Settings()
+        let reader = EnvironmentReader(environment: environment)
+        settings.hostname = try reader.string("KAGIBAG_HOST") ?? settings.hostname
+        settings.port = try reader.int("KAGIBAG_PORT", in: 1...65535) ?? settings.port
+        if let url = try reader.string("DATABASE_URL") {
+            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                throw SettingsError(name: "DATABASE_URL", problem: "must start with postgres:// or postgresql://")
+            }
+            settings.database = .postgres(url: url)
+        } else if let path = try reader.string("KAGIBAG_SQLITE_PATH") {
+            settings.database = path == ":memory:" ? .sqliteMemory : .sqliteFile(path: path)
+        }
+        settings.databasePoolSize = try reader.int("KAGIBAG_DB_POOL_SIZE", in: 1...1000) ?? settings.databasePoolSize
+        settings.autoMigrate = try reader.bool("KAGIBAG_AUTO_MIGRATE") ?? settings.autoMigrate
+        settings.secureCookies = try reader.bool("KAGIBAG_SECURE_COOKIES") ?? settings.secureCookies
+        settings.sessionLifetimeHours = try reader.int("KAGIBAG_SESSION_HOURS", in: 1...(24 * 366)) ?? settings.sessionLifetimeHours
+        settings.bcryptCost = try reader.int("KAGIBAG_BCRYPT_COST", in: 4...31) ?? settings.bcryptCost
+        settings.lastUsedFlushSeconds = try reader.double("KAGIBAG_LAST_USED_FLUSH_SECONDS", in: 0...3600) ?? settings.lastUsedFlushSeconds
+        settings.maxKeysPerTeam = try reader.int("KAGIBAG_MAX_KEYS_PER_TEAM", in: 1...100_000) ?? settings.maxKeysPerTeam
+        return settings
+    }
+}
+
+/// A setting that cannot be used; its description is the one line printed at start-up.
+public struct SettingsError: Error, CustomStringConvertible, Sendable {
+    public let name: String
+    public let problem: String
+    public var description: String { "kagibag: invalid setting \(name): \(problem)" }
+}
+
+private struct EnvironmentReader {
+    let environment: [String: String]
+
+    func string(_ name: String) throws(SettingsError) -> String? {
+        guard let value = environment[name] else { return nil }
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { throw SettingsError(name: name, problem: "is set but empty") }
+        return trimmed
+    }
+
+    func int(_ name: String, in range: ClosedRange<Int>) throws(SettingsError) -> Int? {
+        guard let text = try string(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw SettingsError(name: name, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+        }
+        return value
+    }
+
+    func double(_ name: String, in range: ClosedRange<Double>) throws(SettingsError) -> Double? {
+        guard let text = try string(name) else { return nil }
+        guard let value = Double(text), range.contains(value) else {
+            throw SettingsError(name: name, problem: "must be a number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+        }
+        return value
+    }
+
+    func bool(_ name: String) throws(SettingsError) -> Bool? {
+        guard let text = try string(name) else { return nil }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw SettingsError(name: name, problem: "must be true or false, got \"\(text)\"")
+        }
+    }
+}

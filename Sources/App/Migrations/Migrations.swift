@@ -1,0 +1,13 @@
+import Fluent
+
+extension Migrations {
+    /// Every migration, in order. Names are fixed strings so that renaming a type never re-runs one.
+    func addKagibagMigrations() {
+        add(M001CreateUsers())
+        add(M002CreateTeams())
+        add(M003CreateMemberships())
+        add(M004CreateSessions())
+        add(M005CreateAPIKeys())
+        add(M006CreateEvents())
+    }
+}

@@ -1,0 +1,21 @@
+/// What a team — and every API key of that team — may do.
+public enum Permission: String, CaseIterable, Codable, Sendable, Comparable {
+    case eventsRead = "events:read"
+    case eventsWrite = "events:write"
+    case attendeesRead = "attendees:read"
+    case attendeesWrite = "attendees:write"
+
+    public static func < (lhs: Permission, rhs: Permission) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+
+    /// Stored as one space-separated column: portable across SQLite and PostgreSQL, and read
+    /// together with the key on every request at no extra cost.
+    static func decode(_ column: String) -> Set<Permission> {
+        Set(column.split(separator: " ").compactMap { Permission(rawValue: String($0)) })
+    }
+
+    static func encode(_ permissions: Set<Permission>) -> String {
+        permissions.sorted().map(\.rawValue).joined(separator: " ")
+    }
+}

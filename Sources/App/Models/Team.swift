@@ -1,0 +1,26 @@
+import Fluent
+import Vapor
+
+final class Team: Model, @unchecked Sendable {
+    static let schema = "teams"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "name") var name: String
+    @Field(key: "slug") var slug: String
+    @Field(key: "permissions") var permissionsColumn: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+
+    init(id: UUID? = nil, name: String, slug: String, permissions: Set<Permission> = Set(Permission.allCases)) {
+        self.id = id
+        self.name = name
+        self.slug = slug
+        self.permissionsColumn = Permission.encode(permissions)
+    }
+
+    var permissions: Set<Permission> {
+        get { Permission.decode(permissionsColumn) }
+        set { permissionsColumn = Permission.encode(newValue) }
+    }
+}

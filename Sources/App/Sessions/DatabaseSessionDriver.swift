@@ -1,0 +1,70 @@
+import APIKeyCore
+import Fluent
+import Foundation
+import Vapor
+
+/// Browser sessions in the application database, so every instance sees the same sessions and
+/// a logout on one ends the session everywhere.
+///
+/// Rows are keyed by the SHA-256 of the cookie value and expire after `lifetime`; each
+/// request that touches a session slides its expiry forward.
+struct DatabaseSessionDriver: AsyncSessionDriver {
+    let lifetime: TimeInterval
+
+    func createSession(_ data: SessionData, for request: Request) async throws -> SessionID {
+        // 32 bytes from the system's cryptographic source, URL-safe so it fits in a cookie unchanged.
+        let id = SessionID(string: Data([UInt8].random(count: 32)).base64URLEncodedString())
+        let record = SessionRecord(
+            tokenDigest: APIKeyToken.digest(of: id.string),
+            data: try Self.encode(data),
+            expiresAt: Date().addingTimeInterval(lifetime)
+        )
+        try await record.create(on: request.db)
+        return id
+    }
+
+    func readSession(_ sessionID: SessionID, for request: Request) async throws -> SessionData? {
+        guard let record = try await SessionRecord.query(on: request.db)
+            .filter(\.$tokenDigest == APIKeyToken.digest(of: sessionID.string))
+            .first()
+        else { return nil }
+        guard record.expiresAt > Date() else {
+            try await record.delete(on: request.db)
+            return nil
+        }
+        return try? JSONDecoder().decode(SessionData.self, from: Data(record.data.utf8))
+    }
+
+    func updateSession(_ sessionID: SessionID, to data: SessionData, for request: Request) async throws -> SessionID {
+        try await SessionRecord.query(on: request.db)
+            .filter(\.$tokenDigest == APIKeyToken.digest(of: sessionID.string))
+            .set(\.$data, to: try Self.encode(data))
+            .set(\.$expiresAt, to: Date().addingTimeInterval(lifetime))
+            .update()
+        return sessionID
+    }
+
+    func deleteSession(_ sessionID: SessionID, for request: Request) async throws {
+        try await SessionRecord.query(on: request.db)
+            .filter(\.$tokenDigest == APIKeyToken.digest(of: sessionID.string))
+            .delete()
+    }
+
+    /// Ends every session whose expiry has passed; called at start-up.
+    static func purgeExpired(on database: any Database) async throws {
+        try await SessionRecord.query(on: database).filter(\.$expiresAt < Date()).delete()
+    }
+
+    private static func encode(_ data: SessionData) throws -> String {
+        String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
+    }
+}
+
+extension Data {
+    func base64URLEncodedString() -> String {
+        base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,97 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Leaf
+import LeafKit
+import NIOSSL
+import Vapor
+
+/// Sets up the whole application from `settings`; tests call this with their own settings.
+public func configure(_ app: Application, settings: Settings) async throws {
+    app.http.server.configuration.hostname = settings.hostname
+    app.http.server.configuration.port = settings.port
+
+    try configureDatabase(app, settings)
+    app.migrations.addKagibagMigrations()
+
+    app.passwords.use(.bcrypt(cost: settings.bcryptCost))
+
+    let resources = resourcesDirectory()
+    app.directory.viewsDirectory = resources + "Views/"
+    app.directory.publicDirectory = resources + "Public/"
+    app.logger.debug("templates and static files", metadata: ["directory": "\(resources)"])
+    app.views.use(.leaf)
+    // Sandboxed to the views folder; not `.toVisibleFiles`, which would refuse the build folder
+    // (`.build/…`) the templates ship in.
+    app.leaf.sources = .singleSource(NIOLeafFiles(
+        fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
+        sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory
+    ))
+    app.leaf.cache.isEnabled = app.environment.isRelease
+
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    ContentConfiguration.global.use(encoder: encoder, for: .json)
+    ContentConfiguration.global.use(decoder: decoder, for: .json)
+
+    let lifetime = TimeInterval(settings.sessionLifetimeHours * 3600)
+    app.sessions.use { _ in DatabaseSessionDriver(lifetime: lifetime) }
+    app.sessions.configuration = SessionsConfiguration(cookieName: "kagibag_session") { id in
+        HTTPCookies.Value(
+            string: id.string, maxAge: Int(lifetime), path: "/",
+            isSecure: settings.secureCookies, isHTTPOnly: true, sameSite: .lax
+        )
+    }
+
+    app.middleware = Middlewares()
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(AppErrorMiddleware())
+    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+
+    // Registered after the databases, so that it shuts down before them and can flush.
+    let recorder = LastUsedRecorder(interval: settings.lastUsedFlushSeconds)
+    app.lastUsed = recorder
+    app.lifecycle.use(LastUsedFlusher(recorder: recorder))
+
+    app.asyncCommands.use(TeamCommand(), as: "team")
+
+    try routes(app, settings: settings)
+
+    if settings.autoMigrate {
+        try await app.autoMigrate()
+        try await DatabaseSessionDriver.purgeExpired(on: app.db)
+    }
+}
+
+private func configureDatabase(_ app: Application, _ settings: Settings) throws {
+    switch settings.database {
+    case .sqliteFile(let path):
+        app.databases.use(.sqlite(.file(path), maxConnectionsPerEventLoop: 1), as: .sqlite)
+    case .sqliteMemory:
+        app.databases.use(.sqlite(.memory, maxConnectionsPerEventLoop: 1), as: .sqlite)
+    case .postgres(let url):
+        var configuration: SQLPostgresConfiguration
+        do {
+            configuration = try SQLPostgresConfiguration(url: url)
+        } catch {
+            throw SettingsError(name: "DATABASE_URL", problem: "is not a valid PostgreSQL URL")
+        }
+        configuration.searchPath = nil
+        app.databases.use(
+            .postgres(configuration: configuration, maxConnectionsPerEventLoop: settings.databasePoolSize, connectionPoolTimeout: .seconds(10)),
+            as: .psql
+        )
+    }
+}
+
+/// Templates and static files ship inside the module's resource bundle, so the server finds
+/// them whatever its working directory (the SQLite file lives in the working directory).
+private func resourcesDirectory() -> String {
+    let path = Bundle.module.url(forResource: "Resources", withExtension: nil)!.path
+    return path.hasSuffix("/") ? path : path + "/"
+}

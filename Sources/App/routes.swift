@@ -1,0 +1,39 @@
+import Fluent
+import SQLKit
+import Vapor
+
+func routes(_ app: Application, settings: Settings) throws {
+    app.get("healthz", use: healthz)
+
+    let web = app.grouped(app.sessions.middleware, CSRFMiddleware(), CurrentUserMiddleware())
+    try web.register(collection: AccountController())
+    let signedIn = web.grouped(RequireLoginMiddleware())
+    try signedIn.register(collection: TeamController())
+    try signedIn.register(collection: APIKeysController(maxKeysPerTeam: settings.maxKeysPerTeam))
+
+    let api = app.grouped("api", "v1").grouped(NoStoreMiddleware(), APIKeyAuthenticator())
+    try api.register(collection: OrganizerAPIController())
+}
+
+/// 200 when the database answers, 503 with a problem body when it does not.
+@Sendable func healthz(req: Request) async throws -> Response {
+    struct Status: Content { let status: String }
+    do {
+        try await (req.db as! any SQLDatabase).raw("SELECT 1").run()
+        let response = try await Status(status: "ok").encodeResponse(for: req)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    } catch {
+        req.logger.warning("health check: database did not answer", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+        return ProblemDetails(title: "Service Unavailable", status: 503, detail: "The database is not answering.").response()
+    }
+}
+
+/// API responses are per-key and often secret-adjacent: no cache may keep them.
+struct NoStoreMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let response = try await next.respond(to: request)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import VaporTesting
+
+@testable import App
+
+/// A cookie-keeping web client for HTTP tests: it remembers the session cookie and the CSRF
+/// token of the last page it loaded, and fills in `_csrf` on the forms it posts.
+final class Browser {
+    let app: Application
+    var cookie: String?
+    var csrf: String?
+    private(set) var lastPage = ""
+
+    init(_ app: Application) {
+        self.app = app
+    }
+
+    @discardableResult
+    func get(_ path: String) async throws -> TestingHTTPResponse {
+        var headers = HTTPHeaders()
+        if let cookie { headers.add(name: .cookie, value: "kagibag_session=\(cookie)") }
+        let response = try await app.testing().sendRequest(.GET, path, headers: headers)
+        absorb(response)
+        return response
+    }
+
+    /// Posts `form` as a browser would; `withCSRF: false` leaves the token out.
+    @discardableResult
+    func post(_ path: String, _ form: [(String, String)] = [], withCSRF: Bool = true, rawBody: String? = nil) async throws -> TestingHTTPResponse {
+        if withCSRF, csrf == nil { try await get("/login") }
+        var fields = form
+        if withCSRF, let csrf { fields.append(("_csrf", csrf)) }
+        let body = rawBody ?? fields.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        var headers = HTTPHeaders()
+        headers.contentType = .urlEncodedForm
+        if let cookie { headers.add(name: .cookie, value: "kagibag_session=\(cookie)") }
+        let response = try await app.testing().sendRequest(.POST, path, headers: headers, body: ByteBuffer(string: body))
+        absorb(response)
+        return response
+    }
+
+    private func absorb(_ response: TestingHTTPResponse) {
+        for header in response.headers[.setCookie] where header.hasPrefix("kagibag_session=") {
+            let value = header.dropFirst("kagibag_session=".count).prefix { $0 != ";" }
+            cookie = value.isEmpty ? nil : String(value)
+        }
+        let page = String(buffer: response.body)
+        lastPage = page
+        if let token = Self.firstMatch(#"name="_csrf" value="([^"]+)""#, in: page) { csrf = token }
+    }
+
+    static func firstMatch(_ pattern: String, in text: String) -> String? {
+        guard let regex = try? NSRegularExpression(pattern: pattern),
+            let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+            let range = Range(match.range(at: 1), in: text)
+        else { return nil }
+        return String(text[range])
+    }
+
+    static func encode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    // MARK: - Journeys
+
+    struct Account {
+        let name: String
+        let email: String
+        let password: String
+        let team: String
+    }
+
+    static func newAccount(team: String = "Acme Events") -> Account {
+        let id = UUID().uuidString.prefix(8).lowercased()
+        return Account(name: "User \(id)", email: "user-\(id)@example.com", password: "correct horse battery", team: team)
+    }
+
+    /// Signs up `account` and returns the response to the sign-up POST.
+    @discardableResult
+    func signUp(_ account: Account) async throws -> TestingHTTPResponse {
+        try await get("/signup")
+        return try await post("/signup", [
+            ("name", account.name), ("email", account.email), ("password", account.password), ("team", account.team),
+        ])
+    }
+
+    @discardableResult
+    func logIn(email: String, password: String) async throws -> TestingHTTPResponse {
+        try await get("/login")
+        return try await post("/login", [("email", email), ("password", password)])
+    }
+
+    /// Creates an API key on the current team and returns its plaintext, read from the page.
+    func createKey(named name: String) async throws -> String {
+        try await get("/admin/team/api-keys/new")
+        let nonce = Self.firstMatch(#"name="nonce" value="([^"]+)""#, in: lastPage) ?? ""
+        let response = try await post("/admin/team/api-keys", [("name", name), ("nonce", nonce)])
+        #expect(response.status == .created)
+        return try #require(Self.firstMatch(#"id="new-api-key"[^>]*value="(kgb_[0-9A-Za-z]+)""#, in: lastPage))
+    }
+}

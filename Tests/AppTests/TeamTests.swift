@@ -1,0 +1,182 @@
+import Fluent
+import Testing
+import VaporTesting
+
+@testable import App
+
+@Suite("Teams, roles and permissions")
+struct TeamTests {
+    /// An admin with a team, and a second account that is not in it yet.
+    struct Pair {
+        let admin: Browser
+        let adminAccount: Browser.Account
+        let other: Browser
+        let otherAccount: Browser.Account
+    }
+
+    func pair(_ app: Application) async throws -> Pair {
+        let admin = Browser(app), other = Browser(app)
+        let adminAccount = Browser.newAccount(team: "Acme Events"), otherAccount = Browser.newAccount(team: "Other Org")
+        try await admin.signUp(adminAccount)
+        try await other.signUp(otherAccount)
+        try await admin.get("/admin/team")
+        return Pair(admin: admin, adminAccount: adminAccount, other: other, otherAccount: otherAccount)
+    }
+
+    func membershipID(of email: String, in browser: Browser) async throws -> String {
+        try await browser.get("/admin/team")
+        let rows = browser.lastPage.components(separatedBy: "<tr>")
+        let row = try #require(rows.first { $0.contains(email) })
+        return try #require(Browser.firstMatch(#"/admin/team/members/([0-9a-f-]+)/role"#, in: row))
+    }
+
+    @Test("an admin adds an existing account as Member, who then sees the team read-only")
+    func adminAddsMember() async throws {
+        try await withKagibag { app in
+            let p = try await pair(app)
+            let response = try await p.admin.post("/admin/team/members", [("email", p.otherAccount.email.uppercased()), ("role", "member")])
+            #expect(response.status == .seeOther)
+            try await p.admin.get("/admin/team")
+            #expect(p.admin.lastPage.contains("Added \(p.otherAccount.name) as Member."))
+            #expect(p.admin.lastPage.contains(p.otherAccount.email))
+
+            // The new member switches to the team from the header and sees it read-only.
+            try await p.other.get("/admin/team")
+            #expect(p.other.lastPage.contains("Current team"))
+            let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)
+            try await p.other.post("/team/switch", [("team", teamID.uuidString)])
+            try await p.other.get("/admin/team")
+            #expect(p.other.lastPage.contains("<h1>Acme Events</h1>"))
+            #expect(!p.other.lastPage.contains("Add member"))
+            #expect(p.other.lastPage.contains("Only team admins can add"))
+        }
+    }
+
+    @Test("adding an unknown email says so and adds nobody")
+    func addUnknownEmail() async throws {
+        try await withKagibag { app in
+            let p = try await pair(app)
+            let response = try await p.admin.post("/admin/team/members", [("email", "ghost@example.com"), ("role", "member")])
+            #expect(response.status == .unprocessableEntity)
+            #expect(p.admin.lastPage.contains("No account with that email."))
+            #expect(try await Membership.query(on: app.db).count() == 2)
+        }
+    }
+
+    @Test("a member cannot add, change or remove members")
+    func memberCannotManage() async throws {
+        try await withKagibag { app in
+            let p = try await pair(app)
+            try await p.admin.post("/admin/team/members", [("email", p.otherAccount.email), ("role", "member")])
+            let adminMembership = try await membershipID(of: p.adminAccount.email, in: p.admin)
+            let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)
+            try await p.other.get("/admin/team")
+            try await p.other.post("/team/switch", [("team", teamID.uuidString)])
+            try await p.other.get("/admin/team")
+            let before = try await Membership.query(on: app.db).all().map { "\($0.id!)\($0.roleColumn)" }.sorted()
+            #expect(try await p.other.post("/admin/team/members", [("email", "x@example.com"), ("role", "admin")]).status == .forbidden)
+            #expect(try await p.other.post("/admin/team/members/\(adminMembership)/role", [("role", "member")]).status == .forbidden)
+            #expect(try await p.other.post("/admin/team/members/\(adminMembership)/remove").status == .forbidden)
+            let after = try await Membership.query(on: app.db).all().map { "\($0.id!)\($0.roleColumn)" }.sorted()
+            #expect(before == after)
+        }
+    }
+
+    @Test("the last admin can be neither demoted nor removed, and cannot leave others adminless")
+    func lastAdminIsProtected() async throws {
+        try await withKagibag { app in
+            let p = try await pair(app)
+            try await p.admin.post("/admin/team/members", [("email", p.otherAccount.email), ("role", "member")])
+            let own = try await membershipID(of: p.adminAccount.email, in: p.admin)
+            let demote = try await p.admin.post("/admin/team/members/\(own)/role", [("role", "member")])
+            #expect(demote.status == .conflict)
+            #expect(p.admin.lastPage.contains("at least one admin"))
+            let remove = try await p.admin.post("/admin/team/members/\(own)/remove")
+            #expect(remove.status == .conflict)
+            let leave = try await p.admin.post("/admin/team/leave")
+            #expect(leave.status == .conflict)
+            #expect(try await Membership.query(on: app.db).filter(\.$roleColumn == "admin").count() == 2)
+
+            // With a second admin, the first may step down.
+            let other = try await membershipID(of: p.otherAccount.email, in: p.admin)
+            #expect(try await p.admin.post("/admin/team/members/\(other)/role", [("role", "admin")]).status == .seeOther)
+            #expect(try await p.admin.post("/admin/team/members/\(own)/role", [("role", "member")]).status == .seeOther)
+            try await p.admin.get("/admin/team")
+            #expect(!p.admin.lastPage.contains("Add member"))
+        }
+    }
+
+    @Test("anyone can leave a team")
+    func memberLeaves() async throws {
+        try await withKagibag { app in
+            let p = try await pair(app)
+            try await p.admin.post("/admin/team/members", [("email", p.otherAccount.email), ("role", "member")])
+            let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)
+            try await p.other.get("/admin/team")
+            try await p.other.post("/team/switch", [("team", teamID.uuidString)])
+            try await p.other.get("/admin/team")
+            #expect(try await p.other.post("/admin/team/leave").status == .seeOther)
+            #expect(try await Membership.query(on: app.db).filter(\.$team.$id == teamID).count() == 1)
+            try await p.other.get("/admin/team")
+            #expect(p.other.lastPage.contains("<h1>Other Org</h1>"))
+        }
+    }
+
+    @Test("another team's membership id answers like a missing one")
+    func otherTeamsMembershipIsNotFound() async throws {
+        try await withKagibag { app in
+            let p = try await pair(app)
+            let foreign = try await membershipID(of: p.otherAccount.email, in: p.other)
+            #expect(try await p.admin.post("/admin/team/members/\(foreign)/remove").status == .notFound)
+            #expect(try await p.admin.post("/admin/team/members/not-a-uuid/remove").status == .notFound)
+            #expect(try await Membership.query(on: app.db).count() == 2)
+        }
+    }
+
+    @Test("switching to a team one is not in is refused")
+    func cannotSwitchToForeignTeam() async throws {
+        try await withKagibag { app in
+            let p = try await pair(app)
+            let foreign = try #require(try await Team.query(on: app.db).filter(\.$slug == "other-org").first()?.id)
+            #expect(try await p.admin.post("/team/switch", [("team", foreign.uuidString)]).status == .notFound)
+            try await p.admin.get("/admin/team")
+            #expect(p.admin.lastPage.contains("<h1>Acme Events</h1>"))
+        }
+    }
+
+    @Test("a new team holds every permission, and the command line changes what the Team page shows")
+    func permissionsCommand() async throws {
+        try await withKagibag { app in
+            let browser = Browser(app)
+            try await browser.signUp(Browser.newAccount(team: "Acme Events"))
+            try await browser.get("/admin/team")
+            for permission in Permission.allCases {
+                #expect(browser.lastPage.contains("<li><code>\(permission.rawValue)</code></li>"))
+            }
+            try await app.runCommand(["team", "permissions", "acme-events", "--revoke", "events:read,attendees:write"])
+            try await browser.get("/admin/team")
+            #expect(!browser.lastPage.contains("<code>events:read</code>"))
+            #expect(!browser.lastPage.contains("<code>attendees:write</code>"))
+            #expect(browser.lastPage.contains("<code>events:write</code>"))
+            try await app.runCommand(["team", "permissions", "acme-events", "--grant", "events:read"])
+            try await browser.get("/admin/team")
+            #expect(browser.lastPage.contains("<code>events:read</code>"))
+            await #expect(throws: (any Error).self) {
+                try await app.runCommand(["team", "permissions", "acme-events", "--grant", "events:delete"])
+            }
+            await #expect(throws: (any Error).self) {
+                try await app.runCommand(["team", "permissions", "no-such-team"])
+            }
+        }
+    }
+
+    @Test("team slugs are unique")
+    func slugsAreUnique() async throws {
+        try await withKagibag { app in
+            try await Browser(app).signUp(Browser.newAccount(team: "Acme Events"))
+            try await Browser(app).signUp(Browser.newAccount(team: "ACME events!"))
+            let slugs = try await Team.query(on: app.db).all(\.$slug).sorted()
+            #expect(slugs == ["acme-events", "acme-events-2"])
+        }
+    }
+}
