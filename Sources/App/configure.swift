@@ -52,6 +52,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(AppErrorMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+    app.middleware.use(WebMiddleware(sessions: app.sessions.middleware))
 
     // Registered after the databases, so that it shuts down before them and can flush.
     let recorder = LastUsedRecorder(interval: settings.lastUsedFlushSeconds)

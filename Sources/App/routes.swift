@@ -5,9 +5,9 @@ import Vapor
 func routes(_ app: Application, settings: Settings) throws {
     app.get("healthz", use: healthz)
 
-    let web = app.grouped(app.sessions.middleware, CSRFMiddleware(), CurrentUserMiddleware())
-    try web.register(collection: AccountController())
-    let signedIn = web.grouped(RequireLoginMiddleware())
+    // Sessions, CSRF and the current user come from the global `WebMiddleware`.
+    try app.register(collection: AccountController())
+    let signedIn = app.grouped(RequireLoginMiddleware())
     try signedIn.register(collection: TeamController())
     try signedIn.register(collection: APIKeysController(maxKeysPerTeam: settings.maxKeysPerTeam))
 

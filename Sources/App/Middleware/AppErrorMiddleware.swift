@@ -25,7 +25,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
             detail = ""
         }
         if status.code >= 500 {
-            request.logger.report(error: error)
+            request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.url.path)"])
             detail = "Something went wrong on our side. It has been logged; please try again."
         } else if error is DecodingError {
             detail = "The request could not be read: \(Self.describe(error as! DecodingError))"

@@ -4,7 +4,7 @@ struct M004CreateSessions: AsyncMigration {
     var name: String { "004-create-sessions" }
 
     func prepare(on database: any Database) async throws {
-        try await database.schema(SessionRecord.schema)
+        try await database.schema(BrowserSession.schema)
             .id()
             .field("token_digest", .string, .required)
             .field("data", .string, .required)
@@ -14,6 +14,6 @@ struct M004CreateSessions: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        try await database.schema(SessionRecord.schema).delete()
+        try await database.schema(BrowserSession.schema).delete()
     }
 }

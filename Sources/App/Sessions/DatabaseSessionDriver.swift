@@ -14,7 +14,7 @@ struct DatabaseSessionDriver: AsyncSessionDriver {
     func createSession(_ data: SessionData, for request: Request) async throws -> SessionID {
         // 32 bytes from the system's cryptographic source, URL-safe so it fits in a cookie unchanged.
         let id = SessionID(string: Data([UInt8].random(count: 32)).base64URLEncodedString())
-        let record = SessionRecord(
+        let record = BrowserSession(
             tokenDigest: APIKeyToken.digest(of: id.string),
             data: try Self.encode(data),
             expiresAt: Date().addingTimeInterval(lifetime)
@@ -24,7 +24,7 @@ struct DatabaseSessionDriver: AsyncSessionDriver {
     }
 
     func readSession(_ sessionID: SessionID, for request: Request) async throws -> SessionData? {
-        guard let record = try await SessionRecord.query(on: request.db)
+        guard let record = try await BrowserSession.query(on: request.db)
             .filter(\.$tokenDigest == APIKeyToken.digest(of: sessionID.string))
             .first()
         else { return nil }
@@ -36,7 +36,7 @@ struct DatabaseSessionDriver: AsyncSessionDriver {
     }
 
     func updateSession(_ sessionID: SessionID, to data: SessionData, for request: Request) async throws -> SessionID {
-        try await SessionRecord.query(on: request.db)
+        try await BrowserSession.query(on: request.db)
             .filter(\.$tokenDigest == APIKeyToken.digest(of: sessionID.string))
             .set(\.$data, to: try Self.encode(data))
             .set(\.$expiresAt, to: Date().addingTimeInterval(lifetime))
@@ -45,14 +45,14 @@ struct DatabaseSessionDriver: AsyncSessionDriver {
     }
 
     func deleteSession(_ sessionID: SessionID, for request: Request) async throws {
-        try await SessionRecord.query(on: request.db)
+        try await BrowserSession.query(on: request.db)
             .filter(\.$tokenDigest == APIKeyToken.digest(of: sessionID.string))
             .delete()
     }
 
     /// Ends every session whose expiry has passed; called at start-up.
     static func purgeExpired(on database: any Database) async throws {
-        try await SessionRecord.query(on: database).filter(\.$expiresAt < Date()).delete()
+        try await BrowserSession.query(on: database).filter(\.$expiresAt < Date()).delete()
     }
 
     private static func encode(_ data: SessionData) throws -> String {

@@ -22,7 +22,7 @@ struct PageContext: Encodable {
         let user = request.currentUser
         self.title = title
         self.section = section
-        self.csrf = CSRFMiddleware.token(for: request)
+        self.csrf = request.isWebRequest ? CSRFMiddleware.token(for: request) : ""
         self.signedIn = user != nil
         self.userName = user?.user.name
         self.currentTeam = user?.current?.team.name
@@ -44,7 +44,7 @@ enum Notice {
     }
 
     static func take(from request: Request) -> String? {
-        guard request.hasSession, let message = request.session.data[key] else { return nil }
+        guard request.isWebRequest, request.hasSession, let message = request.session.data[key] else { return nil }
         request.session.data[key] = nil
         return message
     }

@@ -3,7 +3,7 @@ import Vapor
 
 /// A browser session. Keyed by the SHA-256 of the cookie value, so a copy of the database
 /// cannot be replayed as cookies; shared by every instance that uses the same database.
-final class SessionRecord: Model, @unchecked Sendable {
+final class BrowserSession: Model, @unchecked Sendable {
     static let schema = "sessions"
 
     @ID(key: .id) var id: UUID?
