@@ -195,7 +195,7 @@ struct LastUsedTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         settings.database = .sqliteFile(path: path)
         if let url = ProcessInfo.processInfo.environment["DATABASE_URL"] {
-            settings.database = .postgres(url: try await TestDatabases.create(from: url))
+            settings.database = .postgres(url: try await TestDatabases.create(from: url).url)
         }
         var key = ""
         let first = try await Application.make(.testing)

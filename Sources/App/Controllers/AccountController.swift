@@ -90,8 +90,9 @@ struct AccountController: RouteCollection {
         var form = try req.content.decode(LoginForm.self)
         let password = form.password ?? ""
         form.password = nil
-        let email = FormInput.text(form.email)?.lowercased() ?? ""
-        let user = email.isEmpty || email.count > 254 ? nil : try await User.query(on: req.db).filter(\.$email == email).first()
+        // Only a well-formed address is looked up (a NUL byte, say, would upset PostgreSQL).
+        let email = try? FormInput.email(form.email).get()
+        let user = try await email.asyncFlatMap { try await User.query(on: req.db).filter(\.$email == $0).first() }
         guard let user, password.count <= Passwords.maximumLength, try await Passwords.verify(password, against: user.passwordHash, on: req) else {
             if user == nil { try await Passwords.verifyAgainstDummy(String(password.prefix(Passwords.maximumLength)), on: req) }
             // One message for every failure, so the page never tells whether an account exists.
@@ -130,5 +131,12 @@ struct AccountController: RouteCollection {
         req.session.data[CurrentUserMiddleware.userKey] = user.id!.uuidString
         if let team { req.session.data[CurrentUserMiddleware.teamKey] = team.uuidString }
         CSRFMiddleware.rotate(for: req)
+    }
+}
+
+extension Optional {
+    fileprivate func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

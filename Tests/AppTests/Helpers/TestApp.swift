@@ -18,8 +18,12 @@ func withKagibag(
     settings.bcryptCost = 4
     settings.lastUsedFlushSeconds = 0
     settings.database = .sqliteMemory
-    if let url = ProcessInfo.processInfo.environment["DATABASE_URL"] {
-        settings.database = .postgres(url: try await TestDatabases.create(from: url))
+    let baseURL = ProcessInfo.processInfo.environment["DATABASE_URL"]
+    var database: String?
+    if let baseURL {
+        let created = try await TestDatabases.create(from: baseURL)
+        database = created.name
+        settings.database = .postgres(url: created.url)
     }
     adjust(&settings)
     let app = try await Application.make(.testing)
@@ -31,27 +35,36 @@ func withKagibag(
         throw error
     }
     try await app.asyncShutdown()
+    if let baseURL, let database { try await TestDatabases.drop(database, from: baseURL) }
 }
 
 /// Whether this run uses PostgreSQL (for the rare assertion that differs).
 var testingOnPostgres: Bool { ProcessInfo.processInfo.environment["DATABASE_URL"] != nil }
 
 enum TestDatabases {
-    /// Creates an empty database next to the one `url` names and returns its URL.
-    static func create(from url: String) async throws -> String {
+    /// Creates an empty database next to the one `url` names and returns its name and URL.
+    static func create(from url: String) async throws -> (name: String, url: String) {
         let name = "kagibag_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await execute("CREATE DATABASE \(name)", on: url)
+        guard var components = URLComponents(string: url) else { throw TestDatabaseError.badURL }
+        components.path = "/" + name
+        return (name, components.string!)
+    }
+
+    static func drop(_ name: String, from url: String) async throws {
+        try await execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", on: url)
+    }
+
+    private static func execute(_ statement: String, on url: String) async throws {
         let admin = try await Application.make(.testing)
         do {
             admin.databases.use(.postgres(configuration: try SQLPostgresConfiguration(url: url), maxConnectionsPerEventLoop: 1), as: .psql)
-            try await (admin.db as! any SQLDatabase).raw("CREATE DATABASE \(unsafeRaw: name)").run()
+            try await (admin.db as! any SQLDatabase).raw("\(unsafeRaw: statement)").run()
         } catch {
             try await admin.asyncShutdown()
             throw error
         }
         try await admin.asyncShutdown()
-        guard var components = URLComponents(string: url) else { throw TestDatabaseError.badURL }
-        components.path = "/" + name
-        return components.string!
     }
 
     enum TestDatabaseError: Error { case badURL }
