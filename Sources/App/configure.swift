@@ -11,6 +11,8 @@ import Vapor
 public func configure(_ app: Application, settings: Settings) async throws {
     app.http.server.configuration.hostname = settings.hostname
     app.http.server.configuration.port = settings.port
+    // Room for a 10,000-character description in any script; larger bodies get 413.
+    app.routes.defaultMaxBodySize = "64kb"
 
     try configureDatabase(app, settings)
     app.migrations.addKagibagMigrations()
@@ -31,11 +33,19 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.leaf.cache.isEnabled = app.environment.isRelease
 
     let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
+    encoder.dateEncodingStrategy = .custom { date, encoder in
+        var container = encoder.singleValueContainer()
+        try container.encode(RFC3339.format(date))
+    }
     encoder.outputFormatting = [.withoutEscapingSlashes]
     let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
-    ContentConfiguration.global.use(encoder: encoder, for: .json)
+    decoder.dateDecodingStrategy = .custom { decoder in
+        let container = try decoder.singleValueContainer()
+        guard let date = RFC3339.parse(try container.decode(String.self)) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "RFC 3339 date-time expected")
+        }
+        return date
+    }
     ContentConfiguration.global.use(decoder: decoder, for: .json)
 
     let lifetime = TimeInterval(settings.sessionLifetimeHours * 3600)
@@ -66,6 +76,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     if settings.autoMigrate {
         try await app.autoMigrate()
         try await DatabaseSessionDriver.purgeExpired(on: app.db)
+        try await Idempotency.purgeExpired(on: app.db)
     }
 }
 

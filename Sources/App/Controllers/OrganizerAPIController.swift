@@ -6,28 +6,26 @@ struct OrganizerAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let organizer = routes.grouped("organizer")
         organizer.get("key", use: keyInfo)
-        organizer.grouped(RequirePermission(.eventsRead)).get("events", use: listEvents)
+        try organizer.grouped("events").register(collection: EventsAPIController())
+        try organizer.grouped("events", ":event", "attendees").register(collection: AttendeesAPIController())
     }
 
     /// Which key, team and permissions this request runs as. Never the key itself.
-    @Sendable func keyInfo(req: Request) async throws -> Response {
+    @Sendable func keyInfo(req: Request) async throws -> KeyInfoDTO {
         let key = try req.requireAPIKey()
-        let info = KeyInfoDTO(
+        return KeyInfoDTO(
             id: key.keyID, name: key.keyName, preview: "…" + key.lastFour, createdAt: key.createdAt,
             team: .init(id: key.teamID, name: key.teamName, slug: key.teamSlug),
             permissions: key.permissions.sorted().map(\.rawValue)
         )
-        return try await info.encodeResponse(for: req)
     }
+}
 
-    /// The team's events, soonest first.
-    @Sendable func listEvents(req: Request) async throws -> ListResponse<EventDTO> {
-        let key = try req.requireAPIKey()
-        let events = try await Event.query(on: req.db)
-            .filter(\.$team.$id == key.teamID)
-            .sort(\.$startsAt).sort(\.$id)
-            .limit(100)
-            .all()
-        return ListResponse(data: events.map { $0.toDTO() })
+extension Content {
+    /// A JSON response with the given status (and a Location for 201).
+    func response(_ status: HTTPStatus, location: String? = nil, for req: Request) async throws -> Response {
+        let response = try await encodeResponse(status: status, for: req)
+        if let location { response.headers.replaceOrAdd(name: .location, value: location) }
+        return response
     }
 }

@@ -6,8 +6,9 @@ struct ProblemDetails: Content {
     var title: String
     var status: Int
     var detail: String?
-    /// For validation problems: which field was wrong.
+    /// For validation problems: the first field that was wrong, and every problem found.
     var field: String?
+    var errors: [FieldProblem]?
 
     static let contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
 

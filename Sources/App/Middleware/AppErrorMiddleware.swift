@@ -15,7 +15,18 @@ struct AppErrorMiddleware: AsyncMiddleware {
         let status: HTTPResponseStatus
         var detail: String
         var headers: HTTPHeaders = [:]
+        var problems: [FieldProblem] = []
         switch error {
+        case let apiError as APIError:
+            status = apiError.status
+            detail = apiError.detail
+            headers = apiError.headers
+            problems = apiError.problems
+        case let decoding as DecodingError:
+            status = .badRequest
+            let described = Self.describe(decoding)
+            detail = "The request could not be read: " + described.message
+            if let field = described.field { problems = [FieldProblem(field: field, message: described.message)] }
         case let abort as any AbortError:
             status = abort.status
             detail = abort.reason
@@ -27,12 +38,13 @@ struct AppErrorMiddleware: AsyncMiddleware {
         if status.code >= 500 {
             request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.url.path)"])
             detail = "Something went wrong on our side. It has been logged; please try again."
-        } else if error is DecodingError {
-            detail = "The request could not be read: \(Self.describe(error as! DecodingError))"
         }
         let api = request.url.path.hasPrefix("/api/")
         if api {
-            return ProblemDetails(title: status.reasonPhrase, status: Int(status.code), detail: detail).response(headers: headers)
+            return ProblemDetails(
+                title: status.reasonPhrase, status: Int(status.code), detail: detail,
+                field: problems.first?.field, errors: problems.isEmpty ? nil : problems
+            ).response(headers: headers)
         }
         return await htmlPage(status: status, message: detail, headers: headers, for: request)
     }
@@ -66,22 +78,34 @@ struct AppErrorMiddleware: AsyncMiddleware {
         }
     }
 
-    /// Names the offending field without echoing the input back.
-    static func describe(_ error: DecodingError) -> String {
+    /// Names the offending field (and, for broken JSON, the position) without echoing input back.
+    static func describe(_ error: DecodingError) -> (message: String, field: String?) {
         func path(_ context: DecodingError.Context) -> String {
             context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
         }
         switch error {
         case .keyNotFound(let key, let context):
             let parent = path(context)
-            return "the field '\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)' is required."
+            let field = parent.isEmpty ? key.stringValue : parent + "." + key.stringValue
+            return ("the field '\(field)' is required.", field)
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "the field '\(path(context))' has the wrong type."
+            let field = path(context)
+            return field.isEmpty ? ("the body must be a JSON object.", nil) : ("the field '\(field)' has the wrong type.", field)
         case .dataCorrupted(let context):
             let field = path(context)
-            return field.isEmpty ? "the body is not valid for its content type." : "the field '\(field)' is invalid."
+            if field.isEmpty {
+                let underlying = context.underlyingError.map { String(describing: $0) } ?? ""
+                if let range = underlying.range(of: #"line \d+, column \d+"#, options: .regularExpression) {
+                    return ("the body is not valid JSON (around \(underlying[range])).", nil)
+                }
+                return ("the body is not valid JSON.", nil)
+            }
+            if context.debugDescription.hasPrefix("RFC 3339") {
+                return ("the field '\(field)' must be \(RFC3339.hint).", field)
+            }
+            return ("the field '\(field)' is invalid.", field)
         @unknown default:
-            return "the body is invalid."
+            return ("the body is invalid.", nil)
         }
     }
 }

@@ -16,12 +16,15 @@ struct M006CreateEvents: AsyncMigration {
             .field("venue", .string)
             .field("capacity", .int)
             .field("status", .string, .required)
+            // Registered and checked-in attendees, kept by conditional UPDATEs so that capacity
+            // holds under concurrent registrations on every database.
+            .field("active_attendees", .int, .required, .sql(.default(0)))
             .field("created_at", .datetime)
             .field("updated_at", .datetime)
             .create()
-        // Every list is "this team's events", ordered by start.
+        // Every list is "this team's events", paged by id (time-ordered UUIDv7).
         try await (database as! any SQLDatabase)
-            .create(index: "events_team_starts_idx").on(Event.schema).column("team_id").column("starts_at").column("id")
+            .create(index: "events_team_id_idx").on(Event.schema).column("team_id").column("id")
             .run()
     }
 

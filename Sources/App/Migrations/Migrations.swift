@@ -9,5 +9,7 @@ extension Migrations {
         add(M004CreateSessions())
         add(M005CreateAPIKeys())
         add(M006CreateEvents())
+        add(M007CreateAttendees())
+        add(M008CreateIdempotencyKeys())
     }
 }

@@ -19,13 +19,14 @@ final class Event: Model, @unchecked Sendable {
     @OptionalField(key: "venue") var venue: String?
     @OptionalField(key: "capacity") var capacity: Int?
     @Field(key: "status") var statusColumn: String
+    @Field(key: "active_attendees") var activeAttendees: Int
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
     init() {}
 
     init(
-        id: UUID? = nil, teamID: UUID, name: String, description: String = "", startsAt: Date, endsAt: Date,
+        id: UUID? = UUID.v7(), teamID: UUID, name: String, description: String = "", startsAt: Date, endsAt: Date,
         timezone: String, venue: String? = nil, capacity: Int? = nil, status: EventStatus = .draft
     ) {
         self.id = id
@@ -38,7 +39,11 @@ final class Event: Model, @unchecked Sendable {
         self.venue = venue
         self.capacity = capacity
         self.statusColumn = status.rawValue
+        self.activeAttendees = 0
     }
 
-    var status: EventStatus { EventStatus(rawValue: statusColumn) ?? .draft }
+    var status: EventStatus {
+        get { EventStatus(rawValue: statusColumn) ?? .draft }
+        set { statusColumn = newValue.rawValue }
+    }
 }

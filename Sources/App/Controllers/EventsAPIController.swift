@@ -1,0 +1,61 @@
+import Fluent
+import Vapor
+
+/// `/api/v1/organizer/events`.
+struct EventsAPIController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let read = routes.grouped(RequirePermission(.eventsRead))
+        let write = routes.grouped(RequirePermission(.eventsWrite))
+        read.get(use: list)
+        write.post(use: create)
+        read.get(":event", use: show)
+        write.patch(":event", use: update)
+        write.delete(":event", use: delete)
+    }
+
+    /// The team's events, oldest first, filtered by status, start and last change.
+    @Sendable func list(req: Request) async throws -> Page<EventDTO> {
+        let key = try req.requireAPIKey()
+        let paging = try PageRequest(from: req)
+        let query = Event.query(on: req.db).filter(\.$team.$id == key.teamID)
+        if let status = try? req.query.get(String.self, at: "status") {
+            guard let status = EventStatus(rawValue: status) else { throw APIError.badRequest(EventRules.statusMessage, field: "status") }
+            query.filter(\.$statusColumn == status.rawValue)
+        }
+        if let date = try req.dateQuery("starts_after") { query.filter(\.$startsAt > date) }
+        if let date = try req.dateQuery("starts_before") { query.filter(\.$startsAt < date) }
+        if let date = try req.dateQuery("updated_since") { query.filter(\.$updatedAt >= date) }
+        if let after = paging.after { query.filter(\.$id > after) }
+        let rows = try await query.sort(\.$id).limit(paging.limit + 1).all()
+        return paging.page(rows, id: { $0.id! }, map: { $0.toDTO() })
+    }
+
+    @Sendable func create(req: Request) async throws -> Response {
+        let key = try req.requireAPIKey()
+        return try await Idempotency.run(req, teamID: key.teamID) {
+            let body = try req.content.decode(CreateEventRequest.self)
+            let event = try await EventStore.createEvent(teamID: key.teamID, body.draft, on: req.db)
+            return try await event.toDTO().response(.created, location: "/api/v1/organizer/events/\(event.id!.uuidString.lowercased())", for: req)
+        }
+    }
+
+    @Sendable func show(req: Request) async throws -> EventDTO {
+        let key = try req.requireAPIKey()
+        return try await EventStore.event(req.parameters.get("event"), teamID: key.teamID, on: req.db).toDTO()
+    }
+
+    @Sendable func update(req: Request) async throws -> EventDTO {
+        let key = try req.requireAPIKey()
+        let event = try await EventStore.event(req.parameters.get("event"), teamID: key.teamID, on: req.db)
+        let body = try req.content.decode(UpdateEventRequest.self)
+        try await EventStore.updateEvent(event, body.applied(to: event), on: req.db)
+        return event.toDTO()
+    }
+
+    @Sendable func delete(req: Request) async throws -> HTTPStatus {
+        let key = try req.requireAPIKey()
+        let event = try await EventStore.event(req.parameters.get("event"), teamID: key.teamID, on: req.db)
+        try await EventStore.deleteEvent(event, on: req.db)
+        return .noContent
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Vapor
+
+struct AttendeeDTO: Content {
+    let id: UUID
+    let eventId: UUID
+    let name: String
+    let email: String
+    let ticketType: String
+    let status: String
+    let createdAt: Date
+    let updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, email, status
+        case eventId = "event_id", ticketType = "ticket_type", createdAt = "created_at", updatedAt = "updated_at"
+    }
+}
+
+extension Attendee {
+    func toDTO() -> AttendeeDTO {
+        let created = createdAt ?? Date()
+        return AttendeeDTO(
+            id: id!, eventId: $event.id, name: name, email: email, ticketType: ticketType, status: status.rawValue,
+            createdAt: created, updatedAt: updatedAt ?? created
+        )
+    }
+}
+
+/// `POST /events/{id}/attendees`.
+struct CreateAttendeeRequest: Decodable {
+    let name: String
+    let email: String
+    let ticketType: String?
+    let status: AttendeeStatus?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, email, status
+        case ticketType = "ticket_type"
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        email = try container.decode(String.self, forKey: .email)
+        ticketType = try container.decodeIfPresent(String.self, forKey: .ticketType)
+        status = try container.decodeStatus(AttendeeStatus.self, forKey: .status, message: AttendeeDraft.statusMessage)
+    }
+
+    var draft: AttendeeDraft {
+        AttendeeDraft(
+            name: name.trimmingCharacters(in: .whitespacesAndNewlines),
+            email: email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(),
+            ticketType: (ticketType ?? "general").trimmingCharacters(in: .whitespacesAndNewlines),
+            status: status ?? .registered
+        )
+    }
+}
+
+/// `PATCH /events/{id}/attendees/{attendee_id}`.
+struct UpdateAttendeeRequest: Decodable {
+    var name: String?
+    var email: String?
+    var ticketType: String?
+    var status: AttendeeStatus?
+
+    typealias CodingKeys = CreateAttendeeRequest.CodingKeys
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodePatchRequired(String.self, forKey: .name)
+        email = try container.decodePatchRequired(String.self, forKey: .email)
+        ticketType = try container.decodePatchRequired(String.self, forKey: .ticketType)
+        if container.contains(.status) {
+            status = try container.decodeStatus(AttendeeStatus.self, forKey: .status, message: AttendeeDraft.statusMessage)
+            if status == nil { throw APIError.validation([.init(field: "status", message: "status cannot be null.")]) }
+        }
+    }
+
+    func applied(to attendee: Attendee) -> AttendeeDraft {
+        AttendeeDraft(
+            name: name?.trimmingCharacters(in: .whitespacesAndNewlines) ?? attendee.name,
+            email: email?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() ?? attendee.email,
+            ticketType: ticketType?.trimmingCharacters(in: .whitespacesAndNewlines) ?? attendee.ticketType,
+            status: status ?? attendee.status
+        )
+    }
+}
