@@ -10,7 +10,7 @@ enum RFC3339 {
         return (try? fractional.parse(text)) ?? (try? plain.parse(text))
     }
 
-    /// Milliseconds, UTC: `2026-05-01T09:00:00.000Z`.
+    /// UTC, with fractional seconds when there are any: `2026-05-01T09:00:00.123Z`.
     static func format(_ date: Date) -> String {
         fractional.format(date)
     }

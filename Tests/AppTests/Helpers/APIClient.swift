@@ -20,6 +20,28 @@ extension Application {
     }
 }
 
+extension Application {
+    /// Sends a JSON body (a dictionary, or raw text) with an API key.
+    func api(
+        _ path: String, method: HTTPMethod, key: String, json: [String: Any?]? = nil, raw: String? = nil,
+        headers extra: [(String, String)] = []
+    ) async throws -> TestingHTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: .accept, value: "application/json")
+        headers.add(name: .authorization, value: "Bearer \(key)")
+        headers.contentType = .json
+        for (name, value) in extra { headers.replaceOrAdd(name: name, value: value) }
+        var body: ByteBuffer?
+        if let raw {
+            body = ByteBuffer(string: raw)
+        } else if let json {
+            let object = json.mapValues { $0 ?? NSNull() }
+            body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+        }
+        return try await testing().sendRequest(method, path, headers: headers, body: body)
+    }
+}
+
 extension TestingHTTPResponse {
     var text: String { String(buffer: body) }
     var challenge: String { headers.first(name: "WWW-Authenticate") ?? "" }

@@ -17,6 +17,9 @@ func withKagibag(
     var settings = Settings()
     settings.bcryptCost = 4
     settings.lastUsedFlushSeconds = 0
+    // Tests run in parallel, each with its own pool: keep them small (CI's PostgreSQL also
+    // allows 500 connections).
+    settings.databasePoolSize = 2
     settings.database = .sqliteMemory
     let baseURL = ProcessInfo.processInfo.environment["DATABASE_URL"]
     var database: String?
