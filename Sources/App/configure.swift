@@ -20,6 +20,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.passwords.use(.bcrypt(cost: settings.bcryptCost))
 
     let resources = resourcesDirectory()
+    app.directory.resourcesDirectory = resources
     app.directory.viewsDirectory = resources + "Views/"
     app.directory.publicDirectory = resources + "Public/"
     app.logger.debug("templates and static files", metadata: ["directory": "\(resources)"])

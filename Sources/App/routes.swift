@@ -10,6 +10,16 @@ func routes(_ app: Application, settings: Settings) throws {
     let signedIn = app.grouped(RequireLoginMiddleware())
     try signedIn.register(collection: TeamController())
     try signedIn.register(collection: APIKeysController(maxKeysPerTeam: settings.maxKeysPerTeam))
+    try signedIn.register(collection: EventsController())
+
+    // The API's contract is public: integrators read it before they have a key.
+    let openAPIPath = app.directory.resourcesDirectory + "openapi.json"
+    app.get("api", "v1", "openapi.json") { req async throws -> Response in
+        let response = try await req.fileio.asyncStreamFile(at: openAPIPath)
+        response.headers.contentType = .json
+        response.headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=300")
+        return response
+    }
 
     let api = app.grouped("api", "v1").grouped(NoStoreMiddleware(), APIKeyAuthenticator())
     try api.register(collection: OrganizerAPIController())

@@ -1,0 +1,124 @@
+import Fluent
+import Testing
+import VaporTesting
+
+@testable import App
+
+@Suite("Admin → Events in the browser")
+struct EventsWebTests {
+    static let form: [(String, String)] = [
+        ("name", "Swift Summit"), ("description", "Talks & <b>workshops</b>"), ("starts_at", "2027-05-01T09:00"),
+        ("ends_at", "2027-05-01T17:00"), ("timezone", "Europe/Berlin"), ("venue", "Kongresshaus"), ("capacity", "2"),
+        ("status", "published"),
+    ]
+
+    @Test("an admin creates an event in the web UI and the API reads it back in the event's time zone")
+    func createInWebReadInAPI() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            let key = try await admin.createKey(named: "CRM sync")
+            try await admin.get("/admin/events/new")
+            let created = try await admin.post("/admin/events", Self.form)
+            #expect(created.status == .seeOther)
+            let path = try #require(created.headers.first(name: .location))
+            try await admin.get(path)
+            #expect(admin.lastPage.contains("<h1>Swift Summit</h1>"))
+            #expect(admin.lastPage.contains("Talks &amp; &lt;b&gt;workshops&lt;/b&gt;"))
+            #expect(admin.lastPage.contains("2027-05-01 09:00"))
+
+            let api = try await app.api("/api/v1/organizer/events", key: key)
+            let event = try #require((try api.json()["data"] as? [[String: Any]])?.first)
+            // 09:00 in Berlin in May is 07:00 UTC.
+            #expect((event["starts_at"] as? String).flatMap(RFC3339.parse) == RFC3339.parse("2027-05-01T07:00:00Z"))
+            #expect(event["capacity"] as? Int == 2)
+        }
+    }
+
+    @Test("the web form shows the same validation messages as the API and creates nothing")
+    func sameMessagesAsAPI() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            try await admin.get("/admin/events/new")
+            var form = Self.form.filter { !["ends_at", "timezone"].contains($0.0) }
+            form += [("ends_at", "2027-05-01T08:00"), ("timezone", "Europe/Berlin")]
+            let response = try await admin.post("/admin/events", form)
+            #expect(response.status == .unprocessableEntity)
+            #expect(admin.lastPage.contains("ends_at must be after starts_at."))
+            let badZone = try await admin.post("/admin/events", Self.form.filter { $0.0 != "timezone" } + [("timezone", "Mars/Olympus")])
+            #expect(badZone.status == .unprocessableEntity)
+            #expect(admin.lastPage.contains("timezone must be an IANA time zone name, like Europe/Berlin."))
+            #expect(try await Event.query(on: app.db).count() == 0)
+        }
+    }
+
+    @Test("an organizer adds attendees until the event is full, then cancels one")
+    func attendeesAndCapacity() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            try await admin.get("/admin/events/new")
+            let path = try #require(try await admin.post("/admin/events", Self.form).headers.first(name: .location))
+            try await admin.get(path)
+            for name in ["Ada", "Grace"] {
+                #expect(try await admin.post("\(path)/attendees", [("name", name), ("email", "\(name.lowercased())@example.com")]).status == .seeOther)
+            }
+            let full = try await admin.post("\(path)/attendees", [("name", "Linus"), ("email", "linus@example.com")])
+            #expect(full.status == .conflict)
+            #expect(admin.lastPage.contains("This event is full"))
+            let ada = try #require(try await Attendee.query(on: app.db).filter(\.$email == "ada@example.com").first())
+            #expect(try await admin.post("\(path)/attendees/\(ada.id!.uuidString.lowercased())/cancel").status == .seeOther)
+            #expect(try await admin.post("\(path)/attendees", [("name", "Linus"), ("email", "linus@example.com")]).status == .seeOther)
+            try await admin.get(path)
+            #expect(admin.lastPage.contains("2 of 2"))
+        }
+    }
+
+    @Test("members see events read-only; another team's event is not found")
+    func membersAndOtherTeams() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app), member = Browser(app), stranger = Browser(app)
+            let memberAccount = Browser.newAccount(team: "Elsewhere")
+            try await admin.signUp(Browser.newAccount(team: "Acme"))
+            try await member.signUp(memberAccount)
+            try await stranger.signUp(Browser.newAccount(team: "Rival"))
+            try await admin.get("/admin/team")
+            try await admin.post("/admin/team/members", [("email", memberAccount.email), ("role", "member")])
+            try await admin.get("/admin/events/new")
+            let path = try #require(try await admin.post("/admin/events", Self.form).headers.first(name: .location))
+            let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme").first()?.id)
+            try await member.get("/admin/team")
+            try await member.post("/team/switch", [("team", teamID.uuidString)])
+
+            try await member.get(path)
+            #expect(member.lastPage.contains("<h1>Swift Summit</h1>"))
+            #expect(!member.lastPage.contains("Add attendee"))
+            #expect(try await member.post("\(path)/cancel").status == .forbidden)
+            #expect(try await member.post("\(path)/attendees", [("name", "X"), ("email", "x@example.com")]).status == .forbidden)
+
+            #expect(try await stranger.get(path).status == .notFound)
+            #expect(try await stranger.post("\(path)/cancel").status == .notFound)
+            let event = try #require(try await Event.query(on: app.db).first())
+            #expect(event.status == .published)
+            #expect(try await Attendee.query(on: app.db).count() == 0)
+        }
+    }
+
+    @Test("an admin cancels an event, which then takes no registrations")
+    func cancelEvent() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            try await admin.get("/admin/events/new")
+            let path = try #require(try await admin.post("/admin/events", Self.form).headers.first(name: .location))
+            try await admin.get(path)
+            #expect(try await admin.post("\(path)/cancel").status == .seeOther)
+            try await admin.get(path)
+            #expect(admin.lastPage.contains(#"<dd id="event-status">Cancelled</dd>"#))
+            #expect(try await admin.post("\(path)/attendees", [("name", "Ada"), ("email", "ada@example.com")]).status == .conflict)
+            #expect(admin.lastPage.contains("takes no registrations"))
+            #expect(try await Attendee.query(on: app.db).count() == 0)
+        }
+    }
+}
