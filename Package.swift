@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/leaf.git", exact: "4.5.2"),
         .package(url: "https://github.com/vapor/leaf-kit.git", exact: "1.14.3"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
         // The API-key format, checksum and digest: pure logic, no web framework.
@@ -37,6 +38,7 @@ let package = Package(
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "Leaf", package: "leaf"),
                 .product(name: "LeafKit", package: "leaf-kit"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Resources")],
             swiftSettings: swiftSettings

@@ -59,6 +59,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     }
 
     app.middleware = Middlewares()
+    app.middleware.use(MetricsMiddleware(metrics: app.metrics))
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(AppErrorMiddleware())
@@ -66,7 +67,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.middleware.use(WebMiddleware(sessions: app.sessions.middleware))
 
     // Registered after the databases, so that it shuts down before them and can flush.
-    let recorder = LastUsedRecorder(interval: settings.lastUsedFlushSeconds)
+    let recorder = LastUsedRecorder(interval: settings.lastUsedFlushSeconds, metrics: app.metrics)
     app.lastUsed = recorder
     app.lifecycle.use(LastUsedFlusher(recorder: recorder))
 
@@ -75,7 +76,11 @@ public func configure(_ app: Application, settings: Settings) async throws {
     try routes(app, settings: settings)
 
     if settings.autoMigrate {
-        try await app.autoMigrate()
+        if case .postgres(let url) = settings.database {
+            try await MigrationLock.withLock(url: url, app: app) { try await app.autoMigrate() }
+        } else {
+            try await app.autoMigrate()
+        }
         try await DatabaseSessionDriver.purgeExpired(on: app.db)
         try await Idempotency.purgeExpired(on: app.db)
     }

@@ -4,6 +4,12 @@ import Vapor
 
 func routes(_ app: Application, settings: Settings) throws {
     app.get("healthz", use: healthz)
+    app.get("metrics") { req -> Response in
+        let response = Response(status: .ok, body: .init(string: req.application.metrics.registry.emitToString()))
+        response.headers.replaceOrAdd(name: .contentType, value: "text/plain; version=0.0.4; charset=utf-8")
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
 
     // Sessions, CSRF and the current user come from the global `WebMiddleware`.
     try app.register(collection: AccountController())

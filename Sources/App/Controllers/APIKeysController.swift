@@ -131,7 +131,10 @@ struct APIKeysController: RouteCollection {
         let key = try await findKey(req, in: current.team)
         // The row is gone when this returns; every instance looks keys up in the database on
         // every request, so the very next request with this key gets 401.
-        try await key.delete(on: req.db)
+        try await req.db.transaction { db in
+            try await RevokedAPIKey(digest: key.digest, teamID: key.$team.id, name: key.name).create(on: db)
+            try await key.delete(on: db)
+        }
         req.logger.info("api key deleted", metadata: ["key": "\(key.id!)", "team": "\(current.team.id!)"])
         Notice.set("Deleted “\(key.name)”. Requests using it now fail with 401 Unauthorized.", on: req)
         return req.redirect(to: SitePath.apiKeys.path)

@@ -22,6 +22,7 @@ struct AttendeesAPIController: RouteCollection {
     @Sendable func list(req: Request) async throws -> Page<AttendeeDTO> {
         let event = try await event(req)
         let paging = try PageRequest(from: req)
+        req.application.metrics.query(.read, "api")
         let query = Attendee.query(on: req.db).filter(\.$event.$id == event.id!)
         if let date = try req.dateQuery("updated_since") { query.filter(\.$updatedAt >= date) }
         if let after = paging.after { query.filter(\.$id > after) }
@@ -30,6 +31,7 @@ struct AttendeesAPIController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
+        req.application.metrics.query(.write, "api")
         let event = try await event(req)
         return try await Idempotency.run(req, teamID: event.$team.id) {
             let body = try req.content.decode(CreateAttendeeRequest.self)

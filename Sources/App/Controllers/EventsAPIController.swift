@@ -17,6 +17,7 @@ struct EventsAPIController: RouteCollection {
     @Sendable func list(req: Request) async throws -> Page<EventDTO> {
         let key = try req.requireAPIKey()
         let paging = try PageRequest(from: req)
+        req.application.metrics.query(.read, "api")
         let query = Event.query(on: req.db).filter(\.$team.$id == key.teamID)
         if let status = try? req.query.get(String.self, at: "status") {
             guard let status = EventStatus(rawValue: status) else { throw APIError.badRequest(EventRules.statusMessage, field: "status") }
@@ -31,6 +32,7 @@ struct EventsAPIController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
+        req.application.metrics.query(.write, "api")
         let key = try req.requireAPIKey()
         return try await Idempotency.run(req, teamID: key.teamID) {
             let body = try req.content.decode(CreateEventRequest.self)

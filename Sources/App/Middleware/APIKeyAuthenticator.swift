@@ -36,29 +36,43 @@ extension Request {
 /// deleted key or a revoked permission takes effect on the next request on every instance.
 struct APIKeyAuthenticator: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let token = try Self.bearerToken(in: request.headers)
+        let metrics = request.application.metrics
+        let token: String
+        do {
+            token = try Self.bearerToken(in: request.headers)
+        } catch let challenge as BearerChallenge {
+            metrics.auth(challenge.code == nil ? .missing : .malformed)
+            throw challenge
+        }
         let key: APIKeyToken
         do {
             key = try APIKeyToken(parsing: token)
         } catch {
+            metrics.auth(.malformed)
             throw BearerChallenge.invalidKey
         }
+        let digest = key.digest
+        metrics.query(.read, "auth")
         guard let record = try await APIKey.query(on: request.db)
-            .filter(\.$digest == key.digest)
+            .filter(\.$digest == digest)
             .join(Team.self, on: \APIKey.$team.$id == \Team.$id)
             .first()
-        else { throw BearerChallenge.invalidKey }
+        else {
+            // Only failures pay for telling "deleted" from "never existed", for the metrics.
+            metrics.query(.read, "auth")
+            let revoked = try await RevokedAPIKey.query(on: request.db).filter(\.$digest == digest).first() != nil
+            metrics.auth(revoked ? .revoked : .unknown)
+            throw BearerChallenge.invalidKey
+        }
         let team = try record.joined(Team.self)
         request.apiKey = AuthenticatedKey(
             keyID: record.id!, keyName: record.name, lastFour: record.lastFour, createdAt: record.createdAt,
             teamID: team.id!, teamName: team.name, teamSlug: team.slug, permissions: team.permissions
         )
-        if request.application.lastUsed.interval == 0 {
-            request.application.lastUsed.record(record.id!)
-            try await request.application.lastUsed.flush(on: request.db)
-        } else {
-            request.application.lastUsed.record(record.id!)
-        }
+        metrics.auth(.accepted)
+        let lastUsed = request.application.lastUsed
+        lastUsed.record(record.id!)
+        if lastUsed.interval == 0 { try await lastUsed.flush(on: request.db) }
         return try await next.respond(to: request)
     }
 
@@ -92,7 +106,10 @@ struct RequirePermission: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let key = try request.requireAPIKey()
-        guard key.permissions.contains(permission) else { throw BearerChallenge.insufficient(permission) }
+        guard key.permissions.contains(permission) else {
+            request.application.metrics.auth(.forbidden)
+            throw BearerChallenge.insufficient(permission)
+        }
         return try await next.respond(to: request)
     }
 }

@@ -11,5 +11,6 @@ extension Migrations {
         add(M006CreateEvents())
         add(M007CreateAttendees())
         add(M008CreateIdempotencyKeys())
+        add(M009CreateRevokedAPIKeys())
     }
 }

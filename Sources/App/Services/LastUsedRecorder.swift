@@ -12,9 +12,11 @@ import Vapor
 final class LastUsedRecorder: Sendable {
     private let pending = NIOLockedValueBox<[UUID: Date]>([:])
     let interval: TimeInterval
+    let metrics: Metrics?
 
-    init(interval: TimeInterval) {
+    init(interval: TimeInterval, metrics: Metrics? = nil) {
         self.interval = interval
+        self.metrics = metrics
     }
 
     func record(_ keyID: UUID, at date: Date = Date()) {
@@ -34,6 +36,7 @@ final class LastUsedRecorder: Sendable {
             return entries
         }
         guard !batch.isEmpty else { return 0 }
+        let start = ContinuousClock.now
         do {
             try await database.transaction { db in
                 for (keyID, date) in batch {
@@ -49,6 +52,8 @@ final class LastUsedRecorder: Sendable {
             for (keyID, date) in batch { record(keyID, at: date) }
             throw error
         }
+        metrics?.query(.write, "last_used", count: batch.count)
+        metrics?.lastUsedFlush(rows: batch.count, duration: ContinuousClock.now - start)
         return batch.count
     }
 }

@@ -19,11 +19,13 @@ struct DatabaseSessionDriver: AsyncSessionDriver {
             data: try Self.encode(data),
             expiresAt: Date().addingTimeInterval(lifetime)
         )
+        request.application.metrics.query(.write, "session")
         try await record.create(on: request.db)
         return id
     }
 
     func readSession(_ sessionID: SessionID, for request: Request) async throws -> SessionData? {
+        request.application.metrics.query(.read, "session")
         guard let record = try await BrowserSession.query(on: request.db)
             .filter(\.$tokenDigest == APIKeyToken.digest(of: sessionID.string))
             .first()
@@ -36,6 +38,7 @@ struct DatabaseSessionDriver: AsyncSessionDriver {
     }
 
     func updateSession(_ sessionID: SessionID, to data: SessionData, for request: Request) async throws -> SessionID {
+        request.application.metrics.query(.write, "session")
         try await BrowserSession.query(on: request.db)
             .filter(\.$tokenDigest == APIKeyToken.digest(of: sessionID.string))
             .set(\.$data, to: try Self.encode(data))
@@ -45,6 +48,7 @@ struct DatabaseSessionDriver: AsyncSessionDriver {
     }
 
     func deleteSession(_ sessionID: SessionID, for request: Request) async throws {
+        request.application.metrics.query(.write, "session")
         try await BrowserSession.query(on: request.db)
             .filter(\.$tokenDigest == APIKeyToken.digest(of: sessionID.string))
             .delete()
