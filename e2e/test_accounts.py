@@ -1,0 +1,142 @@
+"""Accounts, sessions and team membership, through the browser."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from playwright.sync_api import expect
+
+from helpers import (
+    TEAM_URL,
+    cell,
+    login,
+    logout,
+    members_table,
+    signup,
+    table_row,
+)
+
+PERMISSIONS = ["events:read", "events:write", "attendees:read", "attendees:write"]
+
+
+def test_signup_lands_on_team_page_with_team_name_and_self_as_admin(page):
+    user = signup(page)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(user.team)
+    members = members_table(page)
+    row = table_row(members, user.email)
+    expect(row).to_have_count(1)
+    expect(cell(members, row, "Name")).to_contain_text(user.name)
+    expect(cell(members, row, "Email")).to_contain_text(user.email)
+    expect(cell(members, row, "Role")).to_have_text("Admin")
+
+    slug = page.locator("#team-slug")
+    expect(slug).to_contain_text("Slug:")
+    expect(slug.locator("code")).to_have_text(re.compile(r"^acme-[a-z0-9-]+$"))
+    for permission in PERMISSIONS:
+        expect(page.locator("li", has_text=permission).first).to_be_visible()
+
+
+def test_logout_then_wrong_password_shows_generic_message_and_right_one_logs_in(page):
+    user = signup(page)
+    logout(page)
+
+    login(page, user.email, user.password + "x")
+    expect(page.get_by_text("Incorrect email or password.")).to_be_visible()
+    expect(page).not_to_have_url(TEAM_URL)
+
+    # An unknown email gets the very same message.
+    login(page, "nobody-" + user.email, user.password)
+    expect(page.get_by_text("Incorrect email or password.")).to_be_visible()
+
+    login(page, user.email, user.password)
+    expect(page).to_have_url(TEAM_URL)
+    expect(page.get_by_role("heading", level=1)).to_have_text(user.team)
+
+
+def test_admin_adds_existing_user_by_email_as_member(page, new_page):
+    admin = signup(page)
+    other_page = new_page()
+    other = signup(other_page)
+
+    page.get_by_label("Member email", exact=True).fill("nobody-" + other.email)
+    page.get_by_label("Role", exact=True).select_option(label="Member")
+    page.get_by_role("button", name="Add member", exact=True).click()
+    expect(page.get_by_text("No account with that email.")).to_be_visible()
+
+    page.get_by_label("Member email", exact=True).fill(other.email)
+    page.get_by_label("Role", exact=True).select_option(label="Member")
+    page.get_by_role("button", name="Add member", exact=True).click()
+    expect(page.get_by_text(f"Added {other.name} as Member.")).to_be_visible()
+
+    members = members_table(page)
+    row = table_row(members, other.email)
+    expect(row).to_have_count(1)
+    expect(cell(members, row, "Role")).to_have_text("Member")
+    expect(cell(members, table_row(members, admin.email), "Role")).to_have_text("Admin")
+
+    # The new member now belongs to two teams and can switch to the admin's.
+    other_page.reload()
+    other_page.get_by_label("Current team", exact=True).select_option(label=admin.team)
+    other_page.get_by_role("button", name="Switch", exact=True).click()
+    expect(other_page.get_by_role("heading", level=1)).to_have_text(admin.team)
+    members = members_table(other_page)
+    expect(cell(members, table_row(members, other.email), "Role")).to_have_text("Member")
+    # Members get no admin controls.
+    expect(other_page.get_by_role("button", name="Add member", exact=True)).to_have_count(0)
+    expect(other_page.get_by_role("button", name=re.compile(r"^Remove\b"))).to_have_count(0)
+    expect(other_page.get_by_role("button", name="Change role", exact=True)).to_have_count(0)
+    expect(other_page.get_by_role("button", name="Leave team", exact=True)).to_be_visible()
+
+
+def test_admin_changes_a_members_role_then_removes_them(page, new_page):
+    signup(page)
+    other = signup(new_page())
+
+    page.get_by_label("Member email", exact=True).fill(other.email)
+    page.get_by_label("Role", exact=True).select_option(label="Member")
+    page.get_by_role("button", name="Add member", exact=True).click()
+    members = members_table(page)
+    row = table_row(members, other.email)
+    expect(cell(members, row, "Role")).to_have_text("Member")
+
+    row.get_by_label(f"Role for {other.name}", exact=True).select_option(label="Admin")
+    row.get_by_role("button", name="Change role", exact=True).click()
+    row = table_row(members_table(page), other.email)
+    expect(cell(members_table(page), row, "Role")).to_have_text("Admin")
+
+    # "Remove" asks for confirmation (window.confirm) when JavaScript runs.
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name=f"Remove {other.name}", exact=True).click()
+    expect(table_row(members_table(page), other.email)).to_have_count(0)
+
+
+def test_post_without_valid_csrf_token_is_forbidden(page):
+    signup(page)
+    page.goto("/admin/team/api-keys")
+    # The create form (it may sit in a closed <dialog>): post to its action
+    # with the page's own session cookie but without / with a wrong token.
+    form = page.locator("form").filter(
+        has=page.locator("button", has_text=re.compile(r"^\s*Create\s*$"))
+    )
+    expect(form.locator("input[type=hidden][name=_csrf]")).to_have_count(1)
+    action = urljoin(page.url, form.first.get_attribute("action") or page.url)
+
+    r = page.request.post(action, form={"name": "no token"}, max_redirects=0)
+    assert r.status == 403, f"{r.status} {r.text()[:300]}"
+    r = page.request.post(action, form={"name": "bad token", "_csrf": "x" * 43}, max_redirects=0)
+    assert r.status == 403, f"{r.status} {r.text()[:300]}"
+
+    page.reload()
+    expect(page.get_by_text("No API keys yet")).to_be_visible()
+
+    # Same for logging out: no token, no logout.
+    logout_form = page.locator("form").filter(
+        has=page.locator("button", has_text=re.compile(r"^\s*Log out\s*$"))
+    )
+    action = urljoin(page.url, logout_form.first.get_attribute("action") or page.url)
+    r = page.request.post(action, form={}, max_redirects=0)
+    assert r.status == 403, f"{r.status} {r.text()[:300]}"
+    page.reload()
+    expect(page.get_by_role("button", name="Log out", exact=True)).to_be_visible()
