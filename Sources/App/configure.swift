@@ -5,14 +5,21 @@ import Foundation
 import Leaf
 import LeafKit
 import NIOSSL
+import SQLKit
 import Vapor
 
 /// Sets up the whole application from `settings`; tests call this with their own settings.
 public func configure(_ app: Application, settings: Settings) async throws {
     app.http.server.configuration.hostname = settings.hostname
     app.http.server.configuration.port = settings.port
-    // Room for a 10,000-character description in any script; larger bodies get 413.
-    app.routes.defaultMaxBodySize = "64kb"
+    // The default leaves room for a 10,000-character description in any script; larger bodies get 413.
+    app.routes.defaultMaxBodySize = ByteCount(value: settings.maxBodyBytes)
+    app.limits = Limits(
+        api: settings.apiRateLimitPerMinute > 0 ? RateLimiter(limit: settings.apiRateLimitPerMinute, window: 60) : nil,
+        loginPerAccount: RateLimiter(limit: settings.loginAttemptsPerAccount, window: 15 * 60),
+        loginPerAddress: RateLimiter(limit: settings.loginAttemptsPerAddress, window: 15 * 60),
+        trustedProxies: settings.trustedProxies
+    )
 
     try configureDatabase(app, settings)
     app.migrations.addKagibagMigrations()
@@ -74,6 +81,14 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.asyncCommands.use(TeamCommand(), as: "team")
 
     try routes(app, settings: settings)
+
+    if case .sqliteFile = settings.database {
+        // WAL lets readers proceed while one connection writes, and survives kill -9: a commit
+        // is durable once it returns. Writers that meet a lock wait (sqlite-nio installs a busy
+        // handler that retries) instead of failing; every write transaction starts with its write.
+        let mode = try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode=WAL").first()?.decode(column: "journal_mode", as: String.self)
+        app.logger.debug("SQLite journal mode", metadata: ["mode": "\(mode ?? "?")"])
+    }
 
     if settings.autoMigrate {
         if case .postgres(let url) = settings.database {

@@ -17,6 +17,7 @@ func routes(_ app: Application, settings: Settings) throws {
     try signedIn.register(collection: TeamController())
     try signedIn.register(collection: APIKeysController(maxKeysPerTeam: settings.maxKeysPerTeam))
     try signedIn.register(collection: EventsController())
+    try signedIn.register(collection: ActivityController())
 
     // The API's contract is public: integrators read it before they have a key.
     let openAPIPath = app.directory.resourcesDirectory + "openapi.json"

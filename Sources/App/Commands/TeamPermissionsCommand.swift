@@ -50,8 +50,20 @@ struct TeamPermissionsCommand: AsyncCommand {
             var permissions = team.permissions
             permissions.formUnion(grant)
             permissions.subtract(revoke)
+            let before = team.permissions
             team.permissions = permissions
-            try await team.save(on: db)
+            var changes: [String] = []
+            let granted = permissions.subtracting(before).sorted().map(\.rawValue)
+            let revoked = before.subtracting(permissions).sorted().map(\.rawValue)
+            if !granted.isEmpty { changes.append("granted " + granted.joined(separator: ", ")) }
+            if !revoked.isEmpty { changes.append("revoked " + revoked.joined(separator: ", ")) }
+            let summary = changes.joined(separator: "; ")
+            try await db.transaction { db in
+                try await team.save(on: db)
+                if !summary.isEmpty {
+                    try await Audit.record(.permissionsChanged, team: team.id!, by: nil, summary, on: db)
+                }
+            }
             context.application.logger.notice(
                 "team permissions changed",
                 metadata: ["team": "\(team.slug)", "permissions": "\(Permission.encode(permissions))"])

@@ -108,8 +108,12 @@ struct APIKeysController: RouteCollection {
         }
         let token = APIKeyToken.generate()
         let key = APIKey(teamID: teamID, createdByID: current.membership.$user.id, name: name, digest: token.digest, lastFour: token.lastFour)
+        let actor = try req.requireUser().user
         do {
-            try await key.create(on: req.db)
+            try await req.db.transaction { db in
+                try await key.create(on: db)
+                try await Audit.record(.keyCreated, team: teamID, by: actor, "created API key “\(name)” (…\(token.lastFour))", on: db)
+            }
         } catch let error as any DatabaseError where error.isConstraintFailure {
             return try await failed("This team already has a key named “\(name)”. Choose another name.", status: .conflict)
         }
@@ -131,9 +135,11 @@ struct APIKeysController: RouteCollection {
         let key = try await findKey(req, in: current.team)
         // The row is gone when this returns; every instance looks keys up in the database on
         // every request, so the very next request with this key gets 401.
+        let actor = try req.requireUser().user
         try await req.db.transaction { db in
             try await RevokedAPIKey(digest: key.digest, teamID: key.$team.id, name: key.name).create(on: db)
             try await key.delete(on: db)
+            try await Audit.record(.keyDeleted, team: key.$team.id, by: actor, "deleted API key “\(key.name)” (…\(key.lastFour))", on: db)
         }
         req.logger.info("api key deleted", metadata: ["key": "\(key.id!)", "team": "\(current.team.id!)"])
         Notice.set("Deleted “\(key.name)”. Requests using it now fail with 401 Unauthorized.", on: req)

@@ -69,6 +69,7 @@ struct AccountController: RouteCollection {
                     let team = Team(name: teamName, slug: try await Team.uniqueSlug(for: teamName, on: db))
                     try await team.create(on: db)
                     try await Membership(userID: user.id!, teamID: team.id!, role: .admin).create(on: db)
+                    try await Audit.record(.teamCreated, team: team.id!, by: user, "created the team “\(teamName)”", on: db)
                     return team
                 }
             } catch let error as any DatabaseError where error.isConstraintFailure {
@@ -92,13 +93,28 @@ struct AccountController: RouteCollection {
         form.password = nil
         // Only a well-formed address is looked up (a NUL byte, say, would upset PostgreSQL).
         let email = try? FormInput.email(form.email).get()
+        let limits = req.application.limits
+        let accountKey = "account:" + (email ?? String((FormInput.text(form.email) ?? "").lowercased().prefix(254)))
+        let addressKey = "address:" + req.clientAddress
+        if let blocked = limits.loginPerAccount.isBlocked(accountKey) ?? limits.loginPerAddress.isBlocked(addressKey) {
+            // The same answer whether or not the account exists.
+            let minutes = max(1, (blocked.resetSeconds + 59) / 60)
+            form.error = "Too many failed login attempts. Try again in \(minutes) minute\(minutes == 1 ? "" : "s")."
+            let response = try await req.renderPage("login", FormPage(page: PageContext(req, title: "Log in"), form: form), status: .tooManyRequests)
+            response.headers.replaceOrAdd(name: .retryAfter, value: String(blocked.resetSeconds))
+            return response
+        }
         let user = try await email.asyncFlatMap { try await User.query(on: req.db).filter(\.$email == $0).first() }
         guard let user, password.count <= Passwords.maximumLength, try await Passwords.verify(password, against: user.passwordHash, on: req) else {
             if user == nil { try await Passwords.verifyAgainstDummy(String(password.prefix(Passwords.maximumLength)), on: req) }
+            _ = limits.loginPerAccount.hit(accountKey)
+            _ = limits.loginPerAddress.hit(addressKey)
+            req.logger.notice("login failed", metadata: ["address": "\(req.clientAddress)"])
             // One message for every failure, so the page never tells whether an account exists.
             form.error = "Incorrect email or password."
             return try await req.renderPage("login", FormPage(page: PageContext(req, title: "Log in"), form: form), status: .unauthorized)
         }
+        limits.loginPerAccount.reset(accountKey)
         try await Self.startSession(for: user, team: nil, on: req)
         return req.redirect(to: SitePath.team.path)
     }

@@ -104,8 +104,12 @@ struct TeamController: RouteCollection {
         if existing != nil {
             return try await renderTeamPage(req, error: "\(user.name) is already a member of this team.", status: .unprocessableEntity)
         }
+        let actor = try req.requireUser().user
         do {
-            try await Membership(userID: user.id!, teamID: current.team.id!, role: role).create(on: req.db)
+            try await req.db.transaction { db in
+                try await Membership(userID: user.id!, teamID: current.team.id!, role: role).create(on: db)
+                try await Audit.record(.memberAdded, team: current.team.id!, by: actor, "added \(user.name) (\(user.email)) as \(role.label)", on: db)
+            }
         } catch let error as any DatabaseError where error.isConstraintFailure {
             return try await renderTeamPage(req, error: "\(user.name) is already a member of this team.", status: .unprocessableEntity)
         }
@@ -124,8 +128,16 @@ struct TeamController: RouteCollection {
         if target.role == .admin, role == .member, try await adminCount(of: current.team, on: req.db) <= 1 {
             return try await renderTeamPage(req, error: "A team needs at least one admin. Make someone else an admin first.", status: .conflict)
         }
+        let previous = target.role
         target.role = role
-        try await target.save(on: req.db)
+        let actor = try req.requireUser().user
+        try await req.db.transaction { db in
+            try await target.save(on: db)
+            if previous != role {
+                try await Audit.record(
+                    .memberRoleChanged, team: current.team.id!, by: actor, "changed \(target.user.name) from \(previous.label) to \(role.label)", on: db)
+            }
+        }
         Notice.set("\(target.user.name) is now \(role.label).", on: req)
         return req.redirect(to: SitePath.team.path)
     }
@@ -136,7 +148,11 @@ struct TeamController: RouteCollection {
         if target.role == .admin, try await adminCount(of: current.team, on: req.db) <= 1 {
             return try await renderTeamPage(req, error: "A team needs at least one admin. Make someone else an admin first.", status: .conflict)
         }
-        try await target.delete(on: req.db)
+        let actor = try req.requireUser().user
+        try await req.db.transaction { db in
+            try await target.delete(on: db)
+            try await Audit.record(.memberRemoved, team: current.team.id!, by: actor, "removed \(target.user.name) (\(target.user.email))", on: db)
+        }
         Notice.set("Removed \(target.user.name) from \(current.team.name).", on: req)
         return req.redirect(to: SitePath.team.path)
     }
@@ -149,7 +165,11 @@ struct TeamController: RouteCollection {
                 return try await renderTeamPage(req, error: "You are this team's only admin. Make someone else an admin before you leave.", status: .conflict)
             }
         }
-        try await current.membership.delete(on: req.db)
+        let actor = try req.requireUser().user
+        try await req.db.transaction { db in
+            try await current.membership.delete(on: db)
+            try await Audit.record(.memberLeft, team: current.team.id!, by: actor, "left the team", on: db)
+        }
         req.session.data[CurrentUserMiddleware.teamKey] = nil
         Notice.set("You left \(current.team.name).", on: req)
         return req.redirect(to: SitePath.admin.path)

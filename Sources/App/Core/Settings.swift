@@ -25,6 +25,15 @@ public struct Settings: Sendable {
     public var lastUsedFlushSeconds: Double = 15
     /// At most this many keys per team.
     public var maxKeysPerTeam: Int = 100
+    /// API requests per key per minute, per instance; 0 turns the limit off.
+    public var apiRateLimitPerMinute: Int = 6000
+    /// Failed logins allowed per account, and per client address, in 15 minutes (per instance).
+    public var loginAttemptsPerAccount: Int = 10
+    public var loginAttemptsPerAddress: Int = 50
+    /// Load balancers whose `Forwarded` / `X-Forwarded-For` headers are believed.
+    public var trustedProxies: Set<String> = []
+    /// Largest request body accepted; larger ones get 413.
+    public var maxBodyBytes: Int = 64 * 1024
 
     public init() {}
 
@@ -40,6 +49,11 @@ public struct Settings: Sendable {
         ("KAGIBAG_BCRYPT_COST", "bcrypt work factor, 4…31 (default 12)"),
         ("KAGIBAG_LAST_USED_FLUSH_SECONDS", "how often last-used times are written (default 15)"),
         ("KAGIBAG_MAX_KEYS_PER_TEAM", "API keys a team may hold (default 100)"),
+        ("KAGIBAG_API_RATE_LIMIT", "API requests per key per minute, per instance; 0 = off (default 6000)"),
+        ("KAGIBAG_LOGIN_ATTEMPTS_PER_ACCOUNT", "failed logins per account per 15 minutes (default 10)"),
+        ("KAGIBAG_LOGIN_ATTEMPTS_PER_ADDRESS", "failed logins per client address per 15 minutes (default 50)"),
+        ("KAGIBAG_TRUSTED_PROXIES", "comma-separated proxy addresses whose X-Forwarded-For is believed"),
+        ("KAGIBAG_MAX_BODY_BYTES", "largest request body in bytes (default 65536)"),
     ]
 
     /// Reads the settings from `environment` (the process environment by default).
@@ -63,6 +77,13 @@ public struct Settings: Sendable {
         settings.bcryptCost = try reader.int("KAGIBAG_BCRYPT_COST", in: 4...31) ?? settings.bcryptCost
         settings.lastUsedFlushSeconds = try reader.double("KAGIBAG_LAST_USED_FLUSH_SECONDS", in: 0...3600) ?? settings.lastUsedFlushSeconds
         settings.maxKeysPerTeam = try reader.int("KAGIBAG_MAX_KEYS_PER_TEAM", in: 1...100_000) ?? settings.maxKeysPerTeam
+        settings.apiRateLimitPerMinute = try reader.int("KAGIBAG_API_RATE_LIMIT", in: 0...1_000_000_000) ?? settings.apiRateLimitPerMinute
+        settings.loginAttemptsPerAccount = try reader.int("KAGIBAG_LOGIN_ATTEMPTS_PER_ACCOUNT", in: 1...1_000_000) ?? settings.loginAttemptsPerAccount
+        settings.loginAttemptsPerAddress = try reader.int("KAGIBAG_LOGIN_ATTEMPTS_PER_ADDRESS", in: 1...1_000_000) ?? settings.loginAttemptsPerAddress
+        if let proxies = try reader.string("KAGIBAG_TRUSTED_PROXIES") {
+            settings.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        settings.maxBodyBytes = try reader.int("KAGIBAG_MAX_BODY_BYTES", in: 1024...(64 * 1024 * 1024)) ?? settings.maxBodyBytes
         return settings
     }
 }

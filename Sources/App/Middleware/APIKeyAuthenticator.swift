@@ -73,7 +73,20 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         let lastUsed = request.application.lastUsed
         lastUsed.record(record.id!)
         if lastUsed.interval == 0 { try await lastUsed.flush(on: request.db) }
-        return try await next.respond(to: request)
+        guard let limiter = request.application.limits.api else { return try await next.respond(to: request) }
+        let decision = limiter.hit(record.digest)
+        guard decision.allowed else {
+            metrics.auth(.rateLimited)
+            var headers = decision.headers
+            headers.replaceOrAdd(name: .retryAfter, value: String(decision.resetSeconds))
+            throw APIError(
+                status: .tooManyRequests,
+                detail: "This key made more than \(decision.limit) requests in a minute. Retry after \(decision.resetSeconds) seconds.",
+                headers: headers)
+        }
+        let response = try await next.respond(to: request)
+        for (name, value) in decision.headers { response.headers.replaceOrAdd(name: name, value: value) }
+        return response
     }
 
     /// The token of the single `Authorization: Bearer …` header (scheme case-insensitive).

@@ -12,5 +12,6 @@ extension Migrations {
         add(M007CreateAttendees())
         add(M008CreateIdempotencyKeys())
         add(M009CreateRevokedAPIKeys())
+        add(M010CreateAuditEvents())
     }
 }
