@@ -64,7 +64,7 @@ struct APIKeysController: RouteCollection {
         let current = try req.requireTeam()
         let context = NewContext(
             page: PageContext(req, title: "Create API Key", section: "api-keys"),
-            isAdmin: current.role == .admin, admins: try await adminNames(current.team, req.db),
+            isAdmin: current.role == .admin, admins: try await current.team.adminNames(on: req.db),
             nonce: CreationNonce.issue(), name: nil, error: nil
         )
         return try await req.renderPage("api-key-new", context)
@@ -76,7 +76,7 @@ struct APIKeysController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let current = try requireAdmin(req)
+        let current = try req.requireTeamAdmin(to: "create or delete API keys")
         let form = try req.content.decode(CreateForm.self)
         // A reload of the creation response re-posts the form; the key it showed is gone for good.
         if let nonce = form.nonce, CreationNonce.wasUsed(nonce, on: req) {
@@ -123,7 +123,7 @@ struct APIKeysController: RouteCollection {
     }
 
     @Sendable func confirmDelete(req: Request) async throws -> Response {
-        let current = try requireAdmin(req)
+        let current = try req.requireTeamAdmin(to: "create or delete API keys")
         let key = try await findKey(req, in: current.team)
         let users = try await userNames([key.$createdBy.id], req.db)
         let context = DeleteContext(page: PageContext(req, title: "Delete API key", section: "api-keys"), key: row(key, users))
@@ -131,7 +131,7 @@ struct APIKeysController: RouteCollection {
     }
 
     @Sendable func delete(req: Request) async throws -> Response {
-        let current = try requireAdmin(req)
+        let current = try req.requireTeamAdmin(to: "create or delete API keys")
         let key = try await findKey(req, in: current.team)
         // The row is gone when this returns; every instance looks keys up in the database on
         // every request, so the very next request with this key gets 401.
@@ -158,7 +158,7 @@ struct APIKeysController: RouteCollection {
             keys: keys.map { row($0, users) },
             hasKeys: !keys.isEmpty,
             isAdmin: current.role == .admin,
-            admins: try await adminNames(current.team, req.db),
+            admins: try await current.team.adminNames(on: req.db),
             nonce: CreationNonce.issue(),
             created: created,
             atLimit: keys.count >= maxKeysPerTeam,
@@ -178,14 +178,6 @@ struct APIKeysController: RouteCollection {
         )
     }
 
-    private func requireAdmin(_ req: Request) throws -> CurrentUser.TeamMembership {
-        let current = try req.requireTeam()
-        guard current.role == .admin else {
-            throw Abort(.forbidden, reason: "Only team admins can create or delete API keys. Ask an admin of \(current.team.name).")
-        }
-        return current
-    }
-
     /// A key of the current team; another team's key id answers exactly like a missing one.
     private func findKey(_ req: Request, in team: Team) async throws -> APIKey {
         guard let id = req.parameters.get("key").flatMap(UUID.init(uuidString:)),
@@ -200,12 +192,6 @@ struct APIKeysController: RouteCollection {
         return Dictionary(uniqueKeysWithValues: users.map { ($0.id!, $0.name) })
     }
 
-    private func adminNames(_ team: Team, _ db: any Database) async throws -> String {
-        try await Membership.query(on: db)
-            .filter(\.$team.$id == team.id!).filter(\.$roleColumn == TeamRole.admin.rawValue)
-            .with(\.$user).all()
-            .map(\.user.name).sorted().joined(separator: ", ")
-    }
 }
 
 /// One-time tokens on the creation form, so that re-posting it (a reload of the page that

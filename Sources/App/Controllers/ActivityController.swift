@@ -30,9 +30,7 @@ struct ActivityController: RouteCollection {
         let current = try req.requireTeam()
         let pageContext = PageContext(req, title: "Activity", section: "activity")
         guard current.role == .admin else {
-            let admins = try await Membership.query(on: req.db)
-                .filter(\.$team.$id == current.team.id!).filter(\.$roleColumn == TeamRole.admin.rawValue)
-                .with(\.$user).all().map(\.user.name).sorted().joined(separator: ", ")
+            let admins = try await current.team.adminNames(on: req.db)
             let context = Context(page: pageContext, isAdmin: false, entries: [], hasEntries: false, olderPath: nil, isFirstPage: true, admins: admins)
             return try await req.renderPage("activity", context)
         }

@@ -66,7 +66,7 @@ struct EventsController: RouteCollection {
     }
 
     @Sendable func newPage(req: Request) async throws -> Response {
-        _ = try requireAdmin(req)
+        _ = try req.requireTeamAdmin(to: "change events and attendees")
         return try await renderForm(req, values: .init(), problems: [], action: "/admin/events", isNew: true, cancelPath: "/admin/events")
     }
 
@@ -123,7 +123,7 @@ struct EventsController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let current = try requireAdmin(req)
+        let current = try req.requireTeamAdmin(to: "change events and attendees")
         let form = try req.content.decode(EventForm.self)
         do {
             let draft = try form.draft().get()
@@ -141,7 +141,7 @@ struct EventsController: RouteCollection {
     }
 
     @Sendable func editPage(req: Request) async throws -> Response {
-        _ = try requireAdmin(req)
+        _ = try req.requireTeamAdmin(to: "change events and attendees")
         let event = try await event(req)
         let view = EventView(event)
         let values = FormContext.Values(
@@ -151,7 +151,7 @@ struct EventsController: RouteCollection {
     }
 
     @Sendable func update(req: Request) async throws -> Response {
-        _ = try requireAdmin(req)
+        _ = try req.requireTeamAdmin(to: "change events and attendees")
         let event = try await event(req)
         let form = try req.content.decode(EventForm.self)
         do {
@@ -166,7 +166,7 @@ struct EventsController: RouteCollection {
     }
 
     @Sendable func cancel(req: Request) async throws -> Response {
-        _ = try requireAdmin(req)
+        _ = try req.requireTeamAdmin(to: "change events and attendees")
         let event = try await event(req)
         var draft = UpdateEventDraft.from(event)
         draft.status = .cancelled
@@ -187,7 +187,7 @@ struct EventsController: RouteCollection {
     }
 
     @Sendable func addAttendee(req: Request) async throws -> Response {
-        _ = try requireAdmin(req)
+        _ = try req.requireTeamAdmin(to: "change events and attendees")
         let event = try await event(req)
         let form = try req.content.decode(AttendeeForm.self)
         let draft = AttendeeDraft(
@@ -205,7 +205,7 @@ struct EventsController: RouteCollection {
     }
 
     @Sendable func cancelAttendee(req: Request) async throws -> Response {
-        _ = try requireAdmin(req)
+        _ = try req.requireTeamAdmin(to: "change events and attendees")
         let event = try await event(req)
         let attendee = try await EventStore.attendee(req.parameters.get("attendee"), of: event, on: req.db)
         var draft = AttendeeDraft(name: attendee.name, email: attendee.email, ticketType: attendee.ticketType, status: attendee.status)
@@ -247,14 +247,6 @@ struct EventsController: RouteCollection {
         } catch is APIError {
             throw Abort(.notFound, reason: "There is no such event in this team.")
         }
-    }
-
-    private func requireAdmin(_ req: Request) throws -> CurrentUser.TeamMembership {
-        let current = try req.requireTeam()
-        guard current.role == .admin else {
-            throw Abort(.forbidden, reason: "Only team admins can change events and attendees. Ask an admin of \(current.team.name).")
-        }
-        return current
     }
 
     static let timezones: [String] = TimeZone.knownTimeZoneIdentifiers.sorted()

@@ -83,7 +83,7 @@ struct TeamController: RouteCollection {
     }
 
     @Sendable func addMember(req: Request) async throws -> Response {
-        let current = try requireAdmin(req)
+        let current = try req.requireTeamAdmin(to: "add, remove or change members")
         let form = try req.content.decode(AddMemberForm.self)
         guard let role = TeamRole(rawValue: form.role ?? "member") else {
             return try await renderTeamPage(req, error: "Choose the role Admin or Member.", status: .unprocessableEntity)
@@ -120,7 +120,7 @@ struct TeamController: RouteCollection {
     struct RoleForm: Content { var role: String? }
 
     @Sendable func changeRole(req: Request) async throws -> Response {
-        let current = try requireAdmin(req)
+        let current = try req.requireTeamAdmin(to: "add, remove or change members")
         guard let role = TeamRole(rawValue: try req.content.decode(RoleForm.self).role ?? "") else {
             return try await renderTeamPage(req, error: "Choose the role Admin or Member.", status: .unprocessableEntity)
         }
@@ -143,7 +143,7 @@ struct TeamController: RouteCollection {
     }
 
     @Sendable func removeMember(req: Request) async throws -> Response {
-        let current = try requireAdmin(req)
+        let current = try req.requireTeamAdmin(to: "add, remove or change members")
         let target = try await membership(from: req, in: current.team)
         if target.role == .admin, try await adminCount(of: current.team, on: req.db) <= 1 {
             return try await renderTeamPage(req, error: "A team needs at least one admin. Make someone else an admin first.", status: .conflict)
@@ -173,14 +173,6 @@ struct TeamController: RouteCollection {
         req.session.data[CurrentUserMiddleware.teamKey] = nil
         Notice.set("You left \(current.team.name).", on: req)
         return req.redirect(to: SitePath.admin.path)
-    }
-
-    private func requireAdmin(_ req: Request) throws -> CurrentUser.TeamMembership {
-        let current = try req.requireTeam()
-        guard current.role == .admin else {
-            throw Abort(.forbidden, reason: "Only team admins can do that. Ask an admin of \(current.team.name).")
-        }
-        return current
     }
 
     /// A membership of the current team by id; another team's id answers like a missing one.

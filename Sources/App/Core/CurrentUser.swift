@@ -32,6 +32,15 @@ extension Request {
         return currentUser
     }
 
+    /// The current team if the user is one of its admins; otherwise 403 saying who may `action`.
+    func requireTeamAdmin(to action: String) throws -> CurrentUser.TeamMembership {
+        let current = try requireTeam()
+        guard current.role == .admin else {
+            throw Abort(.forbidden, reason: "Only team admins can \(action). Ask an admin of \(current.team.name).")
+        }
+        return current
+    }
+
     /// The current team, or a page telling the user they belong to none.
     func requireTeam() throws -> CurrentUser.TeamMembership {
         guard let current = try requireUser().current else {

@@ -32,3 +32,13 @@ final class Membership: Model, @unchecked Sendable {
         set { roleColumn = newValue.rawValue }
     }
 }
+
+extension Team {
+    /// The names of the team's admins, for telling members whom to ask.
+    func adminNames(on db: any Database) async throws -> String {
+        try await Membership.query(on: db)
+            .filter(\.$team.$id == requireID()).filter(\.$roleColumn == TeamRole.admin.rawValue)
+            .with(\.$user).all()
+            .map(\.user.name).sorted().joined(separator: ", ")
+    }
+}
