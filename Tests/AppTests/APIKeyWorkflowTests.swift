@@ -156,4 +156,33 @@ struct APIKeyWorkflowTests {
             #expect(try await APIKey.query(on: app.db).count() == 1)
         }
     }
+
+    @Test("a key can be given an expiry; once past it the key gets 401 and the list says Expired")
+    func expiringKeys() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            try await admin.get("/admin/team/api-keys/new")
+            let bad = try await admin.post("/admin/team/api-keys", [("name", "odd"), ("expires_in_days", "13")])
+            #expect(bad.status == .unprocessableEntity)
+            let created = try await admin.post("/admin/team/api-keys", [("name", "Temporary"), ("expires_in_days", "7")])
+            #expect(created.status == .created)
+            let key = try #require(Browser.firstMatch(#"id="new-api-key"[^>]*value="(kgb_[0-9A-Za-z]+)""#, in: admin.lastPage))
+            let stored = try #require(try await APIKey.query(on: app.db).first())
+            let expiresAt = try #require(stored.expiresAt)
+            #expect(abs(expiresAt.timeIntervalSinceNow - 7 * 86400) < 120)
+            #expect(try await app.api("/api/v1/organizer/events", key: key).status == .ok)
+            try await admin.get("/admin/team/api-keys")
+            #expect(admin.lastPage.contains("in 7 days"))
+
+            stored.expiresAt = Date().addingTimeInterval(-1)
+            try await stored.save(on: app.db)
+            let refused = try await app.api("/api/v1/organizer/events", key: key)
+            #expect(refused.status == .unauthorized)
+            #expect(refused.challenge.contains(#"error="invalid_token""#))
+            #expect(refused.challenge.contains("expired"))
+            try await admin.get("/admin/team/api-keys")
+            #expect(admin.lastPage.contains("Expired"))
+        }
+    }
 }

@@ -22,8 +22,13 @@ struct APIKeysController: RouteCollection {
         let created: TimeView
         let createdBy: String
         let lastUsed: TimeView?
+        let expires: TimeView?
+        let expired: Bool
         let deletePath: String
     }
+
+    /// Expiration choices offered when creating a key, in days (0 = never).
+    static let expirationChoices = [0, 7, 30, 60, 90, 365]
 
     struct CreatedKey: Encodable {
         let name: String
@@ -73,6 +78,12 @@ struct APIKeysController: RouteCollection {
     struct CreateForm: Content {
         var name: String?
         var nonce: String?
+        var expiresInDays: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, nonce
+            case expiresInDays = "expires_in_days"
+        }
     }
 
     @Sendable func create(req: Request) async throws -> Response {
@@ -96,6 +107,10 @@ struct APIKeysController: RouteCollection {
         case .failure(let error): return try await failed(error.message, status: .unprocessableEntity)
         case .success(let value): name = value
         }
+        guard let days = Int(form.expiresInDays ?? "0"), Self.expirationChoices.contains(days) else {
+            return try await failed("Choose when the key expires from the list.", status: .unprocessableEntity)
+        }
+        let expiresAt = days == 0 ? nil : Date().addingTimeInterval(TimeInterval(days) * 86400)
         let teamID = current.team.id!
         let existing = try await APIKey.query(on: req.db).filter(\.$team.$id == teamID).all(\.$name)
         if existing.count >= maxKeysPerTeam {
@@ -107,12 +122,12 @@ struct APIKeysController: RouteCollection {
             return try await failed("This team already has a key named “\(name)”. Choose another name.", status: .conflict)
         }
         let token = APIKeyToken.generate()
-        let key = APIKey(teamID: teamID, createdByID: current.membership.$user.id, name: name, digest: token.digest, lastFour: token.lastFour)
+        let key = APIKey(teamID: teamID, createdByID: current.membership.$user.id, name: name, digest: token.digest, lastFour: token.lastFour, expiresAt: expiresAt)
         let actor = try req.requireUser().user
         do {
             try await req.db.transaction { db in
                 try await key.create(on: db)
-                try await Audit.record(.keyCreated, team: teamID, by: actor, "created API key “\(name)” (…\(token.lastFour))", on: db)
+                try await Audit.record(.keyCreated, team: teamID, by: actor, "created API key “\(name)” (…\(token.lastFour))" + (days == 0 ? "" : ", expiring in \(days) days"), on: db)
             }
         } catch let error as any DatabaseError where error.isConstraintFailure {
             return try await failed("This team already has a key named “\(name)”. Choose another name.", status: .conflict)
@@ -174,6 +189,8 @@ struct APIKeysController: RouteCollection {
             created: TimeView(key.createdAt ?? now, now: now),
             createdBy: users[key.$createdBy.id] ?? "a former member",
             lastUsed: key.lastUsedAt.map { TimeView($0, now: now) },
+            expires: key.expiresAt.map { TimeView($0, now: now) },
+            expired: key.expiresAt.map { $0 <= now } ?? false,
             deletePath: SitePath.apiKeyDelete(key.id!).path
         )
     }

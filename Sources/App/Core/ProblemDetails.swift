@@ -59,6 +59,7 @@ struct BearerChallenge: AbortError {
     static let missing = BearerChallenge(code: nil, detail: "This endpoint needs an API key: send it as 'Authorization: Bearer KEY'.")
     static let malformedHeader = BearerChallenge(code: .invalidRequest, detail: "The Authorization header must be 'Bearer' followed by one space and the key.")
     static let invalidKey = BearerChallenge(code: .invalidToken, detail: "The API key is malformed, unknown or has been deleted.")
+    static let expired = BearerChallenge(code: .invalidToken, detail: "The API key has expired. Create a new key.")
     static func insufficient(_ permission: Permission) -> BearerChallenge {
         BearerChallenge(code: .insufficientScope, detail: "This team's permissions do not include \(permission.rawValue).", scope: permission.rawValue)
     }

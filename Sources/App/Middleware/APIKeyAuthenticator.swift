@@ -64,6 +64,10 @@ struct APIKeyAuthenticator: AsyncMiddleware {
             metrics.auth(revoked ? .revoked : .unknown)
             throw BearerChallenge.invalidKey
         }
+        if let expiresAt = record.expiresAt, expiresAt <= Date() {
+            metrics.auth(.expired)
+            throw BearerChallenge.expired
+        }
         let team = try record.joined(Team.self)
         request.apiKey = AuthenticatedKey(
             keyID: record.id!, keyName: record.name, lastFour: record.lastFour, createdAt: record.createdAt,

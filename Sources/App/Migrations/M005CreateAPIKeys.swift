@@ -13,6 +13,7 @@ struct M005CreateAPIKeys: AsyncMigration {
             .field("last_four", .string, .required)
             .field("created_at", .datetime)
             .field("last_used_at", .datetime)
+            .field("expires_at", .datetime)
             // The digest is how every request finds its key: unique, and therefore indexed.
             .unique(on: "digest")
             .unique(on: "team_id", "name")

@@ -13,10 +13,13 @@ final class APIKey: Model, @unchecked Sendable {
     @Field(key: "last_four") var lastFour: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @OptionalField(key: "last_used_at") var lastUsedAt: Date?
+    /// After this moment the key is refused; nil means it never expires.
+    @OptionalField(key: "expires_at") var expiresAt: Date?
 
     init() {}
 
-    init(id: UUID? = nil, teamID: UUID, createdByID: UUID, name: String, digest: String, lastFour: String) {
+    init(id: UUID? = nil, teamID: UUID, createdByID: UUID, name: String, digest: String, lastFour: String, expiresAt: Date? = nil) {
+        self.expiresAt = expiresAt
         self.id = id
         self.$team.id = teamID
         self.$createdBy.id = createdByID

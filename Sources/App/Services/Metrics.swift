@@ -11,6 +11,7 @@ final class Metrics: Sendable {
 
     enum AuthOutcome: String, CaseIterable {
         case accepted, missing, malformed, unknown, revoked, forbidden
+        case expired
         case rateLimited = "rate_limited"
     }
 
