@@ -4,7 +4,16 @@ import Vapor
 
 func routes(_ app: Application, settings: Settings) throws {
     app.get("healthz", use: healthz)
+    let metricsToken = settings.metricsToken
     app.get("metrics") { req -> Response in
+        if let metricsToken {
+            let presented = req.headers.bearerAuthorization?.token ?? ""
+            guard Array(presented.utf8).count == Array(metricsToken.utf8).count, presented == metricsToken else {
+                let response = ProblemDetails(title: "Unauthorized", status: 401, detail: "Metrics need the operator's token.").response()
+                response.headers.replaceOrAdd(name: .wwwAuthenticate, value: #"Bearer realm="kagibag-metrics""#)
+                return response
+            }
+        }
         let response = Response(status: .ok, body: .init(string: req.application.metrics.registry.emitToString()))
         response.headers.replaceOrAdd(name: .contentType, value: "text/plain; version=0.0.4; charset=utf-8")
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")

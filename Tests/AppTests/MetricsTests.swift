@@ -60,4 +60,15 @@ struct MetricsTests {
             #expect(writes(after) == writes(before))
         }
     }
+
+    @Test("with a metrics token set, /metrics refuses anyone without it")
+    func metricsToken() async throws {
+        try await withKagibag({ $0.metricsToken = "operator-secret" }) { app in
+            #expect(try await app.testing().sendRequest(.GET, "/metrics").status == .unauthorized)
+            let wrong = try await app.testing().sendRequest(.GET, "/metrics", headers: ["Authorization": "Bearer nope"])
+            #expect(wrong.status == .unauthorized)
+            let right = try await app.testing().sendRequest(.GET, "/metrics", headers: ["Authorization": "Bearer operator-secret"])
+            #expect(right.status == .ok)
+        }
+    }
 }

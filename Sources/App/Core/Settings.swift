@@ -34,6 +34,8 @@ public struct Settings: Sendable {
     public var trustedProxies: Set<String> = []
     /// Largest request body accepted; larger ones get 413.
     public var maxBodyBytes: Int = 64 * 1024
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    public var metricsToken: String?
 
     public init() {}
 
@@ -54,6 +56,7 @@ public struct Settings: Sendable {
         ("KAGIBAG_LOGIN_ATTEMPTS_PER_ADDRESS", "failed logins per client address per 15 minutes (default 50)"),
         ("KAGIBAG_TRUSTED_PROXIES", "comma-separated proxy addresses whose X-Forwarded-For is believed"),
         ("KAGIBAG_MAX_BODY_BYTES", "largest request body in bytes (default 65536)"),
+        ("KAGIBAG_METRICS_TOKEN", "if set, /metrics requires 'Authorization: Bearer <token>'"),
     ]
 
     /// Reads the settings from `environment` (the process environment by default).
@@ -83,6 +86,7 @@ public struct Settings: Sendable {
         if let proxies = try reader.string("KAGIBAG_TRUSTED_PROXIES") {
             settings.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
+        settings.metricsToken = try reader.string("KAGIBAG_METRICS_TOKEN")
         settings.maxBodyBytes = try reader.int("KAGIBAG_MAX_BODY_BYTES", in: 1024...(64 * 1024 * 1024)) ?? settings.maxBodyBytes
         return settings
     }
