@@ -54,6 +54,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
         }
         return date
     }
+    ContentConfiguration.global.use(encoder: encoder, for: .json)
     ContentConfiguration.global.use(decoder: decoder, for: .json)
 
     let lifetime = TimeInterval(settings.sessionLifetimeHours * 3600)

@@ -37,7 +37,7 @@ func routes(_ app: Application, settings: Settings) throws {
         return response
     }
 
-    let api = app.grouped("api", "v1").grouped(NoStoreMiddleware(), APIKeyAuthenticator())
+    let api = app.grouped("api", "v1").grouped(NoStoreMiddleware(), APIKeyAuthenticator(), JSONBodyMiddleware())
     try api.register(collection: OrganizerAPIController())
 }
 

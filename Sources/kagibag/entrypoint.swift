@@ -21,6 +21,9 @@ enum Entrypoint {
         do {
             try await configure(app, settings: settings)
             try await app.execute()
+            // After SIGTERM: stop accepting and let in-flight requests finish *before* the
+            // shutdown handlers flush last-used times and close the database pools.
+            await app.server.shutdown()
         } catch let error as SettingsError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             try? await app.asyncShutdown()

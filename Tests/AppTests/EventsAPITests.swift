@@ -307,4 +307,66 @@ struct EventsAPITests {
             #expect(emails == ["bob@example.com"])
         }
     }
+
+    @Test("the API takes JSON only: form bodies get 415, a missing body 400, and nothing changes")
+    func jsonOnly() async throws {
+        try await withKagibag { app in
+            let key = try await team(app)
+            let eventID = try #require(try await createEvent(app, key: key)["id"] as? String)
+            var headers = HTTPHeaders()
+            headers.add(name: .authorization, value: "Bearer \(key)")
+            headers.contentType = .urlEncodedForm
+            let form = try await app.testing().sendRequest(
+                .PATCH, "/api/v1/organizer/events/\(eventID)", headers: headers, body: ByteBuffer(string: "name=renamed"))
+            #expect(form.status == .unsupportedMediaType)
+            let empty = try await app.api("/api/v1/organizer/events/\(eventID)/attendees", method: .POST, key: key)
+            #expect(empty.status == .badRequest)
+            #expect(try await Event.query(on: app.db).first()?.name == "Swift Summit")
+            #expect(try await Attendee.query(on: app.db).count() == 0)
+        }
+    }
+
+    @Test("ids are lower-case and times keep their milliseconds on the wire")
+    func wireFormat() async throws {
+        try await withKagibag { app in
+            let key = try await team(app)
+            let created = try await createEvent(app, key: key, ["starts_at": "2027-05-01T09:00:00.250+02:00", "ends_at": "2027-05-01T17:00:00Z"])
+            let id = try #require(created["id"] as? String)
+            #expect(id == id.lowercased())
+            #expect(created["starts_at"] as? String == "2027-05-01T07:00:00.250Z")
+            #expect(created["timezone"] as? String == "Europe/Berlin")
+            let raw = try await app.api("/api/v1/organizer/events/\(id)", key: key)
+            #expect(raw.text.contains("Europe/Berlin"))
+        }
+    }
+
+    @Test("a retried attendee registration with the same Idempotency-Key registers once")
+    func idempotentRegistration() async throws {
+        try await withKagibag { app in
+            let key = try await team(app)
+            let eventID = try #require(try await createEvent(app, key: key, ["capacity": 1])["id"] as? String)
+            let path = "/api/v1/organizer/events/\(eventID)/attendees"
+            let header = [("Idempotency-Key", "register-ada")]
+            let first = try await app.api(path, method: .POST, key: key, json: ["name": "Ada", "email": "ada@example.com"], headers: header)
+            let retry = try await app.api(path, method: .POST, key: key, json: ["name": "Ada", "email": "ada@example.com"], headers: header)
+            #expect(first.status == .created)
+            #expect(retry.status == .created)
+            #expect(try first.json()["id"] as? String == (try retry.json()["id"] as? String))
+            #expect(try await Attendee.query(on: app.db).count() == 1)
+            #expect(try await Event.query(on: app.db).first()?.activeAttendees == 1)
+        }
+    }
+
+    @Test(
+        "only RFC 3339 date-times are accepted",
+        arguments: ["2027-02-30T09:00:00Z", "2027-05-01T24:00:00Z", "2027-05-01T09:00:00+0100", "2027-05-01 09:00:00Z", "2027-05-01T09:00:00"]
+    )
+    func strictDates(value: String) async throws {
+        try await withKagibag { app in
+            let key = try await team(app)
+            let response = try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody.merging(["starts_at": value]) { $1 })
+            #expect(response.status == .badRequest)
+            #expect(try response.json()["field"] as? String == "starts_at")
+        }
+    }
 }

@@ -33,9 +33,9 @@ struct AttendeesAPIController: RouteCollection {
     @Sendable func create(req: Request) async throws -> Response {
         req.application.metrics.query(.write, "api")
         let event = try await event(req)
-        return try await Idempotency.run(req, teamID: event.$team.id) {
-            let body = try req.content.decode(CreateAttendeeRequest.self)
-            let attendee = try await EventStore.register(body.draft, for: event, on: req.db)
+        let body = try req.content.decode(CreateAttendeeRequest.self)
+        return try await Idempotency.run(req, teamID: event.$team.id) { db in
+            let attendee = try await EventStore.register(body.draft, for: event, on: db)
             let location = "/api/v1/organizer/events/\(event.id!.uuidString.lowercased())/attendees/\(attendee.id!.uuidString.lowercased())"
             return try await attendee.toDTO().response(.created, location: location, for: req)
         }

@@ -34,9 +34,9 @@ struct EventsAPIController: RouteCollection {
     @Sendable func create(req: Request) async throws -> Response {
         req.application.metrics.query(.write, "api")
         let key = try req.requireAPIKey()
-        return try await Idempotency.run(req, teamID: key.teamID) {
-            let body = try req.content.decode(CreateEventRequest.self)
-            let event = try await EventStore.createEvent(teamID: key.teamID, body.draft, on: req.db)
+        let body = try req.content.decode(CreateEventRequest.self)
+        return try await Idempotency.run(req, teamID: key.teamID) { db in
+            let event = try await EventStore.createEvent(teamID: key.teamID, body.draft, on: db)
             return try await event.toDTO().response(.created, location: "/api/v1/organizer/events/\(event.id!.uuidString.lowercased())", for: req)
         }
     }

@@ -14,8 +14,8 @@ struct OrganizerAPIController: RouteCollection {
     @Sendable func keyInfo(req: Request) async throws -> KeyInfoDTO {
         let key = try req.requireAPIKey()
         return KeyInfoDTO(
-            id: key.keyID, name: key.keyName, preview: "…" + key.lastFour, createdAt: key.createdAt,
-            team: .init(id: key.teamID, name: key.teamName, slug: key.teamSlug),
+            id: key.keyID.lowercasedString, name: key.keyName, preview: "…" + key.lastFour, createdAt: key.createdAt,
+            team: .init(id: key.teamID.lowercasedString, name: key.teamName, slug: key.teamSlug),
             permissions: key.permissions.sorted().map(\.rawValue)
         )
     }

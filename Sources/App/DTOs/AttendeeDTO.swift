@@ -2,8 +2,8 @@ import Foundation
 import Vapor
 
 struct AttendeeDTO: Content {
-    let id: UUID
-    let eventId: UUID
+    let id: String
+    let eventId: String
     let name: String
     let email: String
     let ticketType: String
@@ -21,7 +21,7 @@ extension Attendee {
     func toDTO() -> AttendeeDTO {
         let created = createdAt ?? Date()
         return AttendeeDTO(
-            id: id!, eventId: $event.id, name: name, email: email, ticketType: ticketType, status: status.rawValue,
+            id: id!.lowercasedString, eventId: $event.id.lowercasedString, name: name, email: email, ticketType: ticketType, status: status.rawValue,
             createdAt: created, updatedAt: updatedAt ?? created
         )
     }

@@ -3,7 +3,7 @@ import Vapor
 
 /// An event as the API shows it (snake_case on the wire, RFC 3339 times).
 struct EventDTO: Content {
-    let id: UUID
+    let id: String
     let name: String
     let description: String
     let startsAt: Date
@@ -41,7 +41,7 @@ extension Event {
     func toDTO() -> EventDTO {
         let created = createdAt ?? Date()
         return EventDTO(
-            id: id!, name: name, description: description, startsAt: startsAt, endsAt: endsAt, timezone: timezone,
+            id: id!.lowercasedString, name: name, description: description, startsAt: startsAt, endsAt: endsAt, timezone: timezone,
             venue: venue, capacity: capacity, status: status.rawValue, createdAt: created, updatedAt: updatedAt ?? created
         )
     }
@@ -157,11 +157,11 @@ struct Page<Item: Content>: Content {
 /// What `GET /api/v1/organizer/key` tells an integration about its own credentials.
 struct KeyInfoDTO: Content {
     struct TeamDTO: Content {
-        let id: UUID
+        let id: String
         let name: String
         let slug: String
     }
-    let id: UUID
+    let id: String
     let name: String
     let preview: String
     let createdAt: Date?

@@ -1,4 +1,5 @@
 import APIKeyCore
+import Foundation
 import Fluent
 import Vapor
 
@@ -20,6 +21,13 @@ extension Request {
     var apiKey: AuthenticatedKey? {
         get { storage[AuthenticatedKeyKey.self] }
         set { storage[AuthenticatedKeyKey.self] = newValue }
+    }
+
+    private struct RateLimitHeadersKey: StorageKey { typealias Value = HTTPHeaders }
+
+    var rateLimitHeaders: HTTPHeaders? {
+        get { storage[RateLimitHeadersKey.self] }
+        set { storage[RateLimitHeadersKey.self] = newValue }
     }
 
     func requireAPIKey() throws -> AuthenticatedKey {
@@ -88,6 +96,8 @@ struct APIKeyAuthenticator: AsyncMiddleware {
                 detail: "This key made more than \(decision.limit) requests in a minute. Retry after \(decision.resetSeconds) seconds.",
                 headers: headers)
         }
+        // Kept on the request too, so that error responses (rendered later) carry them as well.
+        request.rateLimitHeaders = decision.headers
         let response = try await next.respond(to: request)
         for (name, value) in decision.headers { response.headers.replaceOrAdd(name: name, value: value) }
         return response
@@ -98,7 +108,8 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         let values = headers[.authorization]
         guard !values.isEmpty else { throw BearerChallenge.missing }
         guard values.count == 1 else { throw BearerChallenge.malformedHeader }
-        let value = values[0]
+        // Surrounding whitespace is not part of a field value (RFC 9110 §5.5).
+        let value = values[0].trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
         guard let space = value.firstIndex(of: " ") else {
             // "Bearer" alone is a malformed bearer header; any other lone word is another scheme.
             if value.lowercased() == "bearer" { throw BearerChallenge.malformedHeader }

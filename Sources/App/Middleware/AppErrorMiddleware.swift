@@ -41,6 +41,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
         }
         let api = request.url.path.hasPrefix("/api/")
         if api {
+            for (name, value) in request.rateLimitHeaders ?? [:] where !headers.contains(name: name) { headers.add(name: name, value: value) }
             return ProblemDetails(
                 title: status.reasonPhrase, status: Int(status.code), detail: detail,
                 field: problems.first?.field, errors: problems.isEmpty ? nil : problems
@@ -93,12 +94,18 @@ struct AppErrorMiddleware: AsyncMiddleware {
             return field.isEmpty ? ("the body must be a JSON object.", nil) : ("the field '\(field)' has the wrong type.", field)
         case .dataCorrupted(let context):
             let field = path(context)
+            if field.isEmpty, context.debugDescription.contains("fit") {
+                return ("a number does not fit its field (whole numbers only).", nil)
+            }
             if field.isEmpty {
                 let underlying = context.underlyingError.map { String(describing: $0) } ?? ""
                 if let range = underlying.range(of: #"line \d+, column \d+"#, options: .regularExpression) {
                     return ("the body is not valid JSON (around \(underlying[range])).", nil)
                 }
                 return ("the body is not valid JSON.", nil)
+            }
+            if context.debugDescription.contains("does not fit") || context.debugDescription.contains("fit in") {
+                return ("the field '\(field)' must be a whole number in range.", field)
             }
             if context.debugDescription.hasPrefix("RFC 3339") {
                 return ("the field '\(field)' must be \(RFC3339.hint).", field)

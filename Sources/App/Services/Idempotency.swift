@@ -1,44 +1,49 @@
 import Crypto
 import Fluent
 import Foundation
+import NIOConcurrencyHelpers
 import Vapor
 
 /// Safe retries for POST, as Stripe does them: the first response to a given `Idempotency-Key`
 /// is remembered for 24 hours and replayed for a retry of the same request; the same key with a
-/// different request is refused with 422; a retry while the first is still running gets 409.
+/// different request is refused with 422.
 enum Idempotency {
     static let header = "Idempotency-Key"
     static let lifetime: TimeInterval = 24 * 3600
 
-    static func run(_ req: Request, teamID: UUID, _ operation: () async throws -> Response) async throws -> Response {
-        guard let key = req.headers.first(name: header) else { return try await operation() }
+    /// Runs `operation` at most once per key. The key's row, the operation's writes and the
+    /// stored response commit in one transaction: a crash between them leaves nothing behind,
+    /// so a retry simply runs again; a concurrent retry waits on the row's unique index and then
+    /// replays the committed response.
+    static func run(
+        _ req: Request, teamID: UUID, _ operation: @escaping @Sendable (any Database) async throws -> Response
+    ) async throws -> Response {
+        guard let key = req.headers.first(name: header) else { return try await operation(req.db) }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
             throw APIError.badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters.", field: header)
         }
         let fingerprint = Self.fingerprint(req)
-        let record = IdempotencyRecord(teamID: teamID, key: key, fingerprint: fingerprint)
+        let claimed = NIOLockedValueBox(false)
         do {
-            try await record.create(on: req.db)
-        } catch let error as any DatabaseError where error.isConstraintFailure {
+            return try await req.db.transaction { db in
+                let record = IdempotencyRecord(teamID: teamID, key: key, fingerprint: fingerprint)
+                try await record.create(on: db)
+                claimed.withLockedValue { $0 = true }
+                let response = try await operation(db)
+                record.status = Int(response.status.code)
+                record.body = response.body.string ?? ""
+                record.location = response.headers.first(name: .location)
+                try await record.save(on: db)
+                return response
+            }
+        } catch let error as any DatabaseError where error.isConstraintFailure && !claimed.withLockedValue({ $0 }) {
             return try await replay(req, teamID: teamID, key: key, fingerprint: fingerprint, retrying: operation)
         }
-        let response: Response
-        do {
-            response = try await operation()
-        } catch {
-            // Nothing was created: let a retry run the request again.
-            try? await record.delete(on: req.db)
-            throw error
-        }
-        record.status = Int(response.status.code)
-        record.body = response.body.string ?? ""
-        record.location = response.headers.first(name: .location)
-        try await record.save(on: req.db)
-        return response
     }
 
     private static func replay(
-        _ req: Request, teamID: UUID, key: String, fingerprint: String, retrying operation: () async throws -> Response
+        _ req: Request, teamID: UUID, key: String, fingerprint: String,
+        retrying operation: @escaping @Sendable (any Database) async throws -> Response
     ) async throws -> Response {
         guard let existing = try await IdempotencyRecord.query(on: req.db)
             .filter(\.$teamID == teamID).filter(\.$key == key).first()
@@ -57,6 +62,7 @@ enum Idempotency {
                 problems: [FieldProblem(field: header, message: "already used for a different request")])
         }
         guard existing.status != 0 else {
+            // Only rows from before responses were stored in the same transaction can be pending.
             throw APIError.conflict("A request with this Idempotency-Key is still being processed. Retry in a moment.")
         }
         let response = Response(status: HTTPResponseStatus(statusCode: existing.status))

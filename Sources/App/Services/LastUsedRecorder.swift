@@ -75,7 +75,11 @@ final class LastUsedFlusher: LifecycleHandler, Sendable {
         task.withLockedValue {
             $0 = Task.detached {
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(Int(recorder.interval * 1000)))
+                    do {
+                        try await Task.sleep(for: .milliseconds(Int(recorder.interval * 1000)))
+                    } catch {
+                        return  // cancelled: shutdown does the final flush itself
+                    }
                     do {
                         let count = try await recorder.flush(on: db)
                         if count > 0 { logger.debug("wrote last-used times", metadata: ["keys": "\(count)"]) }
@@ -88,7 +92,10 @@ final class LastUsedFlusher: LifecycleHandler, Sendable {
     }
 
     func shutdownAsync(_ application: Application) async {
-        task.withLockedValue { $0?.cancel() }
+        let running = task.withLockedValue { $0 }
+        running?.cancel()
+        // A batch being written right now must land before the final flush and the pools close.
+        await running?.value
         do {
             try await recorder.flush(on: application.db)
         } catch {
