@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 import requests.adapters
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 BINARY = pathlib.Path(os.environ.get("KAGIBAG_BIN") or REPO / ".build" / "debug" / "kagibag")
@@ -903,7 +903,7 @@ def test_behind_nginx_the_client_address_is_the_clients_own_and_forwarding_heade
     assert http().get(cluster["a"].url + "/metrics", timeout=5).status_code == 200
 
 
-def test_a_browser_session_through_nginx_stays_signed_in_while_requests_land_on_every_instance(cluster, tmp_path):
+def test_a_browser_session_through_nginx_stays_signed_in_while_requests_land_on_every_instance(cluster, tmp_path, browser):
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"Chromium not found at {CHROMIUM}", pytrace=False)
     nginx = cluster.nginx
@@ -922,54 +922,53 @@ def test_a_browser_session_through_nginx_stays_signed_in_while_requests_land_on_
         time.sleep(0.5)
     seen_before = len(nginx.access_lines())
     tag = uuid.uuid4().hex[:8]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
+    # The session's Chromium (e2e/conftest.py): one sync Playwright per process.
+    context = browser.new_context(base_url=nginx.url, ignore_https_errors=True)
+    try:
+        context.set_default_timeout(15_000)
+        page = context.new_page()
         try:
-            context = browser.new_context(base_url=nginx.url, ignore_https_errors=True)
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            try:
-                page.goto("/signup")
-                page.get_by_label("Name", exact=True).fill(f"Browser {tag}")
-                page.get_by_label("Email", exact=True).fill(f"browser-{tag}@example.com")
-                page.get_by_label("Password", exact=True).fill(PASSWORD)
-                page.get_by_label("Team name", exact=True).fill(f"Browser {tag}")
-                page.get_by_role("button", name="Sign up", exact=True).click()
-                expect(page).to_have_url(re.compile(r"/admin/team/?$"))
+            page.goto("/signup")
+            page.get_by_label("Name", exact=True).fill(f"Browser {tag}")
+            page.get_by_label("Email", exact=True).fill(f"browser-{tag}@example.com")
+            page.get_by_label("Password", exact=True).fill(PASSWORD)
+            page.get_by_label("Team name", exact=True).fill(f"Browser {tag}")
+            page.get_by_role("button", name="Sign up", exact=True).click()
+            expect(page).to_have_url(re.compile(r"/admin/team/?$"))
 
-                nav = page.get_by_role("navigation", name="Main")
-                nav.get_by_role("link", name="Admin", exact=True).click()
-                expect(page).to_have_url(re.compile(r"/admin/?$"))
-                nav.get_by_role("link", name="Team", exact=True).click()
-                expect(page).to_have_url(re.compile(r"/admin/team/?$"))
-                nav.get_by_role("link", name="API Keys", exact=True).click()
-                expect(page).to_have_url(re.compile(r"/admin/team/api-keys/?$"))
+            nav = page.get_by_role("navigation", name="Main")
+            nav.get_by_role("link", name="Admin", exact=True).click()
+            expect(page).to_have_url(re.compile(r"/admin/?$"))
+            nav.get_by_role("link", name="Team", exact=True).click()
+            expect(page).to_have_url(re.compile(r"/admin/team/?$"))
+            nav.get_by_role("link", name="API Keys", exact=True).click()
+            expect(page).to_have_url(re.compile(r"/admin/team/api-keys/?$"))
 
-                page.get_by_role("link", name="Create API Key", exact=True).click()
-                page.get_by_label("Name", exact=True).fill("Browser key")
-                page.get_by_role("button", name="Create", exact=True).click()
-                dialog = page.locator("dialog#new-key-dialog")
-                expect(dialog).to_be_visible()
-                key = dialog.locator("#new-api-key").input_value()
-                assert re.fullmatch(r"kgb_[0-9A-Za-z]{46}", key)
-                dialog.get_by_role("button", name="Done", exact=True).click()
-                expect(dialog).to_be_hidden()
+            page.get_by_role("link", name="Create API Key", exact=True).click()
+            page.get_by_label("Name", exact=True).fill("Browser key")
+            page.get_by_role("button", name="Create", exact=True).click()
+            dialog = page.locator("dialog#new-key-dialog")
+            expect(dialog).to_be_visible()
+            key = dialog.locator("#new-api-key").input_value()
+            assert re.fullmatch(r"kgb_[0-9A-Za-z]{46}", key)
+            dialog.get_by_role("button", name="Done", exact=True).click()
+            expect(dialog).to_be_hidden()
 
-                for _ in range(7):
-                    page.reload()
-                    expect(page).to_have_url(re.compile(r"/admin/team/api-keys/?\??$"))  # "Done" is a GET form
-                    expect(page.get_by_role("heading", level=1)).to_have_text("API Keys")
-                    expect(page.locator("table#api-keys tbody tr").filter(has_text="Browser key")).to_have_count(1)
-                    expect(page.get_by_role("button", name="Log out", exact=True)).to_be_visible()
+            for _ in range(7):
+                page.reload()
+                expect(page).to_have_url(re.compile(r"/admin/team/api-keys/?\??$"))  # "Done" is a GET form
+                expect(page.get_by_role("heading", level=1)).to_have_text("API Keys")
+                expect(page.locator("table#api-keys tbody tr").filter(has_text="Browser key")).to_have_count(1)
+                expect(page.get_by_role("button", name="Log out", exact=True)).to_be_visible()
 
-                cookie = next(ck for ck in context.cookies() if ck["name"] == "kagibag_session")
-                assert cookie["secure"] and cookie["httpOnly"], cookie
-            except Exception:
-                page.screenshot(path=str(tmp_path / "browser.png"), full_page=True)
-                print(f"screenshot: {tmp_path / 'browser.png'} at {page.url}")
-                raise
-        finally:
-            browser.close()
+            cookie = next(ck for ck in context.cookies() if ck["name"] == "kagibag_session")
+            assert cookie["secure"] and cookie["httpOnly"], cookie
+        except Exception:
+            page.screenshot(path=str(tmp_path / "browser.png"), full_page=True)
+            print(f"screenshot: {tmp_path / 'browser.png'} at {page.url}")
+            raise
+    finally:
+        context.close()
 
     lines = nginx.access_lines()[seen_before:]
     pages = [m for m in lines if m["uri"].startswith("/admin")]

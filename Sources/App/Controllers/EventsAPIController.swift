@@ -18,17 +18,16 @@ struct EventsAPIController: RouteCollection {
         let key = try req.requireAPIKey()
         let paging = try PageRequest(from: req)
         req.application.metrics.query(.read, "api")
-        let query = Event.query(on: req.db).filter(\.$team.$id == key.teamID)
+        var filter = FastQueries.EventFilter()
         if let status = try? req.query.get(String.self, at: "status") {
             guard let status = EventStatus(rawValue: status) else { throw APIError.badRequest(EventRules.statusMessage, field: "status") }
-            query.filter(\.$statusColumn == status.rawValue)
+            filter.status = status
         }
-        if let date = try req.dateQuery("starts_after") { query.filter(\.$startsAt > date) }
-        if let date = try req.dateQuery("starts_before") { query.filter(\.$startsAt < date) }
-        if let date = try req.dateQuery("updated_since") { query.filter(\.$updatedAt >= date) }
-        if let after = paging.after { query.filter(\.$id > after) }
-        let rows = try await query.sort(\.$id).limit(paging.limit + 1).all()
-        return paging.page(rows, id: { $0.id! }, map: { $0.toDTO() })
+        filter.startsAfter = try req.dateQuery("starts_after")
+        filter.startsBefore = try req.dateQuery("starts_before")
+        filter.updatedSince = try req.dateQuery("updated_since")
+        let rows = try await FastQueries.events(team: key.teamID, filter: filter, after: paging.after, limit: paging.limit + 1, on: req.db)
+        return paging.page(rows, id: { $0.id }, map: { $0.toDTO() })
     }
 
     @Sendable func create(req: Request) async throws -> Response {

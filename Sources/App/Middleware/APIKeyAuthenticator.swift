@@ -61,32 +61,28 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         }
         let digest = key.digest
         metrics.query(.read, "auth")
-        guard let record = try await APIKey.query(on: request.db)
-            .filter(\.$digest == digest)
-            .join(Team.self, on: \APIKey.$team.$id == \Team.$id)
-            .first()
-        else {
+        guard let record = try await FastQueries.key(digest: digest, on: request.db) else {
             // Only failures pay for telling "deleted" from "never existed", for the metrics.
             metrics.query(.read, "auth")
             let revoked = try await RevokedAPIKey.query(on: request.db).filter(\.$digest == digest).first() != nil
             metrics.auth(revoked ? .revoked : .unknown)
             throw BearerChallenge.invalidKey
         }
-        if let expiresAt = record.expiresAt, expiresAt <= Date() {
+        if let expiresAt = record.expires_at, expiresAt <= Date() {
             metrics.auth(.expired)
             throw BearerChallenge.expired
         }
-        let team = try record.joined(Team.self)
         request.apiKey = AuthenticatedKey(
-            keyID: record.id!, keyName: record.name, lastFour: record.lastFour, createdAt: record.createdAt,
-            teamID: team.id!, teamName: team.name, teamSlug: team.slug, permissions: team.permissions
+            keyID: record.id, keyName: record.name, lastFour: record.last_four, createdAt: record.created_at,
+            teamID: record.team_id, teamName: record.team_name, teamSlug: record.team_slug,
+            permissions: Permission.decode(record.team_permissions)
         )
         metrics.auth(.accepted)
         let lastUsed = request.application.lastUsed
-        lastUsed.record(record.id!)
+        lastUsed.record(record.id)
         if lastUsed.interval == 0 { try await lastUsed.flush(on: request.db) }
         guard let limiter = request.application.limits.api else { return try await next.respond(to: request) }
-        let decision = limiter.hit(record.digest)
+        let decision = limiter.hit(digest)
         guard decision.allowed else {
             metrics.auth(.rateLimited)
             var headers = decision.headers
