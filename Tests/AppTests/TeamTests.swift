@@ -179,4 +179,23 @@ struct TeamTests {
             #expect(slugs == ["acme-events", "acme-events-2"])
         }
     }
+
+    @Test("two admins demoting each other at the same moment still leave the team one admin")
+    func concurrentDemotionsKeepAnAdmin() async throws {
+        try await withKagibag { app in
+            let p = try await pair(app)
+            try await p.admin.post("/admin/team/members", [("email", p.otherAccount.email), ("role", "admin")])
+            let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)
+            try await p.other.get("/admin/team")
+            try await p.other.post("/team/switch", [("team", teamID.uuidString)])
+            let adminRow = try await membershipID(of: p.adminAccount.email, in: p.other)
+            let otherRow = try await membershipID(of: p.otherAccount.email, in: p.admin)
+            async let first = p.admin.post("/admin/team/members/\(otherRow)/role", [("role", "member")])
+            async let second = p.other.post("/admin/team/members/\(adminRow)/role", [("role", "member")])
+            let statuses = try await [first.status, second.status]
+            #expect(statuses.filter { $0 == .seeOther }.count == 1)
+            #expect(statuses.filter { $0 == .conflict }.count == 1)
+            #expect(try await Membership.query(on: app.db).filter(\.$team.$id == teamID).filter(\.$roleColumn == "admin").count() == 1)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Vapor
 
 /// Admin → Team: members, roles and permissions of the current team.
@@ -125,18 +126,20 @@ struct TeamController: RouteCollection {
             return try await renderTeamPage(req, error: "Choose the role Admin or Member.", status: .unprocessableEntity)
         }
         let target = try await membership(from: req, in: current.team)
-        if target.role == .admin, role == .member, try await adminCount(of: current.team, on: req.db) <= 1 {
-            return try await renderTeamPage(req, error: "A team needs at least one admin. Make someone else an admin first.", status: .conflict)
-        }
         let previous = target.role
-        target.role = role
         let actor = try req.requireUser().user
-        try await req.db.transaction { db in
-            try await target.save(on: db)
-            if previous != role {
-                try await Audit.record(
-                    .memberRoleChanged, team: current.team.id!, by: actor, "changed \(target.user.name) from \(previous.label) to \(role.label)", on: db)
+        do {
+            try await current.team.locked(on: req.db) { db in
+                if previous == .admin, role == .member, try await adminCount(of: current.team, on: db) <= 1 { throw LastAdmin() }
+                target.role = role
+                try await target.save(on: db)
+                if previous != role {
+                    try await Audit.record(
+                        .memberRoleChanged, team: current.team.id!, by: actor, "changed \(target.user.name) from \(previous.label) to \(role.label)", on: db)
+                }
             }
+        } catch is LastAdmin {
+            return try await renderTeamPage(req, error: LastAdmin.message, status: .conflict)
         }
         Notice.set("\(target.user.name) is now \(role.label).", on: req)
         return req.redirect(to: SitePath.team.path)
@@ -145,13 +148,15 @@ struct TeamController: RouteCollection {
     @Sendable func removeMember(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: "add, remove or change members")
         let target = try await membership(from: req, in: current.team)
-        if target.role == .admin, try await adminCount(of: current.team, on: req.db) <= 1 {
-            return try await renderTeamPage(req, error: "A team needs at least one admin. Make someone else an admin first.", status: .conflict)
-        }
         let actor = try req.requireUser().user
-        try await req.db.transaction { db in
-            try await target.delete(on: db)
-            try await Audit.record(.memberRemoved, team: current.team.id!, by: actor, "removed \(target.user.name) (\(target.user.email))", on: db)
+        do {
+            try await current.team.locked(on: req.db) { db in
+                if target.role == .admin, try await adminCount(of: current.team, on: db) <= 1 { throw LastAdmin() }
+                try await target.delete(on: db)
+                try await Audit.record(.memberRemoved, team: current.team.id!, by: actor, "removed \(target.user.name) (\(target.user.email))", on: db)
+            }
+        } catch is LastAdmin {
+            return try await renderTeamPage(req, error: LastAdmin.message, status: .conflict)
         }
         Notice.set("Removed \(target.user.name) from \(current.team.name).", on: req)
         return req.redirect(to: SitePath.team.path)
@@ -159,16 +164,20 @@ struct TeamController: RouteCollection {
 
     @Sendable func leave(req: Request) async throws -> Response {
         let current = try req.requireTeam()
-        if current.role == .admin, try await adminCount(of: current.team, on: req.db) <= 1 {
-            let others = try await Membership.query(on: req.db).filter(\.$team.$id == current.team.id!).count()
-            if others > 1 {
-                return try await renderTeamPage(req, error: "You are this team's only admin. Make someone else an admin before you leave.", status: .conflict)
-            }
-        }
         let actor = try req.requireUser().user
-        try await req.db.transaction { db in
-            try await current.membership.delete(on: db)
-            try await Audit.record(.memberLeft, team: current.team.id!, by: actor, "left the team", on: db)
+        do {
+            try await current.team.locked(on: req.db) { db in
+                if current.role == .admin, try await adminCount(of: current.team, on: db) <= 1,
+                    try await Membership.query(on: db).filter(\.$team.$id == current.team.id!).count() > 1
+                {
+                    throw LastAdmin()
+                }
+                try await current.membership.delete(on: db)
+                try await Audit.record(.memberLeft, team: current.team.id!, by: actor, "left the team", on: db)
+            }
+        } catch is LastAdmin {
+            return try await renderTeamPage(
+                req, error: "You are this team's only admin. Make someone else an admin before you leave.", status: .conflict)
         }
         req.session.data[CurrentUserMiddleware.teamKey] = nil
         Notice.set("You left \(current.team.name).", on: req)
@@ -186,5 +195,23 @@ struct TeamController: RouteCollection {
 
     private func adminCount(of team: Team, on db: any Database) async throws -> Int {
         try await Membership.query(on: db).filter(\.$team.$id == team.id!).filter(\.$roleColumn == TeamRole.admin.rawValue).count()
+    }
+}
+
+/// Refused because it would leave a team without an admin.
+struct LastAdmin: Error {
+    static let message = "A team needs at least one admin. Make someone else an admin first."
+}
+
+extension Team {
+    /// Runs `body` in a transaction that first takes the team's row lock (a no-op UPDATE: a row
+    /// lock on PostgreSQL, the write lock on SQLite), so that checks such as "is there another
+    /// admin?" cannot race with a concurrent change to the same team.
+    func locked(on db: any Database, _ body: @escaping @Sendable (any Database) async throws -> Void) async throws {
+        let id = try requireID()
+        try await db.transaction { db in
+            try await (db as! any SQLDatabase).raw("UPDATE teams SET name = name WHERE id = \(bind: id)").run()
+            try await body(db)
+        }
     }
 }

@@ -6,7 +6,7 @@ import VaporTesting
 
 /// A cookie-keeping web client for HTTP tests: it remembers the session cookie and the CSRF
 /// token of the last page it loaded, and fills in `_csrf` on the forms it posts.
-final class Browser {
+final class Browser: @unchecked Sendable {
     let app: Application
     var cookie: String?
     var csrf: String?
