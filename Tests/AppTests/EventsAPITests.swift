@@ -369,4 +369,27 @@ struct EventsAPITests {
             #expect(try response.json()["field"] as? String == "starts_at")
         }
     }
+
+    @Test("the fast list writer produces the same JSON as the Encodable form, whatever the text")
+    func fastListJSONMatchesEncodable() async throws {
+        let tricky = "Quote \" backslash \\ newline \n tab \t bell \u{7} é 🎉 </script>"
+        let dto = EventDTO(
+            id: UUID.v7().lowercasedString, name: tricky, description: tricky, startsAt: Date(timeIntervalSince1970: 1_800_000_000.25),
+            endsAt: Date(timeIntervalSince1970: 1_800_003_600), timezone: "Europe/Berlin", venue: nil, capacity: 12, status: "draft",
+            createdAt: Date(timeIntervalSince1970: 1_790_000_000.5), updatedAt: Date(timeIntervalSince1970: 1_790_000_001))
+        let page = Page(data: [dto, dto], nextCursor: "abc")
+        let fast = try #require(page.fastResponse().body.data)
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(RFC3339.format(date))
+        }
+        let slow = try encoder.encode(page)
+        let fastObject = try JSONSerialization.jsonObject(with: fast) as? NSDictionary
+        let slowObject = try JSONSerialization.jsonObject(with: slow) as? NSDictionary
+        #expect(fastObject != nil)
+        #expect(fastObject == slowObject)
+        let name = ((fastObject?["data"] as? [[String: Any]])?.first?["name"] as? String)
+        #expect(name == tricky)
+    }
 }

@@ -14,7 +14,7 @@ struct EventsAPIController: RouteCollection {
     }
 
     /// The team's events, oldest first, filtered by status, start and last change.
-    @Sendable func list(req: Request) async throws -> Page<EventDTO> {
+    @Sendable func list(req: Request) async throws -> Response {
         let key = try req.requireAPIKey()
         let paging = try PageRequest(from: req)
         req.application.metrics.query(.read, "api")
@@ -27,7 +27,7 @@ struct EventsAPIController: RouteCollection {
         filter.startsBefore = try req.dateQuery("starts_before")
         filter.updatedSince = try req.dateQuery("updated_since")
         let rows = try await FastQueries.events(team: key.teamID, filter: filter, after: paging.after, limit: paging.limit + 1, on: req.db)
-        return paging.page(rows, id: { $0.id }, map: { $0.toDTO() })
+        return paging.page(rows, id: { $0.id }, map: { $0.toDTO() }).fastResponse()
     }
 
     @Sendable func create(req: Request) async throws -> Response {

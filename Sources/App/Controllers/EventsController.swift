@@ -249,7 +249,7 @@ struct EventsController: RouteCollection {
         }
     }
 
-    static let timezones: [String] = TimeZone.knownTimeZoneIdentifiers.sorted()
+    static let timezones: [String] = EventRules.knownTimeZones.sorted()
 }
 
 /// The current state of an event as a draft, for changes that touch one field.
