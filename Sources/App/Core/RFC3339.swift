@@ -60,6 +60,14 @@ enum RFC3339 {
     /// UTC with millisecond precision when there is a fraction: `2026-05-01T09:00:00Z`,
     /// `2026-05-01T09:00:00.250Z`.
     static func format(_ date: Date) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        write(date, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the formatted date to `out`, with no intermediate allocation.
+    static func write(_ date: Date, into out: inout [UInt8]) {
         let interval = date.timeIntervalSince1970
         var seconds = Int(interval.rounded(.down))
         var millis = Int(((interval - Double(seconds)) * 1000).rounded())
@@ -67,21 +75,20 @@ enum RFC3339 {
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let secondOfDay = seconds - days * 86400
         let (year, month, day) = civilFromDays(days)
-        var out = [UInt8]()
-        out.reserveCapacity(24)
-        func put(_ value: Int, _ width: Int) {
-            var digits = [UInt8](repeating: 0x30, count: width)
-            var rest = value
-            for i in stride(from: width - 1, through: 0, by: -1) { digits[i] = UInt8(0x30 + rest % 10); rest /= 10 }
-            out.append(contentsOf: digits)
+        @inline(__always) func two(_ value: Int) {
+            out.append(UInt8(truncatingIfNeeded: 0x30 + value / 10))
+            out.append(UInt8(truncatingIfNeeded: 0x30 + value % 10))
         }
-        put(year, 4); out.append(UInt8(ascii: "-")); put(month, 2); out.append(UInt8(ascii: "-")); put(day, 2)
+        two(year / 100 % 100); two(year % 100); out.append(UInt8(ascii: "-")); two(month); out.append(UInt8(ascii: "-")); two(day)
         out.append(UInt8(ascii: "T"))
-        put(secondOfDay / 3600, 2); out.append(UInt8(ascii: ":")); put(secondOfDay % 3600 / 60, 2); out.append(UInt8(ascii: ":"))
-        put(secondOfDay % 60, 2)
-        if millis > 0 { out.append(UInt8(ascii: ".")); put(millis, 3) }
+        two(secondOfDay / 3600); out.append(UInt8(ascii: ":")); two(secondOfDay % 3600 / 60); out.append(UInt8(ascii: ":"))
+        two(secondOfDay % 60)
+        if millis > 0 {
+            out.append(UInt8(ascii: "."))
+            out.append(UInt8(truncatingIfNeeded: 0x30 + millis / 100))
+            two(millis % 100)
+        }
         out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     private static func daysIn(month: Int, year: Int) -> Int {

@@ -44,7 +44,9 @@ struct JSONWriter {
     }
 
     mutating func date(_ value: Date) {
-        string(RFC3339.format(value))
+        bytes.append(UInt8(ascii: "\""))
+        RFC3339.write(value, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// `"key":` (keys are fixed ASCII names that need no escaping).
