@@ -25,6 +25,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.migrations.addKagibagMigrations()
 
     app.passwords.use(.bcrypt(cost: settings.bcryptCost))
+    app.dummyPasswordHash = try Passwords.makeDummyHash(cost: settings.bcryptCost)
 
     let resources = resourcesDirectory()
     app.directory.resourcesDirectory = resources

@@ -21,12 +21,25 @@ enum Passwords {
     /// Spends the same time as a real check, so that a login for an unknown email cannot be
     /// told apart by its speed.
     static func verifyAgainstDummy(_ password: String, on request: Request) async throws {
-        _ = try await request.password.async.verify(prehash(password), created: dummyHash)
+        _ = try await request.password.async.verify(prehash(password), created: request.application.dummyPasswordHash)
     }
 
-    private static let dummyHash = (try? Bcrypt.hash("not-a-real-password", cost: 12)) ?? ""
+    /// A hash at the configured cost, made once at start-up, so a check against it takes as long
+    /// as a real one.
+    static func makeDummyHash(cost: Int) throws -> String {
+        try Bcrypt.hash(prehash("not-a-real-password"), cost: cost)
+    }
 
     private static func prehash(_ password: String) -> String {
         Data(SHA256.hash(data: Array(password.utf8))).base64EncodedString()
+    }
+}
+
+extension Application {
+    private struct DummyPasswordHashKey: StorageKey { typealias Value = String }
+
+    var dummyPasswordHash: String {
+        get { storage[DummyPasswordHashKey.self] ?? "" }
+        set { storage[DummyPasswordHashKey.self] = newValue }
     }
 }
