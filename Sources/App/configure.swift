@@ -5,7 +5,6 @@ import Foundation
 import Leaf
 import LeafKit
 import NIOSSL
-import SQLKit
 import Vapor
 
 /// Sets up the whole application from `settings`; tests call this with their own settings.
@@ -14,49 +13,27 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.http.server.configuration.port = settings.port
     // The default leaves room for a 10,000-character description in any script; larger bodies get 413.
     app.routes.defaultMaxBodySize = ByteCount(value: settings.maxBodyBytes)
-    app.limits = Limits(
-        api: settings.apiRateLimitPerMinute > 0 ? RateLimiter(limit: settings.apiRateLimitPerMinute, window: 60) : nil,
-        loginPerAccount: RateLimiter(limit: settings.loginAttemptsPerAccount, window: 15 * 60),
-        loginPerAddress: RateLimiter(limit: settings.loginAttemptsPerAddress, window: 15 * 60),
-        trustedProxies: settings.trustedProxies
+
+    let metrics = Metrics()
+    let recorder = LastUsedRecorder(interval: settings.lastUsedFlushSeconds, metrics: metrics)
+    app.services = AppServices(
+        settings: settings,
+        metrics: metrics,
+        limits: Limits(
+            api: settings.apiRateLimitPerMinute > 0 ? RateLimiter(limit: settings.apiRateLimitPerMinute, window: 60) : nil,
+            loginPerAccount: RateLimiter(limit: settings.loginAttemptsPerAccount, window: 15 * 60),
+            loginPerAddress: RateLimiter(limit: settings.loginAttemptsPerAddress, window: 15 * 60),
+            trustedProxies: settings.trustedProxies
+        ),
+        lastUsed: recorder,
+        dummyPasswordHash: try Passwords.makeDummyHash(cost: settings.bcryptCost)
     )
 
     try configureDatabase(app, settings)
     app.migrations.addKagibagMigrations()
-
     app.passwords.use(.bcrypt(cost: settings.bcryptCost))
-    app.dummyPasswordHash = try Passwords.makeDummyHash(cost: settings.bcryptCost)
-
-    let resources = resourcesDirectory()
-    app.directory.resourcesDirectory = resources
-    app.directory.viewsDirectory = resources + "Views/"
-    app.directory.publicDirectory = resources + "Public/"
-    app.logger.debug("templates and static files", metadata: ["directory": "\(resources)"])
-    app.views.use(.leaf)
-    // Sandboxed to the views folder; not `.toVisibleFiles`, which would refuse the build folder
-    // (`.build/…`) the templates ship in.
-    app.leaf.sources = .singleSource(NIOLeafFiles(
-        fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
-        sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory
-    ))
-    app.leaf.cache.isEnabled = app.environment.isRelease
-
-    let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .custom { date, encoder in
-        var container = encoder.singleValueContainer()
-        try container.encode(RFC3339.format(date))
-    }
-    encoder.outputFormatting = [.withoutEscapingSlashes]
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .custom { decoder in
-        let container = try decoder.singleValueContainer()
-        guard let date = RFC3339.parse(try container.decode(String.self)) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "RFC 3339 date-time expected")
-        }
-        return date
-    }
-    ContentConfiguration.global.use(encoder: encoder, for: .json)
-    ContentConfiguration.global.use(decoder: decoder, for: .json)
+    configureViews(app)
+    JSONCoders.install()
 
     let lifetime = TimeInterval(settings.sessionLifetimeHours * 3600)
     app.sessions.use { _ in DatabaseSessionDriver(lifetime: lifetime) }
@@ -68,27 +45,23 @@ public func configure(_ app: Application, settings: Settings) async throws {
     }
 
     app.middleware = Middlewares()
-    app.middleware.use(MetricsMiddleware(metrics: app.metrics))
+    app.middleware.use(MetricsMiddleware(metrics: metrics))
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(SecurityHeadersMiddleware())
-    app.middleware.use(AppErrorMiddleware())
+    app.middleware.use(ErrorMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
-    app.middleware.use(WebMiddleware(sessions: app.sessions.middleware))
 
     // Registered after the databases, so that it shuts down before them and can flush.
-    let recorder = LastUsedRecorder(interval: settings.lastUsedFlushSeconds, metrics: app.metrics)
-    app.lastUsed = recorder
     app.lifecycle.use(LastUsedFlusher(recorder: recorder))
-
     app.asyncCommands.use(TeamCommand(), as: "team")
 
-    try routes(app, settings: settings)
+    try routes(app)
 
     if case .sqliteFile = settings.database {
         // WAL lets readers proceed while one connection writes, and survives kill -9: a commit
         // is durable once it returns. Writers that meet a lock wait (sqlite-nio installs a busy
         // handler that retries) instead of failing; every write transaction starts with its write.
-        let mode = try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode=WAL").first()?.decode(column: "journal_mode", as: String.self)
+        let mode = try await app.db.sql.raw("PRAGMA journal_mode=WAL").first()?.decode(column: "journal_mode", as: String.self)
         app.logger.debug("SQLite journal mode", metadata: ["mode": "\(mode ?? "?")"])
     }
 
@@ -126,7 +99,19 @@ private func configureDatabase(_ app: Application, _ settings: Settings) throws 
 
 /// Templates and static files ship inside the module's resource bundle, so the server finds
 /// them whatever its working directory (the SQLite file lives in the working directory).
-private func resourcesDirectory() -> String {
-    let path = Bundle.module.url(forResource: "Resources", withExtension: nil)!.path
-    return path.hasSuffix("/") ? path : path + "/"
+private func configureViews(_ app: Application) {
+    let bundled = Bundle.module.url(forResource: "Resources", withExtension: nil)!.path
+    let resources = bundled.hasSuffix("/") ? bundled : bundled + "/"
+    app.directory.resourcesDirectory = resources
+    app.directory.viewsDirectory = resources + "Views/"
+    app.directory.publicDirectory = resources + "Public/"
+    app.logger.debug("templates and static files", metadata: ["directory": "\(resources)"])
+    app.views.use(.leaf)
+    // Sandboxed to the views folder; not `.toVisibleFiles`, which would refuse the build folder
+    // (`.build/…`) the templates ship in.
+    app.leaf.sources = .singleSource(NIOLeafFiles(
+        fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
+        sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory
+    ))
+    app.leaf.cache.isEnabled = app.environment.isRelease
 }

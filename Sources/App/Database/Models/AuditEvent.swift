@@ -1,0 +1,41 @@
+import Fluent
+import Vapor
+
+/// One entry of a team's activity log: who did what, when. Never holds a key: API keys are
+/// named by their name and last four characters.
+final class AuditEvent: Model, @unchecked Sendable {
+    static let schema = "audit_events"
+
+    enum Action: String, Codable, CaseIterable, Sendable {
+        case keyCreated = "api_key.created"
+        case keyDeleted = "api_key.deleted"
+        case memberAdded = "member.added"
+        case memberRemoved = "member.removed"
+        case memberLeft = "member.left"
+        case memberRoleChanged = "member.role_changed"
+        case permissionsChanged = "team.permissions_changed"
+        case teamCreated = "team.created"
+    }
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "team_id") var teamID: UUID
+    /// The user who acted, or nil for the command line.
+    @OptionalField(key: "actor_id") var actorID: UUID?
+    /// The actor's name at the time ("Ada Lovelace", "command line").
+    @Field(key: "actor") var actor: String
+    @Field(key: "action") var action: String
+    /// A sentence for people: "created API key “CRM sync” (…a1b2)".
+    @Field(key: "summary") var summary: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+
+    init(teamID: UUID, actorID: UUID?, actor: String, action: Action, summary: String) {
+        self.id = UUID.v7()
+        self.teamID = teamID
+        self.actorID = actorID
+        self.actor = actor
+        self.action = action.rawValue
+        self.summary = summary
+    }
+}

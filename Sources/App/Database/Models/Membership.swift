@@ -1,0 +1,34 @@
+import Fluent
+import Vapor
+
+enum TeamRole: String, Codable, CaseIterable, Sendable {
+    case admin
+    case member
+
+    var label: String { self == .admin ? "Admin" : "Member" }
+}
+
+/// A user's place in a team.
+final class Membership: Model, @unchecked Sendable {
+    static let schema = "memberships"
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "user_id") var user: User
+    @Parent(key: "team_id") var team: Team
+    @Field(key: "role") var roleColumn: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+
+    init(id: UUID? = nil, userID: UUID, teamID: UUID, role: TeamRole) {
+        self.id = id
+        self.$user.id = userID
+        self.$team.id = teamID
+        self.roleColumn = role.rawValue
+    }
+
+    var role: TeamRole {
+        get { TeamRole(rawValue: roleColumn) ?? .member }
+        set { roleColumn = newValue.rawValue }
+    }
+}

@@ -1,0 +1,35 @@
+import Fluent
+import Foundation
+
+/// Every read and write of user accounts.
+enum AccountStore {
+    /// Display names by user id (for "created by").
+    static func userNames(_ ids: [UUID], on db: any Database) async throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        let users = try await User.query(on: db).filter(\.$id ~~ Array(Set(ids))).all()
+        return Dictionary(uniqueKeysWithValues: users.map { ($0.id!, $0.name) })
+    }
+
+    static func user(email: String, on db: any Database) async throws -> User? {
+        try await User.query(on: db).filter(\.$email == email).first()
+    }
+
+    /// Creates the account, its first team (with the person as its admin) and the audit entry,
+    /// in one transaction. An email taken meanwhile by a concurrent sign-up is a conflict.
+    static func signUp(_ user: User, teamName: String, on db: any Database) async throws -> Team {
+        do {
+            return try await db.transaction { db in
+                try await user.create(on: db)
+                let team = Team(name: teamName, slug: try await Team.uniqueSlug(for: teamName, on: db))
+                try await team.create(on: db)
+                try await Membership(userID: user.id!, teamID: team.id!, role: .admin).create(on: db)
+                try await Audit.record(.teamCreated, team: team.id!, by: user, "created the team “\(teamName)”", on: db)
+                return team
+            }
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            throw DomainError.conflict(emailTaken, field: "email")
+        }
+    }
+
+    static let emailTaken = "An account with this email already exists. Log in instead."
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Vapor
+
+struct AttendeeDTO: Content {
+    let id: String
+    let eventId: String
+    let name: String
+    let email: String
+    let ticketType: String
+    let status: String
+    let createdAt: Date
+    let updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, email, status
+        case eventId = "event_id", ticketType = "ticket_type", createdAt = "created_at", updatedAt = "updated_at"
+    }
+}
+
+extension Attendee {
+    func toDTO() -> AttendeeDTO {
+        let created = createdAt ?? Date()
+        return AttendeeDTO(
+            id: id!.lowercasedString, eventId: $event.id.lowercasedString, name: name, email: email, ticketType: ticketType, status: status.rawValue,
+            createdAt: created, updatedAt: updatedAt ?? created
+        )
+    }
+}
+
+/// `POST /events/{id}/attendees`.
+struct CreateAttendeeRequest: Decodable {
+    let name: String
+    let email: String
+    let ticketType: String?
+    let status: AttendeeStatus?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, email, status
+        case ticketType = "ticket_type"
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        email = try container.decode(String.self, forKey: .email)
+        ticketType = try container.decodeIfPresent(String.self, forKey: .ticketType)
+        status = try container.decodeEnum(AttendeeStatus.self, forKey: .status, message: AttendeeDraft.statusMessage)
+    }
+
+    func draft() throws -> AttendeeDraft {
+        try AttendeeDraft(name: name, email: email, ticketType: ticketType, status: status ?? .registered)
+    }
+}
+
+/// `PATCH /events/{id}/attendees/{attendee_id}`.
+struct UpdateAttendeeRequest: Decodable {
+    var name: String?
+    var email: String?
+    var ticketType: String?
+    var status: AttendeeStatus?
+
+    typealias CodingKeys = CreateAttendeeRequest.CodingKeys
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodePatchRequired(String.self, forKey: .name)
+        email = try container.decodePatchRequired(String.self, forKey: .email)
+        ticketType = try container.decodePatchRequired(String.self, forKey: .ticketType)
+        status = try container.decodePatchEnum(AttendeeStatus.self, forKey: .status, message: AttendeeDraft.statusMessage)
+    }
+
+    func applied(to attendee: Attendee) throws -> AttendeeDraft {
+        try AttendeeDraft(
+            name: name ?? attendee.name, email: email ?? attendee.email, ticketType: ticketType ?? attendee.ticketType,
+            status: status ?? attendee.status)
+    }
+}

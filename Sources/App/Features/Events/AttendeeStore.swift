@@ -1,0 +1,79 @@
+import Fluent
+import Foundation
+
+/// Every read and write of attendees. Registrations take and give back places through the
+/// conditional updates in `Capacity`, so no burst can overfill an event.
+enum AttendeeStore {
+    /// An event's attendees in registration order (ids are UUIDv7).
+    static func list(event: UUID, updatedSince: Date? = nil, after: UUID? = nil, limit: Int, on db: any Database) async throws -> [Attendee] {
+        let query = Attendee.query(on: db).filter(\.$event.$id == event)
+        if let updatedSince { query.filter(\.$updatedAt >= updatedSince) }
+        if let after { query.filter(\.$id > after) }
+        return try await query.sort(\.$id).limit(limit).all()
+    }
+
+    /// An attendee of `event`; any other id answers like a missing one.
+    static func find(_ id: String?, of event: EventRecord, on db: any Database) async throws -> Attendee {
+        guard let id = id.flatMap(UUID.init(uuidString:)),
+            let attendee = try await Attendee.query(on: db).filter(\.$id == id).filter(\.$event.$id == event.id).first()
+        else { throw DomainError.notFound("There is no such attendee at this event.") }
+        return attendee
+    }
+
+    static func register(_ draft: AttendeeDraft, for event: EventRecord, on db: any Database) async throws -> Attendee {
+        guard event.status != .cancelled else { throw cancelled }
+        let attendee = Attendee(
+            eventID: event.id, teamID: event.teamID, name: draft.name, email: draft.email, ticketType: draft.ticketType, status: draft.status)
+        do {
+            try await db.transaction { db in
+                // The write comes first, so the transaction holds the write lock from its start.
+                if draft.status.holdsPlace, !(try await Capacity.reserve(eventID: event.id, on: db)) {
+                    throw full(event, field: "capacity")
+                }
+                try await attendee.create(on: db)
+            }
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            throw DomainError.conflict("\(draft.email) is already registered for this event.", field: "email")
+        }
+        return attendee
+    }
+
+    static func update(_ attendee: Attendee, to draft: AttendeeDraft, event: EventRecord, on db: any Database) async throws {
+        let before = attendee.status.holdsPlace, after = draft.status.holdsPlace
+        do {
+            try await db.transaction { db in
+                if !before, after {
+                    guard event.status != .cancelled else { throw cancelled }
+                    guard try await Capacity.reserve(eventID: event.id, on: db) else { throw full(event, field: "status") }
+                } else if before, !after {
+                    try await Capacity.release(eventID: event.id, on: db)
+                }
+                attendee.name = draft.name
+                attendee.email = draft.email
+                attendee.ticketType = draft.ticketType
+                attendee.status = draft.status
+                try await attendee.save(on: db)
+            }
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            throw DomainError.conflict("\(draft.email) is already registered for this event.", field: "email")
+        }
+    }
+
+    static func delete(_ attendee: Attendee, on db: any Database) async throws {
+        try await db.transaction { db in
+            if attendee.status.holdsPlace { try await Capacity.release(eventID: attendee.$event.id, on: db) }
+            try await attendee.delete(on: db)
+        }
+    }
+
+    private static let cancelled = DomainError.conflict("This event is cancelled; it takes no registrations.")
+
+    private static func full(_ event: EventRecord, field: String) -> DomainError {
+        .conflict("This event is full: all \(event.capacity ?? 0) places are taken.", field: field)
+    }
+}
+
+extension Attendee {
+    /// The attendee's current values as a draft, for changes that touch one field.
+    var draft: AttendeeDraft { AttendeeDraft(valid: (name, email, ticketType, status)) }
+}

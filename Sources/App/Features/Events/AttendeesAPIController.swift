@@ -1,0 +1,51 @@
+import Vapor
+
+/// `/api/v1/organizer/events/{id}/attendees`.
+struct AttendeesAPIController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.resource("attendee", read: .attendeesRead, write: .attendeesWrite, .init(list: list, create: create, show: show, update: update, delete: delete))
+    }
+
+    private func event(_ req: Request) async throws -> EventRecord {
+        try await EventStore.find(req.parameters.get("event"), team: try req.requireAPIKey().teamID, on: req.db)
+    }
+
+    /// The event's attendees in registration order; `updated_since` fetches only what changed.
+    @Sendable func list(req: Request) async throws -> Page<AttendeeDTO> {
+        let event = try await event(req)
+        let paging = try PageRequest(from: req)
+        req.application.metrics.query(.read, "api")
+        let rows = try await AttendeeStore.list(
+            event: event.id, updatedSince: try req.dateQuery("updated_since"), after: paging.after, limit: paging.limit + 1, on: req.db)
+        return paging.page(rows, id: { $0.id! }, map: { $0.toDTO() })
+    }
+
+    @Sendable func create(req: Request) async throws -> Response {
+        req.application.metrics.query(.write, "api")
+        let event = try await event(req)
+        let draft = try req.content.decode(CreateAttendeeRequest.self).draft()
+        return try await Idempotency.run(req, teamID: event.teamID) { db in
+            let attendee = try await AttendeeStore.register(draft, for: event, on: db)
+            let location = "/api/v1/organizer/events/\(event.id.lowercasedString)/attendees/\(attendee.id!.lowercasedString)"
+            return try await attendee.toDTO().response(.created, location: location, for: req)
+        }
+    }
+
+    @Sendable func show(req: Request) async throws -> AttendeeDTO {
+        try await AttendeeStore.find(req.parameters.get("attendee"), of: try await event(req), on: req.db).toDTO()
+    }
+
+    @Sendable func update(req: Request) async throws -> AttendeeDTO {
+        let event = try await event(req)
+        let attendee = try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db)
+        let draft = try req.content.decode(UpdateAttendeeRequest.self).applied(to: attendee)
+        try await AttendeeStore.update(attendee, to: draft, event: event, on: req.db)
+        return attendee.toDTO()
+    }
+
+    @Sendable func delete(req: Request) async throws -> HTTPStatus {
+        let event = try await event(req)
+        try await AttendeeStore.delete(try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db), on: req.db)
+        return .noContent
+    }
+}

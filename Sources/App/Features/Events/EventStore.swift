@@ -1,0 +1,96 @@
+import Fluent
+import Foundation
+import SQLKit
+
+/// Every read and write of events. Reads are hand-written SQLKit statements decoded column by
+/// column (`EventRecord`), because the API's event list is the hottest path after key checks;
+/// places are counted by the conditional updates in `Capacity`.
+enum EventStore {
+    struct Filter: Sendable {
+        var status: EventStatus?
+        var startsAfter: Date?
+        var startsBefore: Date?
+        var updatedSince: Date?
+    }
+
+    enum Order: Sendable {
+        /// Creation order (ids are UUIDv7): what cursors page by.
+        case id
+        /// When the events start, for people reading a list.
+        case startsAt
+    }
+
+    static func list(
+        team: UUID, filter: Filter = Filter(), order: Order = .id, after: UUID? = nil, limit: Int, on db: any Database
+    ) async throws -> [EventRecord] {
+        var query = db.sql.select().columns(EventRecord.columns).from(Event.schema)
+            .where("team_id", .equal, team)
+        if let status = filter.status { query = query.where("status", .equal, status.rawValue) }
+        if let date = filter.startsAfter { query = query.where("starts_at", .greaterThan, date) }
+        if let date = filter.startsBefore { query = query.where("starts_at", .lessThan, date) }
+        if let date = filter.updatedSince { query = query.where("updated_at", .greaterThanOrEqual, date) }
+        if let after { query = query.where("id", .greaterThan, after) }
+        if order == .startsAt { query = query.orderBy("starts_at") }
+        return try await query.orderBy("id").limit(limit).all().map { try EventRecord($0) }
+    }
+
+    /// An event of `team`; another team's id answers exactly like a missing one.
+    static func find(_ id: String?, team: UUID, on db: any Database) async throws -> EventRecord {
+        guard let id = id.flatMap(UUID.init(uuidString:)),
+            let row = try await db.sql.select().columns(EventRecord.columns).from(Event.schema)
+                .where("id", .equal, id).where("team_id", .equal, team).limit(1).first()
+        else { throw DomainError.notFound("There is no such event in this team.") }
+        return try EventRecord(row)
+    }
+
+    static func create(team: UUID, _ draft: EventDraft, on db: any Database) async throws -> EventRecord {
+        let event = EventRecord(id: UUID.v7(), teamID: team, draft: draft, at: Date())
+        try await db.sql.insert(into: Event.schema)
+            .columns(EventRecord.columns)
+            .values(
+                SQLBind(event.id), SQLBind(event.teamID), SQLBind(event.name), SQLBind(event.description), SQLBind(event.startsAt),
+                SQLBind(event.endsAt), SQLBind(event.timezone), SQLBind(event.venue), SQLBind(event.capacity),
+                SQLBind(event.status.rawValue), SQLBind(event.activeAttendees), SQLBind(event.createdAt), SQLBind(event.updatedAt)
+            )
+            .run()
+        return event
+    }
+
+    /// Applies `draft`; a capacity below the places already taken is refused (409).
+    static func update(_ event: EventRecord, to draft: EventDraft, on db: any Database) async throws -> EventRecord {
+        var updated = event
+        updated.name = draft.name
+        updated.description = draft.description
+        updated.startsAt = draft.startsAt
+        updated.endsAt = draft.endsAt
+        updated.timezone = draft.timezone
+        updated.venue = draft.venue
+        updated.capacity = draft.capacity
+        updated.status = draft.status
+        updated.updatedAt = Date()
+        let changed = updated
+        try await db.transaction { db in
+            if draft.capacity != event.capacity, let capacity = draft.capacity {
+                guard try await Capacity.setCapacity(capacity, eventID: event.id, on: db) else {
+                    throw DomainError.conflict(
+                        "capacity cannot be lower than the \(event.activeAttendees) places already taken.", field: "capacity")
+                }
+            }
+            try await db.sql.update(Event.schema)
+                .set("name", to: changed.name).set("description", to: changed.description)
+                .set("starts_at", to: changed.startsAt).set("ends_at", to: changed.endsAt).set("timezone", to: changed.timezone)
+                .set("venue", to: changed.venue).set("capacity", to: changed.capacity).set("status", to: changed.status.rawValue)
+                .set("updated_at", to: changed.updatedAt)
+                .where("id", .equal, changed.id)
+                .run()
+        }
+        return changed
+    }
+
+    static func delete(_ event: EventRecord, on db: any Database) async throws {
+        try await db.transaction { db in
+            try await db.sql.delete(from: Attendee.schema).where("event_id", .equal, event.id).run()
+            try await db.sql.delete(from: Event.schema).where("id", .equal, event.id).run()
+        }
+    }
+}

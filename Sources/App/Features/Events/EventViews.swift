@@ -1,0 +1,63 @@
+import Foundation
+
+/// An event as the web pages show it: times in the event's own time zone.
+struct EventView: Encodable {
+    let id: String
+    let name: String
+    let description: String
+    let hasDescription: Bool
+    let startsLocal: String
+    let endsLocal: String
+    let startsInput: String
+    let endsInput: String
+    let timezone: String
+    let venue: String?
+    let capacity: Int?
+    let status: String
+    let statusLabel: String
+    let taken: Int
+    let isCancelled: Bool
+    let path: String
+
+    init(_ event: EventRecord) {
+        id = event.id.lowercasedString
+        name = event.name
+        description = event.description
+        hasDescription = !event.description.isEmpty
+        let zone = TimeZone(identifier: event.timezone) ?? TimeZone(identifier: "UTC")!
+        startsLocal = LocalTime.display(event.startsAt, in: zone)
+        endsLocal = LocalTime.display(event.endsAt, in: zone)
+        startsInput = LocalTime.input(event.startsAt, in: zone)
+        endsInput = LocalTime.input(event.endsAt, in: zone)
+        timezone = event.timezone
+        venue = event.venue
+        capacity = event.capacity
+        status = event.status.rawValue
+        statusLabel = event.status.rawValue.capitalized
+        taken = event.activeAttendees
+        isCancelled = event.status == .cancelled
+        path = SitePath.event(.value(event.id)).path
+    }
+}
+
+struct AttendeeView: Encodable {
+    let id: String
+    let name: String
+    let email: String
+    let ticketType: String
+    let status: String
+    let statusLabel: String
+    let isCancelled: Bool
+    let cancelPath: String
+
+    init(_ attendee: Attendee, event: UUID) {
+        id = attendee.id!.lowercasedString
+        name = attendee.name
+        email = attendee.email
+        ticketType = attendee.ticketType
+        status = attendee.status.rawValue
+        statusLabel = attendee.status == .checkedIn ? "Checked in" : attendee.status.rawValue.capitalized
+        isCancelled = attendee.status == .cancelled
+        cancelPath = SitePath.attendeeCancel(event: .value(event), attendee: .value(attendee.id!)).path
+    }
+}

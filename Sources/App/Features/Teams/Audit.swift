@@ -1,0 +1,20 @@
+import Fluent
+import Foundation
+
+/// The team's audit trail: written in the same transaction as the change it records.
+enum Audit {
+    /// Records an entry; part of the caller's transaction when given one.
+    static func record(
+        _ action: AuditEvent.Action, team: UUID, by user: User?, _ summary: String, on db: any Database
+    ) async throws {
+        try await AuditEvent(teamID: team, actorID: user?.id, actor: user?.name ?? "command line", action: action, summary: summary)
+            .create(on: db)
+    }
+
+    /// A page of the team's entries, newest first, older than `before` when given.
+    static func page(team: UUID, before: UUID?, limit: Int, on db: any Database) async throws -> [AuditEvent] {
+        let query = AuditEvent.query(on: db).filter(\.$teamID == team)
+        if let before { query.filter(\.$id < before) }
+        return try await query.sort(\.$id, .descending).limit(limit).all()
+    }
+}

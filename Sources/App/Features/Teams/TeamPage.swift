@@ -1,0 +1,52 @@
+import Fluent
+import Vapor
+
+/// Admin → Team: the team's name, permissions and members, with the add-member form.
+enum TeamPage {
+    struct Context: Encodable {
+        struct TeamView: Encodable {
+            let name: String
+            let slug: String
+            let permissions: [String]
+            let hasPermissions: Bool
+        }
+        struct MemberView: Encodable {
+            let id: String
+            let name: String
+            let email: String
+            let role: String
+            let roleLabel: String
+            let isSelf: Bool
+            let rolePath: String
+            let removePath: String
+        }
+        let page: PageContext
+        let team: TeamView
+        let members: [MemberView]
+        let isAdmin: Bool
+        let error: String?
+        let addEmail: String?
+    }
+
+    static func render(_ req: Request, error: String? = nil, addEmail: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
+        let current = try req.requireTeam()
+        // Re-read the team: permissions may have been changed from the command line a moment ago.
+        guard let team = try await Team.find(current.team.id, on: req.db) else { throw Abort(.notFound) }
+        let permissions = team.permissions.sorted().map(\.rawValue)
+        let members = try await TeamStore.members(of: team.id!, on: req.db).map { membership in
+            Context.MemberView(
+                id: membership.id!.lowercasedString, name: membership.user.name, email: membership.user.email,
+                role: membership.role.rawValue, roleLabel: membership.role.label,
+                isSelf: membership.$user.id == current.membership.$user.id,
+                rolePath: SitePath.teamMemberRole(.value(membership.id!)).path,
+                removePath: SitePath.teamMemberRemove(.value(membership.id!)).path
+            )
+        }
+        let context = Context(
+            page: PageContext(req, title: team.name, section: "team"),
+            team: .init(name: team.name, slug: team.slug, permissions: permissions, hasPermissions: !permissions.isEmpty),
+            members: members, isAdmin: current.role == .admin, error: error, addEmail: addEmail
+        )
+        return try await req.renderPage("team", context, status: status)
+    }
+}

@@ -1,0 +1,49 @@
+import Vapor
+
+/// Turns every error into a response for the route group's audience: problem details for the
+/// API (and for requests that matched no group), an HTML page for the web. Server errors are
+/// logged in full and shown to nobody.
+struct ErrorMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch {
+            return await response(for: error, to: request)
+        }
+    }
+
+    private func response(for error: any Error, to request: Request) async -> Response {
+        var (status, detail, headers, problems) = Self.describe(error)
+        if status.code >= 500 {
+            request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.url.path)"])
+            detail = "Something went wrong on our side. It has been logged; please try again."
+        }
+        switch request.state.audience {
+        case .web:
+            return await ErrorPage.render(status: status, message: detail, headers: headers, for: request)
+        case .api, nil:
+            for (name, value) in request.state.rateLimitHeaders ?? [:] where !headers.contains(name: name) { headers.add(name: name, value: value) }
+            return ProblemDetails(
+                title: status.reasonPhrase, status: Int(status.code), detail: detail,
+                field: problems.first?.field, errors: problems.isEmpty ? nil : problems
+            ).response(headers: headers)
+        }
+    }
+
+    private static func describe(_ error: any Error) -> (HTTPResponseStatus, String, HTTPHeaders, [FieldProblem]) {
+        switch error {
+        case let domain as DomainError:
+            return (domain.status, domain.message, [:], domain.problems)
+        case let apiError as APIError:
+            return (apiError.status, apiError.detail, apiError.headers, apiError.problems)
+        case let decoding as DecodingError:
+            let described = decoding.problem
+            let problems = described.field.map { [FieldProblem(field: $0, message: described.message)] } ?? []
+            return (.badRequest, "The request could not be read: " + described.message, [:], problems)
+        case let abort as any AbortError:
+            return (abort.status, abort.reason, abort.headers, [])
+        default:
+            return (.internalServerError, "", [:], [])
+        }
+    }
+}

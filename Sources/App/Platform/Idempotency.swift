@@ -1,0 +1,83 @@
+import Crypto
+import Fluent
+import Foundation
+import NIOConcurrencyHelpers
+import Vapor
+
+/// Safe retries for POST, as Stripe does them: the first response to a given `Idempotency-Key`
+/// is remembered for 24 hours and replayed for a retry of the same request; the same key with a
+/// different request is refused with 422.
+enum Idempotency {
+    static let header = "Idempotency-Key"
+    static let lifetime: TimeInterval = 24 * 3600
+
+    /// Runs `operation` at most once per key. The key's row, the operation's writes and the
+    /// stored response commit in one transaction: a crash between them leaves nothing behind,
+    /// so a retry simply runs again; a concurrent retry waits on the row's unique index and then
+    /// replays the committed response.
+    static func run(
+        _ req: Request, teamID: UUID, _ operation: @escaping @Sendable (any Database) async throws -> Response
+    ) async throws -> Response {
+        guard let key = req.headers.first(name: header) else { return try await operation(req.db) }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+            throw APIError.badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters.", field: header)
+        }
+        let fingerprint = Self.fingerprint(req)
+        let claimed = NIOLockedValueBox(false)
+        do {
+            return try await req.db.transaction { db in
+                let record = IdempotencyRecord(teamID: teamID, key: key, fingerprint: fingerprint)
+                try await record.create(on: db)
+                claimed.withLockedValue { $0 = true }
+                let response = try await operation(db)
+                record.status = Int(response.status.code)
+                record.body = response.body.string ?? ""
+                record.location = response.headers.first(name: .location)
+                try await record.save(on: db)
+                return response
+            }
+        } catch let error as any DatabaseError where error.isConstraintFailure && !claimed.withLockedValue({ $0 }) {
+            return try await replay(req, teamID: teamID, key: key, fingerprint: fingerprint, retrying: operation)
+        }
+    }
+
+    private static func replay(
+        _ req: Request, teamID: UUID, key: String, fingerprint: String,
+        retrying operation: @escaping @Sendable (any Database) async throws -> Response
+    ) async throws -> Response {
+        guard let existing = try await IdempotencyRecord.query(on: req.db)
+            .filter(\.$teamID == teamID).filter(\.$key == key).first()
+        else {
+            // The first attempt failed and released the key in the meantime.
+            return try await run(req, teamID: teamID, operation)
+        }
+        if let created = existing.createdAt, created < Date().addingTimeInterval(-lifetime) {
+            try await existing.delete(on: req.db)
+            return try await run(req, teamID: teamID, operation)
+        }
+        guard existing.fingerprint == fingerprint else {
+            throw APIError(
+                status: .unprocessableEntity,
+                detail: "This Idempotency-Key was already used for a different request. Use a new key for a new request.",
+                problems: [FieldProblem(field: header, message: "already used for a different request")])
+        }
+        let response = Response(status: HTTPResponseStatus(statusCode: existing.status))
+        response.headers.contentType = .json
+        if let location = existing.location { response.headers.replaceOrAdd(name: .location, value: location) }
+        response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true")
+        response.body = .init(string: existing.body)
+        return response
+    }
+
+    private static func fingerprint(_ req: Request) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array("\(req.method.rawValue) \(req.url.path)\n".utf8))
+        if let body = req.body.data { hasher.update(data: Array(body.readableBytesView)) }
+        return hasher.finalize().hex
+    }
+
+    /// Forgets keys older than the lifetime; run at start-up.
+    static func purgeExpired(on database: any Database) async throws {
+        try await IdempotencyRecord.query(on: database).filter(\.$createdAt < Date().addingTimeInterval(-lifetime)).delete()
+    }
+}

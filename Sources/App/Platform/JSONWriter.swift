@@ -1,0 +1,69 @@
+import Foundation
+import Vapor
+
+/// A minimal JSON writer for the hottest responses (event lists), appending UTF-8 straight
+/// into a byte buffer. Foundation's `JSONEncoder` goes through `Encodable` containers and
+/// dynamic casts for every field, which measured as a large share of an authenticated list.
+/// Output is ordinary JSON; `JSONWriterTests` read it back with `JSONSerialization`.
+struct JSONWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 4096) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func string(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): raw("\\\"")
+            case UInt8(ascii: "\\"): raw("\\\\")
+            case 0x0A: raw("\\n")
+            case 0x0D: raw("\\r")
+            case 0x09: raw("\\t")
+            case 0x00..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func optionalString(_ value: String?) {
+        if let value { string(value) } else { raw("null") }
+    }
+
+    mutating func int(_ value: Int?) {
+        guard let value else { return raw("null") }
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    mutating func date(_ value: Date) {
+        bytes.append(UInt8(ascii: "\""))
+        RFC3339.write(value, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// `"key":` (keys are fixed ASCII names that need no escaping).
+    mutating func key(_ name: StaticString, first: Bool = false) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        raw(name)
+        raw("\":")
+    }
+}
+
+extension JSONWriter {
+    /// What was written, as a JSON response.
+    func response(_ status: HTTPStatus, location: String? = nil) -> Response {
+        let response = Response(status: status, body: .init(buffer: ByteBuffer(bytes: bytes)))
+        response.headers.contentType = .json
+        if let location { response.headers.replaceOrAdd(name: .location, value: location) }
+        return response
+    }
+}

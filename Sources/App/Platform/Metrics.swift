@@ -1,0 +1,104 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Prometheus
+import Vapor
+
+/// Kagibag's Prometheus metrics, one registry per application (tests build many).
+///
+/// Labels are route templates (`api/v1/organizer/events/:event`), methods, status codes and
+/// fixed outcome names: never a key, a digest, an id or anything a client chose.
+final class Metrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+
+    enum AuthOutcome: String, CaseIterable {
+        case accepted, missing, malformed, unknown, revoked, forbidden
+        case expired
+        case rateLimited = "rate_limited"
+    }
+
+    enum QueryKind: String { case read, write }
+
+    private static let latencyBuckets: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+
+    private static func descriptor(_ subsystem: String, _ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "kagibag", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
+    }
+
+    private static var requestsTotal: MetricNameDescriptor { descriptor("http", "requests", "total", "HTTP requests by route template, method and status.") }
+    private static var requestDuration: MetricNameDescriptor { descriptor("http", "request_duration", "seconds", "Time to answer HTTP requests.") }
+    private static var authentications: MetricNameDescriptor { descriptor("api", "authentications", "total", "API key checks by outcome.") }
+    private static var queries: MetricNameDescriptor { descriptor("db", "queries", "total", "Database statements by kind (read, write) and purpose.") }
+
+    // The registry validates names and help texts and takes its lock on every lookup; the
+    // handles are looked up once and kept, so a request pays one dictionary lookup at most.
+    private let authCounters: [String: Counter]
+    private let requestHandles = NIOLockedValueBox<[RequestKey: (Counter, DurationHistogram)]>([:])
+    private let queryCounters = NIOLockedValueBox<[String: Counter]>([:])
+    private let flushBatches: Counter
+    private let flushRows: Counter
+    private let flushDuration: DurationHistogram
+
+    init() {
+        var auth: [String: Counter] = [:]
+        for outcome in AuthOutcome.allCases {
+            auth[outcome.rawValue] = registry.makeCounter(descriptor: Self.authentications, labels: [("outcome", outcome.rawValue)])
+        }
+        authCounters = auth
+        flushBatches = registry.makeCounter(
+            descriptor: Self.descriptor("last_used", "flush_batches", "total", "Batches of last-used times written."), labels: [])
+        flushRows = registry.makeCounter(
+            descriptor: Self.descriptor("last_used", "flush_rows", "total", "Keys whose last-used time was written."), labels: [])
+        flushDuration = registry.makeDurationHistogram(
+            descriptor: Self.descriptor("last_used", "flush_duration", "seconds", "Time to write one batch of last-used times."),
+            labels: [], buckets: Self.latencyBuckets)
+    }
+
+    /// What identifies a request's series; the route object stands for its template.
+    struct RequestKey: Hashable {
+        let route: ObjectIdentifier?
+        let method: String
+        let status: UInt
+    }
+
+    func request(_ key: RequestKey, route: () -> String, duration: Duration) {
+        let registry = self.registry
+        let (counter, histogram) = requestHandles.withLockedValue { handles in
+            if let existing = handles[key] { return existing }
+            let template = route(), method = key.method
+            let made = (
+                registry.makeCounter(descriptor: Self.requestsTotal, labels: [("route", template), ("method", method), ("status", String(key.status))]),
+                registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: [("route", template), ("method", method)], buckets: Self.latencyBuckets)
+            )
+            handles[key] = made
+            return made
+        }
+        counter.increment()
+        histogram.record(duration)
+    }
+
+    func auth(_ outcome: AuthOutcome) {
+        authCounters[outcome.rawValue]?.increment()
+    }
+
+    /// Database statements issued by Kagibag's own code paths, by kind and purpose.
+    func query(_ kind: QueryKind, _ purpose: String, count: Int = 1) {
+        let key = kind.rawValue + " " + purpose
+        let registry = self.registry
+        let counter = queryCounters.withLockedValue { counters in
+            if let existing = counters[key] { return existing }
+            let made = registry.makeCounter(descriptor: Self.queries, labels: [("kind", kind.rawValue), ("purpose", purpose)])
+            counters[key] = made
+            return made
+        }
+        counter.increment(by: Int64(count))
+    }
+
+    func lastUsedFlush(rows: Int, duration: Duration) {
+        flushBatches.increment()
+        flushRows.increment(by: Int64(rows))
+        flushDuration.record(duration)
+    }
+}

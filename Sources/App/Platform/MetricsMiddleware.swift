@@ -1,0 +1,17 @@
+import Vapor
+
+/// Counts and times every request, outermost, so it sees the final status of error responses too.
+struct MetricsMiddleware: AsyncMiddleware {
+    let metrics: Metrics
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next.respond(to: request)
+        let route = request.route
+        metrics.request(
+            .init(route: route.map(ObjectIdentifier.init), method: request.method.rawValue, status: response.status.code),
+            route: { route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched" },
+            duration: ContinuousClock.now - start)
+        return response
+    }
+}

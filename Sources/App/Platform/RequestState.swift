@@ -1,0 +1,44 @@
+import Vapor
+
+/// Which kind of client a route serves; set by the route group, read by the error middleware
+/// and the page renderer. Requests that match no group (an unknown HTTP method) have none.
+enum Audience: Sendable {
+    /// Leaf pages behind sessions and CSRF protection.
+    case web
+    /// JSON under `/api`, errors as problem details.
+    case api
+}
+
+/// What the middleware learns about a request on its way in, kept under one storage key.
+struct RequestState: Sendable {
+    var audience: Audience?
+    /// The signed-in user of a web request.
+    var currentUser: CurrentUser?
+    /// The verified key of an API request.
+    var apiKey: VerifiedKey?
+    /// The key's rate-limit headers, so that error responses carry them too.
+    var rateLimitHeaders: HTTPHeaders?
+}
+
+extension Request {
+    private struct StateKey: StorageKey { typealias Value = RequestState }
+
+    var state: RequestState {
+        get { storage[StateKey.self] ?? RequestState() }
+        set { storage[StateKey.self] = newValue }
+    }
+}
+
+/// Marks every route of a group as serving `audience`.
+struct AudienceMiddleware: AsyncMiddleware {
+    let audience: Audience
+
+    init(_ audience: Audience) {
+        self.audience = audience
+    }
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        request.state.audience = audience
+        return try await next.respond(to: request)
+    }
+}

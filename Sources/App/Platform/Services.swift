@@ -1,0 +1,37 @@
+import Vapor
+
+/// The application's long-lived shared services, built once by `configure` and kept under a
+/// single storage key (tests build many applications side by side, each with its own).
+struct AppServices: Sendable {
+    let settings: Settings
+    let metrics: Metrics
+    let limits: Limits
+    let lastUsed: LastUsedRecorder
+    /// A bcrypt hash at the configured cost, so that a login for an unknown email costs as
+    /// much as a real one.
+    let dummyPasswordHash: String
+}
+
+/// The rate limiters, and the proxies trusted to name the client's address.
+struct Limits: Sendable {
+    let api: RateLimiter?
+    let loginPerAccount: RateLimiter
+    let loginPerAddress: RateLimiter
+    let trustedProxies: Set<String>
+}
+
+extension Application {
+    private struct ServicesKey: StorageKey { typealias Value = AppServices }
+
+    var services: AppServices {
+        get {
+            guard let services = storage[ServicesKey.self] else { fatalError("configure(_:settings:) has not run") }
+            return services
+        }
+        set { storage[ServicesKey.self] = newValue }
+    }
+
+    var metrics: Metrics { services.metrics }
+    var limits: Limits { services.limits }
+    var lastUsed: LastUsedRecorder { services.lastUsed }
+}

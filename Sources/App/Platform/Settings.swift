@@ -1,0 +1,116 @@
+import Foundation
+
+/// Every setting Kagibag reads, parsed from the environment in one place.
+///
+/// A bad value stops start-up with one line naming the variable (see `SettingsError`).
+public struct Settings: Sendable {
+    public enum Database: Sendable, Equatable {
+        case sqliteFile(path: String)
+        case sqliteMemory
+        case postgres(url: String)
+    }
+
+    public var hostname: String = "127.0.0.1"
+    public var port: Int = 8080
+    public var database: Database = .sqliteFile(path: "kagibag.sqlite")
+    /// Connections per event loop (Fluent's pool is per loop): total per instance is this × cores.
+    public var databasePoolSize: Int = 4
+    /// Whether `serve` applies pending migrations itself (single-instance default).
+    public var autoMigrate: Bool = true
+    /// Marks the session cookie `Secure`; set when Kagibag is served over HTTPS.
+    public var secureCookies: Bool = false
+    public var sessionLifetimeHours: Int = 24 * 14
+    public var bcryptCost: Int = 12
+    /// How often coalesced last-used times are written (seconds; 0 = on every request, for tests).
+    public var lastUsedFlushSeconds: Double = 15
+    /// At most this many keys per team.
+    public var maxKeysPerTeam: Int = 100
+    /// API requests per key per minute, per instance; 0 turns the limit off.
+    public var apiRateLimitPerMinute: Int = 6000
+    /// Failed logins allowed per account, and per client address, in 15 minutes (per instance).
+    public var loginAttemptsPerAccount: Int = 10
+    public var loginAttemptsPerAddress: Int = 50
+    /// Load balancers whose `Forwarded` / `X-Forwarded-For` headers are believed.
+    public var trustedProxies: Set<String> = []
+    /// Largest request body accepted; larger ones get 413.
+    public var maxBodyBytes: Int = 64 * 1024
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    public var metricsToken: String?
+
+    public init() {}
+
+    /// Reads the settings from `environment` (the process environment by default).
+    public static func load(from environment: [String: String] = ProcessInfo.processInfo.environment) throws(SettingsError) -> Settings {
+        var settings = Settings()
+        let reader = EnvironmentReader(environment: environment)
+        settings.hostname = try reader.string("KAGIBAG_HOST") ?? settings.hostname
+        settings.port = try reader.int("KAGIBAG_PORT", in: 1...65535) ?? settings.port
+        if let url = try reader.string("DATABASE_URL") {
+            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                throw SettingsError(name: "DATABASE_URL", problem: "must start with postgres:// or postgresql://")
+            }
+            settings.database = .postgres(url: url)
+        } else if let path = try reader.string("KAGIBAG_SQLITE_PATH") {
+            settings.database = path == ":memory:" ? .sqliteMemory : .sqliteFile(path: path)
+        }
+        settings.databasePoolSize = try reader.int("KAGIBAG_DB_POOL_SIZE", in: 1...1000) ?? settings.databasePoolSize
+        settings.autoMigrate = try reader.bool("KAGIBAG_AUTO_MIGRATE") ?? settings.autoMigrate
+        settings.secureCookies = try reader.bool("KAGIBAG_SECURE_COOKIES") ?? settings.secureCookies
+        settings.sessionLifetimeHours = try reader.int("KAGIBAG_SESSION_HOURS", in: 1...(24 * 366)) ?? settings.sessionLifetimeHours
+        settings.bcryptCost = try reader.int("KAGIBAG_BCRYPT_COST", in: 4...31) ?? settings.bcryptCost
+        settings.lastUsedFlushSeconds = try reader.double("KAGIBAG_LAST_USED_FLUSH_SECONDS", in: 0...3600) ?? settings.lastUsedFlushSeconds
+        settings.maxKeysPerTeam = try reader.int("KAGIBAG_MAX_KEYS_PER_TEAM", in: 1...100_000) ?? settings.maxKeysPerTeam
+        settings.apiRateLimitPerMinute = try reader.int("KAGIBAG_API_RATE_LIMIT", in: 0...1_000_000_000) ?? settings.apiRateLimitPerMinute
+        settings.loginAttemptsPerAccount = try reader.int("KAGIBAG_LOGIN_ATTEMPTS_PER_ACCOUNT", in: 1...1_000_000) ?? settings.loginAttemptsPerAccount
+        settings.loginAttemptsPerAddress = try reader.int("KAGIBAG_LOGIN_ATTEMPTS_PER_ADDRESS", in: 1...1_000_000) ?? settings.loginAttemptsPerAddress
+        if let proxies = try reader.string("KAGIBAG_TRUSTED_PROXIES") {
+            settings.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        settings.metricsToken = try reader.string("KAGIBAG_METRICS_TOKEN")
+        settings.maxBodyBytes = try reader.int("KAGIBAG_MAX_BODY_BYTES", in: 1024...(64 * 1024 * 1024)) ?? settings.maxBodyBytes
+        return settings
+    }
+}
+
+/// A setting that cannot be used; its description is the one line printed at start-up.
+public struct SettingsError: Error, CustomStringConvertible, Sendable {
+    public let name: String
+    public let problem: String
+    public var description: String { "kagibag: invalid setting \(name): \(problem)" }
+}
+
+private struct EnvironmentReader {
+    let environment: [String: String]
+
+    func string(_ name: String) throws(SettingsError) -> String? {
+        guard let value = environment[name] else { return nil }
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { throw SettingsError(name: name, problem: "is set but empty") }
+        return trimmed
+    }
+
+    func int(_ name: String, in range: ClosedRange<Int>) throws(SettingsError) -> Int? {
+        guard let text = try string(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw SettingsError(name: name, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+        }
+        return value
+    }
+
+    func double(_ name: String, in range: ClosedRange<Double>) throws(SettingsError) -> Double? {
+        guard let text = try string(name) else { return nil }
+        guard let value = Double(text), range.contains(value) else {
+            throw SettingsError(name: name, problem: "must be a number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+        }
+        return value
+    }
+
+    func bool(_ name: String) throws(SettingsError) -> Bool? {
+        guard let text = try string(name) else { return nil }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw SettingsError(name: name, problem: "must be true or false, got \"\(text)\"")
+        }
+    }
+}

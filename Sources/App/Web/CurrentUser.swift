@@ -1,0 +1,42 @@
+import Vapor
+
+/// Who is signed in on this web request, and in which team they are working.
+struct CurrentUser: Sendable {
+    struct TeamMembership: Sendable {
+        let team: Team
+        let membership: Membership
+        var role: TeamRole { membership.role }
+    }
+
+    let user: User
+    let memberships: [TeamMembership]
+    /// The team the header's switcher points at; nil for someone who has left every team.
+    let current: TeamMembership?
+}
+
+extension Request {
+    var currentUser: CurrentUser? { state.currentUser }
+
+    /// The signed-in user; routes behind `RequireLoginMiddleware` always have one.
+    func requireUser() throws -> CurrentUser {
+        guard let currentUser else { throw Abort(.unauthorized) }
+        return currentUser
+    }
+
+    /// The current team if the user is one of its admins; otherwise 403 saying who may `action`.
+    func requireTeamAdmin(to action: String) throws -> CurrentUser.TeamMembership {
+        let current = try requireTeam()
+        guard current.role == .admin else {
+            throw Abort(.forbidden, reason: "Only team admins can \(action). Ask an admin of \(current.team.name).")
+        }
+        return current
+    }
+
+    /// The current team, or a page telling the user they belong to none.
+    func requireTeam() throws -> CurrentUser.TeamMembership {
+        guard let current = try requireUser().current else {
+            throw Abort(.notFound, reason: "You are not a member of any team.")
+        }
+        return current
+    }
+}

@@ -1,0 +1,47 @@
+import Vapor
+
+/// What the shared layout needs on every page: who is signed in, their teams, the CSRF token.
+struct PageContext: Encodable {
+    struct TeamOption: Encodable {
+        let id: String
+        let name: String
+        let selected: Bool
+    }
+
+    let title: String
+    let section: String
+    let csrf: String
+    let signedIn: Bool
+    let userName: String?
+    let currentTeam: String?
+    let teams: [TeamOption]
+    let showSwitcher: Bool
+    let notice: String?
+
+    init(_ request: Request, title: String, section: String = "") {
+        let user = request.currentUser
+        let isWeb = request.state.audience == .web
+        self.title = title
+        self.section = section
+        self.csrf = isWeb ? CSRFMiddleware.token(for: request) : ""
+        self.signedIn = user != nil
+        self.userName = user?.user.name
+        self.currentTeam = user?.current?.team.name
+        self.teams = (user?.memberships ?? []).map {
+            TeamOption(id: $0.team.id!.uuidString, name: $0.team.name, selected: $0.team.id == user?.current?.team.id)
+        }
+        self.showSwitcher = teams.count > 1
+        self.notice = isWeb ? Notice.take(from: request) : nil
+    }
+}
+
+extension Request {
+    /// Renders a Leaf template with the given status, marked as not to be stored by caches
+    /// (pages show per-user data and CSRF tokens).
+    func renderPage(_ template: String, _ context: some Encodable, status: HTTPStatus = .ok) async throws -> Response {
+        let view = try await self.view.render(template, context)
+        let response = try await view.encodeResponse(status: status, for: self)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+}

@@ -1,0 +1,84 @@
+import Vapor
+
+/// Every web page's path in one place: routes are registered from it and links are built from
+/// it, so the two cannot drift apart.
+enum SitePath {
+    /// An id in a path: the value when building a link, the route parameter when registering.
+    enum ID {
+        case parameter
+        case value(UUID)
+    }
+
+    case home, signup, login, logout, switchTeam
+    case admin, team, teamMembers, teamMemberRole(ID), teamMemberRemove(ID), teamLeave, activity
+    case apiKeys, apiKeysNew, apiKeyDelete(ID)
+    case events, eventsNew, event(ID), eventEdit(ID), eventCancel(ID), eventAttendees(ID), attendeeCancel(event: ID, attendee: ID)
+
+    private enum Segment {
+        case constant(String)
+        case id(parameter: String, ID)
+    }
+
+    private var segments: [Segment] {
+        let team: [Segment] = [.constant("admin"), .constant("team")]
+        let events: [Segment] = [.constant("admin"), .constant("events")]
+        switch self {
+        case .home: return []
+        case .signup: return [.constant("signup")]
+        case .login: return [.constant("login")]
+        case .logout: return [.constant("logout")]
+        case .switchTeam: return [.constant("team"), .constant("switch")]
+        case .admin: return [.constant("admin")]
+        case .team: return team
+        case .teamMembers: return team + [.constant("members")]
+        case .teamMemberRole(let id): return team + [.constant("members"), .id(parameter: "membership", id), .constant("role")]
+        case .teamMemberRemove(let id): return team + [.constant("members"), .id(parameter: "membership", id), .constant("remove")]
+        case .teamLeave: return team + [.constant("leave")]
+        case .activity: return team + [.constant("activity")]
+        case .apiKeys: return team + [.constant("api-keys")]
+        case .apiKeysNew: return team + [.constant("api-keys"), .constant("new")]
+        case .apiKeyDelete(let id): return team + [.constant("api-keys"), .id(parameter: "key", id), .constant("delete")]
+        case .events: return events
+        case .eventsNew: return events + [.constant("new")]
+        case .event(let id): return events + [.id(parameter: "event", id)]
+        case .eventEdit(let id): return events + [.id(parameter: "event", id), .constant("edit")]
+        case .eventCancel(let id): return events + [.id(parameter: "event", id), .constant("cancel")]
+        case .eventAttendees(let id): return events + [.id(parameter: "event", id), .constant("attendees")]
+        case .attendeeCancel(let event, let attendee):
+            return events + [.id(parameter: "event", event), .constant("attendees"), .id(parameter: "attendee", attendee), .constant("cancel")]
+        }
+    }
+
+    /// The path for a link: `/admin/events/0190…`.
+    var path: String {
+        "/" + segments.map { segment in
+            switch segment {
+            case .constant(let text): text
+            case .id(let parameter, .parameter): ":" + parameter
+            case .id(_, .value(let id)): id.lowercasedString
+            }
+        }.joined(separator: "/")
+    }
+
+    /// The path as route components, parameters named after what they hold.
+    var route: [PathComponent] {
+        segments.map { segment in
+            switch segment {
+            case .constant(let text): .constant(text)
+            case .id(let parameter, _): .parameter(parameter)
+            }
+        }
+    }
+}
+
+extension RoutesBuilder {
+    @discardableResult
+    func get(_ path: SitePath, use handler: @escaping @Sendable (Request) async throws -> Response) -> Route {
+        get(path.route, use: handler)
+    }
+
+    @discardableResult
+    func post(_ path: SitePath, use handler: @escaping @Sendable (Request) async throws -> Response) -> Route {
+        post(path.route, use: handler)
+    }
+}
