@@ -3,20 +3,14 @@ import Vapor
 /// What the shared layout needs on every page: who is signed in, their teams, the CSRF token.
 struct PageContext: Encodable {
     struct TeamOption: Encodable {
-        let id: String
-        let name: String
+        let id, name: String
         let selected: Bool
     }
 
-    let title: String
-    let section: String
-    let csrf: String
-    let signedIn: Bool
-    let userName: String?
-    let currentTeam: String?
+    let title, section, csrf: String
+    let signedIn, showSwitcher: Bool
+    let userName, currentTeam, notice: String?
     let teams: [TeamOption]
-    let showSwitcher: Bool
-    let notice: String?
 
     init(_ request: Request, title: String, section: String = "") {
         let user = request.currentUser

@@ -4,15 +4,10 @@ import Foundation
 /// one only in the response that creates it.
 enum APIKeyPages {
     struct KeyRow: Encodable {
-        let id: String
-        let name: String
-        let preview: String
+        let id, name, preview, createdBy, deletePath: String
         let created: TimeView
-        let createdBy: String
-        let lastUsed: TimeView?
-        let expires: TimeView?
+        let lastUsed, expires: TimeView?
         let expired: Bool
-        let deletePath: String
 
         init(_ key: APIKey, creators: [UUID: String], now: Date = Date()) {
             id = key.id!.lowercasedString
@@ -35,22 +30,17 @@ enum APIKeyPages {
     struct ListContext: Encodable {
         let page: PageContext
         let keys: [KeyRow]
-        let hasKeys: Bool
-        let isAdmin: Bool
-        let admins: String
-        let nonce: String
+        let hasKeys, isAdmin, atLimit: Bool
+        let admins, nonce: String
         let created: CreatedKey?
-        let atLimit: Bool
         let limit: Int
     }
 
     struct NewContext: Encodable {
         let page: PageContext
         let isAdmin: Bool
-        let admins: String
-        let nonce: String
-        let name: String?
-        let error: String?
+        let admins, nonce: String
+        let name, error: String?
     }
 
     struct DeleteContext: Encodable {

@@ -5,14 +5,9 @@ import SQLKit
 /// An API key as verified for one request: the key and its team, read together by one
 /// indexed query. Never holds the key or its digest.
 struct VerifiedKey: Sendable {
-    let id: UUID
-    let name: String
-    let lastFour: String
-    let createdAt: Date?
-    let expiresAt: Date?
-    let teamID: UUID
-    let teamName: String
-    let teamSlug: String
+    let id, teamID: UUID
+    let name, lastFour, teamName, teamSlug: String
+    let createdAt, expiresAt: Date?
     /// The team's permissions as they are now.
     let permissions: Set<Permission>
 

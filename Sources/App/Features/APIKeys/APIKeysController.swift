@@ -116,10 +116,10 @@ struct APIKeysController: RouteCollection {
             keys: keys.map { .init($0, creators: creators, now: now) },
             hasKeys: !keys.isEmpty,
             isAdmin: current.role == .admin,
+            atLimit: keys.count >= maxKeysPerTeam,
             admins: try await TeamStore.adminNames(of: current.team, on: req.db),
             nonce: CreationNonce.issue(),
             created: created,
-            atLimit: keys.count >= maxKeysPerTeam,
             limit: maxKeysPerTeam
         )
         return try await req.renderPage("api-keys", context, status: status)

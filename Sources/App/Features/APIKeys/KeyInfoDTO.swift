@@ -3,13 +3,9 @@ import Vapor
 /// What `GET /api/v1/organizer/key` tells an integration about its own credentials.
 struct KeyInfoDTO: Content {
     struct TeamDTO: Content {
-        let id: String
-        let name: String
-        let slug: String
+        let id, name, slug: String
     }
-    let id: String
-    let name: String
-    let preview: String
+    let id, name, preview: String
     let createdAt: Date?
     let team: TeamDTO
     let permissions: [String]

@@ -14,17 +14,13 @@ struct AccountController: RouteCollection {
     }
 
     struct SignupForm: Content {
-        var name: String?
-        var email: String?
-        var password: String?
-        var team: String?
+        var name, email, password, team: String?
+        /// The problem shown above the form when it comes back.
         var error: String?
     }
 
     struct LoginForm: Content {
-        var email: String?
-        var password: String?
-        var error: String?
+        var email, password, error: String?
     }
 
     struct FormPage<Form: Encodable>: Encodable {

@@ -2,14 +2,8 @@ import Foundation
 import Vapor
 
 struct AttendeeDTO: Content {
-    let id: String
-    let eventId: String
-    let name: String
-    let email: String
-    let ticketType: String
-    let status: String
-    let createdAt: Date
-    let updatedAt: Date
+    let id, eventId, name, email, ticketType, status: String
+    let createdAt, updatedAt: Date
 
     enum CodingKeys: String, CodingKey {
         case id, name, email, status
@@ -29,8 +23,7 @@ extension Attendee {
 
 /// `POST /events/{id}/attendees`.
 struct CreateAttendeeRequest: Decodable {
-    let name: String
-    let email: String
+    let name, email: String
     let ticketType: String?
     let status: AttendeeStatus?
 

@@ -4,11 +4,8 @@ import Foundation
 /// once. The API's requests and the web form both build one, so both say the same thing; the
 /// store takes nothing else.
 struct EventDraft: Sendable, Equatable {
-    private(set) var name: String
-    private(set) var description: String
-    private(set) var startsAt: Date
-    private(set) var endsAt: Date
-    private(set) var timezone: String
+    private(set) var name, description, timezone: String
+    private(set) var startsAt, endsAt: Date
     private(set) var venue: String?
     private(set) var capacity: Int?
     /// Any status goes with any valid event (cancelling touches nothing else).
@@ -67,9 +64,7 @@ struct EventDraft: Sendable, Equatable {
 
 /// An attendee's values after the rules, shared by the API and the web form.
 struct AttendeeDraft: Sendable, Equatable {
-    private(set) var name: String
-    private(set) var email: String
-    private(set) var ticketType: String
+    private(set) var name, email, ticketType: String
     var status: AttendeeStatus
 
     /// `ticketType` nil means the default, "general".

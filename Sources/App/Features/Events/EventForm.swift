@@ -4,14 +4,7 @@ import Vapor
 /// The web form for an event: text fields, times as wall-clock times in the event's zone.
 /// It only reads what was typed; the rules (and their messages) are `EventDraft`'s.
 struct EventForm: Content {
-    var name: String?
-    var description: String?
-    var startsAt: String?
-    var endsAt: String?
-    var timezone: String?
-    var venue: String?
-    var capacity: String?
-    var status: String?
+    var name, description, startsAt, endsAt, timezone, venue, capacity, status: String?
 
     enum CodingKeys: String, CodingKey {
         case name, description, timezone, venue, capacity, status
@@ -47,9 +40,7 @@ struct EventForm: Content {
 
 /// The web form for registering an attendee.
 struct AttendeeForm: Content {
-    var name: String?
-    var email: String?
-    var ticketType: String?
+    var name, email, ticketType: String?
 
     enum CodingKeys: String, CodingKey {
         case name, email

@@ -4,14 +4,8 @@ import Vapor
 /// The contexts and renderers of Admin → Events.
 enum EventPages {
     struct FormValues: Encodable {
-        var name = ""
-        var description = ""
-        var startsAt = ""
-        var endsAt = ""
-        var timezone = "UTC"
-        var venue = ""
-        var capacity = ""
-        var status = "draft"
+        var name = "", description = "", startsAt = "", endsAt = "", venue = "", capacity = ""
+        var timezone = "UTC", status = "draft"
 
         init() {}
 
@@ -39,10 +33,8 @@ enum EventPages {
         let page: PageContext
         let values: FormValues
         let problems: [FieldProblem]
-        let hasProblems: Bool
-        let action: String
-        let isNew: Bool
-        let cancelPath: String
+        let hasProblems, isNew: Bool
+        let action, cancelPath: String
         let timezones: [String]
     }
 
@@ -50,12 +42,10 @@ enum EventPages {
         let page: PageContext
         let event: EventView
         let attendees: [AttendeeView]
-        let hasAttendees: Bool
-        let isAdmin: Bool
         let problems: [FieldProblem]
-        let hasProblems: Bool
-        let attendeeName: String
-        let attendeeEmail: String
+        let hasAttendees, isAdmin, hasProblems: Bool
+        /// The add-attendee form's values after a problem.
+        let attendeeName, attendeeEmail: String
     }
 
     static let timezones: [String] = EventDraft.knownTimeZones.sorted()
@@ -67,7 +57,7 @@ enum EventPages {
         let action = event.map { SitePath.event(.value($0.id)).path } ?? SitePath.events.path
         let context = FormContext(
             page: PageContext(req, title: event == nil ? "Create event" : "Edit event", section: "events"), values: values,
-            problems: problems, hasProblems: !problems.isEmpty, action: action, isNew: event == nil, cancelPath: action, timezones: timezones)
+            problems: problems, hasProblems: !problems.isEmpty, isNew: event == nil, action: action, cancelPath: action, timezones: timezones)
         return try await req.renderPage("event-form", context, status: status)
     }
 
@@ -78,8 +68,8 @@ enum EventPages {
         let attendees = try await AttendeeStore.list(event: event.id, limit: 1000, on: req.db)
         let context = EventContext(
             page: PageContext(req, title: event.name, section: "events"), event: EventView(event),
-            attendees: attendees.map { AttendeeView($0, event: event.id) }, hasAttendees: !attendees.isEmpty,
-            isAdmin: current.role == .admin, problems: problems, hasProblems: !problems.isEmpty,
+            attendees: attendees.map { AttendeeView($0, event: event.id) }, problems: problems, hasAttendees: !attendees.isEmpty,
+            isAdmin: current.role == .admin, hasProblems: !problems.isEmpty,
             attendeeName: String(name.prefix(300)), attendeeEmail: String(email.prefix(300)))
         return try await req.renderPage("event", context, status: status)
     }

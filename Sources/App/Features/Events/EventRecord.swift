@@ -3,13 +3,9 @@ import SQLKit
 
 /// An event as the store reads it: the one shape every page and API route works from.
 struct EventRecord: Sendable {
-    let id: UUID
-    let teamID: UUID
-    var name: String
-    var description: String
-    var startsAt: Date
-    var endsAt: Date
-    var timezone: String
+    let id, teamID: UUID
+    var name, description, timezone: String
+    var startsAt, endsAt: Date
     var venue: String?
     var capacity: Int?
     var status: EventStatus

@@ -2,12 +2,9 @@ import Foundation
 
 /// `POST /events`: unknown fields are refused, the rules are `EventDraft`'s.
 struct CreateEventRequest: Decodable {
-    let name: String
-    let description: String?
-    let startsAt: Date
-    let endsAt: Date
-    let timezone: String
-    let venue: String?
+    let name, timezone: String
+    let description, venue: String?
+    let startsAt, endsAt: Date
     let capacity: Int?
     let status: EventStatus?
 
@@ -38,11 +35,8 @@ struct CreateEventRequest: Decodable {
 
 /// `PATCH /events/{id}`: only the fields present change; `venue` and `capacity` may be null.
 struct UpdateEventRequest: Decodable {
-    var name: String?
-    var description: String?
-    var startsAt: Date?
-    var endsAt: Date?
-    var timezone: String?
+    var name, description, timezone: String?
+    var startsAt, endsAt: Date?
     var venue: String??
     var capacity: Int??
     var status: EventStatus?

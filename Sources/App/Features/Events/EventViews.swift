@@ -2,22 +2,13 @@ import Foundation
 
 /// An event as the web pages show it: times in the event's own time zone.
 struct EventView: Encodable {
-    let id: String
-    let name: String
-    let description: String
-    let hasDescription: Bool
-    let startsLocal: String
-    let endsLocal: String
-    let startsInput: String
-    let endsInput: String
-    let timezone: String
+    let id, name, description, timezone, status, statusLabel, path: String
+    /// Wall-clock times in the event's zone, for reading and for `datetime-local` inputs.
+    let startsLocal, endsLocal, startsInput, endsInput: String
+    let hasDescription, isCancelled: Bool
     let venue: String?
     let capacity: Int?
-    let status: String
-    let statusLabel: String
     let taken: Int
-    let isCancelled: Bool
-    let path: String
 
     init(_ event: EventRecord) {
         id = event.id.lowercasedString
@@ -41,14 +32,8 @@ struct EventView: Encodable {
 }
 
 struct AttendeeView: Encodable {
-    let id: String
-    let name: String
-    let email: String
-    let ticketType: String
-    let status: String
-    let statusLabel: String
+    let id, name, email, ticketType, status, statusLabel, cancelPath: String
     let isCancelled: Bool
-    let cancelPath: String
 
     init(_ attendee: Attendee, event: UUID) {
         id = attendee.id!.lowercasedString

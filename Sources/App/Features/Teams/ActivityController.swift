@@ -11,18 +11,15 @@ struct ActivityController: RouteCollection {
 
     struct Entry: Encodable {
         let time: TimeView
-        let actor: String
-        let action: String
-        let summary: String
+        let actor, action, summary: String
     }
 
     struct Context: Encodable {
         let page: PageContext
-        let isAdmin: Bool
         let entries: [Entry]
-        let hasEntries: Bool
+        let isAdmin, hasEntries, isFirstPage: Bool
         let olderPath: String?
-        let isFirstPage: Bool
+        /// For members, who to ask instead.
         let admins: String
     }
 
@@ -31,7 +28,7 @@ struct ActivityController: RouteCollection {
         let pageContext = PageContext(req, title: "Activity", section: "activity")
         guard current.role == .admin else {
             let admins = try await TeamStore.adminNames(of: current.team, on: req.db)
-            let context = Context(page: pageContext, isAdmin: false, entries: [], hasEntries: false, olderPath: nil, isFirstPage: true, admins: admins)
+            let context = Context(page: pageContext, entries: [], isAdmin: false, hasEntries: false, isFirstPage: true, olderPath: nil, admins: admins)
             return try await req.renderPage("activity", context)
         }
         let before = (try? req.query.get(String.self, at: "before")).flatMap(PageRequest.decode)
@@ -43,8 +40,8 @@ struct ActivityController: RouteCollection {
         }
         let older = rows.count > Self.pageSize ? visible.last.map { SitePath.activity.path + "?before=" + PageRequest.encode($0.id!) } : nil
         let context = Context(
-            page: pageContext, isAdmin: true, entries: Array(entries), hasEntries: !entries.isEmpty, olderPath: older,
-            isFirstPage: before == nil, admins: "")
+            page: pageContext, entries: Array(entries), isAdmin: true, hasEntries: !entries.isEmpty, isFirstPage: before == nil,
+            olderPath: older, admins: "")
         return try await req.renderPage("activity", context)
     }
 }

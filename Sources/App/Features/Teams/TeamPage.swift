@@ -5,27 +5,20 @@ import Vapor
 enum TeamPage {
     struct Context: Encodable {
         struct TeamView: Encodable {
-            let name: String
-            let slug: String
+            let name, slug: String
             let permissions: [String]
             let hasPermissions: Bool
         }
         struct MemberView: Encodable {
-            let id: String
-            let name: String
-            let email: String
-            let role: String
-            let roleLabel: String
+            let id, name, email, role, roleLabel, rolePath, removePath: String
             let isSelf: Bool
-            let rolePath: String
-            let removePath: String
         }
         let page: PageContext
         let team: TeamView
         let members: [MemberView]
         let isAdmin: Bool
-        let error: String?
-        let addEmail: String?
+        /// The add-member form's problem and value.
+        let error, addEmail: String?
     }
 
     static func render(_ req: Request, error: String? = nil, addEmail: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
@@ -37,9 +30,9 @@ enum TeamPage {
             Context.MemberView(
                 id: membership.id!.lowercasedString, name: membership.user.name, email: membership.user.email,
                 role: membership.role.rawValue, roleLabel: membership.role.label,
-                isSelf: membership.$user.id == current.membership.$user.id,
                 rolePath: SitePath.teamMemberRole(.value(membership.id!)).path,
-                removePath: SitePath.teamMemberRemove(.value(membership.id!)).path
+                removePath: SitePath.teamMemberRemove(.value(membership.id!)).path,
+                isSelf: membership.$user.id == current.membership.$user.id
             )
         }
         let context = Context(
