@@ -56,11 +56,7 @@ struct EventsWebTests {
     @Test("an organizer adds attendees until the event is full, then cancels one")
     func attendeesAndCapacity() async throws {
         try await withKagibag { app in
-            let admin = Browser(app)
-            try await admin.signUp(Browser.newAccount())
-            try await admin.get("/admin/events/new")
-            let path = try #require(try await admin.post("/admin/events", Self.form).headers.first(name: .location))
-            try await admin.get(path)
+            let (admin, path) = try await Self.adminWithEvent(app)
             for name in ["Ada", "Grace"] {
                 #expect(try await admin.post("\(path)/attendees", [("name", name), ("email", "\(name.lowercased())@example.com")]).status == .seeOther)
             }
@@ -108,11 +104,7 @@ struct EventsWebTests {
     @Test("an admin cancels an event, which then takes no registrations")
     func cancelEvent() async throws {
         try await withKagibag { app in
-            let admin = Browser(app)
-            try await admin.signUp(Browser.newAccount())
-            try await admin.get("/admin/events/new")
-            let path = try #require(try await admin.post("/admin/events", Self.form).headers.first(name: .location))
-            try await admin.get(path)
+            let (admin, path) = try await Self.adminWithEvent(app)
             #expect(try await admin.post("\(path)/cancel").status == .seeOther)
             try await admin.get(path)
             #expect(admin.lastPage.contains(#"<dd id="event-status">Cancelled</dd>"#))
@@ -120,5 +112,15 @@ struct EventsWebTests {
             #expect(admin.lastPage.contains("takes no registrations"))
             #expect(try await Attendee.query(on: app.db).count() == 0)
         }
+    }
+
+    /// A new admin who has just created `form`'s event in the web UI and is looking at it.
+    static func adminWithEvent(_ app: Application) async throws -> (Browser, String) {
+        let admin = Browser(app)
+        try await admin.signUp(Browser.newAccount())
+        try await admin.get("/admin/events/new")
+        let path = try #require(try await admin.post("/admin/events", form).headers.first(name: .location))
+        try await admin.get(path)
+        return (admin, path)
     }
 }

@@ -1,0 +1,39 @@
+import Fluent
+import Foundation
+import Testing
+import VaporTesting
+
+@testable import App
+
+@Suite("The JSON writer of event responses")
+struct JSONWriterTests {
+    @Test("the JSON writer escapes any text and writes every field of an event, nulls included")
+    func eventJSONRoundTripsWhateverTheText() async throws {
+        let tricky = "Quote \" backslash \\ newline \n tab \t bell \u{7} é 🎉 </script>"
+        let draft = EventDraft(valid: (
+            name: tricky, description: tricky, startsAt: Date(timeIntervalSince1970: 1_800_000_000.25),
+            endsAt: Date(timeIntervalSince1970: 1_800_003_600), timezone: "Europe/Berlin", venue: nil, capacity: 12, status: .draft))
+        let event = EventRecord(id: UUID.v7(), teamID: UUID(), draft: draft, at: Date(timeIntervalSince1970: 1_790_000_000.5))
+        let page = Page(data: [EventDTO(event), EventDTO(event)], nextCursor: "abc")
+        let body = try #require(page.response().body.data)
+        let object = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        #expect(object["next_cursor"] as? String == "abc")
+        let items = try #require(object["data"] as? [[String: Any]])
+        #expect(items.count == 2)
+        let first = try #require(items.first)
+        #expect(Set(first.keys) == ["id", "name", "description", "starts_at", "ends_at", "timezone", "venue", "capacity", "status", "created_at", "updated_at"])
+        #expect(first["id"] as? String == event.id.lowercasedString)
+        #expect(first["name"] as? String == tricky)
+        #expect(first["description"] as? String == tricky)
+        #expect(first["starts_at"] as? String == "2027-01-15T08:00:00.250Z")
+        #expect(first["ends_at"] as? String == "2027-01-15T09:00:00Z")
+        #expect(first["timezone"] as? String == "Europe/Berlin")
+        #expect(first["venue"] is NSNull)
+        #expect(first["capacity"] as? Int == 12)
+        #expect(first["status"] as? String == "draft")
+        #expect(first["created_at"] as? String == "2026-09-21T14:13:20.500Z")
+        #expect(first["updated_at"] as? String == "2026-09-21T14:13:20.500Z")
+        let last = Page<EventDTO>(data: [], nextCursor: nil).response().body.string
+        #expect(last == #"{"data":[],"next_cursor":null}"#)
+    }
+}
