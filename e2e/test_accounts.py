@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 
 from playwright.sync_api import expect
 
-from helpers import (
+from support.browser import (
     TEAM_URL,
     cell,
     login,

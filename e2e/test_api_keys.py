@@ -3,54 +3,30 @@
 from __future__ import annotations
 
 import re
-import time
 
 from playwright.sync_api import expect
 
-from helpers import (
-    EVENTS_PATH,
-    KEY_RE,
+from support.api import EVENTS, KEY_INFO, assert_unauthorized, call_api
+from support.browser import (
     KEYS_URL,
-    TEAM_URL,
-    api_get,
-    assert_unauthorized,
     cell,
     create_api_key,
     goto_api_keys,
     keys_table,
-    new_user,
+    navigate_to_api_keys,
     signup,
     table_row,
     team_slug,
+    wait_until_last_used_is_shown,
 )
-
-EVENTS = EVENTS_PATH
-
-
-def _wait_until_last_used_is_shown(page, name: str, timeout_s: float = 15.0):
-    """Reloads the key list until the key's Last used cell is no longer Never."""
-    deadline = time.monotonic() + timeout_s
-    time.sleep(2.5)  # the server flushes last-used times every second (test setting)
-    while True:
-        page.reload()
-        table = keys_table(page)
-        last_used = cell(table, table_row(table, name), "Last used")
-        if last_used.inner_text().strip() != "Never" or time.monotonic() > deadline:
-            return last_used
-        time.sleep(1)
+from support.keys import KEY_RE
+from support.web import new_user
 
 
 def test_docs_workflow_create_copy_use_list_and_delete_an_api_key(page, server, api, created_keys):
     signup(page)
 
-    # Admin → Team → API Keys, in the header's navigation
-    nav = page.get_by_role("navigation", name="Main")
-    nav.get_by_role("link", name="Admin", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/admin/?$"))
-    nav.get_by_role("link", name="Team", exact=True).click()
-    expect(page).to_have_url(TEAM_URL)
-    nav.get_by_role("link", name="API Keys", exact=True).click()
-    expect(page).to_have_url(KEYS_URL)
+    navigate_to_api_keys(page)  # Admin → Team → API Keys, in the header's navigation
     expect(page.get_by_role("heading", level=1)).to_have_text("API Keys")
     expect(page.get_by_text("No API keys yet")).to_be_visible()
 
@@ -89,11 +65,11 @@ def test_docs_workflow_create_copy_use_list_and_delete_an_api_key(page, server, 
     expect(cell(table, row, "Last used")).to_have_text("Never")
 
     # Use it.
-    r = api_get(api, server.base_url, EVENTS, key)
+    r = call_api(server.url, key, EVENTS, session=api)
     assert r.status_code == 200, f"{r.status_code} {r.text[:300]}"
     assert isinstance(r.json().get("data"), list), r.text[:300]
 
-    r = api_get(api, server.base_url, "/api/v1/organizer/key", key)
+    r = call_api(server.url, key, KEY_INFO, session=api)
     assert r.status_code == 200, f"{r.status_code} {r.text[:300]}"
     info = r.json()
     assert info["name"] == "CRM sync"
@@ -101,7 +77,7 @@ def test_docs_workflow_create_copy_use_list_and_delete_an_api_key(page, server, 
     assert info["team"]["slug"]
     assert "events:read" in info["permissions"]
 
-    last_used = _wait_until_last_used_is_shown(page, "CRM sync")
+    last_used = wait_until_last_used_is_shown(page, "CRM sync")
     expect(last_used).not_to_have_text("Never")
     time_el = last_used.locator("time")
     expect(time_el).to_have_text(re.compile(r"just now|seconds? ago|minutes? ago"))
@@ -119,7 +95,7 @@ def test_docs_workflow_create_copy_use_list_and_delete_an_api_key(page, server, 
     expect(page.get_by_text("No API keys yet")).to_be_visible()
 
     # Revoked at once.
-    assert_unauthorized(api_get(api, server.base_url, EVENTS, key))
+    assert_unauthorized(call_api(server.url, key, EVENTS, session=api))
 
 
 def test_reloading_after_creating_a_key_neither_shows_it_again_nor_creates_another(
@@ -141,11 +117,11 @@ def test_reloading_after_creating_a_key_neither_shows_it_again_nor_creates_anoth
 
 
 def test_api_rejects_missing_malformed_and_unknown_keys(server, api):
-    assert_unauthorized(api_get(api, server.base_url, EVENTS, None))
-    assert_unauthorized(api_get(api, server.base_url, EVENTS, "not-a-key"))
+    assert_unauthorized(call_api(server.url, None, EVENTS, session=api))
+    assert_unauthorized(call_api(server.url, "not-a-key", EVENTS, session=api))
     unknown = "kgb_" + "A" * 46
-    assert_unauthorized(api_get(api, server.base_url, EVENTS, unknown))
-    assert_unauthorized(api_get(api, server.base_url, "/api/v1/organizer/key", unknown))
+    assert_unauthorized(call_api(server.url, unknown, EVENTS, session=api))
+    assert_unauthorized(call_api(server.url, unknown, KEY_INFO, session=api))
 
 
 def test_revoking_and_granting_a_team_permission_with_the_cli_changes_api_access(
@@ -155,10 +131,10 @@ def test_revoking_and_granting_a_team_permission_with_the_cli_changes_api_access
     slug = team_slug(page)
     goto_api_keys(page)
     key = create_api_key(page, "Permissions probe", created_keys)
-    assert api_get(api, server.base_url, EVENTS, key).status_code == 200
+    assert call_api(server.url, key, EVENTS, session=api).status_code == 200
 
     server.run_cli("team", "permissions", slug, "--revoke", "events:read")
-    r = api_get(api, server.base_url, EVENTS, key)
+    r = call_api(server.url, key, EVENTS, session=api)
     assert r.status_code == 403, f"{r.status_code} {r.text[:300]}"
     assert 'error="insufficient_scope"' in r.headers.get("WWW-Authenticate", ""), r.headers
     page.goto("/admin/team")
@@ -167,7 +143,7 @@ def test_revoking_and_granting_a_team_permission_with_the_cli_changes_api_access
     expect(page.locator("li").filter(has_text=re.compile(r"^\s*events:read\s*$"))).to_have_count(0)
 
     server.run_cli("team", "permissions", slug, "--grant", "events:read")
-    r = api_get(api, server.base_url, EVENTS, key)
+    r = call_api(server.url, key, EVENTS, session=api)
     assert r.status_code == 200, f"{r.status_code} {r.text[:300]}"
     page.reload()
     expect(page.locator("li").filter(has_text=re.compile(r"^\s*events:read\s*$"))).to_have_count(1)
@@ -202,7 +178,7 @@ def test_members_cannot_create_or_delete_api_keys(page, new_page, server, api, c
     # Going to the admin-only pages directly does not help either.
     member_page.goto("/admin/team/api-keys/new")
     expect(member_page.get_by_role("button", name="Create", exact=True)).to_have_count(0)
-    assert api_get(api, server.base_url, EVENTS, key).status_code == 200
+    assert call_api(server.url, key, EVENTS, session=api).status_code == 200
 
 
 def test_keys_can_be_created_and_deleted_without_javascript(new_page, server, api, created_keys):
@@ -219,7 +195,7 @@ def test_keys_can_be_created_and_deleted_without_javascript(new_page, server, ap
     key = dialog.locator("#new-api-key").input_value()
     created_keys.append(key)
     assert KEY_RE.match(key)
-    assert api_get(api, server.base_url, EVENTS, key).status_code == 200
+    assert call_api(server.url, key, EVENTS, session=api).status_code == 200
 
     goto_api_keys(page)
     assert key not in page.content()
@@ -227,4 +203,4 @@ def test_keys_can_be_created_and_deleted_without_javascript(new_page, server, ap
     page.get_by_role("button", name="Delete key", exact=True).click()
     expect(page).to_have_url(KEYS_URL)
     expect(table_row(keys_table(page), "No JS")).to_have_count(0)
-    assert_unauthorized(api_get(api, server.base_url, EVENTS, key))
+    assert_unauthorized(call_api(server.url, key, EVENTS, session=api))

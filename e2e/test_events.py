@@ -6,11 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
-from helpers import EVENTS_PATH, create_api_key, goto_api_keys, signup
-
-
-def _json_headers(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", "Accept": "application/json", "Content-Type": "application/json"}
+from support.api import EVENTS, json_headers
+from support.browser import create_api_key, goto_api_keys, signup
 
 
 def test_an_event_created_in_the_web_ui_is_read_back_through_the_api(page, server, api, created_keys):
@@ -34,7 +31,7 @@ def test_an_event_created_in_the_web_ui_is_read_back_through_the_api(page, serve
     expect(page.get_by_role("heading", level=1)).to_have_text("Swift Summit")
     event_id = re.search(r"/admin/events/([0-9a-f-]{36})", page.url).group(1)
 
-    r = api.get(server.base_url + EVENTS_PATH, headers=_json_headers(key), timeout=10)
+    r = api.get(server.url + EVENTS, headers=json_headers(key), timeout=10)
     assert r.status_code == 200, r.text
     events = {e["id"]: e for e in r.json()["data"]}
     event = events[event_id]
@@ -47,7 +44,7 @@ def test_an_event_created_in_the_web_ui_is_read_back_through_the_api(page, serve
     page.get_by_label("Attendee email", exact=True).fill("ada@example.com")
     page.get_by_role("button", name="Add attendee", exact=True).click()
     expect(page.locator("table#attendees")).to_contain_text("ada@example.com")
-    r = api.get(f"{server.base_url}{EVENTS_PATH}/{event_id}/attendees", headers=_json_headers(key), timeout=10)
+    r = api.get(f"{server.url}{EVENTS}/{event_id}/attendees", headers=json_headers(key), timeout=10)
     assert [a["email"] for a in r.json()["data"]] == ["ada@example.com"]
 
 
@@ -57,11 +54,11 @@ def test_an_event_created_through_the_api_appears_in_the_web_ui(page, server, ap
     key = create_api_key(page, "Analytics export", created_keys)
     body = {"name": "API Meetup", "starts_at": "2027-06-01T18:00:00Z", "ends_at": "2027-06-01T21:00:00Z",
             "timezone": "UTC", "capacity": 1, "status": "published"}
-    r = api.post(server.base_url + EVENTS_PATH, json=body, headers=_json_headers(key), timeout=10)
+    r = api.post(server.url + EVENTS, json=body, headers=json_headers(key), timeout=10)
     assert r.status_code == 201, r.text
     event_id = r.json()["id"]
-    r = api.post(f"{server.base_url}{EVENTS_PATH}/{event_id}/attendees",
-                 json={"name": "Grace Hopper", "email": "grace@example.com"}, headers=_json_headers(key), timeout=10)
+    r = api.post(f"{server.url}{EVENTS}/{event_id}/attendees",
+                 json={"name": "Grace Hopper", "email": "grace@example.com"}, headers=json_headers(key), timeout=10)
     assert r.status_code == 201, r.text
 
     page.goto("/admin/events")
@@ -75,6 +72,6 @@ def test_an_event_created_through_the_api_appears_in_the_web_ui(page, server, ap
     page.get_by_label("Attendee email", exact=True).fill("late@example.com")
     page.get_by_role("button", name="Add attendee", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("This event is full")
-    r = api.post(f"{server.base_url}{EVENTS_PATH}/{event_id}/attendees",
-                 json={"name": "Late Comer", "email": "late@example.com"}, headers=_json_headers(key), timeout=10)
+    r = api.post(f"{server.url}{EVENTS}/{event_id}/attendees",
+                 json={"name": "Late Comer", "email": "late@example.com"}, headers=json_headers(key), timeout=10)
     assert r.status_code == 409 and "This event is full" in r.json()["detail"]

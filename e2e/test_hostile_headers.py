@@ -1,8 +1,9 @@
 """Hardening: hostile `Authorization` headers against a real server, over raw sockets.
 
-Self-contained: starts its own `kagibag serve` on SQLite in a temporary directory. Every case is
-sent on its own TCP connection as raw bytes, so that it can carry what `requests` refuses to
-send (NUL, bare CR, non-ASCII bytes, two Authorization headers, a 100 kB token, obs-fold…).
+Against a `kagibag serve` of the module's own (the `module_server` fixture: SQLite in a temporary
+directory). Every case is sent on its own TCP connection as raw bytes (support.http.raw_get), so
+that it can carry what `requests` refuses to send (NUL, bare CR, non-ASCII bytes, two
+Authorization headers, a 100 kB token, obs-fold…).
 
 Every case must be answered 400 or 401 -- never a 5xx -- and after every single case the valid
 key must still get 200 (the server neither crashed nor wedged). Two layers may answer:
@@ -24,96 +25,19 @@ should exclude them), so the application sees them and answers 400 invalid_reque
 
 from __future__ import annotations
 
-import socket
 import time
-import zlib
 from dataclasses import dataclass
 
 import pytest
 
-from hardening_support import EVENTS, Kagibag, Web, http, remove_work_dir, server_env, work_dir, auth
+from support.api import EVENTS, auth
+from support.http import Answer, http, raw_get
+from support.kagibag import Kagibag
+from support.keys import flip, with_checksum
 
 pytestmark = pytest.mark.hardening
 
 CHALLENGE = b'Bearer realm="kagibag"'
-BASE62 = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def base62(value: int, width: int) -> bytes:
-    digits = bytearray(b"0" * width)
-    for i in range(width - 1, -1, -1):
-        value, r = divmod(value, 62)
-        digits[i] = BASE62[r]
-    return bytes(digits)
-
-
-def with_checksum(body: bytes) -> bytes:
-    """`body` (kgb_ + 40 base62) + its 6-character base62 CRC32: a well-formed key."""
-    assert len(body) == 44
-    return body + base62(zlib.crc32(body), 6)
-
-
-def flip(c: int) -> int:
-    return ord("B") if c == ord("A") else ord("A")
-
-
-@dataclass
-class Answer:
-    status: int | None  # None: closed (or timed out) without a status line
-    headers: dict[bytes, list[bytes]]
-    body: bytes
-    error: str = ""
-
-    def header(self, name: bytes) -> bytes | None:
-        values = self.headers.get(name.lower())
-        return values[0] if values else None
-
-
-def raw_get(port: int, header_lines: list[bytes], path: str = EVENTS, timeout: float = 20) -> Answer:
-    """GET `path` with exactly `header_lines` (each without CRLF) besides Host/Accept/Connection."""
-    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n").encode()
-    for line in header_lines:
-        request += line + b"\r\n"
-    request += b"Connection: close\r\n\r\n"
-    data = b""
-    error = ""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        try:
-            sock.sendall(request)
-        except OSError as e:  # the server may answer (and close) before reading all of a huge header
-            error = f"send: {e!r}"
-        deadline = time.monotonic() + timeout
-        try:
-            while time.monotonic() < deadline:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-                head, sep, rest = data.partition(b"\r\n\r\n")
-                if sep:
-                    length = _content_length(head)
-                    if length is not None and len(rest) >= length:
-                        break
-        except OSError as e:
-            error += f" recv: {e!r}"
-    head, sep, body = data.partition(b"\r\n\r\n")
-    if not head.startswith(b"HTTP/1.1 "):
-        return Answer(None, {}, data, error or "no response")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split(b" ")[1])
-    headers: dict[bytes, list[bytes]] = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        headers.setdefault(name.strip().lower(), []).append(value.strip())
-    return Answer(status, headers, body, error)
-
-
-def _content_length(head: bytes) -> int | None:
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return int(value.strip())
-    return None
 
 
 @dataclass
@@ -199,57 +123,36 @@ def hostile_cases(key: bytes, revoked: bytes) -> list[Case]:
     ]
 
 
-@pytest.fixture(scope="module")
-def srv():
-    d = work_dir("kagibag-headers-")
-    server = Kagibag(d / "server", server_env())
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        remove_work_dir(d)
-
-
-@pytest.fixture(scope="module")
-def keys(srv):
-    web = Web(srv.url)
-    web.signup()
-    key, _ = web.create_key("Hostile headers")
-    revoked, revoked_id = web.create_key("Soon deleted")
-    web.delete_key(revoked_id)
-    return key.encode(), revoked.encode()
-
-
 PARSER_REJECTED = "Invalid HTTP request, will close connection"
 
 
-def _parser_rejections(srv: Kagibag) -> int:
-    return srv.log_path.read_text(errors="replace").count(PARSER_REJECTED)
+def _parser_rejections(server: Kagibag) -> int:
+    return server.log().count(PARSER_REJECTED)
 
 
-def _wait_for_parser_rejection(srv: Kagibag, before: int, timeout: float = 5) -> bool:
+def _wait_for_parser_rejection(server: Kagibag, before: int, timeout: float = 5) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _parser_rejections(srv) > before:
+        if _parser_rejections(server) > before:
             return True
         time.sleep(0.05)
     return False
 
 
-def _assert_still_serving(srv: Kagibag, key: bytes, after: str) -> None:
-    assert srv.process.poll() is None, f"server exited ({srv.process.returncode}) after {after}; log:\n{srv.log_tail()}"
-    answer = raw_get(srv.port, [b"Authorization: Bearer " + key])
+def _assert_still_serving(server: Kagibag, key: bytes, after: str) -> None:
+    assert server.process.poll() is None, (
+        f"server exited ({server.process.returncode}) after {after}; log:\n{server.log_tail()}")
+    answer = raw_get(server.port, [b"Authorization: Bearer " + key], EVENTS)
     assert answer.status == 200, f"valid key got {answer.status} {answer.body[:300]!r} after {after}"
 
 
-def _judge(srv: Kagibag, case: Case, a: Answer, rejections_before: int) -> str | None:
+def _judge(server: Kagibag, case: Case, a: Answer, rejections_before: int) -> str | None:
     """What is wrong with the answer to `case`, or None."""
     challenge = a.header(b"www-authenticate")
     if a.status is None:
         if not (case.parser_may_reject or case.oversized):
             return f"connection closed without a response ({a.error})"
-        if not _wait_for_parser_rejection(srv, rejections_before):
+        if not _wait_for_parser_rejection(server, rejections_before):
             return f"connection closed without a response and no {PARSER_REJECTED!r} in the log ({a.error})"
         return None
     if a.status >= 500:
@@ -271,17 +174,17 @@ def _judge(srv: Kagibag, case: Case, a: Answer, rejections_before: int) -> str |
     return None
 
 
-def test_hostile_authorization_headers_are_refused_and_the_server_keeps_serving(srv, keys):
-    key, revoked = keys
-    _assert_still_serving(srv, key, "start-up")
+def test_hostile_authorization_headers_are_refused_and_the_server_keeps_serving(module_server, hostile_keys):
+    key, revoked = hostile_keys
+    _assert_still_serving(module_server, key, "start-up")
     cases = hostile_cases(key, revoked)
     assert len(cases) >= 40
     outcomes: list[str] = []
     failures: list[str] = []
     for i, case in enumerate(cases, 1):
-        before = _parser_rejections(srv)
-        a = raw_get(srv.port, case.lines)
-        problem = _judge(srv, case, a, before)
+        before = _parser_rejections(module_server)
+        a = raw_get(module_server.port, case.lines, EVENTS)
+        problem = _judge(module_server, case, a, before)
         if a.status is None:
             outcome = "closed by the HTTP parser, no response"
         else:
@@ -290,33 +193,34 @@ def test_hostile_authorization_headers_are_refused_and_the_server_keeps_serving(
         if problem:
             failures.append(f"#{i} {case.name!r}: {problem}")
         # The valid key still works after every single case (and so the server is alive).
-        _assert_still_serving(srv, key, f"case #{i} {case.name!r}")
+        _assert_still_serving(module_server, key, f"case #{i} {case.name!r}")
     print(f"{len(cases)} hostile Authorization headers:\n" + "\n".join(outcomes))
-    assert not failures, "\n".join(failures) + f"\nlog:\n{srv.log_tail(30)}"
-    crashes = [line for line in srv.crash_lines() if "CRITICAL" in line or "Fatal" in line or "runtime" in line]
+    assert not failures, "\n".join(failures) + f"\nlog:\n{module_server.log_tail(30)}"
+    crashes = [line for line in module_server.crash_lines()
+               if "CRITICAL" in line or "Fatal" in line or "runtime" in line]
     assert not crashes, "\n".join(crashes)
 
 
-def test_the_key_is_accepted_around_optional_whitespace_and_with_any_scheme_case(srv, keys):
+def test_the_key_is_accepted_around_optional_whitespace_and_with_any_scheme_case(module_server, hostile_keys):
     """Not hostile, the other side of the line: leading and trailing optional whitespace (SP/HTAB)
     is not part of a field value (RFC 9110 §5.5) and auth schemes are case-insensitive (§11.1)."""
-    key, _ = keys
+    key, _ = hostile_keys
     for lines in ([b"Authorization:\tBearer " + key], [b"Authorization:    Bearer " + key],
                   [b"Authorization: Bearer " + key + b"  "], [b"Authorization: Bearer " + key + b"\t"],
                   [b"authorization: bearer " + key], [b"AUTHORIZATION: BEARER " + key]):
-        a = raw_get(srv.port, lines)
+        a = raw_get(module_server.port, lines, EVENTS)
         assert a.status == 200, (lines, a.status, a.body[:300])
 
 
-def test_no_authorization_header_is_a_plain_challenge(srv):
-    a = raw_get(srv.port, [])
+def test_no_authorization_header_is_a_plain_challenge(module_server):
+    a = raw_get(module_server.port, [], EVENTS)
     assert a.status == 401
     assert a.header(b"www-authenticate") == CHALLENGE  # no error= when no credentials were sent
 
 
-def test_requests_with_the_valid_key_still_work_through_a_normal_client(srv, keys):
-    key, _ = keys
+def test_requests_with_the_valid_key_still_work_through_a_normal_client(module_server, hostile_keys):
+    key, _ = hostile_keys
     with http() as s:
-        r = s.get(srv.url + EVENTS, headers=auth(key.decode()), timeout=30)
+        r = s.get(module_server.url + EVENTS, headers=auth(key.decode()), timeout=30)
     assert r.status_code == 200, r.text[:300]
     assert "data" in r.json()

@@ -1,0 +1,177 @@
+"""The web UI in Chromium (Playwright): pages with their artifacts, and the UI contract's actions in one place."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+
+from support.keys import KEY_RE
+from support.tools import CHROMIUM
+from support.web import User, new_user
+
+UI_TIMEOUT_MS = 15_000
+TEAM_URL = re.compile(r"/admin/team/?$")
+KEYS_URL = re.compile(r"/admin/team/api-keys/?$")
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """The system's headless Chromium (one sync Playwright per process)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True)
+        yield b
+        b.close()
+
+
+class Pages:
+    """New pages on `base_url`, each in a fresh browser context; on failure, a screenshot and the
+    HTML of every page are kept (apart from any server's directory: a page may show a new key).
+
+    As a context manager, the pages are saved to `artifacts` if the block raises."""
+
+    def __init__(self, browser: Browser, base_url: str, artifacts: pathlib.Path | None = None,
+                 ignore_https_errors: bool = False) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.artifacts = artifacts
+        self.ignore_https_errors = ignore_https_errors
+        self.contexts: list[BrowserContext] = []
+
+    def new(self, javascript: bool = True) -> Page:
+        ctx = self.browser.new_context(base_url=self.base_url, java_script_enabled=javascript,
+                                       ignore_https_errors=self.ignore_https_errors)
+        ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=self.base_url)
+        ctx.set_default_timeout(UI_TIMEOUT_MS)
+        self.contexts.append(ctx)
+        return ctx.new_page()
+
+    def save(self, stem: str) -> None:
+        for i, ctx in enumerate(self.contexts):
+            for j, pg in enumerate(ctx.pages):
+                path = self.artifacts / f"{stem}-{i}-{j}"
+                try:
+                    pg.screenshot(path=f"{path}.png", full_page=True)
+                    path.with_suffix(".html").write_text(pg.content())
+                    print(f"artifact: {path}.png ({pg.url})")
+                except Exception as e:  # noqa: BLE001 - best effort
+                    print(f"could not save artifact {path}: {e}")
+
+    def close(self) -> None:
+        for ctx in self.contexts:
+            ctx.close()
+        self.contexts.clear()
+
+    def __enter__(self) -> Pages:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None and self.artifacts is not None:
+            self.save("page")
+        self.close()
+
+
+# --- the UI contract ---------------------------------------------------------------------------
+
+
+def signup(page: Page, user: User | None = None) -> User:
+    user = user or new_user()
+    page.goto("/signup")
+    page.get_by_label("Name", exact=True).fill(user.name)
+    page.get_by_label("Email", exact=True).fill(user.email)
+    page.get_by_label("Password", exact=True).fill(user.password)
+    page.get_by_label("Team name", exact=True).fill(user.team)
+    page.get_by_role("button", name="Sign up", exact=True).click()
+    expect(page).to_have_url(TEAM_URL)
+    return user
+
+
+def login(page: Page, email: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+
+
+def logout(page: Page) -> None:
+    page.get_by_role("button", name="Log out", exact=True).click()
+    expect(page.get_by_role("button", name="Log out", exact=True)).to_have_count(0)
+
+
+def cell(table: Locator, row: Locator, column: str) -> Locator:
+    """The cell of `row` under the header `column` of `table`."""
+    headers = [h.strip() for h in table.locator("tr").first.locator("th, td").all_inner_texts()]
+    assert column in headers, f"column {column!r} not in {headers}"
+    return row.locator("th, td").nth(headers.index(column))
+
+
+def table_row(table: Locator, text: str) -> Locator:
+    return table.locator("tbody tr").filter(has_text=text)
+
+
+def members_table(page: Page) -> Locator:
+    return page.locator("table#members")
+
+
+def keys_table(page: Page) -> Locator:
+    return page.locator("table#api-keys")
+
+
+def team_slug(page: Page) -> str:
+    page.goto("/admin/team")
+    slug = page.locator("#team-slug code").inner_text().strip()
+    assert slug, "empty team slug"
+    return slug
+
+
+def goto_api_keys(page: Page) -> None:
+    page.goto("/admin/team/api-keys")
+    expect(page.get_by_role("heading", level=1)).to_have_text("API Keys")
+
+
+def navigate_to_api_keys(page: Page) -> None:
+    """Admin → Team → API Keys, in the header's navigation, each step landing where it should."""
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Admin", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/admin/?$"))
+    nav.get_by_role("link", name="Team", exact=True).click()
+    expect(page).to_have_url(TEAM_URL)
+    nav.get_by_role("link", name="API Keys", exact=True).click()
+    expect(page).to_have_url(KEYS_URL)
+
+
+def create_api_key(page: Page, name: str, created_keys: list[str] | None = None) -> str:
+    """On the API Keys page: create a key named `name`, return it, close the dialog."""
+    page.get_by_role("link", name="Create API Key", exact=True).click()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_role("button", name="Create", exact=True).click()
+    dialog = page.locator("dialog#new-key-dialog")
+    expect(dialog).to_be_visible()
+    key = dialog.locator("#new-api-key").input_value()
+    if created_keys is not None:
+        created_keys.append(key)
+    assert KEY_RE.match(key), f"key {key!r} does not match {KEY_RE.pattern}"
+    dialog.get_by_role("button", name="Done", exact=True).click()
+    expect(dialog).to_be_hidden()
+    return key
+
+
+def wait_until_last_used_is_shown(page: Page, name: str, timeout_s: float = 15.0) -> Locator:
+    """Reloads the key list until the key's Last used cell is no longer Never."""
+    deadline = time.monotonic() + timeout_s
+    time.sleep(2.5)  # the server flushes last-used times every second (test setting)
+    while True:
+        page.reload()
+        table = keys_table(page)
+        last_used = cell(table, table_row(table, name), "Last used")
+        if last_used.inner_text().strip() != "Never" or time.monotonic() > deadline:
+            return last_used
+        time.sleep(1)

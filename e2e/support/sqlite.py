@@ -1,0 +1,32 @@
+"""Reading a server's SQLite file (kagibag.sqlite in its working directory) from outside."""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+import sqlite3
+import subprocess
+import uuid
+
+
+def pragma(path: pathlib.Path, statement: str) -> str:
+    """Runs `statement` on the file with the sqlite3 tool (Python's module if the tool is missing)."""
+    tool = shutil.which("sqlite3")
+    if tool:
+        run = subprocess.run([tool, str(path), statement], capture_output=True, text=True, timeout=60,
+                             stdin=subprocess.DEVNULL)
+        assert run.returncode == 0, f"sqlite3 {statement}: {run.stderr}"
+        return run.stdout.strip()
+    with sqlite3.connect(str(path), timeout=30) as db:
+        return "\n".join("|".join(str(c) for c in row) for row in db.execute(statement).fetchall()).strip()
+
+
+def active_attendees(path: pathlib.Path, event_id: str) -> int:
+    """events.active_attendees of the event, read-only."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
+        # UUIDs are stored as 16-byte blobs or text depending on the driver; try both.
+        for value in (uuid.UUID(event_id).bytes, event_id, event_id.upper()):
+            row = db.execute("SELECT active_attendees FROM events WHERE id = ?", (value,)).fetchone()
+            if row:
+                return int(row[0])
+    raise AssertionError(f"event {event_id} not found in {path}")
