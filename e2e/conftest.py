@@ -5,7 +5,7 @@ For the whole session:
                 loopback port, with a fresh working directory (so its SQLite file, kagibag.sqlite,
                 lands there)
   api           a requests session for it (never through a proxy)
-  created_keys  every API key the suite made on `server`: test_zz_secrets checks none leaked
+  created_keys  every API key the suite made on `server`: test_secrets checks none leaked
   browser       the system's headless Chromium, driven through Playwright
   page, new_page  fresh pages on `server` (screenshot and HTML kept when the test fails)
 For one test module (each module gets its own, stopped when the module is done):
@@ -16,7 +16,8 @@ For one test module (each module gets its own, stopped when the module is done):
   crash         `backend`'s server, killed -9 in the middle of writes and restarted
   cluster       three instances on one PostgreSQL behind nginx, as docs/deploy.md sets them up
 
-A skipped test fails the run: it proved nothing.
+Order: a test marked `after_suite` runs after every other test (pytest_collection_modifyitems
+below), whatever its file is called. A skipped test fails the run: it proved nothing.
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ from support.web import WebClient
 expect.set_options(timeout=UI_TIMEOUT_MS)
 
 
-# --- outcome of the run ---------------------------------------------------------------------------
+# --- order and outcome of the run ------------------------------------------------------------------
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Moves the tests marked `after_suite` to the end, keeping their order. trylast: after pytest
+    has grouped the tests by their fixtures and after -k/-m have deselected, so nothing moves them
+    back."""
+    items.sort(key=lambda item: item.get_closest_marker("after_suite") is not None)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,16 +1,23 @@
-"""Runs last (file name sorts last): no API key the suite created was stored or
-logged in plaintext, nor exposed by /metrics."""
+"""After the whole suite: no API key it created was stored or logged in plaintext, nor exposed by /metrics.
+
+Marked `after_suite`: conftest.py runs it after every other test, whatever this file is called
+(and the test checks that it did run last)."""
 
 from __future__ import annotations
+
+import pytest
 
 from support.api import EVENTS, call_api
 from support.browser import create_api_key, goto_api_keys, signup
 from support.keys import leaked
 
+pytestmark = pytest.mark.after_suite
+
 
 def test_no_created_api_key_appears_in_database_files_logs_or_metrics(
-    page, server, api, created_keys
+    request, page, server, api, created_keys
 ):
+    assert request.session.items[-1] is request.node, "the secrets check must run after every other test"
     if not created_keys:  # run on its own: make (and use) one key here
         signup(page)
         goto_api_keys(page)
