@@ -21,6 +21,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
         metrics: metrics,
         limits: Limits(
             api: settings.apiRateLimitPerMinute > 0 ? RateLimiter(limit: settings.apiRateLimitPerMinute, window: 60) : nil,
+            keyFailures: settings.keyFailuresPerMinute > 0 ? RateLimiter(limit: settings.keyFailuresPerMinute, window: 60) : nil,
             loginPerAccount: RateLimiter(limit: settings.loginAttemptsPerAccount, window: 15 * 60),
             loginPerAddress: RateLimiter(limit: settings.loginAttemptsPerAddress, window: 15 * 60),
             trustedProxies: settings.trustedProxies

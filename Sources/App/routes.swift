@@ -29,9 +29,10 @@ func routes(_ app: Application) throws {
     let web = app.webPages(sessions: app.sessions.middleware)
     web.notFoundForUnknownPaths()
     try web.register(collection: AccountController())
-    let signedIn = web.grouped(RequireLoginMiddleware())
+    let signedIn = web.grouped(RequireLoginMiddleware(), KeyExpiryBanner())
     try signedIn.register(collection: TeamController())
     try signedIn.register(collection: APIKeysController(maxKeysPerTeam: settings.maxKeysPerTeam))
+    try signedIn.register(collection: APIKeyLifecycleController())
     try signedIn.register(collection: EventsController())
     try signedIn.register(collection: ActivityController())
 }

@@ -22,7 +22,7 @@ struct ErrorMiddleware: AsyncMiddleware {
         case .web:
             return await ErrorPage.render(status: status, message: detail, headers: headers, for: request)
         case .api, nil:
-            for (name, value) in request.state.rateLimitHeaders ?? [:] where !headers.contains(name: name) { headers.add(name: name, value: value) }
+            for (name, value) in request.state.keyHeaders ?? [:] where !headers.contains(name: name) { headers.add(name: name, value: value) }
             return ProblemDetails(
                 title: status.reasonPhrase, status: Int(status.code), detail: detail,
                 field: problems.first?.field, errors: problems.isEmpty ? nil : problems

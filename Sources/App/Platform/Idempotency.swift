@@ -11,12 +11,17 @@ enum Idempotency {
     static let header = "Idempotency-Key"
     static let lifetime: TimeInterval = 24 * 3600
 
+    /// What is kept of a response for replay.
+    typealias Remembered = @Sendable (Response) -> (status: HTTPResponseStatus, body: String)
+
     /// Runs `operation` at most once per key. The key's row, the operation's writes and the
     /// stored response commit in one transaction: a crash between them leaves nothing behind,
     /// so a retry simply runs again; a concurrent retry waits on the row's unique index and then
-    /// replays the committed response.
+    /// replays the committed response. `remembering` replaces what is stored for a response
+    /// that must not be kept (one holding a new secret).
     static func run(
-        _ req: Request, teamID: UUID, _ operation: @escaping @Sendable (any Database) async throws -> Response
+        _ req: Request, teamID: UUID, remembering: Remembered? = nil,
+        _ operation: @escaping @Sendable (any Database) async throws -> Response
     ) async throws -> Response {
         guard let key = req.headers.first(name: header) else { return try await operation(req.db) }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
@@ -30,30 +35,31 @@ enum Idempotency {
                 try await record.create(on: db)
                 claimed.withLockedValue { $0 = true }
                 let response = try await operation(db)
-                record.status = Int(response.status.code)
-                record.body = response.body.string ?? ""
+                let kept = remembering?(response) ?? (status: response.status, body: response.body.string ?? "")
+                record.status = Int(kept.status.code)
+                record.body = kept.body
                 record.location = response.headers.first(name: .location)
                 try await record.save(on: db)
                 return response
             }
         } catch let error as any DatabaseError where error.isConstraintFailure && !claimed.withLockedValue({ $0 }) {
-            return try await replay(req, teamID: teamID, key: key, fingerprint: fingerprint, retrying: operation)
+            return try await replay(req, teamID: teamID, key: key, fingerprint: fingerprint, remembering: remembering, retrying: operation)
         }
     }
 
     private static func replay(
-        _ req: Request, teamID: UUID, key: String, fingerprint: String,
+        _ req: Request, teamID: UUID, key: String, fingerprint: String, remembering: Remembered?,
         retrying operation: @escaping @Sendable (any Database) async throws -> Response
     ) async throws -> Response {
         guard let existing = try await IdempotencyRecord.query(on: req.db)
             .filter(\.$teamID == teamID).filter(\.$key == key).first()
         else {
             // The first attempt failed and released the key in the meantime.
-            return try await run(req, teamID: teamID, operation)
+            return try await run(req, teamID: teamID, remembering: remembering, operation)
         }
         if let created = existing.createdAt, created < Date().addingTimeInterval(-lifetime) {
             try await existing.delete(on: req.db)
-            return try await run(req, teamID: teamID, operation)
+            return try await run(req, teamID: teamID, remembering: remembering, operation)
         }
         guard existing.fingerprint == fingerprint else {
             throw APIError(
@@ -62,7 +68,7 @@ enum Idempotency {
                 problems: [FieldProblem(field: header, message: "already used for a different request")])
         }
         let response = Response(status: HTTPResponseStatus(statusCode: existing.status))
-        response.headers.contentType = .json
+        response.headers.contentType = existing.status >= 400 ? ProblemDetails.contentType : .json
         if let location = existing.location { response.headers.replaceOrAdd(name: .location, value: location) }
         response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true")
         response.body = .init(string: existing.body)

@@ -12,8 +12,10 @@ final class Metrics: Sendable {
 
     enum AuthOutcome: String, CaseIterable {
         case accepted, missing, malformed, unknown, revoked, forbidden
-        case expired
+        case expired, paused, fenced
         case rateLimited = "rate_limited"
+        /// Refused before any lookup: the client address had too many failed checks.
+        case addressLimited = "address_limited"
     }
 
     enum QueryKind: String { case read, write }

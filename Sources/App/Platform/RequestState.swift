@@ -16,8 +16,10 @@ struct RequestState: Sendable {
     var currentUser: CurrentUser?
     /// The verified key of an API request.
     var apiKey: VerifiedKey?
-    /// The key's rate-limit headers, so that error responses carry them too.
-    var rateLimitHeaders: HTTPHeaders?
+    /// Notices for the top of every page (expiring keys, …), set by feature middleware.
+    var banners: [Banner] = []
+    /// Headers every response to this key carries (rate limit, expiry), errors included.
+    var keyHeaders: HTTPHeaders?
 }
 
 extension Request {
@@ -27,6 +29,11 @@ extension Request {
         get { storage[StateKey.self] ?? RequestState() }
         set { storage[StateKey.self] = newValue }
     }
+}
+
+/// A notice at the top of a page, with a link to where it can be dealt with.
+struct Banner: Encodable, Sendable {
+    let text, link, linkText: String
 }
 
 /// Marks every route of a group as serving `audience`.

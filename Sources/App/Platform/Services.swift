@@ -15,6 +15,8 @@ struct AppServices: Sendable {
 /// The rate limiters, and the proxies trusted to name the client's address.
 struct Limits: Sendable {
     let api: RateLimiter?
+    /// Failed key checks that cost a lookup (unknown, revoked, expired, paused), per client address.
+    let keyFailures: RateLimiter?
     let loginPerAccount: RateLimiter
     let loginPerAddress: RateLimiter
     let trustedProxies: Set<String>

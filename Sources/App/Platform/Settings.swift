@@ -27,6 +27,8 @@ public struct Settings: Sendable {
     public var maxKeysPerTeam: Int = 100
     /// API requests per key per minute, per instance; 0 turns the limit off.
     public var apiRateLimitPerMinute: Int = 6000
+    /// Failed key checks that cost a lookup, per client address per minute (per instance); 0 = off.
+    public var keyFailuresPerMinute: Int = 100
     /// Failed logins allowed per account, and per client address, in 15 minutes (per instance).
     public var loginAttemptsPerAccount: Int = 10
     public var loginAttemptsPerAddress: Int = 50
@@ -61,6 +63,7 @@ public struct Settings: Sendable {
         settings.lastUsedFlushSeconds = try reader.double("KAGIBAG_LAST_USED_FLUSH_SECONDS", in: 0...3600) ?? settings.lastUsedFlushSeconds
         settings.maxKeysPerTeam = try reader.int("KAGIBAG_MAX_KEYS_PER_TEAM", in: 1...100_000) ?? settings.maxKeysPerTeam
         settings.apiRateLimitPerMinute = try reader.int("KAGIBAG_API_RATE_LIMIT", in: 0...1_000_000_000) ?? settings.apiRateLimitPerMinute
+        settings.keyFailuresPerMinute = try reader.int("KAGIBAG_KEY_FAILURES_PER_MINUTE", in: 0...1_000_000) ?? settings.keyFailuresPerMinute
         settings.loginAttemptsPerAccount = try reader.int("KAGIBAG_LOGIN_ATTEMPTS_PER_ACCOUNT", in: 1...1_000_000) ?? settings.loginAttemptsPerAccount
         settings.loginAttemptsPerAddress = try reader.int("KAGIBAG_LOGIN_ATTEMPTS_PER_ADDRESS", in: 1...1_000_000) ?? settings.loginAttemptsPerAddress
         if let proxies = try reader.string("KAGIBAG_TRUSTED_PROXIES") {

@@ -11,6 +11,7 @@ struct PageContext: Encodable {
     let signedIn, showSwitcher: Bool
     let userName, currentTeam, notice: String?
     let teams: [TeamOption]
+    let banners: [Banner]
 
     init(_ request: Request, title: String, section: String = "") {
         let user = request.currentUser
@@ -26,6 +27,7 @@ struct PageContext: Encodable {
         }
         self.showSwitcher = teams.count > 1
         self.notice = isWeb ? Notice.take(from: request) : nil
+        self.banners = request.state.banners
     }
 }
 

@@ -11,7 +11,8 @@ enum SitePath {
 
     case home, signup, login, logout, switchTeam
     case admin, team, teamMembers, teamMemberRole(ID), teamMemberRemove(ID), teamLeave, activity
-    case apiKeys, apiKeysNew, apiKeyDelete(ID)
+    case apiKeys, apiKeysNew, apiKey(ID), apiKeyEdit(ID), apiKeyRoll(ID), apiKeyPause(ID), apiKeyResume(ID), apiKeyEndGrace(ID), apiKeyDelete(ID)
+    case teamKeyPolicy
     case events, eventsNew, event(ID), eventEdit(ID), eventCancel(ID), eventAttendees(ID), attendeeCancel(event: ID, attendee: ID)
 
     private enum Segment {
@@ -37,7 +38,14 @@ enum SitePath {
         case .activity: return team + [.constant("activity")]
         case .apiKeys: return team + [.constant("api-keys")]
         case .apiKeysNew: return team + [.constant("api-keys"), .constant("new")]
-        case .apiKeyDelete(let id): return team + [.constant("api-keys"), .id(parameter: "key", id), .constant("delete")]
+        case .apiKey(let id): return team + [.constant("api-keys"), .id(parameter: "key", id)]
+        case .apiKeyEdit(let id): return Self.apiKey(id).segments + [.constant("edit")]
+        case .apiKeyRoll(let id): return Self.apiKey(id).segments + [.constant("roll")]
+        case .apiKeyPause(let id): return Self.apiKey(id).segments + [.constant("pause")]
+        case .apiKeyResume(let id): return Self.apiKey(id).segments + [.constant("resume")]
+        case .apiKeyEndGrace(let id): return Self.apiKey(id).segments + [.constant("end-grace")]
+        case .apiKeyDelete(let id): return Self.apiKey(id).segments + [.constant("delete")]
+        case .teamKeyPolicy: return team + [.constant("key-policy")]
         case .events: return events
         case .eventsNew: return events + [.constant("new")]
         case .event(let id): return events + [.id(parameter: "event", id)]

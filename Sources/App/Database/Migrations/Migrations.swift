@@ -13,5 +13,6 @@ extension Migrations {
         add(M008CreateIdempotencyKeys())
         add(M009CreateRevokedAPIKeys())
         add(M010CreateAuditEvents())
+        add(M011APIKeySecretsAndPolicy())
     }
 }

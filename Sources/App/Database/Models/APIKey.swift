@@ -1,7 +1,8 @@
 import Fluent
 import Vapor
 
-/// A team's API key. The plaintext is never here: only its SHA-256 digest and last four characters.
+/// A team's API key: its name and policy. Its secrets (the current one, and a rolled key's old
+/// one during the grace period) are `APIKeySecret` rows; no plaintext is stored anywhere.
 final class APIKey: Model, @unchecked Sendable {
     static let schema = "api_keys"
 
@@ -9,22 +10,51 @@ final class APIKey: Model, @unchecked Sendable {
     @Parent(key: "team_id") var team: Team
     @Parent(key: "created_by_id") var createdBy: User
     @Field(key: "name") var name: String
-    @Field(key: "digest") var digest: String
+    @OptionalField(key: "description") var description: String?
+    /// The current secret's last four characters, for the list.
     @Field(key: "last_four") var lastFour: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @OptionalField(key: "last_used_at") var lastUsedAt: Date?
     /// After this moment the key is refused; nil means it never expires.
     @OptionalField(key: "expires_at") var expiresAt: Date?
+    /// nil: the key follows the team's permissions; otherwise its own choice, space-separated.
+    @OptionalField(key: "permissions") var permissionsColumn: String?
+    @OptionalField(key: "paused_at") var pausedAt: Date?
+    /// Canonical address ranges, space-separated; nil: any address.
+    @OptionalField(key: "allowed_addresses") var allowedAddresses: String?
+    @Field(key: "may_roll_itself") var mayRollItself: Bool
+    /// Set once, by whichever instance first records the expiry in the audit trail.
+    @OptionalField(key: "expiry_recorded_at") var expiryRecordedAt: Date?
 
     init() {}
 
-    init(id: UUID? = nil, teamID: UUID, createdByID: UUID, name: String, digest: String, lastFour: String, expiresAt: Date? = nil) {
-        self.expiresAt = expiresAt
+    init(id: UUID? = UUID(), teamID: UUID, createdByID: UUID, name: String, lastFour: String, policy: APIKeyPolicy) {
         self.id = id
         self.$team.id = teamID
         self.$createdBy.id = createdByID
         self.name = name
-        self.digest = digest
         self.lastFour = lastFour
+        self.mayRollItself = false
+        apply(policy)
+    }
+
+    /// The key's own permission choice: nil for "all of the team's permissions".
+    var granted: Set<Permission>? {
+        get { permissionsColumn.map(Permission.decode) }
+        set { permissionsColumn = newValue.map(Permission.encode) }
+    }
+
+    var policy: APIKeyPolicy {
+        APIKeyPolicy(
+            description: description, granted: granted, allowedAddresses: APIKeyPolicy.ranges(allowedAddresses),
+            mayRollItself: mayRollItself, expiresAt: expiresAt)
+    }
+
+    func apply(_ policy: APIKeyPolicy) {
+        description = policy.description
+        granted = policy.granted
+        allowedAddresses = policy.allowedAddresses.isEmpty ? nil : policy.allowedAddresses.map(\.description).joined(separator: " ")
+        mayRollItself = policy.mayRollItself
+        expiresAt = policy.expiresAt
     }
 }

@@ -9,6 +9,13 @@ final class AuditEvent: Model, @unchecked Sendable {
     enum Action: String, Codable, CaseIterable, Sendable {
         case keyCreated = "api_key.created"
         case keyDeleted = "api_key.deleted"
+        case keyChanged = "api_key.changed"
+        case keyRolled = "api_key.rolled"
+        case keyGraceEnded = "api_key.grace_ended"
+        case keyPaused = "api_key.paused"
+        case keyResumed = "api_key.resumed"
+        case keyExpired = "api_key.expired"
+        case keyPolicyChanged = "team.key_policy_changed"
         case memberAdded = "member.added"
         case memberRemoved = "member.removed"
         case memberLeft = "member.left"

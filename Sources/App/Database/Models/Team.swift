@@ -8,6 +8,8 @@ final class Team: Model, @unchecked Sendable {
     @Field(key: "name") var name: String
     @Field(key: "slug") var slug: String
     @Field(key: "permissions") var permissionsColumn: String
+    /// The longest lifetime a new or rolled key may get, in days; nil: no limit.
+    @OptionalField(key: "max_key_lifetime_days") var maxKeyLifetimeDays: Int?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}

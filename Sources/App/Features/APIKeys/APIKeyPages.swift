@@ -1,30 +1,67 @@
 import Foundation
 
-/// What the API Keys pages show: no plaintext key here except the one being created, and that
-/// one only in the response that creates it.
+/// What the API Keys pages show: no plaintext key here except the one just created or rolled,
+/// and that one only in the response that creates it.
 enum APIKeyPages {
+    /// A rolled key's old secret while its grace period runs.
+    struct OldSecret: Encodable {
+        let preview: String
+        let ends: TimeView
+        let lastUsed: TimeView?
+    }
+
     struct KeyRow: Encodable {
-        let id, name, preview, createdBy, deletePath: String
+        let id, name, preview, createdBy, permissions, status, statusClass: String
+        let path, editPath, rollPath, pausePath, resumePath, endGracePath, deletePath: String
+        let description, fence: String?
         let created: TimeView
         let lastUsed, expires: TimeView?
-        let expired: Bool
+        let expired, paused, mayRollItself: Bool
+        let oldSecret: OldSecret?
 
-        init(_ key: APIKey, creators: [UUID: String], now: Date = Date()) {
-            id = key.id!.lowercasedString
+        init(_ key: APIKey, creators: [UUID: String], old: APIKeySecret? = nil, now: Date = Date()) {
+            let id = key.id!
+            self.id = id.lowercasedString
             name = key.name
+            description = key.description
             preview = "…" + key.lastFour
-            created = TimeView(key.createdAt ?? now, now: now)
             createdBy = creators[key.$createdBy.id] ?? "a former member"
+            permissions = key.granted.map { $0.sorted().map(\.rawValue).joined(separator: ", ") } ?? "All team permissions"
+            let ranges = APIKeyPolicy.ranges(key.allowedAddresses)
+            fence = ranges.isEmpty ? nil : ranges.map(\.description).joined(separator: ", ")
+            created = TimeView(key.createdAt ?? now, now: now)
             lastUsed = key.lastUsedAt.map { TimeView($0, now: now) }
             expires = key.expiresAt.map { TimeView($0, now: now) }
             expired = key.expiresAt.map { $0 <= now } ?? false
-            deletePath = SitePath.apiKeyDelete(.value(key.id!)).path
+            paused = key.pausedAt != nil
+            mayRollItself = key.mayRollItself
+            (status, statusClass) = Self.status(key, now: now)
+            oldSecret = old.flatMap { secret in
+                secret.endsAt.map { OldSecret(preview: "…" + secret.lastFour, ends: TimeView($0, now: now), lastUsed: secret.lastUsedAt.map { TimeView($0, now: now) }) }
+            }
+            path = SitePath.apiKey(.value(id)).path
+            editPath = SitePath.apiKeyEdit(.value(id)).path
+            rollPath = SitePath.apiKeyRoll(.value(id)).path
+            pausePath = SitePath.apiKeyPause(.value(id)).path
+            resumePath = SitePath.apiKeyResume(.value(id)).path
+            endGracePath = SitePath.apiKeyEndGrace(.value(id)).path
+            deletePath = SitePath.apiKeyDelete(.value(id)).path
+        }
+
+        static func status(_ key: APIKey, now: Date) -> (String, String) {
+            if let expiresAt = key.expiresAt, expiresAt <= now { return ("Expired", "danger-text") }
+            if key.pausedAt != nil { return ("Paused", "warning-text") }
+            if let expiresAt = key.expiresAt, expiresAt.timeIntervalSince(now) <= 7 * 86400 { return ("Expiring", "warning-text") }
+            return ("Active", "ok-text")
         }
     }
 
+    /// The secret shown once, after creating or rolling a key.
     struct CreatedKey: Encodable {
-        let name: String
-        let plaintext: String
+        let name, plaintext, donePath: String
+        let rolled: Bool
+        /// For a roll: when the old secret stops working (nil: it already has).
+        let oldEnds: TimeView?
     }
 
     struct ListContext: Encodable {
@@ -34,20 +71,31 @@ enum APIKeyPages {
         let admins, nonce: String
         let created: CreatedKey?
         let limit: Int
+        let form: APIKeyFormValues
     }
 
-    struct NewContext: Encodable {
+    struct FormContext: Encodable {
         let page: PageContext
         let isAdmin: Bool
-        let admins, nonce: String
-        let name, error: String?
+        let admins, nonce, action: String
+        let key: KeyRow?
+        let form: APIKeyFormValues
     }
 
-    struct DeleteContext: Encodable {
+    struct KeyContext: Encodable {
         let page: PageContext
         let key: KeyRow
+        let isAdmin: Bool
+        let admins, nonce: String
+        let created: CreatedKey?
+        let graces: [APIKeyFormValues.Option]
+        /// For the roll form's lifetime choice.
+        let form: APIKeyFormValues
     }
 
-    /// Expiration choices offered when creating a key, in days (0 = never).
-    static let expirationChoices = [0, 7, 30, 60, 90, 365]
+    static let graceLabels = [0: "End now", 3600: "1 hour", 86_400: "24 hours", 604_800: "7 days"]
+
+    static var graces: [APIKeyFormValues.Option] {
+        APIKeySecrets.graceChoices.map { .init(value: String($0), label: graceLabels[$0]!, selected: $0 == 3600) }
+    }
 }

@@ -2,7 +2,7 @@ import APIKeyCore
 import Fluent
 import Vapor
 
-/// Admin → Team → API Keys: list, create (the key is shown once), delete.
+/// Admin → Team → API Keys: the list, creating a key (shown once) and deleting one.
 struct APIKeysController: RouteCollection {
     let maxKeysPerTeam: Int
 
@@ -14,87 +14,57 @@ struct APIKeysController: RouteCollection {
         routes.post(.apiKeyDelete(.parameter), use: delete)
     }
 
-    private static let adminAction = "create or delete API keys"
+    static let adminAction = "create, change or delete API keys"
 
     @Sendable func list(req: Request) async throws -> Response {
         try await renderList(req)
     }
 
     @Sendable func newPage(req: Request) async throws -> Response {
-        let current = try req.requireTeam()
-        let context = APIKeyPages.NewContext(
-            page: PageContext(req, title: "Create API Key", section: "api-keys"),
-            isAdmin: current.role == .admin, admins: try await TeamStore.adminNames(of: current.team, on: req.db),
-            nonce: CreationNonce.issue(), name: nil, error: nil
-        )
-        return try await req.renderPage("api-key-new", context)
-    }
-
-    struct CreateForm: Content {
-        var name: String?
-        var nonce: String?
-        var expiresInDays: String?
-
-        enum CodingKeys: String, CodingKey {
-            case name, nonce
-            case expiresInDays = "expires_in_days"
-        }
+        try await renderForm(req, form: APIKeyFormValues(team: try req.requireTeam().team))
     }
 
     @Sendable func create(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: Self.adminAction)
-        let form = try req.content.decode(CreateForm.self)
+        let input = try req.content.decode(APIKeyFormInput.self)
         // A reload of the creation response re-posts the form; the key it showed is gone for good.
-        if let nonce = form.nonce, CreationNonce.wasUsed(nonce, on: req) {
+        if let nonce = input.nonce, CreationNonce.wasUsed(nonce, on: req) {
             Notice.set("That key was already created. A key is shown only once; its row is below.", on: req)
             return req.redirect(to: SitePath.apiKeys.path)
         }
-        func failed(_ message: String, status: HTTPStatus) async throws -> Response {
-            let context = APIKeyPages.NewContext(
-                page: PageContext(req, title: "Create API Key", section: "api-keys"),
-                isAdmin: true, admins: "", nonce: CreationNonce.issue(),
-                name: form.name.map { String($0.prefix(200)) }, error: message
-            )
-            return try await req.renderPage("api-key-new", context, status: status)
-        }
-        let name: String
-        switch FormInput.name(form.name, field: "Name") {
-        case .failure(let error): return try await failed(error.message, status: .unprocessableEntity)
-        case .success(let value): name = value
-        }
-        guard let days = Int(form.expiresInDays ?? "0"), APIKeyPages.expirationChoices.contains(days) else {
-            return try await failed("Choose when the key expires from the list.", status: .unprocessableEntity)
-        }
-        let expiresAt = days == 0 ? nil : Date().addingTimeInterval(TimeInterval(days) * 86400)
-        let teamID = current.team.id!
+        let team = current.team
         let token = APIKeyToken.generate()
-        let key = APIKey(teamID: teamID, createdByID: current.membership.$user.id, name: name, digest: token.digest, lastFour: token.lastFour, expiresAt: expiresAt)
-        let actor = try req.requireUser().user
-        let summary = "created API key “\(name)” (…\(token.lastFour))" + (days == 0 ? "" : ", expiring in \(days) days")
         do {
-            try await APIKeyStore.create(key, limit: maxKeysPerTeam, audit: { db in
-                try await Audit.record(.keyCreated, team: teamID, by: actor, summary, on: db)
+            let (name, policy) = try input.validated(for: team)
+            let key = APIKey(teamID: team.id!, createdByID: current.membership.$user.id, name: name, lastFour: token.lastFour, policy: policy)
+            let actor = try req.requireUser().user
+            let summary = "created API key “\(name)” (…\(token.lastFour))" + APIKeyChanges.describe(policy)
+            try await APIKeyStore.create(key, secret: token, limit: maxKeysPerTeam, audit: { db in
+                try await Audit.record(.keyCreated, team: team.id!, by: actor, summary, on: db)
             }, on: req.db)
+            if let nonce = input.nonce { CreationNonce.markUsed(nonce, on: req) }
+            req.logger.info("api key created", metadata: ["key": "\(key.id!)", "team": "\(team.id!)", "preview": "\(token.lastFour)"])
+            return try await renderList(req, created: .init(name: name, plaintext: token.plaintext, donePath: SitePath.apiKeys.path, rolled: false, oldEnds: nil), status: .created)
         } catch let error as DomainError {
-            return try await failed(error.message, status: error.status)
+            let problems = error.problems.isEmpty ? [FieldProblem(field: "name", message: error.message)] : error.problems
+            return try await renderForm(req, form: APIKeyFormValues(team: team, posted: input, problems: problems), status: error.status)
         }
-        if let nonce = form.nonce { CreationNonce.markUsed(nonce, on: req) }
-        req.logger.info("api key created", metadata: ["key": "\(key.id!)", "team": "\(teamID)", "preview": "\(token.lastFour)"])
-        return try await renderList(req, created: .init(name: name, plaintext: token.plaintext), status: .created)
     }
 
     @Sendable func confirmDelete(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: Self.adminAction)
         let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
         let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
-        let context = APIKeyPages.DeleteContext(page: PageContext(req, title: "Delete API key", section: "api-keys"), key: .init(key, creators: creators))
+        let context = APIKeyPages.FormContext(
+            page: PageContext(req, title: "Delete API key", section: "api-keys"), isAdmin: true, admins: "", nonce: "",
+            action: SitePath.apiKeyDelete(.value(key.id!)).path, key: .init(key, creators: creators), form: APIKeyFormValues(team: current.team))
         return try await req.renderPage("api-key-delete", context)
     }
 
     @Sendable func delete(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: Self.adminAction)
         let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
-        // The row is gone when this returns; every instance looks keys up in the database on
+        // The rows are gone when this returns; every instance looks keys up in the database on
         // every request, so the very next request with this key gets 401.
         let actor = try req.requireUser().user
         let summary = "deleted API key “\(key.name)” (…\(key.lastFour))"
@@ -106,22 +76,73 @@ struct APIKeysController: RouteCollection {
         return req.redirect(to: SitePath.apiKeys.path)
     }
 
+    /// The plain create page (the list's dialog holds the same form), or the form again with
+    /// its problems.
+    private func renderForm(_ req: Request, form: APIKeyFormValues, status: HTTPStatus = .ok) async throws -> Response {
+        let current = try req.requireTeam()
+        let context = APIKeyPages.FormContext(
+            page: PageContext(req, title: "Create API Key", section: "api-keys"), isAdmin: current.role == .admin,
+            admins: try await TeamStore.adminNames(of: current.team, on: req.db), nonce: CreationNonce.issue(),
+            action: SitePath.apiKeys.path, key: nil, form: form)
+        return try await req.renderPage("api-key-new", context, status: status)
+    }
+
     private func renderList(_ req: Request, created: APIKeyPages.CreatedKey? = nil, status: HTTPStatus = .ok) async throws -> Response {
         let current = try req.requireTeam()
         let keys = try await APIKeyStore.list(team: current.team.id!, on: req.db)
         let creators = try await AccountStore.userNames(keys.map { $0.$createdBy.id }, on: req.db)
+        let old = try await APIKeyStore.oldSecrets(of: keys.compactMap(\.id), on: req.db)
         let now = Date()
         let context = APIKeyPages.ListContext(
             page: PageContext(req, title: "API Keys", section: "api-keys"),
-            keys: keys.map { .init($0, creators: creators, now: now) },
+            keys: keys.map { .init($0, creators: creators, old: old[$0.id!], now: now) },
             hasKeys: !keys.isEmpty,
             isAdmin: current.role == .admin,
             atLimit: keys.count >= maxKeysPerTeam,
             admins: try await TeamStore.adminNames(of: current.team, on: req.db),
             nonce: CreationNonce.issue(),
             created: created,
-            limit: maxKeysPerTeam
+            limit: maxKeysPerTeam,
+            form: APIKeyFormValues(team: current.team)
         )
         return try await req.renderPage("api-keys", context, status: status)
+    }
+}
+
+/// Sentences for the audit trail about a key's policy and its changes.
+enum APIKeyChanges {
+    static func permissions(_ granted: Set<Permission>?) -> String {
+        granted.map { $0.sorted().map(\.rawValue).joined(separator: ", ") } ?? "all team permissions"
+    }
+
+    static func fence(_ ranges: [AddressRange]) -> String {
+        ranges.isEmpty ? "any address" : ranges.map(\.description).joined(separator: ", ")
+    }
+
+    /// ", with events:read, from 10.0.0.0/8, expiring in 30 days" for what differs from the defaults.
+    static func describe(_ policy: APIKeyPolicy, now: Date = Date()) -> String {
+        var parts: [String] = []
+        if policy.granted != nil { parts.append("with \(permissions(policy.granted))") }
+        if !policy.allowedAddresses.isEmpty { parts.append("from \(fence(policy.allowedAddresses))") }
+        if policy.mayRollItself { parts.append("able to roll itself") }
+        if let expiresAt = policy.expiresAt { parts.append("expiring in \(Int((expiresAt.timeIntervalSince(now) / 86400).rounded())) days") }
+        return parts.isEmpty ? "" : ", " + parts.joined(separator: ", ")
+    }
+
+    /// "renamed from “A”; permissions: all team permissions → events:read" — empty when nothing changed.
+    static func describe(from old: (name: String, policy: APIKeyPolicy), to new: (name: String, policy: APIKeyPolicy)) -> String {
+        var parts: [String] = []
+        if old.name != new.name { parts.append("renamed from “\(old.name)”") }
+        if old.policy.description != new.policy.description { parts.append("description changed") }
+        if old.policy.granted != new.policy.granted {
+            parts.append("permissions: \(permissions(old.policy.granted)) → \(permissions(new.policy.granted))")
+        }
+        if old.policy.allowedAddresses != new.policy.allowedAddresses {
+            parts.append("addresses: \(fence(old.policy.allowedAddresses)) → \(fence(new.policy.allowedAddresses))")
+        }
+        if old.policy.mayRollItself != new.policy.mayRollItself {
+            parts.append(new.policy.mayRollItself ? "may now roll itself" : "may no longer roll itself")
+        }
+        return parts.joined(separator: "; ")
     }
 }

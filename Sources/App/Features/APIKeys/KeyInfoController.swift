@@ -1,18 +1,61 @@
+import APIKeyCore
 import Vapor
 
-/// `GET /api/v1/organizer/key`: which key, team and permissions a request runs as.
+/// `/api/v1/organizer/key`: what a key knows about itself, and a key rolling its own secret.
 struct KeyInfoController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("key", use: keyInfo)
+        routes.post("key", "roll", use: roll)
     }
 
     /// Never the key itself: its name and last four characters.
     @Sendable func keyInfo(req: Request) async throws -> KeyInfoDTO {
-        let key = try req.requireAPIKey()
-        return KeyInfoDTO(
-            id: key.id.lowercasedString, name: key.name, preview: "…" + key.lastFour, createdAt: key.createdAt,
-            team: .init(id: key.teamID.lowercasedString, name: key.teamName, slug: key.teamSlug),
-            permissions: key.permissions.sorted().map(\.rawValue)
-        )
+        KeyInfoDTO(try req.requireAPIKey())
+    }
+
+    /// A new secret for the calling key (shown once), the old one working for `grace_seconds`
+    /// more. Only for keys whose admins allowed it. A retry with the same `Idempotency-Key`
+    /// creates no second secret and cannot show the first again (it is not stored): it gets 409.
+    @Sendable func roll(req: Request) async throws -> Response {
+        let verified = try req.requireAPIKey()
+        guard verified.mayRollItself else {
+            throw APIError(
+                status: .forbidden,
+                detail: "This key may not roll itself. An admin of its team can allow it (“May roll itself”) or roll it under Admin → Team → API Keys.")
+        }
+        let body = try req.content.decode(SelfRollRequest.self)
+        let grace = body.graceSeconds ?? 3600
+        guard (0...APIKeySecrets.maximumGrace).contains(grace) else {
+            throw DomainError.invalid([.init(field: "grace_seconds", message: "grace_seconds must be a whole number from 0 to \(APIKeySecrets.maximumGrace).")])
+        }
+        let key = try await APIKeyStore.find(verified.id.uuidString, team: verified.teamID, on: req.db)
+        let team = try await TeamStore.team(slugOrID: verified.teamID.uuidString, on: req.db)
+        var newExpiry: Date?? = nil
+        if let days = body.expiresInDays, let team {
+            do {
+                newExpiry = .some(try APIKeyPolicy.expiry(chosen: String(days), team: team))
+            } catch is DomainError {
+                let choices = APIKeyPolicy.lifetimes(allowedBy: team.maxKeyLifetimeDays).map(String.init).joined(separator: ", ")
+                throw DomainError.invalid([.init(field: "expires_in_days", message: "expires_in_days must be one of \(choices) (0: no expiry).")])
+            }
+        }
+        let expiresAt = newExpiry
+        let token = APIKeyToken.generate()
+        let actor = "API key “\(key.name)”"
+        let summary = "rolled itself (…\(key.lastFour) → …\(token.lastFour))" + APIKeyLifecycleController.graceSummary(grace)
+        let remembered: Idempotency.Remembered = { _ in
+            let problem = ProblemDetails(
+                title: "Conflict", status: 409,
+                detail: "This key was already rolled with this Idempotency-Key; the new secret (…\(token.lastFour)) was shown only in that response and is not stored. If it was lost, roll again with a new Idempotency-Key.")
+            return (.conflict, problem.response().body.string ?? "")
+        }
+        return try await Idempotency.run(req, teamID: verified.teamID, remembering: remembered) { db in
+            let ends = try await APIKeySecrets.roll(key, to: token, grace: grace, expiresAt: expiresAt, audit: { db in
+                try await Audit.record(.keyRolled, team: verified.teamID, by: nil, actor: actor, summary, on: db)
+            }, on: db)
+            req.logger.info("api key rolled itself", metadata: ["key": "\(verified.id)", "preview": "\(token.lastFour)"])
+            let dto = RolledKeyDTO(key: token.plaintext, preview: "…" + token.lastFour, oldSecretExpiresAt: ends, expiresAt: expiresAt ?? key.expiresAt)
+            return try await dto.response(.created, for: req)
+        }
     }
 }

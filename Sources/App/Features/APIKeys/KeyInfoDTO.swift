@@ -5,13 +5,106 @@ struct KeyInfoDTO: Content {
     struct TeamDTO: Content {
         let id, name, slug: String
     }
-    let id, name, preview: String
-    let createdAt: Date?
+    let id, name, preview, status: String
+    let description: String?
+    let createdAt, expiresAt: Date?
     let team: TeamDTO
+    /// `"team"` when the key follows its team's permissions, else the key's own list.
+    let granted: Granted
+    /// What the key may do now: its own choice within the team's current permissions.
     let permissions: [String]
+    let mayRollItself: Bool
+
+    enum Granted: Codable, Equatable {
+        case team
+        case only([String])
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let list = try? container.decode([String].self) { self = .only(list); return }
+            guard try container.decode(String.self) == "team" else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"team\" or a list of permissions expected")
+            }
+            self = .team
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .team: try container.encode("team")
+            case .only(let list): try container.encode(list)
+            }
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, preview, team, permissions
-        case createdAt = "created_at"
+        case id, name, preview, status, description, team, granted, permissions
+        case createdAt = "created_at", expiresAt = "expires_at", mayRollItself = "may_roll_itself"
+    }
+
+    init(_ key: VerifiedKey) {
+        id = key.id.lowercasedString
+        name = key.name
+        preview = "…" + key.lastFour
+        status = key.status()
+        description = key.description
+        createdAt = key.createdAt
+        expiresAt = key.expiresAt
+        team = .init(id: key.teamID.lowercasedString, name: key.teamName, slug: key.teamSlug)
+        granted = key.granted.map { .only($0.sorted().map(\.rawValue)) } ?? .team
+        permissions = key.permissions.sorted().map(\.rawValue)
+        mayRollItself = key.mayRollItself
+    }
+
+    /// Always writes `description` and `expires_at`, as null when unset.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(preview, forKey: .preview)
+        try container.encode(status, forKey: .status)
+        try container.encode(description, forKey: .description)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(expiresAt, forKey: .expiresAt)
+        try container.encode(team, forKey: .team)
+        try container.encode(granted, forKey: .granted)
+        try container.encode(permissions, forKey: .permissions)
+        try container.encode(mayRollItself, forKey: .mayRollItself)
+    }
+}
+
+/// `POST /api/v1/organizer/key/roll`.
+struct SelfRollRequest: Decodable {
+    var graceSeconds: Int?
+    var expiresInDays: Int?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case graceSeconds = "grace_seconds", expiresInDays = "expires_in_days"
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        graceSeconds = try container.decodeIfPresent(Int.self, forKey: .graceSeconds)
+        expiresInDays = try container.decodeIfPresent(Int.self, forKey: .expiresInDays)
+    }
+}
+
+/// The answer to a roll: the new secret, once.
+struct RolledKeyDTO: Content {
+    let key, preview: String
+    let oldSecretExpiresAt, expiresAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case key, preview
+        case oldSecretExpiresAt = "old_secret_expires_at", expiresAt = "expires_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+        try container.encode(preview, forKey: .preview)
+        try container.encode(oldSecretExpiresAt, forKey: .oldSecretExpiresAt)
+        try container.encode(expiresAt, forKey: .expiresAt)
     }
 }

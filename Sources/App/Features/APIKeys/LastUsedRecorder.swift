@@ -3,14 +3,21 @@ import Foundation
 import NIOConcurrencyHelpers
 import Vapor
 
-/// Remembers when each API key was last used without writing to the database per request.
+/// Remembers when each API key (and each of its secrets) was last used without writing to the
+/// database per request.
 ///
 /// Requests only touch an in-memory dictionary (one lock, no I/O); a background task writes
-/// the latest time per key every `interval`, in one transaction, and once more at shutdown.
-/// Each write keeps the newer of the stored and the new time, so batches from several
+/// the latest time per secret and key every `interval`, in one transaction, and once more at
+/// shutdown. Each write keeps the newer of the stored and the new time, so batches from several
 /// instances merge and an older batch never overwrites a newer one.
 final class LastUsedRecorder: Sendable {
-    private let pending = NIOLockedValueBox<[UUID: Date]>([:])
+    struct Use: Sendable {
+        let keyID: UUID
+        let date: Date
+    }
+
+    /// By secret id.
+    private let pending = NIOLockedValueBox<[UUID: Use]>([:])
     let interval: TimeInterval
     let metrics: Metrics?
 
@@ -19,10 +26,10 @@ final class LastUsedRecorder: Sendable {
         self.metrics = metrics
     }
 
-    func record(_ keyID: UUID, at date: Date = Date()) {
+    func record(secret: UUID, key: UUID, at date: Date = Date()) {
         pending.withLockedValue { entries in
-            if let existing = entries[keyID], existing >= date { return }
-            entries[keyID] = date
+            if let existing = entries[secret], existing.date >= date { return }
+            entries[secret] = Use(keyID: key, date: date)
         }
     }
 
@@ -41,7 +48,7 @@ final class LastUsedRecorder: Sendable {
             try await APIKeyStore.recordLastUsed(batch, on: database)
         } catch {
             // Put the batch back so the next flush retries it, keeping any newer time.
-            for (keyID, date) in batch { record(keyID, at: date) }
+            for (secret, use) in batch { record(secret: secret, key: use.keyID, at: use.date) }
             throw error
         }
         metrics?.query(.write, "last_used", count: batch.count)
@@ -77,6 +84,13 @@ final class LastUsedFlusher: LifecycleHandler, Sendable {
                         if count > 0 { logger.debug("wrote last-used times", metadata: ["keys": "\(count)"]) }
                     } catch {
                         logger.warning("could not write last-used times; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                    }
+                    // The same beat records expiries in the audit trail and retires ended
+                    // grace periods; every instance tries, the first one writes.
+                    do {
+                        try await APIKeySecrets.recordExpiries(on: db)
+                    } catch {
+                        logger.warning("could not record key expiries; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
                     }
                 }
             }

@@ -3,11 +3,13 @@ import Foundation
 
 /// The team's audit trail: written in the same transaction as the change it records.
 enum Audit {
-    /// Records an entry; part of the caller's transaction when given one.
+    /// Records an entry; part of the caller's transaction when given one. Without a user the
+    /// actor is `actor` ("command line" for operator commands, "Kagibag" for what the server
+    /// does on its own, an API key's name for what a key does).
     static func record(
-        _ action: AuditEvent.Action, team: UUID, by user: User?, _ summary: String, on db: any Database
+        _ action: AuditEvent.Action, team: UUID, by user: User?, actor: String = "command line", _ summary: String, on db: any Database
     ) async throws {
-        try await AuditEvent(teamID: team, actorID: user?.id, actor: user?.name ?? "command line", action: action, summary: summary)
+        try await AuditEvent(teamID: team, actorID: user?.id, actor: user?.name ?? actor, action: action, summary: summary)
             .create(on: db)
     }
 

@@ -10,6 +10,7 @@ struct TeamController: RouteCollection {
         routes.post(.teamMemberRole(.parameter), use: changeRole)
         routes.post(.teamMemberRemove(.parameter), use: removeMember)
         routes.post(.teamLeave, use: leave)
+        routes.post(.teamKeyPolicy, use: setKeyPolicy)
     }
 
     private static let adminAction = "add, remove or change members"
@@ -107,6 +108,34 @@ struct TeamController: RouteCollection {
             return try await TeamPage.render(req, error: LastAdmin.message, status: .conflict)
         }
         Notice.set("Removed \(target.user.name) from \(current.team.name).", on: req)
+        return req.redirect(to: SitePath.team.path)
+    }
+
+    struct KeyPolicyForm: Content {
+        var maxKeyLifetimeDays: String?
+
+        enum CodingKeys: String, CodingKey { case maxKeyLifetimeDays = "max_key_lifetime_days" }
+    }
+
+    /// The longest lifetime new and rolled keys may get; existing keys keep theirs until rolled.
+    @Sendable func setKeyPolicy(req: Request) async throws -> Response {
+        let current = try req.requireTeamAdmin(to: "change the team's key policy")
+        let text = try req.content.decode(KeyPolicyForm.self).maxKeyLifetimeDays ?? ""
+        let days = Int(text)
+        guard text.isEmpty || APIKeyPolicy.teamLimitChoices.contains(days) else {
+            return try await TeamPage.render(req, error: "Choose the maximum key lifetime from the list.", status: .unprocessableEntity)
+        }
+        let team = current.team
+        guard team.maxKeyLifetimeDays != days else { return req.redirect(to: SitePath.team.path) }
+        team.maxKeyLifetimeDays = days
+        let actor = try req.requireUser().user
+        let summary = days.map { "set the maximum API key lifetime to \($0) days" } ?? "removed the maximum API key lifetime"
+        try await req.db.transaction { db in
+            try await team.save(on: db)
+            try await Audit.record(.keyPolicyChanged, team: team.id!, by: actor, summary, on: db)
+        }
+        Notice.set(days.map { "New and rolled keys now live at most \($0) days. Existing keys keep their expiry until rolled." }
+            ?? "Keys may now live without an expiry.", on: req)
         return req.redirect(to: SitePath.team.path)
     }
 

@@ -5,9 +5,10 @@ import Vapor
 enum TeamPage {
     struct Context: Encodable {
         struct TeamView: Encodable {
-            let name, slug: String
+            let name, slug, keyLifetime: String
             let permissions: [String]
             let hasPermissions: Bool
+            let keyLifetimes: [APIKeyFormValues.Option]
         }
         struct MemberView: Encodable {
             let id, name, email, role, roleLabel, rolePath, removePath: String
@@ -37,7 +38,12 @@ enum TeamPage {
         }
         let context = Context(
             page: PageContext(req, title: team.name, section: "team"),
-            team: .init(name: team.name, slug: team.slug, permissions: permissions, hasPermissions: !permissions.isEmpty),
+            team: .init(
+                name: team.name, slug: team.slug, keyLifetime: team.maxKeyLifetimeDays.map { "\($0) days" } ?? "No limit",
+                permissions: permissions, hasPermissions: !permissions.isEmpty,
+                keyLifetimes: APIKeyPolicy.teamLimitChoices.map { days in
+                    .init(value: days.map(String.init) ?? "", label: days.map { "\($0) days" } ?? "No limit", selected: days == team.maxKeyLifetimeDays)
+                }),
             members: members, isAdmin: current.role == .admin, error: error, addEmail: addEmail
         )
         return try await req.renderPage("team", context, status: status)

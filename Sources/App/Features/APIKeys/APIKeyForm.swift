@@ -1,0 +1,102 @@
+import Foundation
+import Vapor
+
+/// The fields of the create and edit forms, as posted.
+struct APIKeyFormInput: Content {
+    var name, description, nonce, addresses: String?
+    var permissionChoice: String?
+    var permissions: [String]?
+    var mayRollItself: String?
+    var expiresInDays: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, nonce, permissions
+        case addresses = "allowed_addresses"
+        case permissionChoice = "permission_choice"
+        case mayRollItself = "may_roll_itself"
+        case expiresInDays = "expires_in_days"
+    }
+
+    /// The name and policy, or every problem at once. Editing keeps the key's expiry: a
+    /// lifetime changes only by rolling.
+    func validated(for team: Team, editing key: APIKey? = nil) throws -> (name: String, policy: APIKeyPolicy) {
+        var problems: [FieldProblem] = []
+        let name = FormInput.name(self.name, field: "Name")
+        if case .failure(let error) = name { problems.append(.init(field: "name", message: error.message)) }
+        var policy: APIKeyPolicy?
+        do {
+            policy = try APIKeyPolicy(
+                description: description, permissionChoice: permissionChoice, permissions: permissions ?? [], addresses: addresses,
+                mayRollItself: mayRollItself != nil, lifetime: key.map { .keep($0.expiresAt) } ?? .choose(days: expiresInDays), team: team)
+        } catch let error as DomainError {
+            problems += error.problems
+        }
+        guard problems.isEmpty, case .success(let valid) = name, let policy else { throw DomainError.invalid(problems) }
+        return (valid, policy)
+    }
+}
+
+/// What the create and edit forms show: the values to fill in, and the choices.
+struct APIKeyFormValues: Encodable {
+    struct Option: Encodable {
+        let value, label: String
+        let selected: Bool
+    }
+
+    var name = "", description = "", addresses = ""
+    var onlySome = false
+    var mayRollItself = false
+    var permissions: [Option] = []
+    var lifetimes: [Option] = []
+    var problems: [FieldProblem] = []
+    var hasProblems: Bool { !problems.isEmpty }
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, addresses, onlySome, mayRollItself, permissions, lifetimes, problems, hasProblems
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(description, forKey: .description)
+        try container.encode(addresses, forKey: .addresses)
+        try container.encode(onlySome, forKey: .onlySome)
+        try container.encode(mayRollItself, forKey: .mayRollItself)
+        try container.encode(permissions, forKey: .permissions)
+        try container.encode(lifetimes, forKey: .lifetimes)
+        try container.encode(problems, forKey: .problems)
+        try container.encode(hasProblems, forKey: .hasProblems)
+    }
+
+    /// A blank form for `team`, or the values of `key`, or what was posted (after a problem).
+    init(team: Team, key: APIKey? = nil, posted: APIKeyFormInput? = nil, problems: [FieldProblem] = []) {
+        let chosen = Set(posted?.permissions ?? key?.granted?.map(\.rawValue) ?? [])
+        permissions = team.permissions.sorted().map { Option(value: $0.rawValue, label: $0.rawValue, selected: chosen.contains($0.rawValue)) }
+        let days = posted?.expiresInDays ?? (team.maxKeyLifetimeDays.map(String.init) ?? "0")
+        lifetimes = APIKeyPolicy.lifetimes(allowedBy: team.maxKeyLifetimeDays).map {
+            Option(value: String($0), label: Self.lifetimeLabel($0), selected: String($0) == days)
+        }
+        if let posted {
+            name = String((posted.name ?? "").prefix(200))
+            description = String((posted.description ?? "").prefix(600))
+            addresses = String((posted.addresses ?? "").prefix(2000))
+            onlySome = posted.permissionChoice == "only"
+            mayRollItself = posted.mayRollItself != nil
+        } else if let key {
+            name = key.name
+            description = key.description ?? ""
+            addresses = APIKeyPolicy.ranges(key.allowedAddresses).map(\.description).joined(separator: "\n")
+            onlySome = key.granted != nil
+            mayRollItself = key.mayRollItself
+        }
+        self.problems = problems
+    }
+
+    static func lifetimeLabel(_ days: Int) -> String {
+        switch days {
+        case 0: "No expiration"
+        case 365: "1 year"
+        default: "\(days) days"
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import APIKeyCore
+import Fluent
+import Vapor
+
+/// A key's own page under Admin → Team → API Keys, and what an admin does to a key after
+/// creating it: edit (name, description, permissions, fence, self-roll), roll, end a grace
+/// period, pause and resume. Members see the page read-only.
+struct APIKeyLifecycleController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get(.apiKey(.parameter), use: show)
+        routes.get(.apiKeyEdit(.parameter), use: editPage)
+        routes.post(.apiKeyEdit(.parameter), use: edit)
+        routes.post(.apiKeyRoll(.parameter), use: roll)
+        routes.post(.apiKeyEndGrace(.parameter), use: endGrace)
+        routes.post(.apiKeyPause(.parameter), use: pause)
+        routes.post(.apiKeyResume(.parameter), use: resume)
+    }
+
+    @Sendable func show(req: Request) async throws -> Response {
+        let current = try req.requireTeam()
+        return try await render(req, key: try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db))
+    }
+
+    @Sendable func editPage(req: Request) async throws -> Response {
+        let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
+        let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
+        return try await renderEdit(req, key: key, form: APIKeyFormValues(team: current.team, key: key))
+    }
+
+    @Sendable func edit(req: Request) async throws -> Response {
+        let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
+        let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
+        let input = try req.content.decode(APIKeyFormInput.self)
+        let before = (name: key.name, policy: key.policy)
+        do {
+            let after = try input.validated(for: current.team, editing: key)
+            let changes = APIKeyChanges.describe(from: before, to: after)
+            guard !changes.isEmpty else { return req.redirect(to: SitePath.apiKey(.value(key.id!)).path) }
+            key.name = after.name
+            key.apply(after.policy)
+            let actor = try req.requireUser().user
+            try await APIKeyStore.save(key, audit: { db in
+                try await Audit.record(.keyChanged, team: key.$team.id, by: actor, "changed API key “\(after.name)” (…\(key.lastFour)): \(changes)", on: db)
+            }, on: req.db)
+            Notice.set("Saved “\(after.name)”. The change applies to its next request.", on: req)
+            return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
+        } catch let error as DomainError {
+            key.name = before.name
+            let problems = error.problems.isEmpty ? [FieldProblem(field: "name", message: error.message)] : error.problems
+            return try await renderEdit(req, key: key, form: APIKeyFormValues(team: current.team, key: key, posted: input, problems: problems), status: error.status)
+        }
+    }
+
+    struct RollForm: Content {
+        var grace, expiresInDays, nonce: String?
+
+        enum CodingKeys: String, CodingKey {
+            case grace, nonce
+            case expiresInDays = "expires_in_days"
+        }
+    }
+
+    @Sendable func roll(req: Request) async throws -> Response {
+        let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
+        let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
+        let form = try req.content.decode(RollForm.self)
+        let keyPath = SitePath.apiKey(.value(key.id!)).path
+        // A reload of the roll response re-posts the form; the secret it showed is gone for good.
+        if let nonce = form.nonce, CreationNonce.wasUsed(nonce, on: req) {
+            Notice.set("That key was already rolled. A new secret is shown only once.", on: req)
+            return req.redirect(to: keyPath)
+        }
+        guard let grace = Int(form.grace ?? ""), APIKeySecrets.graceChoices.contains(grace) else {
+            throw DomainError.invalid([.init(field: "grace", message: "Choose how long the old secret keeps working from the list.")])
+        }
+        let expiresAt = try APIKeyPolicy.expiry(chosen: form.expiresInDays, team: current.team)
+        let token = APIKeyToken.generate()
+        let actor = try req.requireUser().user
+        let summary = "rolled API key “\(key.name)” (…\(key.lastFour) → …\(token.lastFour))" + Self.graceSummary(grace)
+        let ends = try await APIKeySecrets.roll(key, to: token, grace: grace, expiresAt: .some(expiresAt), audit: { db in
+            try await Audit.record(.keyRolled, team: key.$team.id, by: actor, summary, on: db)
+        }, on: req.db)
+        if let nonce = form.nonce { CreationNonce.markUsed(nonce, on: req) }
+        req.logger.info("api key rolled", metadata: ["key": "\(key.id!)", "preview": "\(token.lastFour)"])
+        let fresh = try await APIKeyStore.find(key.id!.uuidString, team: current.team.id!, on: req.db)
+        let created = APIKeyPages.CreatedKey(
+            name: key.name, plaintext: token.plaintext, donePath: keyPath, rolled: true, oldEnds: ends.map { TimeView($0) })
+        return try await render(req, key: fresh, created: created, status: .created)
+    }
+
+    @Sendable func endGrace(req: Request) async throws -> Response {
+        try await change(req, .keyGraceEnded, "ended the grace period of API key", notice: "The old secret of “%@” no longer works.") { key, audit in
+            try await APIKeySecrets.endGrace(key, audit: audit, on: req.db)
+        }
+    }
+
+    @Sendable func pause(req: Request) async throws -> Response {
+        try await change(req, .keyPaused, "paused API key", notice: "Paused “%@”. Requests with it now get 401 until you resume it.") { key, audit in
+            try await APIKeySecrets.setPaused(key, true, audit: audit, on: req.db)
+        }
+    }
+
+    @Sendable func resume(req: Request) async throws -> Response {
+        try await change(req, .keyResumed, "resumed API key", notice: "Resumed “%@”. It works again from its next request.") { key, audit in
+            try await APIKeySecrets.setPaused(key, false, audit: audit, on: req.db)
+        }
+    }
+
+    /// An admin action on one key that needs no form: done, audited, then back to the key.
+    private func change(
+        _ req: Request, _ action: AuditEvent.Action, _ verb: String, notice: String,
+        _ body: (APIKey, @escaping @Sendable (any Database) async throws -> Void) async throws -> Void
+    ) async throws -> Response {
+        let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
+        let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
+        let actor = try req.requireUser().user
+        let summary = "\(verb) “\(key.name)” (…\(key.lastFour))"
+        try await body(key) { db in try await Audit.record(action, team: key.$team.id, by: actor, summary, on: db) }
+        Notice.set(notice.replacingOccurrences(of: "%@", with: key.name), on: req)
+        return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
+    }
+
+    static func graceSummary(_ grace: Int) -> String {
+        grace == 0 ? ", old secret ended at once" : ", old secret works for \(APIKeyPages.graceLabels[grace] ?? "\(grace) seconds") more"
+    }
+
+    private func render(_ req: Request, key: APIKey, created: APIKeyPages.CreatedKey? = nil, status: HTTPStatus = .ok) async throws -> Response {
+        let current = try req.requireTeam()
+        let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
+        let old = try await APIKeyStore.oldSecrets(of: [key.id!], on: req.db)[key.id!]
+        let context = APIKeyPages.KeyContext(
+            page: PageContext(req, title: key.name, section: "api-keys"), key: .init(key, creators: creators, old: old),
+            isAdmin: current.role == .admin, admins: try await TeamStore.adminNames(of: current.team, on: req.db),
+            nonce: CreationNonce.issue(), created: created, graces: APIKeyPages.graces, form: APIKeyFormValues(team: current.team))
+        return try await req.renderPage("api-key", context, status: status)
+    }
+
+    private func renderEdit(_ req: Request, key: APIKey, form: APIKeyFormValues, status: HTTPStatus = .ok) async throws -> Response {
+        let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
+        let context = APIKeyPages.FormContext(
+            page: PageContext(req, title: "Edit \(key.name)", section: "api-keys"), isAdmin: true, admins: "", nonce: "",
+            action: SitePath.apiKeyEdit(.value(key.id!)).path, key: .init(key, creators: creators), form: form)
+        return try await req.renderPage("api-key-edit", context, status: status)
+    }
+}

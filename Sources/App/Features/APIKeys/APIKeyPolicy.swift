@@ -1,0 +1,140 @@
+import APIKeyCore
+import Foundation
+
+/// What an admin decides about a key besides its name: description, permissions, address
+/// fence, self-rolling and lifetime. Built once from the form, with every problem found at once;
+/// the store takes nothing else.
+struct APIKeyPolicy: Sendable, Equatable {
+    var description: String?
+    /// nil: all of the team's permissions, as they change.
+    var granted: Set<Permission>?
+    /// Empty: any address.
+    var allowedAddresses: [AddressRange]
+    var mayRollItself: Bool
+    var expiresAt: Date?
+
+    static let maximumDescription = 500
+    static let maximumAddresses = 20
+    /// Lifetimes offered when creating or rolling a key, in days (0 = never expires).
+    static let lifetimeChoices = [0, 7, 30, 60, 90, 365]
+    /// Maximum lifetimes a team may set, in days (nil = no limit).
+    static let teamLimitChoices: [Int?] = [nil, 30, 90, 365]
+
+    /// The lifetimes a team's policy allows.
+    static func lifetimes(allowedBy maximum: Int?) -> [Int] {
+        guard let maximum else { return lifetimeChoices }
+        return lifetimeChoices.filter { $0 > 0 && $0 <= maximum }
+    }
+
+    /// How a form sets the key's expiry: a lifetime chosen from the list (create, roll), or
+    /// the key's current expiry kept (edit).
+    enum Lifetime {
+        case choose(days: String?)
+        case keep(Date?)
+    }
+
+    /// Reads the form's fields. `permissionChoice` is "team" or "only"; `permissions` the ticked
+    /// names; `addresses` entries separated by spaces, commas or lines.
+    init(
+        description: String?, permissionChoice: String?, permissions: [String], addresses: String?, mayRollItself: Bool,
+        lifetime: Lifetime, team: Team, now: Date = Date()
+    ) throws {
+        var problems: [FieldProblem] = []
+        let description = FormInput.text(description)
+        if let description {
+            if description.count > Self.maximumDescription {
+                problems.append(.init(field: "description", message: "Description must be at most \(Self.maximumDescription) characters."))
+            }
+            if description.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                problems.append(.init(field: "description", message: "Description must be one line without control characters."))
+            }
+        }
+        var granted: Set<Permission>?
+        switch permissionChoice ?? "team" {
+        case "team":
+            granted = nil
+        case "only":
+            let (chosen, problem) = Self.permissions(permissions, heldBy: team)
+            if let problem { problems.append(problem) }
+            granted = chosen
+        default:
+            problems.append(.init(field: "permissions", message: "Choose all of the team's permissions or only some of them."))
+        }
+        let (ranges, addressProblems) = Self.parse(addresses: addresses ?? "")
+        problems += addressProblems
+        var expiresAt: Date?
+        switch lifetime {
+        case .keep(let current):
+            expiresAt = current
+        case .choose(let text):
+            do {
+                expiresAt = try Self.expiry(chosen: text, team: team, from: now)
+            } catch let error as DomainError {
+                problems += error.problems
+            }
+        }
+        guard problems.isEmpty else { throw DomainError.invalid(problems) }
+        self.init(
+            description: description, granted: granted, allowedAddresses: ranges, mayRollItself: mayRollItself, expiresAt: expiresAt)
+    }
+
+    init(description: String?, granted: Set<Permission>?, allowedAddresses: [AddressRange], mayRollItself: Bool, expiresAt: Date?) {
+        self.description = description
+        self.granted = granted
+        self.allowedAddresses = allowedAddresses
+        self.mayRollItself = mayRollItself
+        self.expiresAt = expiresAt
+    }
+
+    /// The expiry for a lifetime picked from the list, within the team's maximum.
+    static func expiry(chosen text: String?, team: Team, from now: Date = Date()) throws -> Date? {
+        guard let days = Int(text ?? "0"), lifetimes(allowedBy: team.maxKeyLifetimeDays).contains(days) else {
+            let message = team.maxKeyLifetimeDays.map { "This team's keys may live at most \($0) days; choose a lifetime from the list." }
+                ?? "Choose when the key expires from the list."
+            throw DomainError.invalid([.init(field: "expires_in_days", message: message)])
+        }
+        return days == 0 ? nil : now.addingTimeInterval(TimeInterval(days) * 86400)
+    }
+
+    /// A non-empty choice among the permissions the team holds.
+    static func permissions(_ names: [String], heldBy team: Team) -> (Set<Permission>?, FieldProblem?) {
+        var chosen = Set<Permission>()
+        for name in names {
+            guard let permission = Permission(rawValue: name) else {
+                return (nil, .init(field: "permissions", message: "“\(name.prefix(40))” is not a permission."))
+            }
+            guard team.permissions.contains(permission) else {
+                return (nil, .init(field: "permissions", message: "This team does not hold \(permission.rawValue), so no key of it can."))
+            }
+            chosen.insert(permission)
+        }
+        guard !chosen.isEmpty else {
+            return (nil, .init(field: "permissions", message: "Choose at least one permission, or give the key all of the team's permissions."))
+        }
+        return (chosen, nil)
+    }
+
+    /// Address entries, each checked, at most `maximumAddresses`.
+    static func parse(addresses text: String) -> ([AddressRange], [FieldProblem]) {
+        let entries = text.split(whereSeparator: { $0 == "," || $0.isWhitespace })
+        var ranges: [AddressRange] = []
+        var problems: [FieldProblem] = []
+        if entries.count > maximumAddresses {
+            problems.append(.init(field: "allowed_addresses", message: "At most \(maximumAddresses) addresses or ranges; this has \(entries.count)."))
+        }
+        for entry in entries.prefix(maximumAddresses + 5) {
+            do {
+                let range = try AddressRange(parsing: entry)
+                if !ranges.contains(range) { ranges.append(range) }
+            } catch {
+                problems.append(.init(field: "allowed_addresses", message: error.message))
+            }
+        }
+        return (ranges, problems)
+    }
+
+    /// Stored ranges (written canonical by the store, so none is dropped in practice).
+    static func ranges(_ column: String?) -> [AddressRange] {
+        (column ?? "").split(separator: " ").compactMap { try? AddressRange(parsing: $0) }
+    }
+}

@@ -1,0 +1,95 @@
+import APIKeyCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// A key's lifecycle: rolling to a new secret with a grace period for the old one, ending a
+/// grace period, pausing, and recording expiries. Every step starts with a write on the key's
+/// row, so concurrent changes to one key (two rolls, a roll and a delete) run one after the other.
+enum APIKeySecrets {
+    /// Grace periods an admin can pick when rolling (seconds): end now, 1 hour, 24 hours, 7 days.
+    static let graceChoices = [0, 3600, 86_400, 604_800]
+    static let maximumGrace = 604_800
+
+    /// Replaces the current secret with `token`. The old one keeps working for `grace` seconds
+    /// (0 ends it at once); an older old secret ends at once. Returns when the old one ends.
+    @discardableResult
+    static func roll(
+        _ key: APIKey, to token: APIKeyToken, grace: Int, expiresAt: Date??, now: Date = Date(),
+        audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database
+    ) async throws -> Date? {
+        let keyID = try key.requireID()
+        return try await db.transaction { db in
+            var update = db.sql.update(APIKey.schema).set("last_four", to: token.lastFour)
+            if let expiresAt { update = update.set("expires_at", to: expiresAt) }
+            let locked = try await update.where("id", .equal, keyID).where("paused_at", .is, SQLLiteral.null).returning("id").all()
+            guard !locked.isEmpty else {
+                throw DomainError.conflict("This key is paused or was deleted meanwhile; resume it before rolling it.")
+            }
+            let secrets = try await APIKeySecret.query(on: db).filter(\.$key.$id == keyID).all()
+            let current = secrets.first { $0.endsAt == nil }
+            let ends = grace > 0 ? now.addingTimeInterval(TimeInterval(grace)) : nil
+            try await retire(secrets.filter { $0.endsAt != nil || ends == nil }, of: key, on: db)
+            if let current, let ends {
+                current.endsAt = ends
+                try await current.save(on: db)
+            }
+            try await APIKeySecret(keyID: keyID, digest: token.digest, lastFour: token.lastFour).create(on: db)
+            try await audit(db)
+            return current == nil ? nil : ends
+        }
+    }
+
+    /// Ends a rolled key's old secret now.
+    static func endGrace(_ key: APIKey, audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database) async throws {
+        let keyID = try key.requireID()
+        try await db.transaction { db in
+            try await db.sql.update(APIKey.schema).set("last_four", to: SQLColumn("last_four")).where("id", .equal, keyID).run()
+            let old = try await APIKeySecret.query(on: db).filter(\.$key.$id == keyID).filter(\.$endsAt != nil).all()
+            guard !old.isEmpty else { return }
+            try await retire(old, of: key, on: db)
+            try await audit(db)
+        }
+    }
+
+    static func setPaused(
+        _ key: APIKey, _ paused: Bool, now: Date = Date(), audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database
+    ) async throws {
+        let keyID = try key.requireID()
+        try await db.transaction { db in
+            let changed = try await db.sql.update(APIKey.schema).set("paused_at", to: paused ? now : nil)
+                .where("id", .equal, keyID).where("paused_at", paused ? .is : .isNot, SQLLiteral.null).returning("id").all()
+            if !changed.isEmpty { try await audit(db) }
+        }
+        key.pausedAt = paused ? now : nil
+    }
+
+    /// Deletes secrets, keeping their digests so that a request with one counts as revoked.
+    static func retire(_ secrets: [APIKeySecret], of key: APIKey, on db: any Database) async throws {
+        for secret in secrets {
+            try await RevokedAPIKey(digest: secret.digest, teamID: key.$team.id, name: key.name).create(on: db)
+            try await secret.delete(on: db)
+        }
+    }
+
+    /// Records each key that has expired since the last look, once, in its team's audit trail;
+    /// whichever instance gets there first writes it. Also retires old secrets whose grace
+    /// period is over. Returns how many expiries were recorded.
+    @discardableResult
+    static func recordExpiries(now: Date = Date(), on db: any Database) async throws -> Int {
+        try await db.transaction { db in
+            let rows = try await db.sql.update(APIKey.schema).set("expiry_recorded_at", to: now)
+                .where("expires_at", .lessThanOrEqual, now).where("expiry_recorded_at", .is, SQLLiteral.null)
+                .returning("team_id", "name", "last_four").all()
+            for row in rows {
+                let name = try row.decode(column: "name", as: String.self), lastFour = try row.decode(column: "last_four", as: String.self)
+                try await Audit.record(
+                    .keyExpired, team: try row.decode(column: "team_id", as: UUID.self), by: nil, actor: "Kagibag",
+                    "API key “\(name)” (…\(lastFour)) expired", on: db)
+            }
+            let ended = try await APIKeySecret.query(on: db).filter(\.$endsAt <= now).with(\.$key).all()
+            for secret in ended { try await retire([secret], of: secret.key, on: db) }
+            return rows.count
+        }
+    }
+}

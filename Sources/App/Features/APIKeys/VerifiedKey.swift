@@ -1,0 +1,69 @@
+import APIKeyCore
+import Foundation
+import SQLKit
+
+/// An API key as verified for one request: the secret that was presented, its key with the
+/// key's policy, and the team, read together by one indexed query. Never holds the key or a
+/// digest.
+struct VerifiedKey: Sendable {
+    let id, teamID, secretID: UUID
+    let name, lastFour, teamName, teamSlug: String
+    let description: String?
+    let createdAt, expiresAt, pausedAt: Date?
+    /// When the presented secret stops working: set for a rolled key's old secret.
+    let secretEndsAt: Date?
+    /// The key's own choice (nil: the team's), and the team's permissions as they are now.
+    let granted: Set<Permission>?
+    let teamPermissions: Set<Permission>
+    let allowedAddresses: String?
+    let mayRollItself: Bool
+
+    static let query = """
+        SELECT k.id, k.name, k.last_four, k.description, k.created_at, k.expires_at, k.paused_at,
+               k.permissions AS key_permissions, k.allowed_addresses, k.may_roll_itself,
+               s.id AS secret_id, s.ends_at AS secret_ends_at,
+               t.id AS team_id, t.name AS team_name, t.slug AS team_slug, t.permissions AS team_permissions
+        FROM api_key_secrets s
+        JOIN api_keys k ON k.id = s.key_id
+        JOIN teams t ON t.id = k.team_id
+        """
+
+    /// Read column by column: Fluent models (reflection) and `Decodable` rows (keyed containers)
+    /// each measured as the largest cost of an authenticated request in their turn.
+    init(_ row: some SQLRow) throws {
+        id = try row.decode(column: "id", as: UUID.self)
+        name = try row.decode(column: "name", as: String.self)
+        lastFour = try row.decode(column: "last_four", as: String.self)
+        description = try row.decode(column: "description", as: String?.self)
+        createdAt = try row.decode(column: "created_at", as: Date?.self)
+        expiresAt = try row.decode(column: "expires_at", as: Date?.self)
+        pausedAt = try row.decode(column: "paused_at", as: Date?.self)
+        granted = try row.decode(column: "key_permissions", as: String?.self).map(Permission.decode)
+        allowedAddresses = try row.decode(column: "allowed_addresses", as: String?.self)
+        mayRollItself = try row.decode(column: "may_roll_itself", as: Bool.self)
+        secretID = try row.decode(column: "secret_id", as: UUID.self)
+        secretEndsAt = try row.decode(column: "secret_ends_at", as: Date?.self)
+        teamID = try row.decode(column: "team_id", as: UUID.self)
+        teamName = try row.decode(column: "team_name", as: String.self)
+        teamSlug = try row.decode(column: "team_slug", as: String.self)
+        teamPermissions = Permission.decode(try row.decode(column: "team_permissions", as: String.self))
+    }
+
+    /// What the key may do on this request: its own choice within the team's current permissions.
+    var permissions: Set<Permission> {
+        granted.map { $0.intersection(teamPermissions) } ?? teamPermissions
+    }
+
+    /// Whether `address` may use the key (a key without a fence may be used from anywhere).
+    func allows(address: String) -> Bool {
+        guard let allowedAddresses else { return true }
+        return allowedAddresses.split(separator: " ").contains { (try? AddressRange(parsing: $0))?.contains(address) == true }
+    }
+
+    /// `active`, `paused`, or `expiring` (within 7 days).
+    func status(now: Date = Date()) -> String {
+        if pausedAt != nil { return "paused" }
+        if let expiresAt, expiresAt.timeIntervalSince(now) <= 7 * 86400 { return "expiring" }
+        return "active"
+    }
+}
