@@ -94,10 +94,20 @@ final class Browser: @unchecked Sendable {
     }
 
     /// Creates an API key on the current team and returns its plaintext, read from the page.
-    func createKey(named name: String) async throws -> String {
+    /// `fields` are more of the form's fields (permissions, addresses, …).
+    func createKey(named name: String, _ fields: [(String, String)] = []) async throws -> String {
         try await get("/admin/team/api-keys/new")
         let nonce = Self.firstMatch(#"name="nonce" value="([^"]+)""#, in: lastPage) ?? ""
-        let response = try await post("/admin/team/api-keys", [("name", name), ("nonce", nonce)])
+        let response = try await post("/admin/team/api-keys", [("name", name), ("nonce", nonce)] + fields)
+        #expect(response.status == .created)
+        return try #require(Self.firstMatch(#"id="new-api-key"[^>]*value="(kgb_[0-9A-Za-z]+)""#, in: lastPage))
+    }
+
+    /// Rolls the key at `keyPath` from its page and returns the new secret.
+    func rollKey(at keyPath: String, grace: Int, _ fields: [(String, String)] = []) async throws -> String {
+        try await get(keyPath)
+        let nonce = Self.firstMatch(#"name="nonce" value="([^"]+)""#, in: lastPage) ?? ""
+        let response = try await post(keyPath + "/roll", [("grace", String(grace)), ("nonce", nonce)] + fields)
         #expect(response.status == .created)
         return try #require(Self.firstMatch(#"id="new-api-key"[^>]*value="(kgb_[0-9A-Za-z]+)""#, in: lastPage))
     }

@@ -10,7 +10,8 @@ final class APIKey: Model, @unchecked Sendable {
     @Parent(key: "team_id") var team: Team
     @Parent(key: "created_by_id") var createdBy: User
     @Field(key: "name") var name: String
-    @OptionalField(key: "description") var description: String?
+    /// Named so, not `description`: a model's `description` is its debug text.
+    @OptionalField(key: "description") var keyDescription: String?
     /// The current secret's last four characters, for the list.
     @Field(key: "last_four") var lastFour: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
@@ -46,12 +47,12 @@ final class APIKey: Model, @unchecked Sendable {
 
     var policy: APIKeyPolicy {
         APIKeyPolicy(
-            description: description, granted: granted, allowedAddresses: APIKeyPolicy.ranges(allowedAddresses),
+            description: keyDescription, granted: granted, allowedAddresses: APIKeyPolicy.ranges(allowedAddresses),
             mayRollItself: mayRollItself, expiresAt: expiresAt)
     }
 
     func apply(_ policy: APIKeyPolicy) {
-        description = policy.description
+        keyDescription = policy.description
         granted = policy.granted
         allowedAddresses = policy.allowedAddresses.isEmpty ? nil : policy.allowedAddresses.map(\.description).joined(separator: " ")
         mayRollItself = policy.mayRollItself

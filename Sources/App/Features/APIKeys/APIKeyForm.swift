@@ -84,7 +84,7 @@ struct APIKeyFormValues: Encodable {
             mayRollItself = posted.mayRollItself != nil
         } else if let key {
             name = key.name
-            description = key.description ?? ""
+            description = key.keyDescription ?? ""
             addresses = APIKeyPolicy.ranges(key.allowedAddresses).map(\.description).joined(separator: "\n")
             onlySome = key.granted != nil
             mayRollItself = key.mayRollItself

@@ -23,7 +23,7 @@ enum APIKeyPages {
             let id = key.id!
             self.id = id.lowercasedString
             name = key.name
-            description = key.description
+            description = key.keyDescription
             preview = "…" + key.lastFour
             createdBy = creators[key.$createdBy.id] ?? "a former member"
             permissions = key.granted.map { $0.sorted().map(\.rawValue).joined(separator: ", ") } ?? "All team permissions"

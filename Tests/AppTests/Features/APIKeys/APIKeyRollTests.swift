@@ -1,0 +1,189 @@
+import APIKeyCore
+import Fluent
+import Testing
+import VaporTesting
+
+@testable import App
+
+@Suite("Rolling, pausing and expiring keys")
+struct APIKeyRollTests {
+    /// An admin with one key; returns the admin, the key and its page.
+    func adminWithKey(_ app: Application, _ fields: [(String, String)] = []) async throws -> (Browser, String, String) {
+        let admin = Browser(app)
+        try await admin.signUp(Browser.newAccount())
+        let key = try await admin.createKey(named: "CRM sync", fields)
+        let id = try #require(try await APIKey.query(on: app.db).first()?.id)
+        return (admin, key, "/admin/team/api-keys/\(id.lowercasedString)")
+    }
+
+    func status(_ app: Application, _ key: String) async throws -> HTTPStatus {
+        try await app.api("/api/v1/organizer/events", key: key).status
+    }
+
+    @Test("a roll shows a new secret once; both work during the grace period; End now ends the old one")
+    func rollWithGrace() async throws {
+        try await withKagibag { app in
+            let (admin, old, path) = try await adminWithKey(app, [("permission_choice", "only"), ("permissions[]", "events:read")])
+            let new = try await admin.rollKey(at: path, grace: 3600)
+            #expect(new != old)
+            #expect(admin.lastPage.contains("The old secret keeps working until"))
+            #expect(try await status(app, old) == .ok)
+            #expect(try await status(app, new) == .ok)
+            let key = try #require(try await APIKey.query(on: app.db).first())
+            #expect(key.name == "CRM sync" && key.granted == [.eventsRead] && key.lastFour == String(new.suffix(4)))
+            try await admin.get("/admin/team/api-keys")
+            #expect(admin.lastPage.contains("Old secret <code>…\(old.suffix(4))</code> works until"))
+            #expect(!admin.lastPage.contains(new) && !admin.lastPage.contains(old))
+            #expect(try await admin.post(path + "/end-grace").status == .seeOther)
+            let ended = try await app.api("/api/v1/organizer/events", key: old)
+            #expect(ended.status == .unauthorized)
+            #expect(ended.challenge.contains(#"error="invalid_token""#))
+            #expect(try await status(app, new) == .ok)
+            let digests = try await APIKeySecret.query(on: app.db).all().map(\.digest)
+            #expect(digests == [APIKeyToken.digest(of: new)])
+            let actions = try await AuditEvent.query(on: app.db).sort(\.$id).all().map(\.action)
+            #expect(actions.suffix(2) == ["api_key.rolled", "api_key.grace_ended"])
+        }
+    }
+
+    @Test("rolling with End now refuses the old secret at once, and a second roll ends the first old secret")
+    func rollTwice() async throws {
+        try await withKagibag { app in
+            let (admin, first, path) = try await adminWithKey(app)
+            let second = try await admin.rollKey(at: path, grace: 0)
+            #expect(try await status(app, first) == .unauthorized)
+            let third = try await admin.rollKey(at: path, grace: 86_400)
+            #expect(try await status(app, second) == .ok)
+            let fourth = try await admin.rollKey(at: path, grace: 86_400)
+            #expect(try await status(app, second) == .unauthorized)
+            #expect(try await status(app, third) == .ok)
+            #expect(try await status(app, fourth) == .ok)
+            #expect(try await APIKeySecret.query(on: app.db).count() == 2)
+            // Every secret that stopped working is kept as a tombstone, so it counts as revoked.
+            for ended in [first, second] {
+                #expect(try await RevokedAPIKey.query(on: app.db).filter(\.$digest == APIKeyToken.digest(of: ended)).count() == 1)
+            }
+        }
+    }
+
+    @Test("a grace period that is not one of the choices is refused and rolls nothing")
+    func badGrace() async throws {
+        try await withKagibag { app in
+            let (admin, old, path) = try await adminWithKey(app)
+            try await admin.get(path)
+            #expect(try await admin.post(path + "/roll", [("grace", "999999")]).status == .unprocessableEntity)
+            #expect(try await status(app, old) == .ok)
+            #expect(try await APIKeySecret.query(on: app.db).count() == 1)
+        }
+    }
+
+    @Test("a reload of the roll response rolls nothing more")
+    func rollRepost() async throws {
+        try await withKagibag { app in
+            let (admin, _, path) = try await adminWithKey(app)
+            try await admin.get(path)
+            let nonce = try #require(Browser.firstMatch(#"name="nonce" value="([^"]+)""#, in: admin.lastPage))
+            #expect(try await admin.post(path + "/roll", [("grace", "3600"), ("nonce", nonce)]).status == .created)
+            #expect(try await admin.post(path + "/roll", [("grace", "3600"), ("nonce", nonce)]).status == .seeOther)
+            #expect(try await APIKeySecret.query(on: app.db).count() == 2)
+        }
+    }
+
+    @Test("pause refuses the key with 401 at once, resume restores it; a paused key cannot be rolled")
+    func pauseAndResume() async throws {
+        try await withKagibag { app in
+            let (admin, key, path) = try await adminWithKey(app)
+            try await admin.get(path)
+            #expect(try await admin.post(path + "/pause").status == .seeOther)
+            let paused = try await app.api("/api/v1/organizer/events", key: key)
+            #expect(paused.status == .unauthorized)
+            #expect(try paused.json()["detail"] as? String == BearerChallenge.paused.detail)
+            try await admin.get("/admin/team/api-keys")
+            #expect(admin.lastPage.contains(">Paused</span>"))
+            try await admin.get(path)
+            #expect(try await admin.post(path + "/roll", [("grace", "3600")]).status == .conflict)
+            #expect(try await admin.post(path + "/resume").status == .seeOther)
+            #expect(try await status(app, key) == .ok)
+            let actions = try await AuditEvent.query(on: app.db).sort(\.$id).all().map(\.action)
+            #expect(actions.suffix(2) == ["api_key.paused", "api_key.resumed"])
+        }
+    }
+
+    @Test("a key allowed to roll itself gets a new secret once through the API; a retried roll creates no second one")
+    func selfRoll() async throws {
+        try await withKagibag { app in
+            let (_, key, _) = try await adminWithKey(app, [("may_roll_itself", "on")])
+            let headers = [("Idempotency-Key", "roll-2026-11")]
+            let response = try await app.api("/api/v1/organizer/key/roll", method: .POST, key: key, json: ["grace_seconds": 600], headers: headers)
+            #expect(response.status == .created)
+            #expect(response.headers.first(name: .cacheControl) == "no-store")
+            let json = try response.json()
+            let new = try #require(json["key"] as? String)
+            #expect(try APIKeyToken(parsing: new).plaintext == new)
+            let ends = try #require((json["old_secret_expires_at"] as? String).flatMap(RFC3339.parse))
+            #expect(abs(ends.timeIntervalSinceNow - 600) < 30)
+            #expect(try await status(app, key) == .ok)
+            #expect(try await status(app, new) == .ok)
+            let retry = try await app.api("/api/v1/organizer/key/roll", method: .POST, key: key, json: ["grace_seconds": 600], headers: headers)
+            #expect(retry.status == .conflict)
+            #expect(retry.headers.first(name: "Idempotent-Replayed") == "true")
+            #expect(!retry.text.contains(new))
+            #expect(try await APIKeySecret.query(on: app.db).count() == 2)
+            let audit = try #require(try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.rolled").first())
+            #expect(audit.actor == "API key “CRM sync”")
+            let stored = try await IdempotencyRecord.query(on: app.db).all().map(\.body).joined()
+            #expect(!stored.contains(new))
+        }
+    }
+
+    @Test("a key not allowed to roll itself gets 403 saying so; a grace out of range gets 422", arguments: [false, true])
+    func selfRollRefused(allowed: Bool) async throws {
+        try await withKagibag { app in
+            let (_, key, _) = try await adminWithKey(app, allowed ? [("may_roll_itself", "on")] : [])
+            let response = try await app.api("/api/v1/organizer/key/roll", method: .POST, key: key, json: ["grace_seconds": 604_801])
+            #expect(response.status == (allowed ? .unprocessableEntity : .forbidden))
+            let detail = try #require(try response.json()["detail"] as? String)
+            #expect(detail.contains(allowed ? "grace_seconds must be a whole number from 0 to 604800" : "This key may not roll itself"))
+            #expect(try await APIKeySecret.query(on: app.db).count() == 1)
+        }
+    }
+
+    @Test("an expiring key's responses carry Kagibag-Key-Expires, admins see a notice, and the expiry is recorded once")
+    func expiry() async throws {
+        try await withKagibag { app in
+            let (admin, key, path) = try await adminWithKey(app, [("expires_in_days", "7")])
+            let response = try await app.api("/api/v1/organizer/events", key: key)
+            let header = try #require(response.headers.first(name: "Kagibag-Key-Expires"))
+            #expect(abs((RFC3339.parse(header)?.timeIntervalSinceNow ?? 0) - 7 * 86400) < 60)
+            #expect(try await app.api("/api/v1/organizer/key", key: key).json()["status"] as? String == "expiring")
+            try await admin.get("/admin/team")
+            #expect(admin.lastPage.contains("API key “CRM sync” expires in 7 days"))
+            #expect(admin.lastPage.contains(#"<a href="\#(path)">"#))
+            let stored = try #require(try await APIKey.query(on: app.db).first())
+            stored.expiresAt = Date().addingTimeInterval(-60)
+            try await stored.save(on: app.db)
+            #expect(try await APIKeySecrets.recordExpiries(on: app.db) == 1)
+            #expect(try await APIKeySecrets.recordExpiries(on: app.db) == 0)
+            let expired = try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.expired").all()
+            #expect(expired.map(\.actor) == ["Kagibag"])
+            try await admin.get("/admin/events")
+            #expect(admin.lastPage.contains("API key “CRM sync” expired"))
+        }
+    }
+
+    @Test("failed key checks that cost a lookup are limited per client address, with Retry-After")
+    func failedChecksLimited() async throws {
+        try await withKagibag({ $0.keyFailuresPerMinute = 3 }) { app in
+            let (_, key, _) = try await adminWithKey(app)
+            let invented = APIKeyToken.generate().plaintext
+            for _ in 1...3 { #expect(try await status(app, invented) == .unauthorized) }
+            let limited = try await app.api("/api/v1/organizer/events", key: invented)
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers.first(name: .retryAfter) != nil)
+            // The address is refused before any lookup for the rest of the window, whatever key it
+            // sends; checksum failures cost nothing and still get their 401.
+            #expect(try await status(app, key) == .tooManyRequests)
+            #expect(try await app.api("/api/v1/organizer/events", key: String(key.dropLast()) + "x").status == .unauthorized)
+        }
+    }
+}
