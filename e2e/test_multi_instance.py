@@ -150,6 +150,39 @@ def test_revoking_a_permission_with_the_cli_is_enforced_by_every_instance_on_the
     assert statuses() == [200] * len(targets)
 
 
+def test_pausing_narrowing_fencing_and_ending_a_grace_period_apply_on_the_next_request_on_every_instance(cluster):
+    a, b, c, nginx = cluster["a"], cluster["b"], cluster["c"], cluster.nginx
+    web, key, key_id = cluster.signed_up_client("Lifecycle")
+    targets = [i.url for i in cluster.instances] + [nginx.url]
+
+    def statuses(secret: str, method: str = "GET", **kw) -> list[int]:
+        with nginx.session() as s:
+            return [call_api(t, secret, EVENTS, method=method, session=s if t == nginx.url else None, **kw).status_code
+                    for t in targets]
+
+    assert statuses(key) == [200] * len(targets)  # every instance has seen the key now
+
+    web.key_action(a.url, key_id, "pause")
+    assert statuses(key) == [401] * len(targets)
+    web.key_action(b.url, key_id, "resume")
+    assert statuses(key) == [200] * len(targets)
+
+    web.edit_key(c.url, key_id, "Lifecycle", permissions=["events:read"])
+    assert statuses(key, "POST", json=event("Narrowed")) == [403] * len(targets)
+    assert statuses(key) == [200] * len(targets)
+
+    web.edit_key(a.url, key_id, "Lifecycle", permissions=["events:read"], allowed_addresses="10.0.0.0/8")
+    assert statuses(key) == [403] * len(targets)
+    web.edit_key(b.url, key_id, "Lifecycle", permissions=["events:read"], allowed_addresses="127.0.0.1\n::1")
+    assert statuses(key) == [200] * len(targets)
+
+    new = web.roll_key(c.url, key_id, 3600)
+    assert statuses(key) == [200] * len(targets) and statuses(new) == [200] * len(targets)
+    web.key_action(a.url, key_id, "end-grace")
+    assert statuses(key) == [401] * len(targets)
+    assert statuses(new) == [200] * len(targets)
+
+
 def test_last_used_times_written_by_several_instances_merge_to_the_newest_use(cluster):
     web, key, key_id = cluster.signed_up_client()
     used_at: dict[str, float] = {}
@@ -174,7 +207,8 @@ def test_last_used_times_written_by_several_instances_merge_to_the_newest_use(cl
     assert r.status_code == 200
     row = re.search(r'<tr data-key-id="' + key_id + r'">(.*?)</tr>', r.text, re.S).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-    last_used_cell = cells[3]
+    headers = re.findall(r'<th scope="col">(.*?)</th>', r.text)
+    last_used_cell = cells[headers.index("Last used")]
     assert "Never" not in last_used_cell, row
     shown = re.search(r'<time datetime="([^"]+)"', last_used_cell).group(1)
     shown_at = dt.datetime.fromisoformat(shown.replace("Z", "+00:00")).timestamp()

@@ -19,7 +19,7 @@ PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="_csrf" value="([^"]+)"')
 NONCE_RE = re.compile(r'name="nonce" value="([^"]+)"')
 NEW_KEY_RE = re.compile(r'id="new-api-key"[^>]*\bvalue="(kgb_[0-9A-Za-z]+)"')
-KEY_ROW_RE = r'<tr data-key-id="([0-9a-f-]{36})">\s*<td>'  # + the escaped key name + </td>
+KEY_ROW_RE = r'<tr data-key-id="([0-9a-f-]{36})">\s*<td><a href="[^"]+" class="key-name">'  # + the escaped key name + </a>
 SLUG_RE = re.compile(r'id="team-slug"[^>]*>.*?<code>([^<]+)</code>', re.S)
 SESSION_COOKIE = "kagibag_session"
 
@@ -113,10 +113,42 @@ class WebClient:
         assert found, "no new key on the page"
         key = found.group(1)
         assert KEY_RE.match(key), f"key does not match {KEY_RE.pattern}"
-        row = re.search(KEY_ROW_RE + re.escape(name) + "</td>", r.text)
+        row = re.search(KEY_ROW_RE + re.escape(name) + "</a>", r.text)
         assert row, "new key's row not on the page"
         assert f"/admin/team/api-keys/{row.group(1)}/delete" in r.text
         return key, row.group(1)
+
+    def key_action(self, base: str, key_id: str, action: str, data: dict[str, str] | None = None,
+                   expect_status: int = 303) -> requests.Response:
+        """Posts one of a key's forms (pause, resume, end-grace, roll, edit) from the key's page."""
+        page, csrf = self.form(base, f"/admin/team/api-keys/{key_id}")
+        fields = dict(data or {}, _csrf=csrf)
+        if action == "roll":
+            fields["nonce"] = NONCE_RE.search(page).group(1)
+        r = self.post(base, f"/admin/team/api-keys/{key_id}/{action}", fields)
+        assert r.status_code == expect_status, (action, r.status_code, r.text[:300])
+        return r
+
+    def roll_key(self, base: str, key_id: str, grace_seconds: int) -> str:
+        """Rolls the key from its page; returns the new secret shown once."""
+        r = self.key_action(base, key_id, "roll", {"grace": str(grace_seconds)}, expect_status=201)
+        found = NEW_KEY_RE.search(r.text)
+        assert found, "no new secret on the page"
+        return found.group(1)
+
+    def edit_key(self, base: str, key_id: str, name: str, **fields: str | list[str]) -> None:
+        """Saves the key's edit form with `fields` (permissions=[...] ticks those permissions)."""
+        _, csrf = self.form(base, f"/admin/team/api-keys/{key_id}/edit")
+        data: list[tuple[str, str]] = [("_csrf", csrf), ("name", name)]
+        for field, value in fields.items():
+            if field == "permissions":
+                data += [("permission_choice", "only")] + [("permissions[]", p) for p in value]
+            else:
+                data.append((field, str(value)))
+        r = self.session.post(base + f"/admin/team/api-keys/{key_id}/edit", data=data, headers=self._headers(),
+                              allow_redirects=False, timeout=30)
+        self._keep_cookie(r)
+        assert r.status_code == 303, (r.status_code, r.text[:300])
 
     def delete_key(self, base: str, key_id: str) -> None:
         _, csrf = self.form(base, f"/admin/team/api-keys/{key_id}/delete")

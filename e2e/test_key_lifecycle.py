@@ -1,0 +1,114 @@
+"""A key's life after creation, walked in the browser: narrowed, rolled, paused, fenced."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from support.api import EVENTS, call_api, event
+from support.browser import create_api_key, goto_api_keys, signup
+from support.keys import KEY_RE
+
+
+def roll(page, grace_label: str, created_keys: list[str]) -> str:
+    """On the key's page: Roll with the given grace period; returns the new secret, dialog closed."""
+    page.get_by_label("Old secret keeps working", exact=True).select_option(label=grace_label)
+    page.get_by_role("button", name="Roll key", exact=True).click()
+    dialog = page.locator("dialog#new-key-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("shown only once")
+    secret = dialog.locator("#new-api-key").input_value()
+    created_keys.append(secret)
+    assert KEY_RE.match(secret), secret
+    dialog.get_by_role("button", name="Done", exact=True).click()
+    expect(dialog).to_be_hidden()
+    return secret
+
+
+def save_fence(page, addresses: str) -> None:
+    page.get_by_role("link", name="Edit name, permissions and addresses", exact=True).click()
+    page.get_by_label("Allowed client addresses (optional)", exact=True).fill(addresses)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("p.notice")).to_contain_text("The change applies to its next request.")
+
+
+def test_a_read_only_key_is_rolled_with_a_grace_period_paused_resumed_and_fenced(page, server, created_keys):
+    base = server.url
+    signup(page)
+    goto_api_keys(page)
+
+    page.get_by_role("link", name="Create API Key", exact=True).click()
+    dialog = page.locator("dialog#create-key-dialog")
+    dialog.get_by_label("Name", exact=True).fill("CRM read")
+    dialog.get_by_label("Only these:").check()
+    dialog.get_by_label("events:read", exact=True).check()
+    dialog.get_by_label("attendees:read", exact=True).check()
+    dialog.get_by_role("button", name="Create", exact=True).click()
+    shown = page.locator("dialog#new-key-dialog")
+    old = shown.locator("#new-api-key").input_value()
+    created_keys.append(old)
+    shown.get_by_role("button", name="Done", exact=True).click()
+    row = page.locator("table#api-keys tbody tr").filter(has_text="CRM read")
+    expect(row.locator(".key-permissions")).to_contain_text("events:read, attendees:read")
+
+    assert call_api(base, old, EVENTS).status_code == 200
+    refused = call_api(base, old, EVENTS, method="POST", json=event("Not allowed"))
+    assert refused.status_code == 403, refused.text
+    assert "This key's permissions do not include events:write" in refused.json()["detail"]
+
+    row.get_by_role("link", name="CRM read", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("CRM read")
+    new = roll(page, "1 hour", created_keys)
+    assert new != old
+    grace = page.locator("#grace")
+    expect(grace).to_contain_text(f"…{old[-4:]}")
+    assert [call_api(base, k, EVENTS).status_code for k in (old, new)] == [200, 200]
+
+    grace.get_by_role("button", name="End now", exact=True).click()
+    expect(page.locator("#grace")).to_have_count(0)
+    assert [call_api(base, k, EVENTS).status_code for k in (old, new)] == [401, 200]
+
+    page.get_by_role("button", name="Pause", exact=True).click()
+    expect(page.locator("#key-status")).to_have_text("Paused")
+    paused = call_api(base, new, EVENTS)
+    assert paused.status_code == 401 and "paused" in paused.json()["detail"], paused.text
+    page.get_by_role("button", name="Resume", exact=True).click()
+    expect(page.locator("#key-status")).to_have_text("Active")
+    assert call_api(base, new, EVENTS).status_code == 200
+
+    save_fence(page, "10.0.0.0/8")
+    expect(page.locator("#key-fence")).to_have_text("10.0.0.0/8")
+    fenced = call_api(base, new, EVENTS)
+    assert fenced.status_code == 403, fenced.text
+    assert "10.0.0.0" not in fenced.text
+    save_fence(page, "")
+    expect(page.locator("#key-fence")).to_have_text("Any address")
+    assert call_api(base, new, EVENTS).status_code == 200
+
+    page.goto("/admin/team/activity")
+    for summary in ("rolled API key “CRM read”", "ended the grace period", "paused API key", "resumed API key",
+                    "addresses: any address → 10.0.0.0/8"):
+        expect(page.locator("main")).to_contain_text(summary)
+
+
+def test_without_javascript_a_key_is_narrowed_at_creation_and_rolled_from_its_page(new_page, server, created_keys):
+    page = new_page(javascript=False)
+    signup(page)
+    page.goto("/admin/team/api-keys/new")
+    page.get_by_label("Name", exact=True).fill("No JS reader")
+    page.get_by_label("Only these:").check()
+    page.get_by_label("events:read", exact=True).check()
+    page.get_by_role("button", name="Create", exact=True).click()
+    first = page.locator("#new-api-key").input_value()
+    created_keys.append(first)
+    page.get_by_role("link", name="No JS reader", exact=True).click()
+    page.get_by_label("Old secret keeps working", exact=True).select_option(label="End now")
+    page.get_by_role("button", name="Roll key", exact=True).click()
+    second = page.locator("#new-api-key").input_value()
+    created_keys.append(second)
+    expect(page.locator("#old-secret-note")).to_have_text("The old secret no longer works.")
+    assert [call_api(server.url, k, EVENTS).status_code for k in (first, second)] == [401, 200]
+    page.reload()  # re-posts the roll form: nothing more happens
+    expect(page).to_have_url(re.compile(r"/admin/team/api-keys/[0-9a-f-]{36}$"))
+    assert call_api(server.url, second, EVENTS).status_code == 200
