@@ -15,7 +15,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.routes.defaultMaxBodySize = ByteCount(value: settings.maxBodyBytes)
 
     let metrics = Metrics()
-    let recorder = LastUsedRecorder(interval: settings.lastUsedFlushSeconds, metrics: metrics)
+    let recorder = UsageRecorder(interval: settings.lastUsedFlushSeconds, metrics: metrics)
     app.services = AppServices(
         settings: settings,
         metrics: metrics,
@@ -26,7 +26,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
             loginPerAddress: RateLimiter(limit: settings.loginAttemptsPerAddress, window: 15 * 60),
             trustedProxies: settings.trustedProxies
         ),
-        lastUsed: recorder,
+        usage: recorder,
         dummyPasswordHash: try Passwords.makeDummyHash(cost: settings.bcryptCost)
     )
 
@@ -53,7 +53,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
 
     // Registered after the databases, so that it shuts down before them and can flush.
-    app.lifecycle.use(LastUsedFlusher(recorder: recorder))
+    app.lifecycle.use(UsageFlusher(recorder: recorder))
     app.asyncCommands.use(TeamCommand(), as: "team")
 
     try routes(app)

@@ -30,6 +30,9 @@ struct ErrorMiddleware: AsyncMiddleware {
         }
     }
 
+    /// The status the error will be answered with.
+    static func status(of error: any Error) -> HTTPResponseStatus { describe(error).0 }
+
     private static func describe(_ error: any Error) -> (HTTPResponseStatus, String, HTTPHeaders, [FieldProblem]) {
         switch error {
         case let domain as DomainError:

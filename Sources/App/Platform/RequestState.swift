@@ -16,6 +16,8 @@ struct RequestState: Sendable {
     var currentUser: CurrentUser?
     /// The verified key of an API request.
     var apiKey: VerifiedKey?
+    /// The permission the route checked, for the key's usage record.
+    var permissionUsed: Permission?
     /// Notices for the top of every page (expiring keys, …), set by feature middleware.
     var banners: [Banner] = []
     /// Headers every response to this key carries (rate limit, expiry), errors included.

@@ -6,7 +6,7 @@ struct AppServices: Sendable {
     let settings: Settings
     let metrics: Metrics
     let limits: Limits
-    let lastUsed: LastUsedRecorder
+    let usage: UsageRecorder
     /// A bcrypt hash at the configured cost, so that a login for an unknown email costs as
     /// much as a real one.
     let dummyPasswordHash: String
@@ -35,5 +35,5 @@ extension Application {
 
     var metrics: Metrics { services.metrics }
     var limits: Limits { services.limits }
-    var lastUsed: LastUsedRecorder { services.lastUsed }
+    var usage: UsageRecorder { services.usage }
 }

@@ -25,7 +25,7 @@ struct MetricsTests {
             try await admin.get("/admin/team/api-keys")
             try await admin.post("/admin/team/api-keys/\(keyID.uuidString.lowercased())/delete")
             _ = try await app.api("/api/v1/organizer/events", key: key)
-            try await app.lastUsed.flush(on: app.db)
+            try await app.usage.flush(on: app.db)
 
             let response = try await app.testing().sendRequest(.GET, "/metrics")
             let text = String(buffer: response.body)

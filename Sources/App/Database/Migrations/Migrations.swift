@@ -14,5 +14,6 @@ extension Migrations {
         add(M009CreateRevokedAPIKeys())
         add(M010CreateAuditEvents())
         add(M011APIKeySecretsAndPolicy())
+        add(M012CreateAPIKeyUsage())
     }
 }

@@ -16,6 +16,9 @@ final class APIKey: Model, @unchecked Sendable {
     @Field(key: "last_four") var lastFour: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @OptionalField(key: "last_used_at") var lastUsedAt: Date?
+    /// The client address and `User-Agent` (at most 200 characters) of the last use.
+    @OptionalField(key: "last_used_address") var lastUsedAddress: String?
+    @OptionalField(key: "last_used_user_agent") var lastUsedUserAgent: String?
     /// After this moment the key is refused; nil means it never expires.
     @OptionalField(key: "expires_at") var expiresAt: Date?
     /// nil: the key follows the team's permissions; otherwise its own choice, space-separated.

@@ -41,21 +41,44 @@ struct APIKeyAuthenticator: AsyncMiddleware {
                 detail: "Too many requests with unknown, revoked, expired or paused keys came from this address. Retry after \(blocked.resetSeconds) seconds.",
                 headers: ["Retry-After": String(blocked.resetSeconds)])
         }
-        let verified = try await verify(parsed.digest, on: request, now: Date())
-        guard verified.allows(address: address) else {
+        let found = try await lookUp(parsed.digest, on: request)
+        // From here the key is known: every answer counts in its usage, refusals included.
+        var use = UsageRecorder.Use(
+            secret: found.secretID, key: found.id, address: address, userAgent: request.headers.first(name: .userAgent), status: 200)
+        do {
+            let response = try await admit(found, use: &use, on: request, next: next)
+            use.status = response.status.code
+            use.permission = request.state.permissionUsed
+            try await record(use, on: request)
+            return response
+        } catch {
+            use.status = ErrorMiddleware.status(of: error).code
+            use.permission = request.state.permissionUsed
+            try await record(use, on: request)
+            throw error
+        }
+    }
+
+    /// Refuses a paused, expired, ended or fenced key; otherwise runs the request as the key,
+    /// within its rate limit, and adds the key's headers to the answer.
+    private func admit(
+        _ verified: VerifiedKey, use: inout UsageRecorder.Use, on request: Request, next: any AsyncResponder
+    ) async throws -> Response {
+        let metrics = request.application.metrics
+        use.accepted = false
+        try refuseIfUnusable(verified, on: request, now: use.at)
+        guard verified.allows(address: use.address) else {
             metrics.auth(.fenced)
             throw APIError(
                 status: .forbidden,
-                detail: "This key may be used only from the client addresses its admins allowed, and this request came from \(address).")
+                detail: "This key may be used only from the client addresses its admins allowed, and this request came from \(use.address).")
         }
+        use.accepted = true
         request.state.apiKey = verified
         var headers: HTTPHeaders = [:]
         if let expiresAt = verified.expiresAt { headers.add(name: "Kagibag-Key-Expires", value: RFC3339.format(expiresAt)) }
         metrics.auth(.accepted)
-        let lastUsed = request.application.lastUsed
-        lastUsed.record(secret: verified.secretID, key: verified.id)
-        if lastUsed.interval == 0 { try await lastUsed.flush(on: request.db) }
-        if let limiter = limits.api {
+        if let limiter = request.application.limits.api {
             let decision = limiter.hit(verified.secretID.uuidString)
             headers.add(contentsOf: decision.headers)
             guard decision.allowed else {
@@ -74,26 +97,37 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         return response
     }
 
-    /// The key behind `digest`, or the 401 that says why there is none; each failure counts
+    private func record(_ use: UsageRecorder.Use, on request: Request) async throws {
+        let usage = request.application.usage
+        usage.record(use)
+        if usage.interval == 0 { try await usage.flush(on: request.db) }
+    }
+
+    /// The key behind `digest`, or the 401 that says there is none; each failure counts
     /// against the client address.
-    private func verify(_ digest: String, on request: Request, now: Date) async throws -> VerifiedKey {
+    private func lookUp(_ digest: String, on request: Request) async throws -> VerifiedKey {
         let metrics = request.application.metrics
-        func refuse(_ outcome: Metrics.AuthOutcome, _ challenge: BearerChallenge) -> BearerChallenge {
-            metrics.auth(outcome)
-            _ = request.application.limits.keyFailures?.hit(request.clientAddress)
-            return challenge
-        }
         metrics.query(.read, "auth")
         guard let verified = try await APIKeyStore.verify(digest: digest, on: request.db) else {
             // Only failures pay for telling "deleted" from "never existed", for the metrics.
             metrics.query(.read, "auth")
             let revoked = try await APIKeyStore.isRevoked(digest: digest, on: request.db)
-            throw refuse(revoked ? .revoked : .unknown, .invalidKey)
+            throw Self.refuse(revoked ? .revoked : .unknown, .invalidKey, on: request)
         }
-        if let ends = verified.secretEndsAt, ends <= now { throw refuse(.revoked, .rolled(endedAt: ends)) }
-        if verified.pausedAt != nil { throw refuse(.paused, .paused) }
-        if let expiresAt = verified.expiresAt, expiresAt <= now { throw refuse(.expired, .expired) }
         return verified
+    }
+
+    /// The 401 for a rolled key's ended old secret, a paused key or an expired one.
+    private func refuseIfUnusable(_ verified: VerifiedKey, on request: Request, now: Date) throws {
+        if let ends = verified.secretEndsAt, ends <= now { throw Self.refuse(.revoked, .rolled(endedAt: ends), on: request) }
+        if verified.pausedAt != nil { throw Self.refuse(.paused, .paused, on: request) }
+        if let expiresAt = verified.expiresAt, expiresAt <= now { throw Self.refuse(.expired, .expired, on: request) }
+    }
+
+    private static func refuse(_ outcome: Metrics.AuthOutcome, _ challenge: BearerChallenge, on request: Request) -> BearerChallenge {
+        request.application.metrics.auth(outcome)
+        _ = request.application.limits.keyFailures?.hit(request.clientAddress)
+        return challenge
     }
 
     /// The token of the single `Authorization: Bearer …` header (scheme case-insensitive).
@@ -132,6 +166,7 @@ struct RequirePermission: AsyncMiddleware {
             request.application.metrics.auth(.forbidden)
             throw BearerChallenge.insufficient(permission, teamHolds: key.teamPermissions.contains(permission))
         }
+        request.state.permissionUsed = permission
         return try await next.respond(to: request)
     }
 }

@@ -86,26 +86,6 @@ enum APIKeyStore {
         }
     }
 
-    /// Writes a batch of last-used times (by secret, with its key) in one transaction; each
-    /// keeps the newer of the stored and the new time, so batches from several instances merge.
-    static func recordLastUsed(_ batch: [UUID: LastUsedRecorder.Use], on db: any Database) async throws {
-        var latest: [UUID: Date] = [:]
-        for use in batch.values { latest[use.keyID] = max(latest[use.keyID] ?? use.date, use.date) }
-        let keys = latest
-        try await db.transaction { db in
-            for (secretID, use) in batch {
-                try await APIKeySecret.query(on: db).filter(\.$id == secretID)
-                    .group(.or) { $0.filter(\.$lastUsedAt == nil).filter(\.$lastUsedAt < use.date) }
-                    .set(\.$lastUsedAt, to: use.date).update()
-            }
-            for (keyID, date) in keys {
-                try await APIKey.query(on: db).filter(\.$id == keyID)
-                    .group(.or) { $0.filter(\.$lastUsedAt == nil).filter(\.$lastUsedAt < date) }
-                    .set(\.$lastUsedAt, to: date).update()
-            }
-        }
-    }
-
     /// The team's keys that expire within `window` or expired within it, soonest first.
     static func nearExpiry(team: UUID, window: TimeInterval, now: Date = Date(), on db: any Database) async throws -> [APIKey] {
         try await APIKey.query(on: db).filter(\.$team.$id == team)

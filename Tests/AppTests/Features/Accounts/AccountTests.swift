@@ -21,7 +21,7 @@ struct AccountTests {
             #expect(page.status == .ok)
             #expect(browser.lastPage.contains("<h1>Acme Events</h1>"))
             #expect(browser.lastPage.contains(account.email))
-            #expect(browser.lastPage.contains("<td>Admin</td>"))
+            #expect(browser.lastPage.contains(#"<td data-label="Role">Admin</td>"#))
             let user = try #require(try await User.query(on: app.db).filter(\.$email == account.email).first())
             #expect(user.passwordHash.hasPrefix("$2"))
             #expect(!user.passwordHash.contains(account.password))

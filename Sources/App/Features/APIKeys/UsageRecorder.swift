@@ -1,0 +1,206 @@
+import Fluent
+import Foundation
+import NIOConcurrencyHelpers
+import Vapor
+
+/// What keys do, gathered in memory and written in batches: no request writes to the database.
+///
+/// A request touches one dictionary under one lock. Per key and flush interval the record is
+/// small and bounded (counters per day, outcome and permission; the last use; at most
+/// `addressesPerKey` addresses), so memory does not grow with traffic. Every `interval` (and at
+/// shutdown) `flush` writes the batch with one statement per table; the writes add counts and
+/// only move times forward, so batches from several instances merge.
+final class UsageRecorder: Sendable {
+    /// One request made with a key whose secret was found.
+    struct Use: Sendable {
+        let secret, key: UUID
+        var at = Date()
+        /// Whether the key authenticated (its last use moves); false for a paused, expired or
+        /// fenced key's refusal, which still counts in the key's usage.
+        var accepted = true
+        var address: String
+        var userAgent: String?
+        var status: UInt
+        var permission: Permission?
+    }
+
+    struct DayTally: Sendable, Equatable {
+        var ok = 0, clientErrors = 0, rateLimited = 0, serverErrors = 0
+        /// By `Permission.allCases` order.
+        var permissions = [0, 0, 0, 0]
+    }
+
+    struct KeyTally: Sendable {
+        var lastAt: Date?
+        var lastAddress: String?
+        var lastUserAgent: String?
+        var days: [Int: DayTally] = [:]
+        var addresses: [String: (first: Date, last: Date)] = [:]
+    }
+
+    struct Batch: Sendable {
+        var secrets: [UUID: Date] = [:]
+        var keys: [UUID: KeyTally] = [:]
+        var isEmpty: Bool { secrets.isEmpty && keys.isEmpty }
+    }
+
+    static let addressesPerKey = 5
+    static let maximumUserAgent = 200
+
+    private let pending = NIOLockedValueBox(Batch())
+    let interval: TimeInterval
+    let metrics: Metrics?
+
+    init(interval: TimeInterval, metrics: Metrics? = nil) {
+        self.interval = interval
+        self.metrics = metrics
+    }
+
+    func record(_ use: Use) {
+        let day = Self.day(of: use.at)
+        let agent = use.userAgent.map { String($0.prefix(Self.maximumUserAgent)) }
+        pending.withLockedValue { batch in
+            var tally = batch.keys[use.key] ?? KeyTally()
+            var counts = tally.days[day] ?? DayTally()
+            switch use.status {
+            case 200..<400: counts.ok += 1
+            case 429: counts.rateLimited += 1
+            case 400..<500: counts.clientErrors += 1
+            default: counts.serverErrors += 1
+            }
+            if let permission = use.permission, let index = Permission.allCases.firstIndex(of: permission) {
+                counts.permissions[index] += 1
+            }
+            tally.days[day] = counts
+            if use.accepted {
+                if (batch.secrets[use.secret] ?? .distantPast) < use.at { batch.secrets[use.secret] = use.at }
+                if (tally.lastAt ?? .distantPast) < use.at {
+                    tally.lastAt = use.at
+                    tally.lastAddress = use.address
+                    tally.lastUserAgent = agent
+                }
+            }
+            if let seen = tally.addresses[use.address] {
+                tally.addresses[use.address] = (min(seen.first, use.at), max(seen.last, use.at))
+            } else {
+                if tally.addresses.count >= Self.addressesPerKey, let stalest = tally.addresses.min(by: { $0.value.last < $1.value.last }) {
+                    tally.addresses[stalest.key] = nil
+                }
+                tally.addresses[use.address] = (use.at, use.at)
+            }
+            batch.keys[use.key] = tally
+        }
+    }
+
+    /// Keys with something recorded since the last flush.
+    var pendingCount: Int { pending.withLockedValue { $0.keys.count } }
+
+    /// Writes everything recorded so far; returns how many keys were written.
+    @discardableResult
+    func flush(on database: any Database) async throws -> Int {
+        let batch = pending.withLockedValue { batch in
+            defer { batch = Batch() }
+            return batch
+        }
+        guard !batch.isEmpty else { return 0 }
+        let start = ContinuousClock.now
+        do {
+            try await APIKeyUsage.write(batch, on: database)
+        } catch {
+            // Put the batch back so the next flush retries it, merged with what came since.
+            pending.withLockedValue { $0 = Self.merge($0, batch) }
+            throw error
+        }
+        metrics?.query(.write, "last_used", count: batch.keys.count)
+        metrics?.lastUsedFlush(rows: batch.keys.count, duration: ContinuousClock.now - start)
+        return batch.keys.count
+    }
+
+    /// Days since 1970-01-01 in UTC.
+    static func day(of date: Date) -> Int {
+        Int((date.timeIntervalSince1970 / 86400).rounded(.down))
+    }
+
+    static func merge(_ a: Batch, _ b: Batch) -> Batch {
+        var merged = a
+        for (secret, at) in b.secrets where (merged.secrets[secret] ?? .distantPast) < at { merged.secrets[secret] = at }
+        for (key, other) in b.keys {
+            var tally = merged.keys[key] ?? KeyTally()
+            if (tally.lastAt ?? .distantPast) < (other.lastAt ?? .distantPast) {
+                (tally.lastAt, tally.lastAddress, tally.lastUserAgent) = (other.lastAt, other.lastAddress, other.lastUserAgent)
+            }
+            for (day, counts) in other.days {
+                var sum = tally.days[day] ?? DayTally()
+                sum.ok += counts.ok
+                sum.clientErrors += counts.clientErrors
+                sum.rateLimited += counts.rateLimited
+                sum.serverErrors += counts.serverErrors
+                sum.permissions = zip(sum.permissions, counts.permissions).map(+)
+                tally.days[day] = sum
+            }
+            for (address, seen) in other.addresses {
+                let mine = tally.addresses[address]
+                tally.addresses[address] = (min(mine?.first ?? seen.first, seen.first), max(mine?.last ?? seen.last, seen.last))
+            }
+            merged.keys[key] = tally
+        }
+        return merged
+    }
+}
+
+/// Runs the periodic flush for the application's lifetime and a final one at shutdown.
+final class UsageFlusher: LifecycleHandler, Sendable {
+    let recorder: UsageRecorder
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+
+    init(recorder: UsageRecorder) {
+        self.recorder = recorder
+    }
+
+    func didBootAsync(_ application: Application) async throws {
+        guard recorder.interval > 0 else { return }
+        let recorder = self.recorder
+        let logger = application.logger
+        let db = application.db
+        task.withLockedValue {
+            $0 = Task.detached {
+                var beats = 0
+                while !Task.isCancelled {
+                    do {
+                        try await Task.sleep(for: .milliseconds(Int(recorder.interval * 1000)))
+                    } catch {
+                        return  // cancelled: shutdown does the final flush itself
+                    }
+                    beats += 1
+                    do {
+                        let count = try await recorder.flush(on: db)
+                        if count > 0 { logger.debug("wrote key usage", metadata: ["keys": "\(count)"]) }
+                    } catch {
+                        logger.warning("could not write key usage; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                    }
+                    // The same beat records expiries in the audit trail and retires ended
+                    // grace periods; every instance tries, the first one writes. Old usage is
+                    // pruned about once an hour.
+                    do {
+                        try await APIKeySecrets.recordExpiries(on: db)
+                        if beats % max(1, Int(3600 / recorder.interval)) == 1 { try await APIKeyUsage.prune(on: db) }
+                    } catch {
+                        logger.warning("could not record key expiries or prune usage; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                    }
+                }
+            }
+        }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        let running = task.withLockedValue { $0 }
+        running?.cancel()
+        // A batch being written right now must land before the final flush and the pools close.
+        await running?.value
+        do {
+            try await recorder.flush(on: application.db)
+        } catch {
+            application.logger.error("could not write key usage at shutdown", metadata: ["error": "\(error)"])
+        }
+    }
+}
