@@ -14,11 +14,13 @@ struct APIKeyLifecycleController: RouteCollection {
         routes.post(.apiKeyEndGrace(.parameter), use: endGrace)
         routes.post(.apiKeyPause(.parameter), use: pause)
         routes.post(.apiKeyResume(.parameter), use: resume)
+        routes.get(.apiKeyRestrict(.parameter), use: restrictPage)
+        routes.post(.apiKeyRestrict(.parameter), use: restrict)
     }
 
     @Sendable func show(req: Request) async throws -> Response {
         let current = try req.requireTeam()
-        return try await render(req, key: try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db))
+        return try await KeyPage.render(req, key: try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db))
     }
 
     @Sendable func editPage(req: Request) async throws -> Response {
@@ -85,7 +87,52 @@ struct APIKeyLifecycleController: RouteCollection {
         let fresh = try await APIKeyStore.find(key.id!.uuidString, team: current.team.id!, on: req.db)
         let created = APIKeyPages.CreatedKey(
             name: key.name, plaintext: token.plaintext, donePath: keyPath, rolled: true, oldEnds: ends.map { TimeView($0) })
-        return try await render(req, key: fresh, created: created, status: .created)
+        return try await KeyPage.render(req, key: fresh, created: created, status: .created)
+    }
+
+    /// What the key used in the last 30 days, and what it holds without using it.
+    private func unusedPermissions(_ req: Request, _ key: APIKey, team: Team) async throws -> (used: Set<Permission>, unused: Set<Permission>) {
+        let days = try await APIKeyUsage.days(of: key.id!, count: KeyUsageView.period, on: req.db)
+        let used = APIKeyUsage.permissionsUsed(in: days)
+        let held = key.granted.map { $0.intersection(team.permissions) } ?? team.permissions
+        guard !used.isEmpty, !held.subtracting(used).isEmpty else {
+            throw DomainError.conflict("This key used every permission it holds in the last 30 days (or none at all), so there is nothing to take away.")
+        }
+        return (used.intersection(held), held.subtracting(used))
+    }
+
+    struct RestrictContext: Encodable {
+        let page: PageContext
+        let key: APIKeyPages.KeyRow
+        let used, unused: String
+    }
+
+    @Sendable func restrictPage(req: Request) async throws -> Response {
+        let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
+        let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
+        let (used, unused) = try await unusedPermissions(req, key, team: current.team)
+        let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
+        let context = RestrictContext(
+            page: PageContext(req, title: "Restrict \(key.name)", section: "api-keys"), key: .init(key, creators: creators),
+            used: APIKeyChanges.permissions(used), unused: APIKeyChanges.permissions(unused))
+        return try await req.renderPage("api-key-restrict", context)
+    }
+
+    /// Narrows the key to the permissions it used in the last 30 days.
+    @Sendable func restrict(req: Request) async throws -> Response {
+        let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
+        let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
+        let (used, unused) = try await unusedPermissions(req, key, team: current.team)
+        let before = APIKeyChanges.permissions(key.granted)
+        key.granted = used
+        let actor = try req.requireUser().user
+        let summary = "restricted API key “\(key.name)” (…\(key.lastFour)) to what it used in 30 days: permissions \(before) → "
+            + "\(APIKeyChanges.permissions(used)) (unused: \(APIKeyChanges.permissions(unused)))"
+        try await APIKeyStore.save(key, audit: { db in
+            try await Audit.record(.keyChanged, team: key.$team.id, by: actor, summary, on: db)
+        }, on: req.db)
+        Notice.set("“\(key.name)” may now only \(APIKeyChanges.permissions(used)). The change applies to its next request.", on: req)
+        return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
     }
 
     @Sendable func endGrace(req: Request) async throws -> Response {
@@ -122,17 +169,6 @@ struct APIKeyLifecycleController: RouteCollection {
 
     static func graceSummary(_ grace: Int) -> String {
         grace == 0 ? ", old secret ended at once" : ", old secret works for \(APIKeyPages.graceLabels[grace] ?? "\(grace) seconds") more"
-    }
-
-    private func render(_ req: Request, key: APIKey, created: APIKeyPages.CreatedKey? = nil, status: HTTPStatus = .ok) async throws -> Response {
-        let current = try req.requireTeam()
-        let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
-        let old = try await APIKeyStore.oldSecrets(of: [key.id!], on: req.db)[key.id!]
-        let context = APIKeyPages.KeyContext(
-            page: PageContext(req, title: key.name, section: "api-keys"), key: .init(key, creators: creators, old: old),
-            isAdmin: current.role == .admin, admins: try await TeamStore.adminNames(of: current.team, on: req.db),
-            nonce: CreationNonce.issue(), created: created, graces: APIKeyPages.graces, form: APIKeyFormValues(team: current.team))
-        return try await req.renderPage("api-key", context, status: status)
     }
 
     private func renderEdit(_ req: Request, key: APIKey, form: APIKeyFormValues, status: HTTPStatus = .ok) async throws -> Response {

@@ -72,6 +72,37 @@ enum APIKeyPages {
         let created: CreatedKey?
         let limit: Int
         let form: APIKeyFormValues
+        let list: ListView
+    }
+
+    /// The search, filter, sort and paging controls of the list.
+    struct ListView: Encodable {
+        struct Link: Encodable {
+            let label, path: String
+            let current: Bool
+        }
+        let search, clearPath: String
+        let statuses: [APIKeyFormValues.Option]
+        let sorts: [Link]
+        let isFiltered, hasMatches: Bool
+        let total, pageNumber, pages: Int
+        let previousPath, nextPath: String?
+
+        init(_ query: APIKeyListQuery, total: Int) {
+            search = query.search
+            clearPath = SitePath.apiKeys.path
+            statuses = APIKeyListQuery.Status.allCases.map { .init(value: $0.rawValue, label: $0.label, selected: $0 == query.status) }
+            sorts = APIKeyListQuery.Sort.allCases.map { sort in
+                Link(label: sort.label, path: query.path { $0.sort = sort; $0.page = 1 }, current: sort == query.sort)
+            }
+            isFiltered = query.isFiltered
+            hasMatches = total > 0
+            self.total = total
+            pageNumber = query.page
+            pages = max(1, (total + APIKeyListQuery.pageSize - 1) / APIKeyListQuery.pageSize)
+            previousPath = query.page > 1 ? query.path { $0.page -= 1 } : nil
+            nextPath = query.page < pages ? query.path { $0.page += 1 } : nil
+        }
     }
 
     struct FormContext: Encodable {
@@ -91,6 +122,7 @@ enum APIKeyPages {
         let graces: [APIKeyFormValues.Option]
         /// For the roll form's lifetime choice.
         let form: APIKeyFormValues
+        let usage: KeyUsageView
     }
 
     static let graceLabels = [0: "End now", 3600: "1 hour", 86_400: "24 hours", 604_800: "7 days"]

@@ -17,11 +17,8 @@ enum APIKeyStore {
         try await db.sql.raw("SELECT 1 AS found FROM revoked_api_keys WHERE digest = \(bind: digest) LIMIT 1").first() != nil
     }
 
-    /// The team's keys, newest first.
-    static func list(team: UUID, on db: any Database) async throws -> [APIKey] {
-        try await APIKey.query(on: db).filter(\.$team.$id == team)
-            .sort(\.$createdAt, .descending).sort(\.$id, .descending)
-            .all()
+    static func count(team: UUID, on db: any Database) async throws -> Int {
+        try await APIKey.query(on: db).filter(\.$team.$id == team).count()
     }
 
     /// Old secrets still in their grace period, by key.

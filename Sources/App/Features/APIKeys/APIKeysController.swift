@@ -89,21 +89,24 @@ struct APIKeysController: RouteCollection {
 
     private func renderList(_ req: Request, created: APIKeyPages.CreatedKey? = nil, status: HTTPStatus = .ok) async throws -> Response {
         let current = try req.requireTeam()
-        let keys = try await APIKeyStore.list(team: current.team.id!, on: req.db)
+        let query = APIKeyListQuery(from: req)
+        let (keys, matching) = try await query.run(team: current.team.id!, on: req.db)
+        let count = query.isFiltered ? try await APIKeyStore.count(team: current.team.id!, on: req.db) : matching
         let creators = try await AccountStore.userNames(keys.map { $0.$createdBy.id }, on: req.db)
         let old = try await APIKeyStore.oldSecrets(of: keys.compactMap(\.id), on: req.db)
         let now = Date()
         let context = APIKeyPages.ListContext(
             page: PageContext(req, title: "API Keys", section: "api-keys"),
             keys: keys.map { .init($0, creators: creators, old: old[$0.id!], now: now) },
-            hasKeys: !keys.isEmpty,
+            hasKeys: count > 0,
             isAdmin: current.role == .admin,
-            atLimit: keys.count >= maxKeysPerTeam,
+            atLimit: count >= maxKeysPerTeam,
             admins: try await TeamStore.adminNames(of: current.team, on: req.db),
             nonce: CreationNonce.issue(),
             created: created,
             limit: maxKeysPerTeam,
-            form: APIKeyFormValues(team: current.team)
+            form: APIKeyFormValues(team: current.team),
+            list: .init(query, total: matching)
         )
         return try await req.renderPage("api-keys", context, status: status)
     }

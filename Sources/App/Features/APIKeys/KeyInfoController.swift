@@ -6,6 +6,21 @@ struct KeyInfoController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("key", use: keyInfo)
         routes.post("key", "roll", use: roll)
+        routes.get("key", "usage", use: usage)
+    }
+
+    /// The calling key's requests per day (as far as the last batch was written, every 15 s by
+    /// default), so an integration can report its own usage.
+    @Sendable func usage(req: Request) async throws -> KeyUsageDTO {
+        let key = try req.requireAPIKey()
+        var count = 30
+        if let text = try? req.query.get(String.self, at: "days") {
+            guard let value = Int(text), (1...APIKeyUsage.retentionDays).contains(value) else {
+                throw APIError.badRequest("days must be a whole number from 1 to \(APIKeyUsage.retentionDays).", field: "days")
+            }
+            count = value
+        }
+        return KeyUsageDTO(try await APIKeyUsage.days(of: key.id, count: count, on: req.db))
     }
 
     /// Never the key itself: its name and last four characters.

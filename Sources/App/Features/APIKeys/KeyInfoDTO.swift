@@ -108,3 +108,27 @@ struct RolledKeyDTO: Content {
         try container.encode(expiresAt, forKey: .expiresAt)
     }
 }
+
+/// `GET /api/v1/organizer/key/usage`: requests per day, oldest first, today last.
+struct KeyUsageDTO: Content {
+    struct Day: Content {
+        let date: String
+        let ok, clientErrors, rateLimited, serverErrors, total: Int
+
+        enum CodingKeys: String, CodingKey {
+            case date, ok, total
+            case clientErrors = "client_errors", rateLimited = "rate_limited", serverErrors = "server_errors"
+        }
+    }
+
+    let days: [Day]
+    let total: Int
+
+    init(_ days: [APIKeyUsage.Day]) {
+        self.days = days.map {
+            Day(date: KeyUsageView.dateText($0.date), ok: $0.tally.ok, clientErrors: $0.tally.clientErrors, rateLimited: $0.tally.rateLimited,
+                serverErrors: $0.tally.serverErrors, total: $0.total)
+        }
+        total = days.map(\.total).reduce(0, +)
+    }
+}

@@ -1,0 +1,108 @@
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// What the key list shows: a search over name, description and last four, a status filter,
+/// a sort order and a page of 50 — all in the query string, so links do it without script.
+struct APIKeyListQuery: Sendable, Equatable {
+    enum Status: String, CaseIterable, Sendable {
+        case all, active, paused, expiring, expired, unused
+
+        var label: String {
+            switch self {
+            case .all: "All"
+            case .active: "Active"
+            case .paused: "Paused"
+            case .expiring: "Expiring within 7 days"
+            case .expired: "Expired"
+            case .unused: "Unused for 30 days"
+            }
+        }
+    }
+
+    enum Sort: String, CaseIterable, Sendable {
+        case created, name, lastUsed = "last_used"
+
+        var label: String {
+            switch self {
+            case .created: "Newest first"
+            case .name: "Name"
+            case .lastUsed: "Last used"
+            }
+        }
+    }
+
+    static let pageSize = 50
+
+    var search = ""
+    var status = Status.all
+    var sort = Sort.created
+    var page = 1
+
+    /// Unknown values fall back to the defaults: a hand-edited link shows the list, not an error.
+    init(from req: Request) {
+        search = String(((try? req.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(100))
+        status = ((try? req.query.get(String.self, at: "status")).flatMap(Status.init(rawValue:))) ?? .all
+        sort = ((try? req.query.get(String.self, at: "sort")).flatMap(Sort.init(rawValue:))) ?? .created
+        page = max(1, min(100_000, (try? req.query.get(String.self, at: "page")).flatMap(Int.init) ?? 1))
+    }
+
+    init() {}
+
+    var isFiltered: Bool { !search.isEmpty || status != .all }
+
+    /// The list's path with this query, changed by `change`.
+    func path(_ change: (inout APIKeyListQuery) -> Void = { _ in }) -> String {
+        var query = self
+        change(&query)
+        var items: [(String, String)] = []
+        if !query.search.isEmpty { items.append(("q", query.search)) }
+        if query.status != .all { items.append(("status", query.status.rawValue)) }
+        if query.sort != .created { items.append(("sort", query.sort.rawValue)) }
+        if query.page > 1 { items.append(("page", String(query.page))) }
+        var components = URLComponents()
+        components.path = SitePath.apiKeys.path
+        components.queryItems = items.isEmpty ? nil : items.map { URLQueryItem(name: $0.0, value: $0.1) }
+        return components.string ?? SitePath.apiKeys.path
+    }
+
+    /// The team's keys matching the query, this page of them, and how many match in all.
+    func run(team: UUID, now: Date = Date(), on db: any Database) async throws -> (keys: [APIKey], total: Int) {
+        let sql = db.sql
+        var conditions: [SQLQueryString] = ["team_id = \(bind: team)"]
+        if !search.isEmpty {
+            let escaped = search.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            let pattern = "%\(escaped)%"
+            conditions.append("""
+                (lower(name) LIKE \(bind: pattern) ESCAPE '\\' OR lower(coalesce(description, '')) LIKE \(bind: pattern) ESCAPE '\\'
+                 OR lower(last_four) LIKE \(bind: pattern) ESCAPE '\\')
+                """)
+        }
+        let soon = now.addingTimeInterval(7 * 86400), idle = now.addingTimeInterval(-30 * 86400)
+        switch status {
+        case .all: break
+        case .active: conditions.append("paused_at IS NULL AND (expires_at IS NULL OR expires_at > \(bind: now))")
+        case .paused: conditions.append("paused_at IS NOT NULL")
+        case .expiring: conditions.append("expires_at > \(bind: now) AND expires_at <= \(bind: soon)")
+        case .expired: conditions.append("expires_at <= \(bind: now)")
+        case .unused: conditions.append("(last_used_at IS NULL OR last_used_at < \(bind: idle))")
+        }
+        let whereClause = SQLQueryString(" WHERE ") + conditions.joined(separator: " AND ")
+        let order = switch sort {
+        case .created: "created_at DESC, id DESC"
+        case .name: "lower(name), id"
+        case .lastUsed: "last_used_at IS NULL, last_used_at DESC, id DESC"
+        }
+        let total = try await sql.raw("SELECT COUNT(*) AS n FROM api_keys" + whereClause).first()?.decode(column: "n", as: Int.self) ?? 0
+        let ids = try await sql.raw(
+            "SELECT id FROM api_keys" + whereClause
+                + " ORDER BY \(unsafeRaw: order) LIMIT \(literal: Self.pageSize) OFFSET \(literal: (page - 1) * Self.pageSize)"
+        ).all().map { try $0.decode(column: "id", as: UUID.self) }
+        guard !ids.isEmpty else { return ([], total) }
+        let keys = try await APIKey.query(on: db).filter(\.$id ~~ ids).all()
+        let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        return (keys.sorted { position[$0.id!]! < position[$1.id!]! }, total)
+    }
+}
