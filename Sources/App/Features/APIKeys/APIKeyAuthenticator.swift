@@ -49,12 +49,12 @@ struct APIKeyAuthenticator: AsyncMiddleware {
             let response = try await admit(found, use: &use, on: request, next: next)
             use.status = response.status.code
             use.permission = request.state.permissionUsed
-            try await record(use, on: request)
+            await record(use, on: request)
             return response
         } catch {
             use.status = ErrorMiddleware.status(of: error).code
             use.permission = request.state.permissionUsed
-            try await record(use, on: request)
+            await record(use, on: request)
             throw error
         }
     }
@@ -97,10 +97,16 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         return response
     }
 
-    private func record(_ use: UsageRecorder.Use, on request: Request) async throws {
+    /// Never fails the request: a batch that cannot be written now stays pending for the next flush.
+    private func record(_ use: UsageRecorder.Use, on request: Request) async {
         let usage = request.application.usage
         usage.record(use)
-        if usage.interval == 0 { try await usage.flush(on: request.db) }
+        guard usage.interval == 0 else { return }
+        do {
+            try await usage.flush(on: request.db)
+        } catch {
+            request.logger.warning("could not write key usage; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+        }
     }
 
     /// The key behind `digest`, or the 401 that says there is none; each failure counts
