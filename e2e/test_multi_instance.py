@@ -183,6 +183,19 @@ def test_pausing_narrowing_fencing_and_ending_a_grace_period_apply_on_the_next_r
     assert statuses(new) == [200] * len(targets)
 
 
+def test_requests_through_two_instances_add_up_to_one_count_on_the_key_page(cluster):
+    a, b = cluster["a"], cluster["b"]
+    web, key, key_id = cluster.signed_up_client("Counted")
+    for instance, count in ((a, 7), (b, 5)):
+        for _ in range(count):
+            assert call_api(instance.url, key, EVENTS).status_code == 200
+    time.sleep(3)  # each instance flushes its own batch once a second
+    page = web.get(cluster["c"].url, f"/admin/team/api-keys/{key_id}").text
+    assert '<p id="usage-total">12 requests' in page, page[:2000]
+    usage = call_api(b.url, key, "/api/v1/organizer/key/usage?days=1").json()
+    assert usage["total"] == 12 and usage["days"][0]["ok"] == 12, usage
+
+
 def test_last_used_times_written_by_several_instances_merge_to_the_newest_use(cluster):
     web, key, key_id = cluster.signed_up_client()
     used_at: dict[str, float] = {}
