@@ -103,6 +103,16 @@ final class Browser: @unchecked Sendable {
         return try #require(Self.firstMatch(#"id="new-api-key"[^>]*value="(kgb_[0-9A-Za-z]+)""#, in: lastPage))
     }
 
+    /// A new admin of "Acme Events" with one key named "CRM sync" made with `fields`; returns the
+    /// admin, the key and the path of its page.
+    static func adminWithKey(_ app: Application, _ fields: [(String, String)] = []) async throws -> (Browser, String, String) {
+        let admin = Browser(app)
+        try await admin.signUp(newAccount())
+        let key = try await admin.createKey(named: "CRM sync", fields)
+        let id = try #require(try await APIKey.query(on: app.db).first()?.id)
+        return (admin, key, "/admin/team/api-keys/\(id.lowercasedString)")
+    }
+
     /// Rolls the key at `keyPath` from its page and returns the new secret.
     func rollKey(at keyPath: String, grace: Int, _ fields: [(String, String)] = []) async throws -> String {
         try await get(keyPath)

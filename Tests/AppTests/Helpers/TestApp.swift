@@ -1,4 +1,5 @@
 import FluentPostgresDriver
+import NIOPosix
 import Foundation
 import SQLKit
 import Testing
@@ -30,6 +31,11 @@ func withKagibag(
     }
     adjust(&settings)
     let app = try await Application.make(.testing)
+    // Every application's blocking work (SQLite statements, file reads) on threads of its own:
+    // with the process-wide pool of 2 threads that tests share by default, two apps' SQLite
+    // connections waiting for their database locks (sqlite-nio's busy handler retries without
+    // sleeping) can hold both threads while the connections holding the locks wait for one.
+    app.threadPool = NIOThreadPool(numberOfThreads: 4)
     do {
         try await configure(app, settings: settings)
         try await body(app)

@@ -49,24 +49,7 @@ struct APIKeyFormValues: Encodable {
     var permissions: [Option] = []
     var lifetimes: [Option] = []
     var problems: [FieldProblem] = []
-    var hasProblems: Bool { !problems.isEmpty }
-
-    enum CodingKeys: String, CodingKey {
-        case name, description, addresses, onlySome, mayRollItself, permissions, lifetimes, problems, hasProblems
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(description, forKey: .description)
-        try container.encode(addresses, forKey: .addresses)
-        try container.encode(onlySome, forKey: .onlySome)
-        try container.encode(mayRollItself, forKey: .mayRollItself)
-        try container.encode(permissions, forKey: .permissions)
-        try container.encode(lifetimes, forKey: .lifetimes)
-        try container.encode(problems, forKey: .problems)
-        try container.encode(hasProblems, forKey: .hasProblems)
-    }
+    var hasProblems = false
 
     /// A blank form for `team`, or the values of `key`, or what was posted (after a problem).
     init(team: Team, key: APIKey? = nil, posted: APIKeyFormInput? = nil, problems: [FieldProblem] = []) {
@@ -90,6 +73,7 @@ struct APIKeyFormValues: Encodable {
             mayRollItself = key.mayRollItself
         }
         self.problems = problems
+        hasProblems = !problems.isEmpty
     }
 
     static func lifetimeLabel(_ days: Int) -> String {

@@ -69,7 +69,8 @@ struct KeyInfoController: RouteCollection {
                 try await Audit.record(.keyRolled, team: verified.teamID, by: nil, actor: actor, summary, on: db)
             }, on: db)
             req.logger.info("api key rolled itself", metadata: ["key": "\(verified.id)", "preview": "\(token.lastFour)"])
-            let dto = RolledKeyDTO(key: token.plaintext, preview: "…" + token.lastFour, oldSecretExpiresAt: ends, expiresAt: expiresAt ?? key.expiresAt)
+            let dto = RolledKeyDTO(
+                key: token.plaintext, preview: "…" + token.lastFour, oldSecretExpiresAt: Nullable(ends), expiresAt: Nullable(expiresAt ?? key.expiresAt))
             return try await dto.response(.created, for: req)
         }
     }

@@ -6,8 +6,8 @@ struct KeyInfoDTO: Content {
         let id, name, slug: String
     }
     let id, name, preview, status: String
-    let description: String?
-    let createdAt, expiresAt: Date?
+    let description: Nullable<String>
+    let createdAt, expiresAt: Nullable<Date>
     let team: TeamDTO
     /// `"team"` when the key follows its team's permissions, else the key's own list.
     let granted: Granted
@@ -47,29 +47,13 @@ struct KeyInfoDTO: Content {
         name = key.name
         preview = "…" + key.lastFour
         status = key.status()
-        description = key.description
-        createdAt = key.createdAt
-        expiresAt = key.expiresAt
+        description = Nullable(key.description)
+        createdAt = Nullable(key.createdAt)
+        expiresAt = Nullable(key.expiresAt)
         team = .init(id: key.teamID.lowercasedString, name: key.teamName, slug: key.teamSlug)
         granted = key.granted.map { .only($0.sorted().map(\.rawValue)) } ?? .team
         permissions = key.permissions.sorted().map(\.rawValue)
         mayRollItself = key.mayRollItself
-    }
-
-    /// Always writes `description` and `expires_at`, as null when unset.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(name, forKey: .name)
-        try container.encode(preview, forKey: .preview)
-        try container.encode(status, forKey: .status)
-        try container.encode(description, forKey: .description)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(expiresAt, forKey: .expiresAt)
-        try container.encode(team, forKey: .team)
-        try container.encode(granted, forKey: .granted)
-        try container.encode(permissions, forKey: .permissions)
-        try container.encode(mayRollItself, forKey: .mayRollItself)
     }
 }
 
@@ -93,19 +77,11 @@ struct SelfRollRequest: Decodable {
 /// The answer to a roll: the new secret, once.
 struct RolledKeyDTO: Content {
     let key, preview: String
-    let oldSecretExpiresAt, expiresAt: Date?
+    let oldSecretExpiresAt, expiresAt: Nullable<Date>
 
     enum CodingKeys: String, CodingKey {
         case key, preview
         case oldSecretExpiresAt = "old_secret_expires_at", expiresAt = "expires_at"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(key, forKey: .key)
-        try container.encode(preview, forKey: .preview)
-        try container.encode(oldSecretExpiresAt, forKey: .oldSecretExpiresAt)
-        try container.encode(expiresAt, forKey: .expiresAt)
     }
 }
 

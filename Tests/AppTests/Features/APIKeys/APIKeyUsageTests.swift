@@ -9,14 +9,6 @@ import VaporTesting
 
 @Suite("Key usage: gathered in memory, written in batches, shown per key")
 struct APIKeyUsageTests {
-    func adminWithKey(_ app: Application, _ fields: [(String, String)] = []) async throws -> (Browser, String, String) {
-        let admin = Browser(app)
-        try await admin.signUp(Browser.newAccount())
-        let key = try await admin.createKey(named: "CRM sync", fields)
-        let id = try #require(try await APIKey.query(on: app.db).first()?.id)
-        return (admin, key, "/admin/team/api-keys/\(id.lowercasedString)")
-    }
-
     func call(_ app: Application, _ key: String, _ path: String = "/api/v1/organizer/events", agent: String = "crm/1.0") async throws -> HTTPStatus {
         try await app.testing().sendRequest(.GET, path, headers: ["Authorization": "Bearer \(key)", "User-Agent": agent]).status
     }
@@ -24,7 +16,7 @@ struct APIKeyUsageTests {
     @Test("two instances' batches add up, and the last use keeps the newest address and client")
     func batchesMerge() async throws {
         try await withKagibag({ $0.lastUsedFlushSeconds = 3600 }) { app in
-            let (_, _, _) = try await adminWithKey(app)
+            let (_, _, _) = try await Browser.adminWithKey(app)
             let key = try #require(try await APIKey.query(on: app.db).first())
             let secret = try #require(try await APIKeySecret.query(on: app.db).first()?.id)
             let a = UsageRecorder(interval: 3600), b = UsageRecorder(interval: 3600)
@@ -57,7 +49,7 @@ struct APIKeyUsageTests {
         }
         var key = ""
         try await withKagibag(configured) { app in
-            (_, key, _) = try await adminWithKey(app)
+            (_, key, _) = try await Browser.adminWithKey(app)
             for _ in 0..<5 { #expect(try await call(app, key) == .ok) }
             #expect(try await APIKeyUsage.days(of: try #require(try await APIKey.query(on: app.db).first()?.id), count: 1, on: app.db)
                 .first?.total == 0)
@@ -74,7 +66,7 @@ struct APIKeyUsageTests {
     @Test("the key page shows the last use's time, address and client, the daily numbers and the permissions used")
     func keyPage() async throws {
         try await withKagibag { app in
-            let (admin, key, path) = try await adminWithKey(app)
+            let (admin, key, path) = try await Browser.adminWithKey(app)
             let longAgent = "agent/" + String(repeating: "x", count: 300) + "<script>"
             for _ in 0..<11 { _ = try await call(app, key) }
             _ = try await call(app, key, "/api/v1/organizer/events/nope")
@@ -96,7 +88,7 @@ struct APIKeyUsageTests {
     @Test("restricting a key to what it used refuses the rest on its next request, and is audited")
     func restrictToWhatItUses() async throws {
         try await withKagibag { app in
-            let (admin, key, path) = try await adminWithKey(app)
+            let (admin, key, path) = try await Browser.adminWithKey(app)
             _ = try await call(app, key)
             try await admin.get(path + "/restrict")
             #expect(admin.lastPage.contains(#"<strong id="restrict-unused">events:write, attendees:read, attendees:write</strong>"#))
@@ -115,7 +107,7 @@ struct APIKeyUsageTests {
     @Test("members see the usage but cannot restrict a key")
     func membersCannotRestrict() async throws {
         try await withKagibag { app in
-            let (admin, key, path) = try await adminWithKey(app)
+            let (admin, key, path) = try await Browser.adminWithKey(app)
             _ = try await call(app, key)
             let member = Browser(app)
             let account = Browser.newAccount(team: "Own")
@@ -136,7 +128,7 @@ struct APIKeyUsageTests {
     @Test("an integration reads its own daily numbers; a bad days parameter is a 400")
     func usageAPI() async throws {
         try await withKagibag { app in
-            let (_, key, _) = try await adminWithKey(app)
+            let (_, key, _) = try await Browser.adminWithKey(app)
             for _ in 0..<3 { _ = try await call(app, key) }
             let response = try await app.api("/api/v1/organizer/key/usage?days=7", key: key)
             #expect(response.status == .ok)
