@@ -13,12 +13,38 @@ final class Metrics: Sendable {
     enum AuthOutcome: String, CaseIterable {
         case accepted, missing, malformed, unknown, revoked, forbidden
         case expired, paused, fenced
+        /// The key was revoked because it was reported as leaked.
+        case leaked
         case rateLimited = "rate_limited"
         /// Refused before any lookup: the client address had too many failed checks.
         case addressLimited = "address_limited"
     }
 
     enum QueryKind: String { case read, write }
+
+    /// How a credential was reported as leaked (also stored with the revocation).
+    enum LeakChannel: String, CaseIterable, Sendable {
+        case publicEndpoint = "public"
+        case github
+        case commandLine = "command_line"
+    }
+
+    /// How far a reported credential got: received; well-formed (format and checksum); live (a
+    /// secret of an existing key that had not ended); revoked (its key revoked by this report).
+    enum LeakStage: String, CaseIterable {
+        case received
+        case wellFormed = "well_formed"
+        case live, revoked
+    }
+
+    /// Why a whole leak report was refused before any credential in it was looked at.
+    enum LeakRefusal: String {
+        case rateLimited = "rate_limited"
+        case tooLarge = "too_large"
+        case malformed, unsigned
+        case unknownKey = "unknown_key"
+        case badSignature = "bad_signature"
+    }
 
     private static let latencyBuckets: [Duration] = [
         .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
@@ -33,12 +59,20 @@ final class Metrics: Sendable {
     private static var requestDuration: MetricNameDescriptor { descriptor("http", "request_duration", "seconds", "Time to answer HTTP requests.") }
     private static var authentications: MetricNameDescriptor { descriptor("api", "authentications", "total", "API key checks by outcome.") }
     private static var queries: MetricNameDescriptor { descriptor("db", "queries", "total", "Database statements by kind (read, write) and purpose.") }
+    private static var leakCredentials: MetricNameDescriptor {
+        descriptor("leak_reports", "credentials", "total", "Credentials reported as leaked, by channel and stage (received, well_formed, live, revoked).")
+    }
+    private static var leakRefusals: MetricNameDescriptor {
+        descriptor("leak_reports", "refused", "total", "Leak reports refused as a whole, by channel and reason.")
+    }
 
     // The registry validates names and help texts and takes its lock on every lookup; the
     // handles are looked up once and kept, so a request pays one dictionary lookup at most.
     private let authCounters: [String: Counter]
     private let requestHandles = NIOLockedValueBox<[RequestKey: (Counter, DurationHistogram)]>([:])
     private let queryCounters = NIOLockedValueBox<[String: Counter]>([:])
+    private let leakCounters: [String: Counter]
+    private let leakRefusalCounters = NIOLockedValueBox<[String: Counter]>([:])
     private let flushBatches: Counter
     private let flushRows: Counter
     private let flushDuration: DurationHistogram
@@ -49,6 +83,14 @@ final class Metrics: Sendable {
             auth[outcome.rawValue] = registry.makeCounter(descriptor: Self.authentications, labels: [("outcome", outcome.rawValue)])
         }
         authCounters = auth
+        var leaks: [String: Counter] = [:]
+        for channel in LeakChannel.allCases {
+            for stage in LeakStage.allCases {
+                leaks[channel.rawValue + " " + stage.rawValue] = registry.makeCounter(
+                    descriptor: Self.leakCredentials, labels: [("channel", channel.rawValue), ("stage", stage.rawValue)])
+            }
+        }
+        leakCounters = leaks
         flushBatches = registry.makeCounter(
             descriptor: Self.descriptor("last_used", "flush_batches", "total", "Batches of last-used times written."), labels: [])
         flushRows = registry.makeCounter(
@@ -96,6 +138,24 @@ final class Metrics: Sendable {
             return made
         }
         counter.increment(by: Int64(count))
+    }
+
+    /// Counts `count` reported credentials that reached `stage`.
+    func leakReports(_ channel: LeakChannel, _ stage: LeakStage, count: Int = 1) {
+        guard count > 0 else { return }
+        leakCounters[channel.rawValue + " " + stage.rawValue]?.increment(by: Int64(count))
+    }
+
+    func leakReportRefused(_ channel: LeakChannel, _ reason: LeakRefusal) {
+        let key = channel.rawValue + " " + reason.rawValue
+        let registry = self.registry
+        let counter = leakRefusalCounters.withLockedValue { counters in
+            if let existing = counters[key] { return existing }
+            let made = registry.makeCounter(descriptor: Self.leakRefusals, labels: [("channel", channel.rawValue), ("reason", reason.rawValue)])
+            counters[key] = made
+            return made
+        }
+        counter.increment()
     }
 
     func lastUsedFlush(rows: Int, duration: Duration) {

@@ -13,6 +13,7 @@ enum SitePath {
     case admin, team, teamMembers, teamMemberRole(ID), teamMemberRemove(ID), teamLeave, activity
     case apiKeys, apiKeysNew, apiKey(ID), apiKeyEdit(ID), apiKeyRoll(ID), apiKeyPause(ID), apiKeyResume(ID), apiKeyEndGrace(ID), apiKeyDelete(ID)
     case apiKeyRestrict(ID)
+    case apiKeyDismissLeak(ID)
     case teamKeyPolicy
     case events, eventsNew, event(ID), eventEdit(ID), eventCancel(ID), eventAttendees(ID), attendeeCancel(event: ID, attendee: ID)
 
@@ -47,6 +48,7 @@ enum SitePath {
         case .apiKeyEndGrace(let id): return Self.apiKey(id).segments + [.constant("end-grace")]
         case .apiKeyDelete(let id): return Self.apiKey(id).segments + [.constant("delete")]
         case .apiKeyRestrict(let id): return Self.apiKey(id).segments + [.constant("restrict")]
+        case .apiKeyDismissLeak(let id): return Self.apiKey(id).segments + [.constant("dismiss-leak-notice")]
         case .teamKeyPolicy: return team + [.constant("key-policy")]
         case .events: return events
         case .eventsNew: return events + [.constant("new")]

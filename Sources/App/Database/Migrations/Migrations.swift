@@ -15,5 +15,6 @@ extension Migrations {
         add(M010CreateAuditEvents())
         add(M011APIKeySecretsAndPolicy())
         add(M012CreateAPIKeyUsage())
+        add(M013KeyLeakRevocation())
     }
 }

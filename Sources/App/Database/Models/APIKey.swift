@@ -29,6 +29,17 @@ final class APIKey: Model, @unchecked Sendable {
     @Field(key: "may_roll_itself") var mayRollItself: Bool
     /// Set once, by whichever instance first records the expiry in the audit trail.
     @OptionalField(key: "expiry_recorded_at") var expiryRecordedAt: Date?
+    /// Set when the key was reported as leaked: every secret of it is refused until it is
+    /// rolled (which ends them all) or deleted.
+    @OptionalField(key: "revoked_at") var revokedAt: Date?
+    /// How the leak was reported: a `Metrics.LeakChannel` raw value.
+    @OptionalField(key: "revoked_via") var revokedVia: String?
+    /// Where the leak was found and what kind of place it was, as GitHub reported them.
+    @OptionalField(key: "leak_url") var leakURL: String?
+    @OptionalField(key: "leak_source") var leakSource: String?
+    /// When an admin dismissed the team's notice about the leak, and who.
+    @OptionalField(key: "leak_notice_dismissed_at") var leakNoticeDismissedAt: Date?
+    @OptionalField(key: "leak_notice_dismissed_by") var leakNoticeDismissedBy: String?
 
     init() {}
 

@@ -15,6 +15,8 @@ final class AuditEvent: Model, @unchecked Sendable {
         case keyPaused = "api_key.paused"
         case keyResumed = "api_key.resumed"
         case keyExpired = "api_key.expired"
+        case keyRevokedAsLeaked = "api_key.revoked_as_leaked"
+        case keyLeakNoticeDismissed = "api_key.leak_notice_dismissed"
         case keyPolicyChanged = "team.key_policy_changed"
         case memberAdded = "member.added"
         case memberRemoved = "member.removed"

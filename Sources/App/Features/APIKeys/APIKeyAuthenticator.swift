@@ -16,8 +16,8 @@ extension Request {
 /// mistyped or invented key never reaches the database), the client address's count of failed
 /// checks (in memory), then one indexed query that reads the presented secret, its key's policy
 /// and the team's current permissions. Nothing is cached between requests, so a deletion, a
-/// pause, a narrower permission, a fence or the end of a grace period takes effect on the next
-/// request on every instance.
+/// pause, a narrower permission, a fence, the end of a grace period or a leak report takes
+/// effect on the next request on every instance.
 struct APIKeyAuthenticator: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let metrics = request.application.metrics
@@ -123,8 +123,9 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         return verified
     }
 
-    /// The 401 for a rolled key's ended old secret, a paused key or an expired one.
+    /// The 401 for a key revoked as leaked, a rolled key's ended old secret, a paused key or an expired one.
     private func refuseIfUnusable(_ verified: VerifiedKey, on request: Request, now: Date) throws {
+        if verified.revokedAt != nil { throw Self.refuse(.leaked, .leaked, on: request) }
         if let ends = verified.secretEndsAt, ends <= now { throw Self.refuse(.revoked, .rolled(endedAt: ends), on: request) }
         if verified.pausedAt != nil { throw Self.refuse(.paused, .paused, on: request) }
         if let expiresAt = verified.expiresAt, expiresAt <= now { throw Self.refuse(.expired, .expired, on: request) }

@@ -78,9 +78,11 @@ struct APIKeyLifecycleController: RouteCollection {
         let expiresAt = try APIKeyPolicy.expiry(chosen: form.expiresInDays, team: current.team)
         let token = APIKeyToken.generate()
         let actor = try req.requireUser().user
-        let summary = "rolled API key “\(key.name)” (…\(key.lastFour) → …\(token.lastFour))" + Self.graceSummary(grace)
-        let ends = try await APIKeySecrets.roll(key, to: token, grace: grace, expiresAt: .some(expiresAt), audit: { db in
-            try await Audit.record(.keyRolled, team: key.$team.id, by: actor, summary, on: db)
+        let summary = "rolled API key “\(key.name)” (…\(key.lastFour) → …\(token.lastFour))"
+        // A key revoked as leaked comes back with only its new secret, whatever grace was picked.
+        let ends = try await APIKeySecrets.roll(key, to: token, grace: grace, expiresAt: .some(expiresAt), revivingLeaked: true, audit: { db, wasLeaked in
+            let how = wasLeaked ? ", which had been reported as leaked; every old secret ended at once" : Self.graceSummary(grace)
+            try await Audit.record(.keyRolled, team: key.$team.id, by: actor, summary + how, on: db)
         }, on: req.db)
         if let nonce = form.nonce { CreationNonce.markUsed(nonce, on: req) }
         req.logger.info("api key rolled", metadata: ["key": "\(key.id!)", "preview": "\(token.lastFour)"])

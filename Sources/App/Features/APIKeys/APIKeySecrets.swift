@@ -13,29 +13,46 @@ enum APIKeySecrets {
 
     /// Replaces the current secret with `token`. The old one keeps working for `grace` seconds
     /// (0 ends it at once); an older old secret ends at once. Returns when the old one ends.
+    ///
+    /// A key revoked as leaked (found so once its row is locked, so a report that lands just
+    /// before counts) comes back to life only if `revivingLeaked` (an admin's roll), and then
+    /// every secret it had ends at once, whatever `grace` says; otherwise (a key rolling
+    /// itself) the roll is refused. `audit` learns which of the two happened.
     @discardableResult
     static func roll(
-        _ key: APIKey, to token: APIKeyToken, grace: Int, expiresAt: Date??, now: Date = Date(),
-        audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database
+        _ key: APIKey, to token: APIKeyToken, grace: Int, expiresAt: Date??, now: Date = Date(), revivingLeaked: Bool = false,
+        audit: @escaping @Sendable (_ db: any Database, _ wasLeaked: Bool) async throws -> Void, on db: any Database
     ) async throws -> Date? {
         let keyID = try key.requireID()
         return try await db.transaction { db in
             var update = db.sql.update(APIKey.schema).set("last_four", to: token.lastFour)
             if let expiresAt { update = update.set("expires_at", to: expiresAt) }
-            let locked = try await update.where("id", .equal, keyID).where("paused_at", .is, SQLLiteral.null).returning("id").all()
-            guard !locked.isEmpty else {
+            let locked = try await update.where("id", .equal, keyID).where("paused_at", .is, SQLLiteral.null)
+                .returning("id", "revoked_at").all()
+            guard let row = locked.first else {
                 throw DomainError.conflict("This key is paused or was deleted meanwhile; resume it before rolling it.")
+            }
+            let wasLeaked = try row.decode(column: "revoked_at", as: Date?.self) != nil
+            if wasLeaked {
+                guard revivingLeaked else {
+                    throw DomainError.conflict("This key was revoked because it was reported as leaked; only an admin can roll it now.")
+                }
+                try await db.sql.update(APIKey.schema)
+                    .set("revoked_at", to: SQLLiteral.null).set("revoked_via", to: SQLLiteral.null)
+                    .set("leak_url", to: SQLLiteral.null).set("leak_source", to: SQLLiteral.null)
+                    .set("leak_notice_dismissed_at", to: SQLLiteral.null).set("leak_notice_dismissed_by", to: SQLLiteral.null)
+                    .where("id", .equal, keyID).run()
             }
             let secrets = try await APIKeySecret.query(on: db).filter(\.$key.$id == keyID).all()
             let current = secrets.first { $0.endsAt == nil }
-            let ends = grace > 0 ? now.addingTimeInterval(TimeInterval(grace)) : nil
+            let ends = grace > 0 && !wasLeaked ? now.addingTimeInterval(TimeInterval(grace)) : nil
             try await retire(secrets.filter { $0.endsAt != nil || ends == nil }, of: key, on: db)
             if let current, let ends {
                 current.endsAt = ends
                 try await current.save(on: db)
             }
             try await APIKeySecret(keyID: keyID, digest: token.digest, lastFour: token.lastFour).create(on: db)
-            try await audit(db)
+            try await audit(db, wasLeaked)
             return current == nil ? nil : ends
         }
     }

@@ -37,19 +37,23 @@ enum APIKeyStore {
     }
 
     /// Stores a new key and its secret under the team's limit, with a name no other key of the
-    /// team has (compared case-insensitively), and its audit entry.
+    /// team has (compared case-insensitively), and its audit entry. A key revoked as leaked
+    /// gives its name up to the new one (and keeps a dated name).
     static func create(
         _ key: APIKey, secret token: APIKeyToken, limit: Int, audit: @escaping @Sendable (any Database) async throws -> Void,
         on db: any Database
     ) async throws {
-        let existing = try await APIKey.query(on: db).filter(\.$team.$id == key.$team.id).all(\.$name)
+        let existing = try await APIKey.query(on: db).filter(\.$team.$id == key.$team.id).all()
         if existing.count >= limit {
             throw DomainError.conflict(
                 "This team already has \(limit) API keys, the most it can hold. Delete keys you no longer use, then try again.")
         }
-        if existing.contains(where: { $0.caseInsensitiveCompare(key.name) == .orderedSame }) { throw nameTaken(key.name) }
+        let namesake = existing.first { $0.name.caseInsensitiveCompare(key.name) == .orderedSame }
+        if let namesake, namesake.revokedAt == nil { throw nameTaken(key.name) }
+        let names = existing.map(\.name)
         do {
             try await db.transaction { db in
+                if let namesake { try await KeyLeakStore.giveUpName(of: namesake, namesTaken: names, on: db) }
                 try await key.create(on: db)
                 try await APIKeySecret(keyID: key.id!, digest: token.digest, lastFour: token.lastFour).create(on: db)
                 try await audit(db)

@@ -39,6 +39,9 @@ struct BearerChallenge: AbortError {
     static let expired = BearerChallenge(code: .invalidToken, detail: "The API key has expired. Roll it or create a new key.")
     static let paused = BearerChallenge(
         code: .invalidToken, detail: "The API key is paused. An admin of its team can resume it under Admin → Team → API Keys.")
+    static let leaked = BearerChallenge(
+        code: .invalidToken,
+        detail: "The API key was revoked because it was reported as leaked. An admin of its team can roll it on the API Keys page to give it a new secret.")
     static func rolled(endedAt: Date) -> BearerChallenge {
         BearerChallenge(
             code: .invalidToken,

@@ -65,7 +65,7 @@ struct KeyInfoController: RouteCollection {
             return (.conflict, problem.response().body.string ?? "")
         }
         return try await Idempotency.run(req, teamID: verified.teamID, remembering: remembered) { db in
-            let ends = try await APIKeySecrets.roll(key, to: token, grace: grace, expiresAt: expiresAt, audit: { db in
+            let ends = try await APIKeySecrets.roll(key, to: token, grace: grace, expiresAt: expiresAt, audit: { db, _ in
                 try await Audit.record(.keyRolled, team: verified.teamID, by: nil, actor: actor, summary, on: db)
             }, on: db)
             req.logger.info("api key rolled itself", metadata: ["key": "\(verified.id)", "preview": "\(token.lastFour)"])

@@ -10,6 +10,8 @@ struct VerifiedKey: Sendable {
     let name, lastFour, teamName, teamSlug: String
     let description: String?
     let createdAt, expiresAt, pausedAt: Date?
+    /// Set when the key was reported as leaked: refused until rolled.
+    let revokedAt: Date?
     /// When the presented secret stops working: set for a rolled key's old secret.
     let secretEndsAt: Date?
     /// The key's own choice (nil: the team's), and the team's permissions as they are now.
@@ -19,7 +21,7 @@ struct VerifiedKey: Sendable {
     let mayRollItself: Bool
 
     static let query = """
-        SELECT k.id, k.name, k.last_four, k.description, k.created_at, k.expires_at, k.paused_at,
+        SELECT k.id, k.name, k.last_four, k.description, k.created_at, k.expires_at, k.paused_at, k.revoked_at,
                k.permissions AS key_permissions, k.allowed_addresses, k.may_roll_itself,
                s.id AS secret_id, s.ends_at AS secret_ends_at,
                t.id AS team_id, t.name AS team_name, t.slug AS team_slug, t.permissions AS team_permissions
@@ -38,6 +40,7 @@ struct VerifiedKey: Sendable {
         createdAt = try row.decode(column: "created_at", as: Date?.self)
         expiresAt = try row.decode(column: "expires_at", as: Date?.self)
         pausedAt = try row.decode(column: "paused_at", as: Date?.self)
+        revokedAt = try row.decode(column: "revoked_at", as: Date?.self)
         granted = try row.decode(column: "key_permissions", as: String?.self).map(Permission.decode)
         allowedAddresses = try row.decode(column: "allowed_addresses", as: String?.self)
         mayRollItself = try row.decode(column: "may_roll_itself", as: Bool.self)
