@@ -79,8 +79,11 @@ enum APIKeyStore {
     }
 
     /// Deletes the key and its secrets, keeping their digests as tombstones, with its audit entry.
+    /// Starts with a write on the key's row (SQLite cannot turn a reader into a writer while
+    /// another transaction writes), so a roll or a leak report of the same key waits its turn.
     static func delete(_ key: APIKey, audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database) async throws {
         try await db.transaction { db in
+            try await db.sql.update(APIKey.schema).set("last_four", to: SQLColumn("last_four")).where("id", .equal, key.id!).run()
             try await APIKeySecrets.retire(APIKeySecret.query(on: db).filter(\.$key.$id == key.id!).all(), of: key, on: db)
             try await key.delete(on: db)
             try await audit(db)
