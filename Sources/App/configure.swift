@@ -24,9 +24,12 @@ public func configure(_ app: Application, settings: Settings) async throws {
             keyFailures: settings.keyFailuresPerMinute > 0 ? RateLimiter(limit: settings.keyFailuresPerMinute, window: 60) : nil,
             loginPerAccount: RateLimiter(limit: settings.loginAttemptsPerAccount, window: 15 * 60),
             loginPerAddress: RateLimiter(limit: settings.loginAttemptsPerAddress, window: 15 * 60),
+            credentialRevocations: settings.credentialRevocationsPerMinute > 0
+                ? RateLimiter(limit: settings.credentialRevocationsPerMinute, window: 60) : nil,
             trustedProxies: settings.trustedProxies
         ),
         usage: recorder,
+        secretScanningKeys: try settings.secretScanningKeysFile.map { try SecretScanningKeys(file: $0, logger: app.logger) },
         dummyPasswordHash: try Passwords.makeDummyHash(cost: settings.bcryptCost)
     )
 
@@ -55,6 +58,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     // Registered after the databases, so that it shuts down before them and can flush.
     app.lifecycle.use(UsageFlusher(recorder: recorder))
     app.asyncCommands.use(TeamCommand(), as: "team")
+    app.asyncCommands.use(KeysCommand(), as: "keys")
 
     try routes(app)
 

@@ -24,6 +24,10 @@ func routes(_ app: Application) throws {
     try organizer.register(collection: KeyInfoController())
     try organizer.grouped("events").register(collection: EventsAPIController())
     try organizer.grouped("events", ":event", "attendees").register(collection: AttendeesAPIController())
+    // Leak reports carry no key of their own: anyone (or GitHub, signed) may send one.
+    let leakReports = api.grouped("v1").grouped(NoStoreMiddleware())
+    try leakReports.register(collection: CredentialRevocationController())
+    try leakReports.register(collection: GitHubSecretScanningController())
 
     // Web pages: sessions, CSRF protection, the signed-in user.
     let web = app.webPages(sessions: app.sessions.middleware)

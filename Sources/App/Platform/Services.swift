@@ -7,6 +7,8 @@ struct AppServices: Sendable {
     let metrics: Metrics
     let limits: Limits
     let usage: UsageRecorder
+    /// GitHub's secret-scanning public keys, when `KAGIBAG_SECRET_SCANNING_KEYS` names a file.
+    let secretScanningKeys: SecretScanningKeys?
     /// A bcrypt hash at the configured cost, so that a login for an unknown email costs as
     /// much as a real one.
     let dummyPasswordHash: String
@@ -19,6 +21,8 @@ struct Limits: Sendable {
     let keyFailures: RateLimiter?
     let loginPerAccount: RateLimiter
     let loginPerAddress: RateLimiter
+    /// Requests to the public credential-revocation endpoint, per client address.
+    let credentialRevocations: RateLimiter?
     let trustedProxies: Set<String>
 }
 

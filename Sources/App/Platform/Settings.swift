@@ -38,6 +38,12 @@ public struct Settings: Sendable {
     public var maxBodyBytes: Int = 64 * 1024
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
     public var metricsToken: String?
+    /// Requests to the public credential-revocation endpoint per client address per minute
+    /// (per instance); 0 turns the limit off.
+    public var credentialRevocationsPerMinute: Int = 30
+    /// GitHub's public-key document for secret-scanning partners, as saved by the operator;
+    /// unset: the GitHub endpoint refuses every report.
+    public var secretScanningKeysFile: String?
 
     public init() {}
 
@@ -71,6 +77,9 @@ public struct Settings: Sendable {
         }
         settings.metricsToken = try reader.string("KAGIBAG_METRICS_TOKEN")
         settings.maxBodyBytes = try reader.int("KAGIBAG_MAX_BODY_BYTES", in: 1024...(64 * 1024 * 1024)) ?? settings.maxBodyBytes
+        settings.credentialRevocationsPerMinute =
+            try reader.int("KAGIBAG_CREDENTIAL_REVOCATIONS_PER_MINUTE", in: 0...1_000_000) ?? settings.credentialRevocationsPerMinute
+        settings.secretScanningKeysFile = try reader.string("KAGIBAG_SECRET_SCANNING_KEYS")
         return settings
     }
 }
