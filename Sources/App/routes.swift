@@ -33,10 +33,11 @@ func routes(_ app: Application) throws {
     let web = app.webPages(sessions: app.sessions.middleware)
     web.notFoundForUnknownPaths()
     try web.register(collection: AccountController())
-    let signedIn = web.grouped(RequireLoginMiddleware(), KeyExpiryBanner())
+    let signedIn = web.grouped(RequireLoginMiddleware(), KeyExpiryBanner(), LeakNoticeBanner())
     try signedIn.register(collection: TeamController())
     try signedIn.register(collection: APIKeysController(maxKeysPerTeam: settings.maxKeysPerTeam))
     try signedIn.register(collection: APIKeyLifecycleController())
+    try signedIn.register(collection: LeakNoticeController())
     try signedIn.register(collection: EventsController())
     try signedIn.register(collection: ActivityController())
 }

@@ -33,9 +33,12 @@ extension Request {
     }
 }
 
-/// A notice at the top of a page, with a link to where it can be dealt with.
+/// A notice at the top of a page, with a link to where it can be dealt with and, for one that
+/// stays until someone dismisses it, where to post that (then back to `returnTo`).
 struct Banner: Encodable, Sendable {
     let text, link, linkText: String
+    var dismissPath: String? = nil
+    var returnTo: String? = nil
 }
 
 /// Marks every route of a group as serving `audience`.

@@ -18,6 +18,8 @@ enum APIKeyPages {
         let lastUsed, expires: TimeView?
         let expired, paused, mayRollItself: Bool
         let oldSecret: OldSecret?
+        /// Set when the key was revoked because it was reported as leaked.
+        let leak: LeakView?
 
         init(_ key: APIKey, creators: [UUID: String], old: APIKeySecret? = nil, now: Date = Date()) {
             let id = key.id!
@@ -36,6 +38,7 @@ enum APIKeyPages {
             paused = key.pausedAt != nil
             mayRollItself = key.mayRollItself
             (status, statusClass) = Self.status(key, now: now)
+            leak = LeakView(key, now: now)
             oldSecret = old.flatMap { secret in
                 secret.endsAt.map { OldSecret(preview: "…" + secret.lastFour, ends: TimeView($0, now: now), lastUsed: secret.lastUsedAt.map { TimeView($0, now: now) }) }
             }
@@ -49,6 +52,7 @@ enum APIKeyPages {
         }
 
         static func status(_ key: APIKey, now: Date) -> (String, String) {
+            if key.revokedAt != nil { return ("Revoked: reported leaked", "danger-text") }
             if let expiresAt = key.expiresAt, expiresAt <= now { return ("Expired", "danger-text") }
             if key.pausedAt != nil { return ("Paused", "warning-text") }
             if let expiresAt = key.expiresAt, expiresAt.timeIntervalSince(now) <= 7 * 86400 { return ("Expiring", "warning-text") }
