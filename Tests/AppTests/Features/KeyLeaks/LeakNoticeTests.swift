@@ -1,0 +1,159 @@
+import APIKeyCore
+import Fluent
+import NIOConcurrencyHelpers
+import Testing
+import VaporTesting
+
+@testable import App
+
+@Suite("The team hears about a leak")
+struct LeakNoticeTests {
+    static let notice = "API key “CRM sync” was revoked at"
+
+    /// An admin and a member of one team, a key reported as leaked; returns both and the key's page.
+    func teamWithLeakedKey(_ app: Application) async throws -> (admin: Browser, member: Browser, keyPath: String) {
+        let admin = Browser(app), member = Browser(app)
+        let memberAccount = Browser.newAccount(team: "Member's own")
+        try await member.signUp(memberAccount)
+        try await admin.signUp(Browser.newAccount(team: "Leaky Events"))
+        try await admin.get("/admin/team")
+        try await admin.post("/admin/team/members", [("email", memberAccount.email), ("role", "member")])
+        let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "leaky-events").first()?.id)
+        try await member.get("/admin/team")
+        try await member.post("/team/switch", [("team", teamID.uuidString)])
+        let key = try await admin.createKey(named: "CRM sync")
+        _ = try await app.reportToPublicEndpoint([key])
+        let id = try #require(try await APIKey.query(on: app.db).first()?.id)
+        return (admin, member, "/admin/team/api-keys/\(id.lowercasedString)")
+    }
+
+    @Test("admins see the notice on every Admin page until one of them dismisses it; members never do")
+    func noticeUntilDismissed() async throws {
+        try await withKagibag { app in
+            let (admin, member, keyPath) = try await teamWithLeakedKey(app)
+            for page in ["/admin", "/admin/team", "/admin/team/api-keys", "/admin/team/activity", "/admin/events", keyPath] {
+                try await admin.get(page)
+                #expect(admin.lastPage.contains(Self.notice), "no notice on \(page)")
+                #expect(admin.lastPage.contains("reported as leaked through the public revocation endpoint"), "\(page)")
+                #expect(admin.lastPage.contains(#"action="\#(keyPath)/dismiss-leak-notice""#), "\(page)")
+            }
+            try await member.get("/admin/team/api-keys")
+            #expect(!member.lastPage.contains(Self.notice))
+            #expect(member.lastPage.contains("Revoked: reported leaked"))
+            #expect(try await member.post(keyPath + "/dismiss-leak-notice").status == .forbidden)
+
+            // Without the CSRF token nothing is dismissed.
+            #expect(try await admin.post(keyPath + "/dismiss-leak-notice", withCSRF: false).status == .forbidden)
+            try await admin.get("/admin/events")
+            let dismissed = try await admin.post(keyPath + "/dismiss-leak-notice", [("return_to", "/admin/events")])
+            #expect(dismissed.status == .seeOther)
+            #expect(dismissed.headers.first(name: .location) == "/admin/events")
+            for page in ["/admin", "/admin/team/api-keys", keyPath] {
+                try await admin.get(page)
+                #expect(!admin.lastPage.contains(Self.notice), "notice still on \(page)")
+            }
+            #expect(admin.lastPage.contains("Revoked: reported leaked"))
+            #expect(admin.lastPage.contains(#"id="leak-dismissed""#))
+            try await admin.get("/admin/team/activity")
+            #expect(admin.lastPage.contains(#"data-action="api_key.leak_notice_dismissed""#))
+            #expect(admin.lastPage.contains(#"data-action="api_key.revoked_as_leaked""#))
+            #expect(admin.lastPage.contains("dismissed the notice that API key “CRM sync”"))
+            // Dismissing twice records once.
+            try await admin.post(keyPath + "/dismiss-leak-notice")
+            #expect(try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.leak_notice_dismissed").count() == 1)
+        }
+    }
+
+    @Test("dismissing goes back only to a page of this site")
+    func safeReturn() {
+        #expect(LeakNoticeController.safeReturn("/admin/events") == "/admin/events")
+        #expect(LeakNoticeController.safeReturn("//evil.example/admin") == nil)
+        #expect(LeakNoticeController.safeReturn("https://evil.example/admin") == nil)
+        #expect(LeakNoticeController.safeReturn("/admin/\\evil") == nil)
+        #expect(LeakNoticeController.safeReturn("/admin//evil.example") == nil)
+        #expect(LeakNoticeController.safeReturn("/login") == nil)
+        #expect(LeakNoticeController.safeReturn(nil) == nil)
+    }
+
+    @Test("a key revoked again after a roll brings the notice back, even if the first was dismissed")
+    func noticeReturnsOnNewLeak() async throws {
+        try await withKagibag { app in
+            let (admin, _, keyPath) = try await teamWithLeakedKey(app)
+            try await admin.get(keyPath)
+            try await admin.post(keyPath + "/dismiss-leak-notice")
+            let new = try await admin.rollKey(at: keyPath, grace: 0)
+            _ = try await app.reportToPublicEndpoint([new])
+            try await admin.get("/admin")
+            #expect(admin.lastPage.contains(Self.notice))
+        }
+    }
+
+    @Test("metrics count received, well-formed, live and revoked credentials per channel, and never show a key or digest")
+    func metrics() async throws {
+        try await withKagibag { app in
+            let (admin, _, _) = try await teamWithLeakedKey(app)
+            let key = try await admin.createKey(named: "Export")
+            _ = try await app.reportToPublicEndpoint([key, "junk", key])
+            #expect(try await app.api("/api/v1/organizer/events", key: key).status == .unauthorized)
+            let text = String(buffer: try await app.testing().sendRequest(.GET, "/metrics").body)
+            func value(_ stage: String) -> String? {
+                text.split(separator: "\n").first { $0.hasPrefix(#"kagibag_leak_reports_credentials_total{channel="public",stage="\#(stage)"} "#) }
+                    .map { String($0.split(separator: " ").last!) }
+            }
+            #expect([value("received"), value("well_formed"), value("live"), value("revoked")] == ["4", "3", "3", "2"])
+            #expect(text.contains(#"kagibag_api_authentications_total{outcome="leaked"} 1"#))
+            #expect(text.contains(#"kagibag_leak_reports_credentials_total{channel="github",stage="received"} 0"#))
+            #expect(!text.contains(key) && !text.contains(APIKeyToken.digest(of: key)))
+        }
+    }
+}
+
+@Suite("kagibag keys revoke")
+struct KeysRevokeCommandTests {
+    @Test("reads keys from a leaked log file, revokes the live ones and says how many matched, never printing a key")
+    func revokesFromLog() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            let first = try await admin.createKey(named: "CRM sync")
+            let second = try await admin.createKey(named: "Export")
+            let unknown = APIKeyToken.generate().plaintext
+            let typo = String(first.dropLast()) + (first.last == "A" ? "B" : "A")
+            let log = [
+                first,
+                "2026-04-07 14:02 INFO calling https://kagibag.example with Authorization: Bearer \(second) ok",
+                "  \(first)  ",
+                "unknown=\(unknown);typo=\(typo)",
+                "x\(second)",  // inside a longer word: not a key
+                "",
+            ]
+            let lines = NIOLockedValueBox(log[...])
+            let summary = try await KeysRevokeCommand.revoke(
+                reading: { lines.withLockedValue { $0.popFirst() } }, on: app.db, metrics: app.metrics)
+            #expect(summary == .init(lines: 6, found: 4, wellFormed: 3, matched: 2, revoked: 2))
+            #expect(summary.description == "Read 6 lines: 4 distinct keys found, 3 well-formed; 2 matched a key of this server, 2 of them revoked now.")
+            for key in [first, second] { #expect(try await app.api("/api/v1/organizer/events", key: key).status == .unauthorized) }
+            let actors = try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").all().map(\.actor)
+            #expect(actors == ["command line", "command line"])
+
+            // Through the command line itself, with its own input: nothing new to revoke.
+            let again = NIOLockedValueBox([first][...])
+            app.asyncCommands.use(KeysCommand(input: { again.withLockedValue { $0.popFirst() } }), as: "keys")
+            try await app.runCommand(["keys", "revoke"])
+            #expect(try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").count() == 2)
+        }
+    }
+
+    @Test("finds keys anywhere in a line, but not inside longer words")
+    func findsKeys() {
+        let key = APIKeyToken.generate().plaintext
+        #expect(KeysRevokeCommand.keys(in: key) == [key])
+        #expect(KeysRevokeCommand.keys(in: "Bearer \(key), then \(key)") == [key, key])
+        #expect(KeysRevokeCommand.keys(in: "\"token\":\"\(key)\"") == [key])
+        #expect(KeysRevokeCommand.keys(in: "_\(key)").isEmpty)
+        #expect(KeysRevokeCommand.keys(in: "a\(key)").isEmpty)
+        #expect(KeysRevokeCommand.keys(in: "\(key)0").isEmpty)
+        #expect(KeysRevokeCommand.keys(in: "kgb_" + String(repeating: "é", count: 46)).isEmpty)
+        #expect(KeysRevokeCommand.keys(in: "").isEmpty)
+    }
+}
