@@ -3,7 +3,8 @@
 For the whole session:
   server        the real `kagibag` binary (KAGIBAG_BIN, else .build/debug/kagibag) on a free
                 loopback port, with a fresh working directory (so its SQLite file, kagibag.sqlite,
-                lands there)
+                lands there), trusting `partner_keys` for GitHub's secret-scanning reports
+  partner_keys  a stand-in for GitHub's secret-scanning signing key (openssl P-256)
   api           a requests session for it (never through a proxy)
   created_keys  every API key the suite made on `server`: test_secrets checks none leaked
   browser       the system's headless Chromium, driven through Playwright
@@ -15,6 +16,7 @@ For one test module (each module gets its own, stopped when the module is done):
                 in `postgres`: (name, server, database or None)
   crash         `backend`'s server, killed -9 in the middle of writes and restarted
   cluster       three instances on one PostgreSQL behind nginx, as docs/deploy.md sets them up
+                (with a partner key of its own, `cluster.partner`)
 
 Order: a test marked `after_suite` runs after every other test (pytest_collection_modifyitems
 below), whatever its file is called. A skipped test fails the run: it proved nothing.
@@ -32,6 +34,7 @@ from support.kagibag import HARDENING_SETTINGS, running, server_env
 from support.load import killed_during_writes_and_restarted
 from support.postgres import running_postgres
 from support.processes import work_dir
+from support.secret_scanning import PartnerKeys, make_partner_keys
 from support.web import WebClient
 
 expect.set_options(timeout=UI_TIMEOUT_MS)
@@ -68,9 +71,16 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory):
+def partner_keys(tmp_path_factory: pytest.TempPathFactory) -> PartnerKeys:
+    """A stand-in for GitHub's secret-scanning signing key, trusted by `server` and the cluster."""
+    return make_partner_keys(tmp_path_factory.mktemp("github"))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, partner_keys):
     # keep_settings: KAGIBAG_ settings of the environment apply to this server
-    with running(tmp_path_factory.mktemp("server"), server_env(keep_settings=True)) as srv:
+    env = server_env(keep_settings=True, KAGIBAG_SECRET_SCANNING_KEYS=str(partner_keys.document))
+    with running(tmp_path_factory.mktemp("server"), env) as srv:
         yield srv
 
 

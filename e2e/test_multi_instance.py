@@ -27,12 +27,13 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from support.api import EVENTS, call_api, event, list_all
+from support.api import EVENTS, assert_unauthorized, call_api, event, list_all
 from support.browser import Pages, create_api_key, navigate_to_api_keys, signup
 from support.cluster import INSTANCE_SETTINGS, MIGRATOR_RE, PG_MAX_CONNECTIONS, PG_RESERVED, POOL_SIZE, SERVE
 from support.http import FromAddress, http
 from support.nginx import TEMPLATE
 from support.processes import wait_for
+from support.secret_scanning import LEAK_URL, LEAKED_DETAIL, github_payload, report_to_github, report_to_public_endpoint
 from support.tools import REPO
 from support.web import WebClient, new_user
 
@@ -194,6 +195,58 @@ def test_requests_through_two_instances_add_up_to_one_count_on_the_key_page(clus
     assert '<p id="usage-total">12 requests' in page, page[:2000]
     usage = call_api(b.url, key, "/api/v1/organizer/key/usage?days=1").json()
     assert usage["total"] == 12 and usage["days"][0]["ok"] == 12, usage
+
+
+def test_a_key_reported_as_leaked_through_either_endpoint_or_the_cli_is_refused_by_every_instance_at_the_next_request(cluster):
+    a, b, c, nginx = cluster["a"], cluster["b"], cluster["c"], cluster.nginx
+    targets = {"a": a.url, "b": b.url, "c": c.url, "nginx": nginx.url}
+
+    def answers(key: str) -> dict[str, requests.Response]:
+        with nginx.session() as s:
+            return {name: call_api(url, key, EVENTS, session=s if name == "nginx" else None) for name, url in targets.items()}
+
+    def assert_revoked(key: str, reported_on: str) -> None:
+        for name, r in answers(key).items():
+            if name != reported_on:
+                assert_unauthorized(r)
+                assert LEAKED_DETAIL in r.json()["detail"], (name, r.text[:300])
+
+    # GitHub reports the key to instance a; b, c and nginx refuse it at once.
+    web, key, key_id = cluster.signed_up_client("Leaky CRM sync")
+    assert {n: r.status_code for n, r in answers(key).items()} == dict.fromkeys(targets, 200)  # every instance has seen it
+    r = report_to_github(a.url, github_payload([key, "kgb_not_a_key"]), cluster.partner)
+    assert r.status_code == 200, r.text[:300]
+    assert [f["label"] for f in r.json()] == ["true_positive", "false_positive"]
+    assert_revoked(key, "a")
+    # Its admins hear about it through any instance, with where it was found.
+    page = web.get(c.url, "/admin/events").text
+    assert "API key “Leaky CRM sync” was revoked at" in page and LEAK_URL in page
+    assert f"/admin/team/api-keys/{key_id}/dismiss-leak-notice" in page
+
+    # Anyone reports a key to instance b; the others refuse it at once, and the answer says only how many.
+    _, key2, _ = cluster.signed_up_client("Leaky export")
+    assert {n: r.status_code for n, r in answers(key2).items()} == dict.fromkeys(targets, 200)
+    r = report_to_public_endpoint(b.url, [key2])
+    assert (r.status_code, r.json()) == (202, {"received": 1}), r.text[:300]
+    assert_revoked(key2, "b")
+
+    # The operator feeds a leaked log to `kagibag keys revoke` beside instance c.
+    _, key3, _ = cluster.signed_up_client("Leaky import")
+    out = c.run_cli("keys", "revoke", input=f"09:12 GET /x Authorization: Bearer {key3}\n{key}\nnothing here\n")
+    assert "2 matched a key of this server, 1 of them revoked now (1 already revoked)." in out, out
+    assert key3 not in out and key not in out
+    assert_revoked(key3, "")
+
+    # Through nginx, the partner endpoint takes GitHub's large reports (up to 1 MiB); other paths keep 128k.
+    _, key4, _ = cluster.signed_up_client("Leaky big")
+    filler = [f"kgb_{i:046d}" for i in range(999)]
+    body = github_payload(filler + [key4], url="https://github.com/acme/" + "x" * 300)
+    assert 300_000 < len(body) < 1_000_000
+    with nginx.session() as s:
+        r = report_to_github(nginx.url, body, cluster.partner, session=s)
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()[-1]["label"] == "true_positive"
+    assert_revoked(key4, "")
 
 
 def test_last_used_times_written_by_several_instances_merge_to_the_newest_use(cluster):

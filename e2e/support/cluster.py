@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from support.kagibag import Kagibag, server_env
 from support.nginx import Nginx, running_nginx
 from support.postgres import Database, running_postgres
+from support.secret_scanning import PartnerKeys, make_partner_keys
 from support.processes import free_port, tail, work_dir
 from support.tools import BINARY, NGINX, PG_BIN, require
 from support.web import WebClient, signed_up_client
@@ -49,6 +50,7 @@ class Cluster:
     db: Database
     instances: list[Kagibag]
     nginx: Nginx
+    partner: PartnerKeys  # GitHub's stand-in: every instance trusts its public key
 
     def __getitem__(self, name: str) -> Kagibag:
         return next(i for i in self.instances if i.name == name)
@@ -72,10 +74,12 @@ def running_cluster() -> Iterator[Cluster]:
         synchronous_commit="off",
     ) as pg:
         db = pg.new_database("kagibag", owner="kagibag", password=DB_PASSWORD)
+        partner = make_partner_keys(work / "github")
         instances = []
         for name in INSTANCE_NAMES:
             port = free_port()
-            env = server_env(**INSTANCE_SETTINGS, DATABASE_URL=db.url, KAGIBAG_PORT=str(port))
+            env = server_env(**INSTANCE_SETTINGS, DATABASE_URL=db.url, KAGIBAG_PORT=str(port),
+                             KAGIBAG_SECRET_SCANNING_KEYS=str(partner.document))
             instances.append(Kagibag(work / f"instance-{name}", env, port=port, name=name, command=SERVE,
                                      cli_env={"KAGIBAG_AUTO_MIGRATE": "false"}))  # as an operator runs it
         try:
@@ -85,7 +89,7 @@ def running_cluster() -> Iterator[Cluster]:
             for instance in instances:
                 instance.wait_healthy()
             with running_nginx(work / "nginx", [i.port for i in instances]) as nginx:
-                yield Cluster(db, instances, nginx)
+                yield Cluster(db, instances, nginx, partner)
         finally:
             for instance in instances:
                 instance.stop()

@@ -168,12 +168,14 @@ class Kagibag:
             self._log.close()
             self._log = None
 
-    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    def cli(self, *args: str, timeout: float = 60, input: str | None = None) -> subprocess.CompletedProcess:
         """`kagibag ARGS…` as an operator runs it beside the server: same directory, same
-        environment (plus `cli_env`); logged to cli.log in the directory."""
+        environment (plus `cli_env`), `input` on its standard input; logged to cli.log in the
+        directory (without the input)."""
         result = subprocess.run(
             [str(require_binary()), *args], cwd=self.dir, env={**self.env, **self.cli_env},
-            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=timeout,
+            **({"input": input} if input is not None else {"stdin": subprocess.DEVNULL}),
         )
         with open(self.dir / "cli.log", "a") as log:
             log.write(f"$ kagibag {' '.join(args)}  (exit {result.returncode})\n")
@@ -181,9 +183,9 @@ class Kagibag:
             log.write(result.stderr)
         return result
 
-    def run_cli(self, *args: str, timeout: float = 60) -> str:
+    def run_cli(self, *args: str, timeout: float = 60, input: str | None = None) -> str:
         """cli(), failing the test unless it exits 0; returns its stdout."""
-        result = self.cli(*args, timeout=timeout)
+        result = self.cli(*args, timeout=timeout, input=input)
         if result.returncode != 0:
             raise AssertionError(f"kagibag {' '.join(args)} exited {result.returncode}\n"
                                  f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
