@@ -7,7 +7,7 @@ import Vapor
 /// a sort order and a page of 50 — all in the query string, so links do it without script.
 struct APIKeyListQuery: Sendable, Equatable {
     enum Status: String, CaseIterable, Sendable {
-        case all, active, paused, expiring, expired, unused
+        case all, active, paused, expiring, expired, leaked, unused
 
         var label: String {
             switch self {
@@ -16,6 +16,7 @@ struct APIKeyListQuery: Sendable, Equatable {
             case .paused: "Paused"
             case .expiring: "Expiring within 7 days"
             case .expired: "Expired"
+            case .leaked: "Revoked: reported leaked"
             case .unused: "Unused for 30 days"
             }
         }
@@ -83,10 +84,11 @@ struct APIKeyListQuery: Sendable, Equatable {
         let soon = now.addingTimeInterval(7 * 86400), idle = now.addingTimeInterval(-30 * 86400)
         switch status {
         case .all: break
-        case .active: conditions.append("paused_at IS NULL AND (expires_at IS NULL OR expires_at > \(bind: now))")
+        case .active: conditions.append("paused_at IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(bind: now))")
         case .paused: conditions.append("paused_at IS NOT NULL")
         case .expiring: conditions.append("expires_at > \(bind: now) AND expires_at <= \(bind: soon)")
         case .expired: conditions.append("expires_at <= \(bind: now)")
+        case .leaked: conditions.append("revoked_at IS NOT NULL")
         case .unused: conditions.append("(last_used_at IS NULL OR last_used_at < \(bind: idle))")
         }
         let whereClause = SQLQueryString(" WHERE ") + conditions.joined(separator: " AND ")

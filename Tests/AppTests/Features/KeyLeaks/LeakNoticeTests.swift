@@ -39,7 +39,7 @@ struct LeakNoticeTests {
             }
             try await member.get("/admin/team/api-keys")
             #expect(!member.lastPage.contains(Self.notice))
-            #expect(member.lastPage.contains("Revoked: reported leaked"))
+            #expect(member.lastPage.contains(">Revoked: reported leaked</span>"))
             #expect(try await member.post(keyPath + "/dismiss-leak-notice").status == .forbidden)
 
             // Without the CSRF token nothing is dismissed.
@@ -52,7 +52,7 @@ struct LeakNoticeTests {
                 try await admin.get(page)
                 #expect(!admin.lastPage.contains(Self.notice), "notice still on \(page)")
             }
-            #expect(admin.lastPage.contains("Revoked: reported leaked"))
+            #expect(admin.lastPage.contains(#"<h2 id="leak-heading">Revoked: reported leaked</h2>"#))
             #expect(admin.lastPage.contains(#"id="leak-dismissed""#))
             try await admin.get("/admin/team/activity")
             #expect(admin.lastPage.contains(#"data-action="api_key.leak_notice_dismissed""#))
