@@ -145,6 +145,27 @@ struct GitHubSecretScanningTests {
         }
     }
 
+    @Test("a large report sent over a real connection, so that it arrives in chunks, is read whole before its signature is checked")
+    func streamedOverTheNetwork() async throws {
+        try await withPartner { app, partner in
+            let (_, key) = try await adminWithKey(app)
+            // About 550 kB: it arrives in many chunks.
+            let filler = (0..<999).map { _ in APIKeyToken.generate().plaintext + String(repeating: "x", count: 500) }
+            let payload = try Application.gitHubPayload(filler + [key])
+            #expect(payload.count > 500_000 && payload.count < GitHubSecretScanningController.bodyLimit)
+            var headers = HTTPHeaders()
+            headers.contentType = .json
+            headers.add(name: GitHubSecretScanningController.identifierHeader, value: partner.identifier)
+            headers.add(name: GitHubSecretScanningController.signatureHeader, value: try partner.sign(payload))
+            let live = try app.testing(method: .running(hostname: "127.0.0.1", port: 0))
+            let response = try await live.sendRequest(.POST, "/api/v1/secret-scanning/github", headers: headers, body: ByteBuffer(data: payload))
+            #expect(response.status == .ok)
+            let labels = try feedback(response).map { $0["label"] ?? "" }
+            #expect(labels.count == 1000 && labels.last == "true_positive" && labels.dropLast().allSatisfy { $0 == "false_positive" })
+            #expect(try await app.api("/api/v1/organizer/events", key: key).status == .unauthorized)
+        }
+    }
+
     @Test("without KAGIBAG_SECRET_SCANNING_KEYS every report gets 401")
     func notConfigured() async throws {
         try await withKagibag { app in
