@@ -7,7 +7,9 @@ import Vapor
 /// endpoint must not become an oracle for guessing keys. Limited per client address.
 struct CredentialRevocationController: RouteCollection {
     static let maximumCredentials = 100
-    /// 100 strings of 100 characters, escaped, fit; a 1 MB string does not.
+    /// Keys are 50 characters; a little more room for other strings a finder may paste.
+    static let maximumLength = 100
+    /// 100 strings of 100 characters fit, even escaped; a 1 MB string does not.
     static let bodyLimit = 32 * 1024
 
     func boot(routes: any RoutesBuilder) throws {
@@ -27,6 +29,12 @@ struct CredentialRevocationController: RouteCollection {
 
     struct Receipt: Content {
         let received: Int
+    }
+
+    /// What the contract allows as a credential: 1 to 100 printable ASCII characters, no spaces.
+    static func looksLikeCredential(_ text: String) -> Bool {
+        let bytes = text.utf8
+        return (1...maximumLength).contains(bytes.count) && bytes.allSatisfy { (0x21...0x7E).contains($0) }
     }
 
     /// Revokes every key among `credentials` (1–100 strings); answers 202 with their count.
@@ -57,6 +65,11 @@ struct CredentialRevocationController: RouteCollection {
                 throw DomainError.invalid([.init(
                     field: "credentials",
                     message: "credentials must hold 1 to \(Self.maximumCredentials) strings; this request has \(request.credentials.count).")])
+            }
+            if let bad = request.credentials.firstIndex(where: { !Self.looksLikeCredential($0) }) {
+                throw DomainError.invalid([.init(
+                    field: "credentials.\(bad)",
+                    message: "Each credential must be 1 to \(Self.maximumLength) printable ASCII characters without spaces, as keys are; credentials.\(bad) is not.")])
             }
         } catch {
             refused(.malformed)

@@ -26,7 +26,7 @@ struct CredentialRevocationTests {
             let (admin, key, path) = try await adminWithKey(app)
             #expect(try await app.api("/api/v1/organizer/events", key: key).status == .ok)
 
-            let response = try await app.reportToPublicEndpoint([key, "not a key", APIKeyToken.generate().plaintext])
+            let response = try await app.reportToPublicEndpoint([key, "not-a-key", APIKeyToken.generate().plaintext])
             #expect(response.status == .accepted)
             #expect(try response.json() as NSDictionary == ["received": 3])
             #expect(response.headers.first(name: .cacheControl) == "no-store")
@@ -149,9 +149,15 @@ struct CredentialRevocationTests {
             let refused = try await app.reportToPublicEndpoint(raw: hundredOne)
             #expect(refused.status == .unprocessableEntity)
             #expect(try refused.json()["detail"] as? String == "credentials must hold 1 to 100 strings; this request has 101.")
-            // Well-formed JSON whose strings are not keys (an escaped NUL, a key with a typo) costs no lookup either.
+            // Strings that cannot be keys are refused, naming the first: an escaped NUL, a space, 101 characters, nothing.
+            for bad in ["\\u0000", " \(key)", String(repeating: "k", count: 101), ""] {
+                let response = try await app.reportToPublicEndpoint(raw: #"{"credentials": ["\#(key)", "\#(bad)"]}"#)
+                #expect(response.status == .unprocessableEntity, "\(bad.prefix(20))")
+                #expect(try response.json()["field"] as? String == "credentials.1")
+            }
+            // Strings that look like keys but fail the checksum cost no lookup.
             let typo = String(key.dropLast()) + (key.last == "A" ? "B" : "A")
-            #expect(try await app.reportToPublicEndpoint(raw: #"{"credentials": ["\#(key)\u0000", "\#(typo)"]}"#).status == .accepted)
+            #expect(try await app.reportToPublicEndpoint([typo, "kgb_short", "ghp_somebody_else"]).status == .accepted)
 
             #expect(try await app.leakLookups() == 0)
             #expect(try await app.api("/api/v1/organizer/events", key: key).status == .ok)
@@ -164,7 +170,7 @@ struct CredentialRevocationTests {
     func limitedPerAddress() async throws {
         try await withKagibag({ $0.credentialRevocationsPerMinute = 2 }) { app in
             let (_, key, _) = try await adminWithKey(app)
-            for _ in 0..<2 { #expect(try await app.reportToPublicEndpoint(["not a key"]).status == .accepted) }
+            for _ in 0..<2 { #expect(try await app.reportToPublicEndpoint(["not-a-key"]).status == .accepted) }
             let limited = try await app.reportToPublicEndpoint([key])
             #expect(limited.status == .tooManyRequests)
             #expect(Int(limited.headers.first(name: .retryAfter) ?? "") ?? 0 >= 1)
