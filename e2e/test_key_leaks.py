@@ -49,6 +49,7 @@ def test_a_key_found_by_github_is_refused_announced_to_admins_until_dismissed_an
         expect(banner).to_contain_text("API key “CRM sync” was revoked at")
         expect(banner).to_contain_text(f"because it was found at {LEAK_URL} (commit), reported by GitHub secret scanning.")
     expect(page.locator("table#activity tr[data-action='api_key.revoked_as_leaked']")).to_contain_text(LEAK_URL)
+    no_sideways_scroll(page, artifacts_dir, "activity")
 
     goto_api_keys(page)
     table = keys_table(page)
@@ -99,7 +100,7 @@ def test_without_javascript_a_key_reported_by_anyone_is_announced_and_the_notice
     key = page.locator("#new-api-key").input_value()
     created_keys.append(key)
 
-    r = report_to_public_endpoint(server.url, [key, "something else"])
+    r = report_to_public_endpoint(server.url, [key, "not-a-key"])
     assert (r.status_code, r.json()) == (202, {"received": 2}), r.text[:300]
     page.goto("/admin/team")
     banner = page.locator(".banner").filter(has_text="Analytics export")
