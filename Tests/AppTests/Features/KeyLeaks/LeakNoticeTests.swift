@@ -88,6 +88,22 @@ struct LeakNoticeTests {
         }
     }
 
+    @Test("checking for a revocation costs no query: an accepted request still reads the database once, a revoked key's refusal once too")
+    func noSecondQuery() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            let key = try await admin.createKey(named: "CRM sync")
+            let reads = { try await app.metric(#"kagibag_db_queries_total{kind="read",purpose="auth"}"#) }
+            let before = try await reads()
+            for _ in 0..<5 { #expect(try await app.api("/api/v1/organizer/key", key: key).status == .ok) }
+            #expect(try await reads() == before + 5)
+            _ = try await app.reportToPublicEndpoint([key])
+            for _ in 0..<5 { #expect(try await app.api("/api/v1/organizer/key", key: key).status == .unauthorized) }
+            #expect(try await reads() == before + 10)
+        }
+    }
+
     @Test("metrics count received, well-formed, live and revoked credentials per channel, and never show a key or digest")
     func metrics() async throws {
         try await withKagibag { app in
