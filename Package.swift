@@ -1,6 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
@@ -25,7 +27,7 @@ let package = Package(
         // The API-key format, checksum and digest: pure logic, no web framework.
         .target(
             name: "APIKeyCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [crypto],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -39,8 +41,7 @@ let package = Package(
                 .product(name: "Leaf", package: "leaf"),
                 .product(name: "LeafKit", package: "leaf-kit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                // P-256 signatures of GitHub's secret-scanning reports.
-                .product(name: "Crypto", package: "swift-crypto"),
+                crypto,  // P-256 signatures of GitHub's secret-scanning reports
             ],
             resources: [.copy("Resources")],
             swiftSettings: swiftSettings
@@ -60,7 +61,7 @@ let package = Package(
             dependencies: [
                 "App",
                 .product(name: "VaporTesting", package: "vapor"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                crypto,
             ],
             swiftSettings: swiftSettings
         ),

@@ -94,11 +94,7 @@ def test_without_javascript_a_key_reported_by_anyone_is_announced_and_the_notice
     page = new_page(javascript=False)
     signup(page)
     goto_api_keys(page)
-    page.get_by_role("link", name="Create API Key", exact=True).click()
-    page.get_by_label("Name", exact=True).fill("Analytics export")
-    page.get_by_role("button", name="Create", exact=True).click()
-    key = page.locator("#new-api-key").input_value()
-    created_keys.append(key)
+    key = create_api_key(page, "Analytics export", created_keys)
 
     r = report_to_public_endpoint(server.url, [key, "not-a-key"])
     assert (r.status_code, r.json()) == (202, {"received": 2}), r.text[:300]
