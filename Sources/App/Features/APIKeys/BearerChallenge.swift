@@ -27,7 +27,7 @@ struct BearerChallenge: AbortError {
     var headers: HTTPHeaders {
         var challenge = "Bearer realm=\"\(Self.realm)\""
         if let code {
-            challenge += ", error=\"\(code.rawValue)\", error_description=\"\(detail.replacingOccurrences(of: "\"", with: "'"))\""
+            challenge += ", error=\"\(code.rawValue)\", error_description=\"\(Self.headerSafe(detail))\""
         }
         if let scope { challenge += ", scope=\"\(scope)\"" }
         return ["WWW-Authenticate": challenge]
@@ -53,5 +53,13 @@ struct BearerChallenge: AbortError {
             ? "This key's permissions do not include \(permission.rawValue); its team has it, so an admin can widen the key."
             : "This team's permissions do not include \(permission.rawValue)."
         return BearerChallenge(code: .insufficientScope, detail: detail, scope: permission.rawValue)
+    }
+
+    /// RFC 6750 allows only printable ASCII (no `"` or `\\`) in `error_description`; the problem body
+    /// keeps the full text.
+    static func headerSafe(_ text: String) -> String {
+        let replaced = text.replacingOccurrences(of: "→", with: ">").replacingOccurrences(of: "“", with: "'")
+            .replacingOccurrences(of: "”", with: "'").replacingOccurrences(of: "\"", with: "'").replacingOccurrences(of: "\\", with: "/")
+        return String(String.UnicodeScalarView(replaced.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }))
     }
 }
