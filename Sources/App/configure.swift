@@ -16,6 +16,8 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     let metrics = Metrics()
     let recorder = UsageRecorder(interval: settings.lastUsedFlushSeconds, metrics: metrics)
+    let passwords = try PasswordHasher(threads: settings.passwordThreads, queue: settings.passwordQueue, cost: settings.bcryptCost)
+    app.lifecycle.use(passwords)
     app.services = AppServices(
         settings: settings,
         metrics: metrics,
@@ -26,16 +28,16 @@ public func configure(_ app: Application, settings: Settings) async throws {
             loginPerAddress: RateLimiter(limit: settings.loginAttemptsPerAddress, window: 15 * 60),
             credentialRevocations: settings.credentialRevocationsPerMinute > 0
                 ? RateLimiter(limit: settings.credentialRevocationsPerMinute, window: 60) : nil,
+            signupPerAddress: RateLimiter(limit: settings.signupsPerAddress, window: 3600),
             trustedProxies: settings.trustedProxies
         ),
         usage: recorder,
         secretScanningKeys: try settings.secretScanningKeysFile.map { try SecretScanningKeys(file: $0, logger: app.logger) },
-        dummyPasswordHash: try Passwords.makeDummyHash(cost: settings.bcryptCost)
+        passwords: passwords
     )
 
     try configureDatabase(app, settings)
     app.migrations.addKagibagMigrations()
-    app.passwords.use(.bcrypt(cost: settings.bcryptCost))
     configureViews(app)
     JSONCoders.install()
 

@@ -14,7 +14,9 @@ struct ErrorMiddleware: AsyncMiddleware {
 
     private func response(for error: any Error, to request: Request) async -> Response {
         var (status, detail, headers, problems) = Self.describe(error)
-        if status.code >= 500 {
+        if error is ConnectionPoolTimeoutError {
+            request.logger.warning("refused: no database connection came free in time", metadata: ["path": "\(request.url.path)"])
+        } else if status.code >= 500 {
             request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.url.path)"])
             detail = "Something went wrong on our side. It has been logged; please try again."
         }
@@ -45,6 +47,10 @@ struct ErrorMiddleware: AsyncMiddleware {
             return (.badRequest, "The request could not be read: " + described.message, [:], problems)
         case let abort as any AbortError:
             return (abort.status, abort.reason, abort.headers, [])
+        case is ConnectionPoolTimeoutError:
+            // Every database connection stayed busy for the pool's whole timeout: the request
+            // was not handled, and may simply be sent again.
+            return (.serviceUnavailable, "Kagibag is busy right now. Try again in a moment.", ["Retry-After": "2"], [])
         default:
             return (.internalServerError, "", [:], [])
         }

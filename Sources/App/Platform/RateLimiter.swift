@@ -58,6 +58,19 @@ final class RateLimiter: Sendable {
         }
     }
 
+    /// Gives back one attempt counted by `hit` (one that was refused before it was tried, or
+    /// that succeeded): reserving first and giving back after is what keeps a burst of
+    /// concurrent attempts from all passing a check made before any of them was counted.
+    func release(_ key: String) {
+        let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
+        shard.withLockedValue { windows in
+            if var current = windows[key], current.count > 0 {
+                current.count -= 1
+                windows[key] = current
+            }
+        }
+    }
+
     func reset(_ key: String) {
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
         shard.withLockedValue { _ = $0.removeValue(forKey: key) }

@@ -9,9 +9,8 @@ struct AppServices: Sendable {
     let usage: UsageRecorder
     /// GitHub's secret-scanning public keys, when `KAGIBAG_SECRET_SCANNING_KEYS` names a file.
     let secretScanningKeys: SecretScanningKeys?
-    /// A bcrypt hash at the configured cost, so that a login for an unknown email costs as
-    /// much as a real one.
-    let dummyPasswordHash: String
+    /// bcrypt on threads of its own, with a bounded queue.
+    let passwords: PasswordHasher
 }
 
 /// The rate limiters, and the proxies trusted to name the client's address.
@@ -23,6 +22,7 @@ struct Limits: Sendable {
     let loginPerAddress: RateLimiter
     /// Requests to the public credential-revocation endpoint, per client address.
     let credentialRevocations: RateLimiter?
+    let signupPerAddress: RateLimiter
     let trustedProxies: Set<String>
 }
 

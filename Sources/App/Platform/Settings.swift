@@ -32,6 +32,13 @@ public struct Settings: Sendable {
     /// Failed logins allowed per account, and per client address, in 15 minutes (per instance).
     public var loginAttemptsPerAccount: Int = 10
     public var loginAttemptsPerAddress: Int = 50
+    /// Sign-ups allowed per client address in an hour (per instance).
+    public var signupsPerAddress: Int = 20
+    /// Threads that hash and check passwords, apart from the database's: half the cores, at least one.
+    public var passwordThreads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+    /// Password checks that may wait for one of those threads; when they are all taken, sign-up
+    /// and login answer 503 with `Retry-After` at once instead of queueing.
+    public var passwordQueue: Int = 8
     /// Load balancers whose `Forwarded` / `X-Forwarded-For` headers are believed.
     public var trustedProxies: Set<String> = []
     /// Largest request body accepted; larger ones get 413.
@@ -72,6 +79,9 @@ public struct Settings: Sendable {
         settings.keyFailuresPerMinute = try reader.int("KAGIBAG_KEY_FAILURES_PER_MINUTE", in: 0...1_000_000) ?? settings.keyFailuresPerMinute
         settings.loginAttemptsPerAccount = try reader.int("KAGIBAG_LOGIN_ATTEMPTS_PER_ACCOUNT", in: 1...1_000_000) ?? settings.loginAttemptsPerAccount
         settings.loginAttemptsPerAddress = try reader.int("KAGIBAG_LOGIN_ATTEMPTS_PER_ADDRESS", in: 1...1_000_000) ?? settings.loginAttemptsPerAddress
+        settings.signupsPerAddress = try reader.int("KAGIBAG_SIGNUPS_PER_ADDRESS", in: 1...1_000_000) ?? settings.signupsPerAddress
+        settings.passwordThreads = try reader.int("KAGIBAG_PASSWORD_THREADS", in: 1...256) ?? settings.passwordThreads
+        settings.passwordQueue = try reader.int("KAGIBAG_PASSWORD_QUEUE", in: 0...10_000) ?? settings.passwordQueue
         if let proxies = try reader.string("KAGIBAG_TRUSTED_PROXIES") {
             settings.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }

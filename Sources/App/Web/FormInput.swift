@@ -31,11 +31,11 @@ enum FormInput {
     }
 
     static func newPassword(_ raw: String?) -> Result<String, FormError> {
-        guard let value = raw, value.count >= Passwords.minimumLength else {
-            return .failure(FormError("Password must be at least \(Passwords.minimumLength) characters."))
+        guard let value = raw, value.count >= PasswordHasher.minimumLength else {
+            return .failure(FormError("Password must be at least \(PasswordHasher.minimumLength) characters."))
         }
-        guard value.count <= Passwords.maximumLength else {
-            return .failure(FormError("Password must be at most \(Passwords.maximumLength) characters."))
+        guard value.count <= PasswordHasher.maximumLength else {
+            return .failure(FormError("Password must be at most \(PasswordHasher.maximumLength) characters."))
         }
         return .success(value)
     }

@@ -45,25 +45,41 @@ struct AccountController: RouteCollection {
         let password = FormInput.newPassword(form.password)
         let teamName = FormInput.name(form.team, field: "Team name")
         form.password = nil
-        func failed(_ message: String) async throws -> Response {
+        func answer(_ message: String, _ status: HTTPStatus, retryAfter: Int? = nil) async throws -> Response {
             form.error = message
-            return try await req.renderPage("signup", FormPage(page: PageContext(req, title: "Sign up"), form: form), status: .unprocessableEntity)
+            return try await Self.render("signup", title: "Sign up", form: form, status: status, retryAfter: retryAfter, on: req)
         }
         switch (name, email, password, teamName) {
         case (.failure(let error), _, _, _), (_, .failure(let error), _, _), (_, _, .failure(let error), _), (_, _, _, .failure(let error)):
-            return try await failed(error.message)
+            return try await answer(error.message, .unprocessableEntity)
         case (.success(let name), .success(let email), .success(let password), .success(let teamName)):
-            if try await AccountStore.user(email: email, on: req.db) != nil {
-                return try await failed(AccountStore.emailTaken)
+            // Counted before any work, whatever comes of it: the limit bounds the sign-ups (and
+            // the "already exists" answers) one address can cause.
+            let limiter = req.application.limits.signupPerAddress
+            let addressKey = "signup:" + req.clientAddress
+            let decision = limiter.hit(addressKey)
+            guard decision.allowed else {
+                let minutes = Self.minutes(decision.resetSeconds)
+                return try await answer(
+                    "Too many sign-ups from your network. Try again in \(minutes).", .tooManyRequests, retryAfter: decision.resetSeconds)
             }
-            let hash = try await Passwords.hash(password, on: req)
+            if try await AccountStore.user(email: email, on: req.db) != nil {
+                return try await answer(AccountStore.emailTaken, .unprocessableEntity)
+            }
+            let hash: String
+            do {
+                hash = try await req.passwordHasher.hash(password)
+            } catch is PasswordHasher.Busy {
+                limiter.release(addressKey)  // refused before any work: it does not count
+                return try await answer(Self.busy, .serviceUnavailable, retryAfter: PasswordHasher.retryAfterSeconds)
+            }
             let user = User(name: name, email: email, passwordHash: hash)
             let team: Team
             do {
                 team = try await AccountStore.signUp(user, teamName: teamName, on: req.db)
             } catch let error as DomainError {
                 // Two sign-ups raced for the same email: the loser gets a clear answer.
-                return try await failed(error.message)
+                return try await answer(error.message, .unprocessableEntity)
             }
             try await Self.startSession(for: user, team: team.id, on: req)
             req.logger.info("user signed up", metadata: ["user": "\(user.id!)", "team": "\(team.id!)"])
@@ -76,35 +92,58 @@ struct AccountController: RouteCollection {
         return try await req.renderPage("login", FormPage(page: PageContext(req, title: "Log in"), form: LoginForm()))
     }
 
+    /// Every failure costs one bcrypt at the configured cost, whatever the reason (unknown or
+    /// malformed email, over-long or wrong password), and shows the same message, so neither the
+    /// page nor its timing tells whether an account exists.
+    ///
+    /// The attempt is counted against the account's and the address's limits *before* the
+    /// check, and given back only if the password was right or nothing was checked: a burst of
+    /// concurrent guesses gets no more checks than the limit, and one over it never reaches bcrypt.
     @Sendable func login(req: Request) async throws -> Response {
         var form = try req.content.decode(LoginForm.self)
         let password = form.password ?? ""
         form.password = nil
+        func answer(_ message: String, _ status: HTTPStatus, retryAfter: Int? = nil) async throws -> Response {
+            form.error = message
+            return try await Self.render("login", title: "Log in", form: form, status: status, retryAfter: retryAfter, on: req)
+        }
         // Only a well-formed address is looked up (a NUL byte, say, would upset PostgreSQL).
         let email = try? FormInput.email(form.email).get()
         let limits = req.application.limits
         let accountKey = "account:" + (email ?? String((FormInput.text(form.email) ?? "").lowercased().prefix(254)))
         let addressKey = "address:" + req.clientAddress
-        if let blocked = limits.loginPerAccount.isBlocked(accountKey) ?? limits.loginPerAddress.isBlocked(addressKey) {
-            // The same answer whether or not the account exists.
-            let minutes = max(1, (blocked.resetSeconds + 59) / 60)
-            form.error = "Too many failed login attempts. Try again in \(minutes) minute\(minutes == 1 ? "" : "s")."
-            let response = try await req.renderPage("login", FormPage(page: PageContext(req, title: "Log in"), form: form), status: .tooManyRequests)
-            response.headers.replaceOrAdd(name: .retryAfter, value: String(blocked.resetSeconds))
-            return response
+        let byAddress = limits.loginPerAddress.hit(addressKey)
+        let byAccount = limits.loginPerAccount.hit(accountKey)
+        func giveBack() {
+            limits.loginPerAddress.release(addressKey)
+            limits.loginPerAccount.release(accountKey)
         }
-        var user: User?
-        if let email { user = try await AccountStore.user(email: email, on: req.db) }
-        guard let user, password.count <= Passwords.maximumLength, try await Passwords.verify(password, against: user.passwordHash, on: req) else {
-            if user == nil { try await Passwords.verifyAgainstDummy(String(password.prefix(Passwords.maximumLength)), on: req) }
-            _ = limits.loginPerAccount.hit(accountKey)
-            _ = limits.loginPerAddress.hit(addressKey)
+        guard byAddress.allowed, byAccount.allowed else {
+            giveBack()
+            // The same answer whether or not the account exists.
+            let wait = [byAddress, byAccount].filter { !$0.allowed }.map(\.resetSeconds).max() ?? 60
+            return try await answer("Too many failed login attempts. Try again in \(Self.minutes(wait)).", .tooManyRequests, retryAfter: wait)
+        }
+        let user: User?
+        let verified: Bool
+        do {
+            if let email { user = try await AccountStore.user(email: email, on: req.db) } else { user = nil }
+            let hash = password.count <= PasswordHasher.maximumLength ? user?.passwordHash : nil
+            verified = try await req.passwordHasher.verify(password, against: hash)
+        } catch is PasswordHasher.Busy {
+            giveBack()
+            return try await answer(Self.busy, .serviceUnavailable, retryAfter: PasswordHasher.retryAfterSeconds)
+        } catch {
+            giveBack()
+            throw error
+        }
+        guard verified, let user else {
             req.logger.notice("login failed", metadata: ["address": "\(req.clientAddress)"])
             // One message for every failure, so the page never tells whether an account exists.
-            form.error = "Incorrect email or password."
-            return try await req.renderPage("login", FormPage(page: PageContext(req, title: "Log in"), form: form), status: .unauthorized)
+            return try await answer("Incorrect email or password.", .unauthorized)
         }
         limits.loginPerAccount.reset(accountKey)
+        limits.loginPerAddress.release(addressKey)
         try await Self.startSession(for: user, team: nil, on: req)
         return req.redirect(to: SitePath.team.path)
     }
@@ -124,6 +163,23 @@ struct AccountController: RouteCollection {
         }
         req.session.data[CurrentUserMiddleware.teamKey] = wanted.uuidString
         return req.redirect(to: SitePath.team.path)
+    }
+
+    static let busy = "Kagibag is busy right now. Try again in a moment."
+
+    /// "3 minutes", from seconds.
+    private static func minutes(_ seconds: Int) -> String {
+        let minutes = max(1, (seconds + 59) / 60)
+        return "\(minutes) minute\(minutes == 1 ? "" : "s")"
+    }
+
+    /// The form page again, with its problem, status and, for a refusal, `Retry-After`.
+    private static func render(
+        _ template: String, title: String, form: some Encodable, status: HTTPStatus, retryAfter: Int?, on req: Request
+    ) async throws -> Response {
+        let response = try await req.renderPage(template, FormPage(page: PageContext(req, title: title), form: form), status: status)
+        if let retryAfter { response.headers.replaceOrAdd(name: .retryAfter, value: String(retryAfter)) }
+        return response
     }
 
     /// Signs `user` in on a brand-new session id: the old session row is deleted, so an id

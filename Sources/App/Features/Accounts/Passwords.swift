@@ -1,36 +1,104 @@
 import Crypto
 import Foundation
+import NIOConcurrencyHelpers
+import NIOPosix
 import Vapor
 
-/// bcrypt over a SHA-256 pre-hash.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hashes and checks passwords — bcrypt over a SHA-256 pre-hash — on threads of its own.
 ///
-/// bcrypt silently ignores everything after 72 bytes; hashing first (base64, 44 bytes) keeps
-/// every character of a long passphrase significant without weakening short passwords.
-enum Passwords {
+/// bcrypt at cost 12 takes a few hundred milliseconds of CPU. On the application's thread pool
+/// it queued in front of SQLite's queries, so a burst of anonymous sign-ups stalled every
+/// request. Here it gets `threads` threads, which run at a lower priority than the event loops,
+/// and room for `queue` more checks to wait; past that, `Busy` at once (sign-up and login
+/// answer 503 with `Retry-After`) instead of a queue that grows with the burst.
+///
+/// bcrypt ignores everything after 72 bytes; hashing first (base64, 44 bytes) keeps every
+/// character of a long passphrase significant without weakening short passwords.
+final class PasswordHasher: LifecycleHandler, Sendable {
     static let minimumLength = 10
     static let maximumLength = 1000
+    /// Seconds a refused client is told to wait: a few checks' time.
+    static let retryAfterSeconds = 1
 
-    static func hash(_ password: String, on request: Request) async throws -> String {
-        try await request.password.async.hash(prehash(password))
+    /// Every thread is busy and the queue is full.
+    struct Busy: Error {}
+
+    let cost: Int
+    /// Checks running or waiting, at most.
+    let capacity: Int
+    private let pool: NIOThreadPool
+    private let inFlight = NIOLockedValueBox(0)
+    private let bcryptRuns = NIOLockedValueBox(0)
+    /// A hash at the configured cost, for logins that have no account to check against.
+    private let dummyHash: String
+
+    init(threads: Int, queue: Int, cost: Int) throws {
+        self.cost = cost
+        capacity = threads + queue
+        pool = NIOThreadPool(numberOfThreads: threads)
+        pool.start()
+        dummyHash = try Bcrypt.hash(Self.prehash("not-a-real-password"), cost: cost)
     }
 
-    static func verify(_ password: String, against hash: String, on request: Request) async throws -> Bool {
-        try await request.password.async.verify(prehash(password), created: hash)
+    /// How many bcrypt computations have finished (each hash and each check is one).
+    var runs: Int { bcryptRuns.withLockedValue { $0 } }
+
+    /// Checks running or waiting now.
+    var load: Int { inFlight.withLockedValue { $0 } }
+
+    func hash(_ password: String) async throws -> String {
+        let cost = self.cost
+        return try await run { try Bcrypt.hash(Self.prehash(password), cost: cost) }
     }
 
-    /// Spends the same time as a real check, so that a login for an unknown email cannot be
-    /// told apart by its speed.
-    static func verifyAgainstDummy(_ password: String, on request: Request) async throws {
-        _ = try await request.password.async.verify(prehash(password), created: request.application.services.dummyPasswordHash)
+    /// Checks `password` against `hash`, or against a dummy hash when there is none (unknown
+    /// email, malformed email, over-long password): exactly one bcrypt at the configured cost
+    /// either way, so that how long a failure takes tells nothing about why it failed.
+    func verify(_ password: String, against hash: String?) async throws -> Bool {
+        let candidate = hash ?? dummyHash
+        let matches = try await run { try Bcrypt.verify(Self.prehash(password), created: candidate) }
+        return matches && hash != nil
     }
 
-    /// A hash at the configured cost, made once at start-up, so a check against it takes as long
-    /// as a real one.
-    static func makeDummyHash(cost: Int) throws -> String {
-        try Bcrypt.hash(prehash("not-a-real-password"), cost: cost)
+    /// Runs `work` on one of the hashing threads, or throws `Busy` without waiting.
+    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        let admitted = inFlight.withLockedValue { count in
+            guard count < capacity else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw Busy() }
+        defer { inFlight.withLockedValue { $0 -= 1 } }
+        let runs = bcryptRuns
+        return try await pool.runIfActive {
+            Self.yieldToEventLoops()
+            defer { runs.withLockedValue { $0 += 1 } }
+            return try work()
+        }
     }
 
+    func shutdownAsync(_ application: Application) async {
+        try? await pool.shutdownGracefully()
+    }
+
+    /// Lowers the calling thread's priority (nice 10; on Linux the nice value is per thread), so
+    /// that with every core busy the event loops, and the database's threads, are served first.
+    private static func yieldToEventLoops() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
+    }
+
+    /// The SHA-256 of the password in base64: 44 bytes, inside bcrypt's 72.
     private static func prehash(_ password: String) -> String {
         Data(SHA256.hash(data: Array(password.utf8))).base64EncodedString()
     }
+}
+
+extension Request {
+    var passwordHasher: PasswordHasher { application.services.passwords }
 }
