@@ -44,7 +44,9 @@ public func configure(_ app: Application, settings: Settings) async throws {
     let lifetime = TimeInterval(settings.sessionLifetimeHours * 3600)
     app.sessions.use { _ in DatabaseSessionDriver(lifetime: lifetime) }
     app.sessions.configuration = SessionsConfiguration(cookieName: "kagibag_session") { id in
-        HTTPCookies.Value(
+        // A session that was not stored (it held nothing) gets no cookie: a stale one is cleared.
+        if id == DatabaseSessionDriver.unsaved { return .expired }
+        return HTTPCookies.Value(
             string: id.string, maxAge: Int(lifetime), path: "/",
             isSecure: settings.secureCookies, isHTTPOnly: true, sameSite: .lax
         )
@@ -57,8 +59,13 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.middleware.use(ErrorMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
 
-    // Registered after the databases, so that it shuts down before them and can flush.
+    // Registered after the databases, so that they shut down before them and can finish writing.
     app.lifecycle.use(UsageFlusher(recorder: recorder))
+    let housekeeping = Housekeeping(jobs: [
+        .init(name: "sessions", purge: DatabaseSessionDriver.purgeExpired),
+        .init(name: "idempotency keys", purge: Idempotency.purgeExpired),
+    ])
+    app.lifecycle.use(housekeeping)
     app.asyncCommands.use(TeamCommand(), as: "team")
     app.asyncCommands.use(KeysCommand(), as: "keys")
 
@@ -78,8 +85,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
         } else {
             try await app.autoMigrate()
         }
-        try await DatabaseSessionDriver.purgeExpired(on: app.db)
-        try await Idempotency.purgeExpired(on: app.db)
+        try await housekeeping.runOnce(on: app.db)
     }
 }
 

@@ -44,25 +44,34 @@ def new_user(label: str = "user") -> User:
 
 
 class WebClient:
-    """A signed-in (or not) web client whose session cookie travels to any instance.
+    """A signed-in (or not) web client whose cookies travel to any instance: the session cookie,
+    and before sign-in the CSRF cookie of the anonymous forms (login, sign-up).
 
-    The cookie is kept by hand, not by requests: behind nginx it is `Secure`
+    The cookies are kept by hand, not by requests: behind nginx they are `Secure`
     (KAGIBAG_SECURE_COOKIES=true), and the instances themselves speak plain HTTP."""
 
     def __init__(self, session: requests.Session | None = None) -> None:
         self.session = session or http()
-        self.cookie: str | None = None
+        self.cookie: str | None = None  # the session cookie's value
+        self.other_cookies: dict[str, str] = {}
 
     def _headers(self) -> dict[str, str]:
-        return {"Cookie": f"{SESSION_COOKIE}={self.cookie}"} if self.cookie else {}
+        pairs = ([f"{SESSION_COOKIE}={self.cookie}"] if self.cookie else []) + [
+            f"{name}={value}" for name, value in sorted(self.other_cookies.items())]
+        return {"Cookie": "; ".join(pairs)} if pairs else {}
 
     def _keep_cookie(self, r: requests.Response) -> None:
         for header in r.raw.headers.getlist("Set-Cookie"):
             name, _, rest = header.partition("=")
-            if name.strip() == SESSION_COOKIE:
-                value = rest.split(";", 1)[0]
-                expired = "max-age=0" in header.lower() or not value
+            name = name.strip()
+            value = rest.split(";", 1)[0]
+            expired = "max-age=0" in header.lower() or "1970" in header or not value
+            if name == SESSION_COOKIE:
                 self.cookie = None if expired else value
+            elif expired:
+                self.other_cookies.pop(name, None)
+            else:
+                self.other_cookies[name] = value
 
     def get(self, base: str, path: str, **kw) -> requests.Response:
         r = self.session.get(base + path, headers=self._headers(), allow_redirects=False, timeout=60, **kw)

@@ -82,8 +82,12 @@ enum Idempotency {
         return hasher.finalize().hex
     }
 
-    /// Forgets keys older than the lifetime; run at start-up.
-    static func purgeExpired(on database: any Database) async throws {
-        try await IdempotencyRecord.query(on: database).filter(\.$createdAt < Date().addingTimeInterval(-lifetime)).delete()
+    /// Forgets up to `limit` keys older than the lifetime; returns how many.
+    static func purgeExpired(on database: any Database, limit: Int) async throws -> Int {
+        let ids = try await IdempotencyRecord.query(on: database)
+            .filter(\.$createdAt < Date().addingTimeInterval(-lifetime)).limit(limit).all(\.$id)
+        guard !ids.isEmpty else { return 0 }
+        try await IdempotencyRecord.query(on: database).filter(\.$id ~~ ids).delete()
+        return ids.count
     }
 }

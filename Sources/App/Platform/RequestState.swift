@@ -22,6 +22,8 @@ struct RequestState: Sendable {
     var banners: [Banner] = []
     /// Headers every response to this key carries (rate limit, expiry), errors included.
     var keyHeaders: HTTPHeaders?
+    /// The CSRF token of an anonymous visitor's forms, which the response sets as a cookie.
+    var anonymousCSRFToken: String?
 }
 
 extension Request {

@@ -8,10 +8,19 @@ import Vapor
 ///
 /// Rows are keyed by the SHA-256 of the cookie value and expire after `lifetime`; each
 /// request that touches a session slides its expiry forward.
+///
+/// A session is stored only once it holds something, which is at sign-in: Vapor also starts an
+/// empty session for a cookie it cannot find (an expired or invented one), and storing those
+/// would let anyone grow the table with cookieless or bogus-cookie page views. An empty session
+/// gets `unsaved` as its id, and the cookie factory (`configure`) clears the cookie instead.
 struct DatabaseSessionDriver: AsyncSessionDriver {
+    /// The id of a session that was not stored.
+    static let unsaved = SessionID(string: "")
+
     let lifetime: TimeInterval
 
     func createSession(_ data: SessionData, for request: Request) async throws -> SessionID {
+        guard !data.snapshot.isEmpty else { return Self.unsaved }
         // 32 bytes from the system's cryptographic source, URL-safe so it fits in a cookie unchanged.
         let id = SessionID(string: Data([UInt8].random(count: 32)).base64URLEncodedString())
         let record = BrowserSession(
@@ -54,9 +63,12 @@ struct DatabaseSessionDriver: AsyncSessionDriver {
             .delete()
     }
 
-    /// Ends every session whose expiry has passed; called at start-up.
-    static func purgeExpired(on database: any Database) async throws {
-        try await BrowserSession.query(on: database).filter(\.$expiresAt < Date()).delete()
+    /// Deletes up to `limit` sessions whose expiry has passed; returns how many.
+    static func purgeExpired(on database: any Database, limit: Int) async throws -> Int {
+        let ids = try await BrowserSession.query(on: database).filter(\.$expiresAt < Date()).limit(limit).all(\.$id)
+        guard !ids.isEmpty else { return 0 }
+        try await BrowserSession.query(on: database).filter(\.$id ~~ ids).delete()
+        return ids.count
     }
 
     /// Lower-case hex SHA-256 of the cookie value: what the row is keyed by.

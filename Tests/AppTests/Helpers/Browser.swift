@@ -4,11 +4,15 @@ import VaporTesting
 
 @testable import App
 
-/// A cookie-keeping web client for HTTP tests: it remembers the session cookie and the CSRF
-/// token of the last page it loaded, and fills in `_csrf` on the forms it posts.
+/// A cookie-keeping web client for HTTP tests: it remembers its cookies (the session's, and
+/// the anonymous forms' CSRF cookie) and the CSRF token of the last page it loaded, and fills
+/// in `_csrf` on the forms it posts.
 final class Browser: @unchecked Sendable {
     let app: Application
+    /// The session cookie's value.
     var cookie: String?
+    /// Every other cookie the server set, by name.
+    var otherCookies: [String: String] = [:]
     var csrf: String?
     private(set) var lastPage = ""
 
@@ -18,9 +22,7 @@ final class Browser: @unchecked Sendable {
 
     @discardableResult
     func get(_ path: String) async throws -> TestingHTTPResponse {
-        var headers = HTTPHeaders()
-        if let cookie { headers.add(name: .cookie, value: "kagibag_session=\(cookie)") }
-        let response = try await app.testing().sendRequest(.GET, path, headers: headers)
+        let response = try await app.testing().sendRequest(.GET, path, headers: cookieHeaders())
         absorb(response)
         return response
     }
@@ -32,18 +34,30 @@ final class Browser: @unchecked Sendable {
         var fields = form
         if withCSRF, let csrf { fields.append(("_csrf", csrf)) }
         let body = rawBody ?? fields.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
-        var headers = HTTPHeaders()
+        var headers = cookieHeaders()
         headers.contentType = .urlEncodedForm
-        if let cookie { headers.add(name: .cookie, value: "kagibag_session=\(cookie)") }
         let response = try await app.testing().sendRequest(.POST, path, headers: headers, body: ByteBuffer(string: body))
         absorb(response)
         return response
     }
 
+    private func cookieHeaders() -> HTTPHeaders {
+        var pairs = otherCookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        if let cookie { pairs.insert("kagibag_session=\(cookie)", at: 0) }
+        return pairs.isEmpty ? [:] : ["Cookie": pairs.joined(separator: "; ")]
+    }
+
     private func absorb(_ response: TestingHTTPResponse) {
-        for header in response.headers[.setCookie] where header.hasPrefix("kagibag_session=") {
-            let value = header.dropFirst("kagibag_session=".count).prefix { $0 != ";" }
-            cookie = value.isEmpty ? nil : String(value)
+        for header in response.headers[.setCookie] {
+            let pair = header.prefix { $0 != ";" }
+            guard let equals = pair.firstIndex(of: "=") else { continue }
+            let name = String(pair[..<equals]), value = String(pair[pair.index(after: equals)...])
+            let expired = value.isEmpty || header.lowercased().contains("max-age=0") || header.contains("1970")
+            if name == "kagibag_session" {
+                cookie = expired ? nil : value
+            } else {
+                otherCookies[name] = expired ? nil : value
+            }
         }
         let page = String(buffer: response.body)
         lastPage = page

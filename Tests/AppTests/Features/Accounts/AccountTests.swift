@@ -78,9 +78,10 @@ struct AccountTests {
             let account = Browser.newAccount()
             try await Browser(app).signUp(account)
             let browser = Browser(app)
-            try await browser.get("/login")
+            try await browser.logIn(email: account.email, password: account.password)
             let before = try #require(browser.cookie)
-            let response = try await browser.logIn(email: account.email.uppercased(), password: account.password)
+            try await browser.get("/admin/team")
+            let response = try await browser.post("/login", [("email", account.email.uppercased()), ("password", account.password)])
             #expect(response.status == .seeOther)
             let after = try #require(browser.cookie)
             #expect(after != before)
@@ -94,7 +95,7 @@ struct AccountTests {
     @Test("the session cookie is HttpOnly and SameSite=Lax, and Secure when configured")
     func sessionCookieFlags() async throws {
         try await withKagibag({ $0.secureCookies = true }) { app in
-            let response = try await Browser(app).get("/login")
+            let response = try await Browser(app).signUp(Browser.newAccount())
             let cookie = try #require(response.headers[.setCookie].first { $0.hasPrefix("kagibag_session=") })
             #expect(cookie.contains("HttpOnly"))
             #expect(cookie.contains("SameSite=Lax"))
