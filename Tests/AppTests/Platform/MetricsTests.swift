@@ -71,4 +71,44 @@ struct MetricsTests {
             #expect(right.status == .ok)
         }
     }
+
+    @Test("metrics live at /metrics only: /metrics/, //metrics/ and the like answer 404 and set no cookie", arguments: [
+        // ("//metrics" itself reaches the application as "/metrics": Vapor collapses leading slashes.)
+        "/metrics/", "//metrics/", "/metrics//", "///metrics/", "/metrics/x", "/./metrics", "/metrics%2F",
+    ])
+    func otherSpellingsAreNotFound(path: String) async throws {
+        try await withKagibag { app in
+            let response = try await app.testing().sendRequest(.GET, path)
+            #expect(response.status == .notFound)
+            #expect(response.headers[.setCookie].isEmpty)
+            #expect(!String(buffer: response.body).contains("kagibag_http_requests_total"))
+            #expect(try await app.testing().sendRequest(.GET, "/metrics").status == .ok)
+        }
+    }
+
+    @Test("without a token, metrics answer only loopback connections that came through no proxy")
+    func withoutTokenOnlyLoopback() async throws {
+        try await withKagibag { app in
+            #expect(try await app.send(.GET, "/metrics", from: "127.0.0.1").status == .ok)
+            #expect(try await app.send(.GET, "/metrics", from: "::1").status == .ok)
+            #expect(try await app.send(.GET, "/metrics", from: "203.0.113.9").status == .notFound)
+            #expect(try await app.send(.GET, "/metrics", from: "10.0.0.5").status == .notFound)
+            // nginx on the same machine connects from loopback, but always adds X-Forwarded-For.
+            let proxied = try await app.send(.GET, "/metrics", from: "127.0.0.1", headers: ["X-Forwarded-For": "127.0.0.1"])
+            #expect(proxied.status == .notFound)
+        }
+    }
+
+    @Test("with a token, metrics answer it from anywhere, and nothing else even from loopback")
+    func withTokenFromAnywhere() async throws {
+        try await withKagibag({ $0.metricsToken = "operator-secret" }) { app in
+            let bearer: HTTPHeaders = ["Authorization": "Bearer operator-secret"]
+            let remote = try await app.send(.GET, "/metrics", from: "203.0.113.9", headers: bearer)
+            let local = try await app.send(.GET, "/metrics", from: "127.0.0.1")
+            let otherPath = try await app.send(.GET, "/metrics/", from: "203.0.113.9", headers: bearer)
+            #expect(remote.status == .ok)
+            #expect(local.status == .unauthorized)
+            #expect(otherPath.status == .notFound)
+        }
+    }
 }
