@@ -9,7 +9,9 @@ from playwright.sync_api import expect
 
 from support.browser import (
     TEAM_URL,
+    accept_invitation,
     cell,
+    invite,
     login,
     logout,
     members_table,
@@ -55,32 +57,28 @@ def test_logout_then_wrong_password_shows_generic_message_and_right_one_logs_in(
     expect(page.get_by_role("heading", level=1)).to_have_text(user.team)
 
 
-def test_admin_adds_existing_user_by_email_as_member(page, new_page):
+def test_admin_invites_by_email_and_the_invitee_joins_only_by_accepting(page, new_page):
     admin = signup(page)
     other_page = new_page()
     other = signup(other_page)
 
-    page.get_by_label("Member email", exact=True).fill("nobody-" + other.email)
-    page.get_by_label("Role", exact=True).select_option(label="Member")
-    page.get_by_role("button", name="Add member", exact=True).click()
-    expect(page.get_by_text("No account with that email.")).to_be_visible()
+    # The same answer for an address without an account and for one with an account.
+    invite(page, "nobody-" + other.email)
+    invite(page, other.email)
+    invitations = page.locator("table#invitations")
+    expect(table_row(invitations, "nobody-" + other.email)).to_have_count(1)
+    expect(table_row(invitations, other.email).filter(has_not_text="nobody-")).to_have_count(1)
+    expect(page.get_by_text(other.name)).to_have_count(0)  # the page never names the account holder
+    expect(table_row(members_table(page), other.email)).to_have_count(0)
 
-    page.get_by_label("Member email", exact=True).fill(other.email)
-    page.get_by_label("Role", exact=True).select_option(label="Member")
-    page.get_by_role("button", name="Add member", exact=True).click()
-    expect(page.get_by_text(f"Added {other.name} as Member.")).to_be_visible()
-
-    members = members_table(page)
-    row = table_row(members, other.email)
-    expect(row).to_have_count(1)
-    expect(cell(members, row, "Role")).to_have_text("Member")
-    expect(cell(members, table_row(members, admin.email), "Role")).to_have_text("Admin")
-
-    # The new member now belongs to two teams and can switch to the admin's.
+    # Nothing changes for the invitee until they accept, from the banner on their next page.
     other_page.reload()
-    other_page.get_by_label("Current team", exact=True).select_option(label=admin.team)
-    other_page.get_by_role("button", name="Switch", exact=True).click()
-    expect(other_page.get_by_role("heading", level=1)).to_have_text(admin.team)
+    expect(other_page.get_by_role("heading", level=1)).to_have_text(other.team)
+    expect(other_page.get_by_label("Current team", exact=True)).to_have_count(0)
+    banner = other_page.get_by_role("region", name=f"Invitation to {admin.team}")
+    expect(banner).to_contain_text(admin.email)
+    accept_invitation(other_page, admin.team)
+    expect(other_page.get_by_role("status")).to_contain_text(f"You joined {admin.team} as Member.")
     members = members_table(other_page)
     expect(cell(members, table_row(members, other.email), "Role")).to_have_text("Member")
     # Members get no admin controls.
@@ -89,14 +87,21 @@ def test_admin_adds_existing_user_by_email_as_member(page, new_page):
     expect(other_page.get_by_role("button", name="Change role", exact=True)).to_have_count(0)
     expect(other_page.get_by_role("button", name="Leave team", exact=True)).to_be_visible()
 
+    # The admin sees the new member, and withdraws the other invitation.
+    page.reload()
+    expect(cell(members_table(page), table_row(members_table(page), other.email), "Role")).to_have_text("Member")
+    page.get_by_role("button", name=f"Withdraw the invitation to nobody-{other.email}", exact=True).click()
+    expect(page.get_by_text("No pending invitations.")).to_be_visible()
+
 
 def test_admin_changes_a_members_role_then_removes_them(page, new_page):
-    signup(page)
-    other = signup(new_page())
+    admin = signup(page)
+    other_page = new_page()
+    other = signup(other_page)
 
-    page.get_by_label("Member email", exact=True).fill(other.email)
-    page.get_by_label("Role", exact=True).select_option(label="Member")
-    page.get_by_role("button", name="Add member", exact=True).click()
+    invite(page, other.email)
+    accept_invitation(other_page, admin.team)
+    page.reload()
     members = members_table(page)
     row = table_row(members, other.email)
     expect(cell(members, row, "Role")).to_have_text("Member")
@@ -110,6 +115,20 @@ def test_admin_changes_a_members_role_then_removes_them(page, new_page):
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name=f"Remove {other.name}", exact=True).click()
     expect(table_row(members_table(page), other.email)).to_have_count(0)
+
+
+def test_login_opens_the_team_used_last(page, new_page):
+    admin = signup(page)
+    other_page = new_page()
+    other = signup(other_page)
+    invite(page, other.email)
+    accept_invitation(other_page, admin.team)  # now working in the admin's team
+    other_page.get_by_label("Current team", exact=True).select_option(label=other.team)
+    other_page.get_by_role("button", name="Switch", exact=True).click()
+    expect(other_page.get_by_role("heading", level=1)).to_have_text(other.team)
+    logout(other_page)
+    login(other_page, other.email, other.password)
+    expect(other_page.get_by_role("heading", level=1)).to_have_text(other.team)
 
 
 def test_post_without_valid_csrf_token_is_forbidden(page):

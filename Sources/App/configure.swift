@@ -63,6 +63,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.lifecycle.use(UsageFlusher(recorder: recorder))
     let housekeeping = Housekeeping(jobs: [
         .init(name: "sessions", purge: DatabaseSessionDriver.purgeExpired),
+        .init(name: "invitations", purge: InvitationStore.purgeExpired),
         .init(name: "idempotency keys", purge: Idempotency.purgeExpired),
     ])
     app.lifecycle.use(housekeeping)

@@ -35,6 +35,7 @@ func routes(_ app: Application) throws {
     try web.register(collection: AccountController())
     let signedIn = web.grouped(RequireLoginMiddleware(), KeyExpiryBanner(), LeakNoticeBanner())
     try signedIn.register(collection: TeamController())
+    try signedIn.register(collection: InvitationController())
     try signedIn.register(collection: APIKeysController(maxKeysPerTeam: settings.maxKeysPerTeam))
     try signedIn.register(collection: APIKeyLifecycleController())
     try signedIn.register(collection: LeakNoticeController())

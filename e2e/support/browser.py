@@ -106,6 +106,25 @@ def logout(page: Page) -> None:
     expect(page.get_by_role("button", name="Log out", exact=True)).to_have_count(0)
 
 
+def invite(page: Page, email: str, role: str = "Member") -> None:
+    """On the Team page: Add member, which invites; the notice is the same whether or not the
+    address has an account."""
+    page.get_by_label("Member email", exact=True).fill(email)
+    page.get_by_label("Role", exact=True).select_option(label=role)
+    page.get_by_role("button", name="Add member", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text(f"Invited {email} as {role}.")
+
+
+def accept_invitation(page: Page, team: str) -> None:
+    """The invitee, on any page: the banner's Accept, which opens the team."""
+    page.goto("/admin")
+    banner = page.get_by_role("region", name=f"Invitation to {team}")
+    expect(banner).to_contain_text("invited you to join the team")
+    banner.get_by_role("button", name=f"Accept the invitation to {team}", exact=True).click()
+    expect(page).to_have_url(TEAM_URL)
+    expect(page.get_by_role("heading", level=1)).to_have_text(team)
+
+
 def cell(table: Locator, row: Locator, column: str) -> Locator:
     """The cell of `row` under the header `column` of `table`."""
     headers = [h.strip() for h in table.locator("tr").first.locator("th, td").all_inner_texts()]

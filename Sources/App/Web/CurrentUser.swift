@@ -12,6 +12,8 @@ struct CurrentUser: Sendable {
     let memberships: [TeamMembership]
     /// The team the header's switcher points at; nil for someone who has left every team.
     let current: TeamMembership?
+    /// Invitations to their email that wait for an answer (shown on every page).
+    var invitations: [Invitation] = []
 }
 
 extension Request {

@@ -14,7 +14,8 @@ struct CurrentUserMiddleware: AsyncMiddleware {
             let memberships = try await TeamStore.memberships(of: userID, on: request.db)
             let wanted = request.session.data[Self.teamKey].flatMap(UUID.init(uuidString:))
             let current = memberships.first { $0.team.id == wanted } ?? memberships.first
-            request.state.currentUser = CurrentUser(user: user, memberships: memberships, current: current)
+            let invitations = try await InvitationStore.pending(for: user.email, on: request.db)
+            request.state.currentUser = CurrentUser(user: user, memberships: memberships, current: current, invitations: invitations)
         }
         return try await next.respond(to: request)
     }

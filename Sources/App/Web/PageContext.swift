@@ -7,11 +7,18 @@ struct PageContext: Encodable {
         let selected: Bool
     }
 
+    /// An invitation waiting for the signed-in person's answer, shown above every page.
+    struct InvitationBanner: Encodable {
+        let team, role, invitedByName, invitedByEmail, acceptPath, declinePath: String
+        let expires: TimeView
+    }
+
     let title, section, csrf: String
     let signedIn, showSwitcher: Bool
     let userName, currentTeam, notice: String?
     let teams: [TeamOption]
     let banners: [Banner]
+    let invitations: [InvitationBanner]
 
     init(_ request: Request, title: String, section: String = "") {
         let user = request.currentUser
@@ -26,6 +33,13 @@ struct PageContext: Encodable {
             TeamOption(id: $0.team.id!.uuidString, name: $0.team.name, selected: $0.team.id == user?.current?.team.id)
         }
         self.showSwitcher = teams.count > 1
+        let now = Date()
+        self.invitations = (user?.invitations ?? []).map {
+            InvitationBanner(
+                team: $0.team.name, role: $0.role.label, invitedByName: $0.invitedByName, invitedByEmail: $0.invitedByEmail,
+                acceptPath: SitePath.invitationAccept(.value($0.id!)).path, declinePath: SitePath.invitationDecline(.value($0.id!)).path,
+                expires: TimeView($0.expiresAt, now: now))
+        }
         self.notice = isWeb ? Notice.take(from: request) : nil
         self.banners = request.state.banners
     }

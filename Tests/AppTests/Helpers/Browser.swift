@@ -107,6 +107,19 @@ final class Browser: @unchecked Sendable {
         return try await post("/login", [("email", email), ("password", password)])
     }
 
+    /// `admin` invites `email` (this browser's account) to their current team as `role`, and
+    /// this browser accepts from the banner; afterwards it works in that team.
+    func joinTeam(of admin: Browser, email: String, role: String = "member") async throws {
+        try await admin.get("/admin/team")
+        #expect(try await admin.post("/admin/team/members", [("email", email), ("role", role)]).status == .seeOther)
+        try await admin.get("/admin/team")  // shows (and so clears) the notice
+        try await get("/admin")
+        // (Before invitations, adding made the member at once: then there is nothing to accept.)
+        if let accept = Self.firstMatch(#"action="(/invitations/[0-9a-f-]+/accept)""#, in: lastPage) {
+            #expect(try await post(accept).status == .seeOther)
+        }
+    }
+
     /// Creates an API key on the current team and returns its plaintext, read from the page.
     /// `fields` are more of the form's fields (permissions, addresses, …).
     func createKey(named name: String, _ fields: [(String, String)] = []) async throws -> String {

@@ -77,13 +77,13 @@ struct HardeningTests {
             try await admin.get("/admin/team/api-keys")
             try await admin.post("/admin/team/api-keys/\(keyID.uuidString.lowercased())/delete")
             try await admin.get("/admin/team")
-            try await admin.post("/admin/team/members", [("email", otherAccount.email), ("role", "member")])
+            try await other.joinTeam(of: admin, email: otherAccount.email)
             try await app.runCommand(["team", "permissions", "acme", "--revoke", "events:write"])
 
             try await admin.get("/admin/team/activity")
             let page = admin.lastPage
             let actions = page.components(separatedBy: "data-action=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
-            #expect(actions == ["team.permissions_changed", "member.added", "api_key.deleted", "api_key.created", "team.created"])
+            #expect(actions == ["team.permissions_changed", "member.added", "member.invited", "api_key.deleted", "api_key.created", "team.created"])
             #expect(page.contains("created API key “CRM sync” (…\(key.suffix(4)))"))
             #expect(page.contains("revoked events:write"))
             #expect(page.contains("command line"))

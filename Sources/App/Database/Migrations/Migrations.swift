@@ -16,5 +16,7 @@ extension Migrations {
         add(M011APIKeySecretsAndPolicy())
         add(M012CreateAPIKeyUsage())
         add(M013KeyLeakRevocation())
+        add(M014CreateInvitations())
+        add(M015AddUsersLastTeam())
     }
 }

@@ -9,6 +9,8 @@ final class User: Model, @unchecked Sendable {
     /// Stored lower-cased, so uniqueness and login ignore case.
     @Field(key: "email") var email: String
     @Field(key: "password_hash") var passwordHash: String
+    /// The team they worked in last: login opens it.
+    @OptionalField(key: "last_team_id") var lastTeamID: UUID?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}

@@ -144,7 +144,8 @@ struct AccountController: RouteCollection {
         }
         limits.loginPerAccount.reset(accountKey)
         limits.loginPerAddress.release(addressKey)
-        try await Self.startSession(for: user, team: nil, on: req)
+        // The team they worked in last, if they still belong to it (else their first).
+        try await Self.startSession(for: user, team: user.lastTeamID, on: req)
         return req.redirect(to: SitePath.team.path)
     }
 
@@ -162,6 +163,7 @@ struct AccountController: RouteCollection {
             throw Abort(.notFound, reason: "You are not a member of that team.")
         }
         req.session.data[CurrentUserMiddleware.teamKey] = wanted.uuidString
+        try await AccountStore.setLastTeam(wanted, of: current.user.id!, on: req.db)
         return req.redirect(to: SitePath.team.path)
     }
 

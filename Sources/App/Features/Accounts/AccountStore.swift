@@ -19,9 +19,10 @@ enum AccountStore {
     static func signUp(_ user: User, teamName: String, on db: any Database) async throws -> Team {
         do {
             return try await db.transaction { db in
-                try await user.create(on: db)
                 let team = Team(name: teamName, slug: try await Team.uniqueSlug(for: teamName, on: db))
                 try await team.create(on: db)
+                user.lastTeamID = team.id
+                try await user.create(on: db)
                 try await Membership(userID: user.id!, teamID: team.id!, role: .admin).create(on: db)
                 try await Audit.record(.teamCreated, team: team.id!, by: user, "created the team “\(teamName)”", on: db)
                 return team
@@ -29,6 +30,11 @@ enum AccountStore {
         } catch let error as any DatabaseError where error.isConstraintFailure {
             throw DomainError.conflict(emailTaken, field: "email")
         }
+    }
+
+    /// Remembers the team `user` works in, which their next login opens.
+    static func setLastTeam(_ team: UUID, of user: UUID, on db: any Database) async throws {
+        try await User.query(on: db).filter(\.$id == user).set(\.$lastTeamID, to: team).update()
     }
 
     static let emailTaken = "An account with this email already exists. Log in instead."

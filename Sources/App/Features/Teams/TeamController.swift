@@ -1,7 +1,7 @@
 import Fluent
 import Vapor
 
-/// Admin → Team: members, roles and permissions of the current team.
+/// Admin → Team: members, invitations, roles and permissions of the current team.
 struct TeamController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get(.admin, use: adminPage)
@@ -9,11 +9,14 @@ struct TeamController: RouteCollection {
         routes.post(.teamMembers, use: addMember)
         routes.post(.teamMemberRole(.parameter), use: changeRole)
         routes.post(.teamMemberRemove(.parameter), use: removeMember)
+        routes.post(.teamInvitationWithdraw(.parameter), use: withdrawInvitation)
         routes.post(.teamLeave, use: leave)
         routes.post(.teamKeyPolicy, use: setKeyPolicy)
     }
 
     private static let adminAction = "add, remove or change members"
+    /// Pending invitations a team may have at once.
+    static let maxPendingInvitations = 100
 
     struct AdminContext: Encodable { let page: PageContext }
 
@@ -30,8 +33,12 @@ struct TeamController: RouteCollection {
         var role: String?
     }
 
+    private struct AlreadyMember: Error {}
+
+    /// Invites the address: the same answer whether or not it has an account, and nothing
+    /// changes for its owner until they accept.
     @Sendable func addMember(req: Request) async throws -> Response {
-        let current = try req.requireTeamAdmin(to: Self.adminAction)
+        _ = try req.requireTeamAdmin(to: Self.adminAction)
         let form = try req.content.decode(AddMemberForm.self)
         guard let role = TeamRole(rawValue: form.role ?? "member") else {
             return try await TeamPage.render(req, error: "Choose the role Admin or Member.", status: .unprocessableEntity)
@@ -43,25 +50,27 @@ struct TeamController: RouteCollection {
         case .success(let value):
             email = value
         }
-        let teamID = current.team.id!
-        guard let user = try await AccountStore.user(email: email, on: req.db) else {
-            return try await TeamPage.render(
-                req, error: "No account with that email. Ask them to sign up first.", addEmail: String(email.prefix(254)), status: .unprocessableEntity)
-        }
-        let already = "\(user.name) is already a member of this team."
-        if try await TeamStore.membership(of: user.id!, in: teamID, on: req.db) != nil {
-            return try await TeamPage.render(req, error: already, status: .unprocessableEntity)
-        }
-        let actor = try req.requireUser().user
         do {
-            try await req.db.transaction { db in
-                try await Membership(userID: user.id!, teamID: teamID, role: role).create(on: db)
-                try await Audit.record(.memberAdded, team: teamID, by: actor, "added \(user.name) (\(user.email)) as \(role.label)", on: db)
+            try await Self.asAdmin(req) { db, actor, teamID in
+                // Its members are on the page already: saying so tells the admin nothing new.
+                if let user = try await AccountStore.user(email: email, on: db),
+                    try await TeamStore.membership(of: user.id!, in: teamID, on: db) != nil
+                {
+                    throw AlreadyMember()
+                }
+                if try await InvitationStore.pending(team: teamID, on: db).count >= Self.maxPendingInvitations {
+                    throw DomainError.conflict("This team has \(Self.maxPendingInvitations) pending invitations. Withdraw some first.")
+                }
+                try await InvitationStore.invite(email, as: role, to: teamID, by: actor, on: db)
             }
-        } catch let error as any DatabaseError where error.isConstraintFailure {
-            return try await TeamPage.render(req, error: already, status: .unprocessableEntity)
+        } catch is AlreadyMember {
+            return try await TeamPage.render(req, error: "\(email) is already a member of this team.", status: .unprocessableEntity)
+        } catch let error as DomainError {
+            return try await TeamPage.render(req, error: error.message, addEmail: email, status: error.status)
         }
-        Notice.set("Added \(user.name) as \(role.label).", on: req)
+        Notice.set(
+            "Invited \(email) as \(role.label). They join once they accept; the invitation waits for them in Kagibag for 14 days.",
+            on: req)
         return req.redirect(to: SitePath.team.path)
     }
 
@@ -72,12 +81,10 @@ struct TeamController: RouteCollection {
         guard let role = TeamRole(rawValue: try req.content.decode(RoleForm.self).role ?? "") else {
             return try await TeamPage.render(req, error: "Choose the role Admin or Member.", status: .unprocessableEntity)
         }
-        let teamID = current.team.id!
-        let target = try await TeamStore.membership(req.parameters.get("membership"), in: teamID, on: req.db)
+        let target = try await TeamStore.membership(req.parameters.get("membership"), in: current.team.id!, on: req.db)
         let previous = target.role
-        let actor = try req.requireUser().user
         do {
-            try await TeamStore.locked(teamID, on: req.db) { db in
+            try await Self.asAdmin(req) { db, actor, teamID in
                 if previous == .admin, role == .member, try await TeamStore.adminCount(of: teamID, on: db) <= 1 { throw LastAdmin() }
                 target.role = role
                 try await target.save(on: db)
@@ -95,13 +102,13 @@ struct TeamController: RouteCollection {
 
     @Sendable func removeMember(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: Self.adminAction)
-        let teamID = current.team.id!
-        let target = try await TeamStore.membership(req.parameters.get("membership"), in: teamID, on: req.db)
-        let actor = try req.requireUser().user
+        let target = try await TeamStore.membership(req.parameters.get("membership"), in: current.team.id!, on: req.db)
         do {
-            try await TeamStore.locked(teamID, on: req.db) { db in
-                if target.role == .admin, try await TeamStore.adminCount(of: teamID, on: db) <= 1 { throw LastAdmin() }
-                try await target.delete(on: db)
+            try await Self.asAdmin(req) { db, actor, teamID in
+                // Re-read under the lock: the role may have changed since the request began.
+                guard let fresh = try await Membership.find(target.id, on: db) else { return }
+                if fresh.role == .admin, try await TeamStore.adminCount(of: teamID, on: db) <= 1 { throw LastAdmin() }
+                try await fresh.delete(on: db)
                 try await Audit.record(.memberRemoved, team: teamID, by: actor, "removed \(target.user.name) (\(target.user.email))", on: db)
             }
         } catch is LastAdmin {
@@ -139,6 +146,16 @@ struct TeamController: RouteCollection {
         return req.redirect(to: SitePath.team.path)
     }
 
+    @Sendable func withdrawInvitation(req: Request) async throws -> Response {
+        let current = try req.requireTeamAdmin(to: Self.adminAction)
+        let invitation = try await InvitationStore.find(req.parameters.get("invitation"), team: current.team.id!, on: req.db)
+        try await Self.asAdmin(req) { db, actor, _ in
+            try await InvitationStore.withdraw(invitation, by: actor, on: db)
+        }
+        Notice.set("Withdrew the invitation to \(invitation.email).", on: req)
+        return req.redirect(to: SitePath.team.path)
+    }
+
     @Sendable func leave(req: Request) async throws -> Response {
         let current = try req.requireTeam()
         let teamID = current.team.id!
@@ -160,5 +177,24 @@ struct TeamController: RouteCollection {
         req.session.data[CurrentUserMiddleware.teamKey] = nil
         Notice.set("You left \(current.team.name).", on: req)
         return req.redirect(to: SitePath.admin.path)
+    }
+
+    /// Runs `change` in a transaction under the team's row lock, after checking there — not
+    /// when the request began — that the actor is still one of its admins: an admin removed a
+    /// moment ago cannot finish changes already in flight.
+    @discardableResult
+    private static func asAdmin<T: Sendable>(
+        _ req: Request, to action: String = adminAction,
+        _ change: @escaping @Sendable (_ db: any Database, _ actor: User, _ team: UUID) async throws -> T
+    ) async throws -> T {
+        let current = try req.requireTeamAdmin(to: action)
+        let actor = try req.requireUser().user
+        let teamID = current.team.id!
+        return try await TeamStore.locked(teamID, on: req.db) { db in
+            guard try await TeamStore.isAdmin(actor.id!, of: teamID, on: db) else {
+                throw Abort(.forbidden, reason: "Only team admins can \(action). You are no longer an admin of \(current.team.name).")
+            }
+            return try await change(db, actor, teamID)
+        }
     }
 }

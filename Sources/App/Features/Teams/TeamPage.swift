@@ -1,7 +1,8 @@
 import Fluent
 import Vapor
 
-/// Admin → Team: the team's name, permissions and members, with the add-member form.
+/// Admin → Team: the team's name, permissions, members and pending invitations, with the
+/// add-member form.
 enum TeamPage {
     struct Context: Encodable {
         struct TeamView: Encodable {
@@ -14,10 +15,15 @@ enum TeamPage {
             let id, name, email, role, roleLabel, rolePath, removePath: String
             let isSelf: Bool
         }
+        struct InvitationView: Encodable {
+            let email, role, invitedBy, withdrawPath: String
+            let expires: TimeView
+        }
         let page: PageContext
         let team: TeamView
         let members: [MemberView]
-        let isAdmin: Bool
+        let invitations: [InvitationView]
+        let isAdmin, hasInvitations: Bool
         /// The add-member form's problem and value.
         let error, addEmail: String?
     }
@@ -36,6 +42,15 @@ enum TeamPage {
                 isSelf: membership.$user.id == current.membership.$user.id
             )
         }
+        let isAdmin = current.role == .admin
+        let now = Date()
+        let invitations = isAdmin
+            ? try await InvitationStore.pending(team: team.id!, on: req.db).map {
+                Context.InvitationView(
+                    email: $0.email, role: $0.role.label, invitedBy: $0.invitedByName,
+                    withdrawPath: SitePath.teamInvitationWithdraw(.value($0.id!)).path, expires: TimeView($0.expiresAt, now: now))
+            }
+            : []
         let context = Context(
             page: PageContext(req, title: team.name, section: "team"),
             team: .init(
@@ -44,8 +59,14 @@ enum TeamPage {
                 keyLifetimes: APIKeyPolicy.teamLimitChoices.map { days in
                     .init(value: days.map(String.init) ?? "", label: days.map { "\($0) days" } ?? "No limit", selected: days == team.maxKeyLifetimeDays)
                 }),
-            members: members, isAdmin: current.role == .admin, error: error, addEmail: addEmail
+            members: members, invitations: invitations, isAdmin: isAdmin, hasInvitations: !invitations.isEmpty,
+            error: error, addEmail: addEmail
         )
         return try await req.renderPage("team", context, status: status)
+    }
+
+    /// "1 API key", "3 API keys".
+    static func keys(_ count: Int) -> String {
+        "\(count) API key\(count == 1 ? "" : "s")"
     }
 }

@@ -49,6 +49,11 @@ enum TeamStore {
             .map(\.user.name).sorted().joined(separator: ", ")
     }
 
+    /// Whether `user` is an admin of `team` now; inside `locked`, until the transaction ends.
+    static func isAdmin(_ user: UUID, of team: UUID, on db: any Database) async throws -> Bool {
+        try await membership(of: user, in: team, on: db)?.role == .admin
+    }
+
     static func adminCount(of team: UUID, on db: any Database) async throws -> Int {
         try await Membership.query(on: db).filter(\.$team.$id == team).filter(\.$roleColumn == TeamRole.admin.rawValue).count()
     }
@@ -70,10 +75,11 @@ enum TeamStore {
     /// Runs `body` in a transaction that first takes the team's row lock (a no-op UPDATE: a row
     /// lock on PostgreSQL, the write lock on SQLite), so that checks such as "is there another
     /// admin?" cannot race with a concurrent change to the same team.
-    static func locked(_ team: UUID, on db: any Database, _ body: @escaping @Sendable (any Database) async throws -> Void) async throws {
+    @discardableResult
+    static func locked<T: Sendable>(_ team: UUID, on db: any Database, _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         try await db.transaction { db in
             try await db.sql.raw("UPDATE teams SET name = name WHERE id = \(bind: team)").run()
-            try await body(db)
+            return try await body(db)
         }
     }
 }

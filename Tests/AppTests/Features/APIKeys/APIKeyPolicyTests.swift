@@ -210,7 +210,7 @@ struct APIKeyPolicyTests {
             let account = Browser.newAccount(team: "Member's own")
             try await member.signUp(account)
             try await admin.get("/admin/team")
-            try await admin.post("/admin/team/members", [("email", account.email), ("role", "member")])
+            try await member.joinTeam(of: admin, email: account.email)
             _ = try await admin.createKey(named: "CRM sync")
             let path = try await keyPath(app, named: "CRM sync")
             let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)

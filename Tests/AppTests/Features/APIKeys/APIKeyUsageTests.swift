@@ -113,7 +113,7 @@ struct APIKeyUsageTests {
             let account = Browser.newAccount(team: "Own")
             try await member.signUp(account)
             try await admin.get("/admin/team")
-            try await admin.post("/admin/team/members", [("email", account.email), ("role", "member")])
+            try await member.joinTeam(of: admin, email: account.email)
             let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)
             try await member.get("/admin/team")
             try await member.post("/team/switch", [("team", teamID.uuidString)])

@@ -104,7 +104,7 @@ struct APIKeyWorkflowTests {
             try await admin.signUp(adminAccount)
             try await member.signUp(memberAccount)
             try await admin.get("/admin/team")
-            try await admin.post("/admin/team/members", [("email", memberAccount.email), ("role", "member")])
+            try await member.joinTeam(of: admin, email: memberAccount.email)
             _ = try await admin.createKey(named: "CRM sync")
             let keyID = try #require(try await APIKey.query(on: app.db).first()?.id)
             let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)

@@ -80,7 +80,7 @@ struct EventsWebTests {
             try await member.signUp(memberAccount)
             try await stranger.signUp(Browser.newAccount(team: "Rival"))
             try await admin.get("/admin/team")
-            try await admin.post("/admin/team/members", [("email", memberAccount.email), ("role", "member")])
+            try await member.joinTeam(of: admin, email: memberAccount.email)
             try await admin.get("/admin/events/new")
             let path = try #require(try await admin.post("/admin/events", Self.form).headers.first(name: .location))
             let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme").first()?.id)

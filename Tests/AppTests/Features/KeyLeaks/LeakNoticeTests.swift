@@ -17,7 +17,7 @@ struct LeakNoticeTests {
         try await member.signUp(memberAccount)
         try await admin.signUp(Browser.newAccount(team: "Leaky Events"))
         try await admin.get("/admin/team")
-        try await admin.post("/admin/team/members", [("email", memberAccount.email), ("role", "member")])
+        try await member.joinTeam(of: admin, email: memberAccount.email)
         let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "leaky-events").first()?.id)
         try await member.get("/admin/team")
         try await member.post("/team/switch", [("team", teamID.uuidString)])
