@@ -10,7 +10,7 @@ enum SitePath {
     }
 
     case home, signup, login, logout, switchTeam
-    case admin, team, teamMembers, teamMemberRole(ID), teamMemberRemove(ID), teamLeave, activity
+    case admin, team, teamMembers, teamMemberRole(ID), teamMemberRemove(ID), teamLeave, teamDelete, activity
     case teamInvitationWithdraw(ID), invitationAccept(ID), invitationDecline(ID)
     case apiKeys, apiKeysNew, apiKey(ID), apiKeyEdit(ID), apiKeyRoll(ID), apiKeyPause(ID), apiKeyResume(ID), apiKeyEndGrace(ID), apiKeyDelete(ID)
     case apiKeyRestrict(ID)
@@ -38,6 +38,7 @@ enum SitePath {
         case .teamMemberRole(let id): return team + [.constant("members"), .id(parameter: "membership", id), .constant("role")]
         case .teamMemberRemove(let id): return team + [.constant("members"), .id(parameter: "membership", id), .constant("remove")]
         case .teamLeave: return team + [.constant("leave")]
+        case .teamDelete: return team + [.constant("delete")]
         case .teamInvitationWithdraw(let id): return team + [.constant("invitations"), .id(parameter: "invitation", id), .constant("withdraw")]
         case .invitationAccept(let id): return [.constant("invitations"), .id(parameter: "invitation", id), .constant("accept")]
         case .invitationDecline(let id): return [.constant("invitations"), .id(parameter: "invitation", id), .constant("decline")]

@@ -7,6 +7,11 @@ struct LastAdmin: Error {
     static let message = "A team needs at least one admin. Make someone else an admin first."
 }
 
+/// Refused because the last member would leave behind API keys that nobody could revoke.
+struct LastMemberWithKeys: Error {
+    let keys: Int
+}
+
 /// Every read and write of teams and memberships.
 enum TeamStore {
     /// A user's teams, by name.
@@ -60,6 +65,12 @@ enum TeamStore {
 
     static func memberCount(of team: UUID, on db: any Database) async throws -> Int {
         try await Membership.query(on: db).filter(\.$team.$id == team).count()
+    }
+
+    /// Deletes the team with everything that belongs to it (members, invitations, API keys,
+    /// events, attendees, activity: the foreign keys cascade).
+    static func delete(_ team: UUID, on db: any Database) async throws {
+        try await Team.query(on: db).filter(\.$id == team).delete()
     }
 
     static func team(slugOrID: String, on db: any Database) async throws -> Team? {

@@ -8,6 +8,89 @@ import VaporTesting
 /// role is checked where the change happens, under the team's lock.
 @Suite("Leaving and deleting teams; role checks under the team's lock")
 struct TeamLifecycleTests {
+    @Test("the last member cannot leave a team that still has keys; the keys keep working and stay revocable")
+    func lastMemberWithKeysCannotLeave() async throws {
+        try await withKagibag { app in
+            // setup
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount(team: "Acme Events"))
+            let key = try await admin.createKey(named: "CRM sync")
+            _ = try await admin.createKey(named: "Analytics")
+            try await admin.get("/admin/team")
+            // MUT
+            let response = try await admin.post("/admin/team/leave")
+            // validate
+            #expect(response.status == .conflict)
+            #expect(admin.lastPage.contains("You are the last member of Acme Events, and it still has 2 API keys"))
+            #expect(admin.lastPage.contains("Delete the team"))
+            #expect(try await Membership.query(on: app.db).count() == 1)
+            #expect(try await app.api("/api/v1/organizer/events", key: key).status == .ok)
+        }
+    }
+
+    @Test("the last member deletes the team after a confirmation naming its keys; the keys stop working at once")
+    func lastMemberDeletesTeamWithKeys() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount(team: "Acme Events"))
+            let key = try await admin.createKey(named: "CRM sync")
+            _ = try await admin.createKey(named: "Analytics")
+            try await admin.get("/admin/team/delete")
+            #expect(admin.lastPage.contains("Delete <strong>Acme Events</strong> and its <strong id=\"delete-keys\">2 API keys</strong>?"))
+            #expect(admin.lastPage.contains("Delete team and 2 API keys</button>"))
+            let response = try await admin.post("/admin/team/delete", [("keys", "2")])
+            #expect(response.status == .seeOther)
+            try await admin.get("/admin")
+            #expect(admin.lastPage.contains("Deleted Acme Events and its 2 API keys."))
+            #expect(admin.lastPage.contains("You are not a member of any team."))
+            #expect(try await Team.query(on: app.db).count() == 0)
+            #expect(try await APIKey.query(on: app.db).count() == 0)
+            #expect(try await app.api("/api/v1/organizer/events", key: key).status == .unauthorized)
+        }
+    }
+
+    @Test("a key created after the confirmation was shown makes the deletion ask again")
+    func staleConfirmationIsRefused() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount(team: "Acme Events"))
+            _ = try await admin.createKey(named: "CRM sync")
+            try await admin.get("/admin/team/delete")
+            let response = try await admin.post("/admin/team/delete", [("keys", "0")])
+            #expect(response.status == .conflict)
+            #expect(admin.lastPage.contains("Acme Events now has 1 API key. Confirm again."))
+            #expect(try await Team.query(on: app.db).count() == 1)
+        }
+    }
+
+    @Test("a team with other members cannot be deleted, and a member cannot delete it")
+    func teamWithOthersIsNotDeleted() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app), member = Browser(app)
+            let memberAccount = Browser.newAccount(team: "Elsewhere")
+            try await admin.signUp(Browser.newAccount(team: "Acme Events"))
+            try await member.signUp(memberAccount)
+            try await member.joinTeam(of: admin, email: memberAccount.email)
+            try await admin.get("/admin/team/delete")
+            #expect(admin.lastPage.contains("<strong>Acme Events</strong> still has 1 other member."))
+            #expect(try await admin.post("/admin/team/delete", [("keys", "0")]).status == .conflict)
+            try await member.get("/admin/team")
+            #expect(try await member.post("/admin/team/delete", [("keys", "0")]).status == .forbidden)
+            #expect(try await Team.query(on: app.db).count() == 2)
+        }
+    }
+
+    @Test("the last member of a team without keys may still leave it")
+    func lastMemberWithoutKeysLeaves() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount(team: "Acme Events"))
+            try await admin.get("/admin/team")
+            #expect(try await admin.post("/admin/team/leave").status == .seeOther)
+            #expect(try await Membership.query(on: app.db).count() == 0)
+        }
+    }
+
     @Test("an admin removed a moment ago cannot finish the member changes they had in flight")
     func removedAdminsInFlightChangesAreRefused() async throws {
         try await withKagibag { app in
