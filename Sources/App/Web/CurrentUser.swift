@@ -34,6 +34,22 @@ extension Request {
         return current
     }
 
+    /// The current team if it holds `permission` — the same rule as for its API keys; otherwise
+    /// 403 saying what the team lacks and who can change that.
+    func requireTeamPermission(_ permission: Permission, to action: String) throws -> CurrentUser.TeamMembership {
+        let current = try requireTeam()
+        guard current.team.permissions.contains(permission) else {
+            throw Abort(.forbidden, reason: Self.missing(permission, to: action, in: current.team))
+        }
+        return current
+    }
+
+    /// Why `team` cannot `action`, in words for the page.
+    static func missing(_ permission: Permission, to action: String, in team: Team) -> String {
+        "\(team.name) cannot \(action): the team does not have the \(permission.rawValue) permission, on this site or "
+            + "through its API keys. An operator can grant it with kagibag team permissions."
+    }
+
     /// The current team, or a page telling the user they belong to none.
     func requireTeam() throws -> CurrentUser.TeamMembership {
         guard let current = try requireUser().current else {

@@ -22,11 +22,41 @@ enum EventPages {
         }
     }
 
+    /// What the person's role and the team's permissions allow on these pages, and why not.
+    struct Access: Encodable {
+        let canChangeEvents, canSeeAttendees, canChangeAttendees: Bool
+        /// Why a part of the page is missing, in words for the page; nil when nothing is.
+        let eventsNote, attendeesNote: String?
+
+        init(_ current: CurrentUser.TeamMembership) {
+            let isAdmin = current.role == .admin
+            let permissions = current.team.permissions
+            canChangeEvents = isAdmin && permissions.contains(.eventsWrite)
+            canSeeAttendees = permissions.contains(.attendeesRead)
+            canChangeAttendees = isAdmin && permissions.contains(.attendeesWrite)
+            if !isAdmin {
+                eventsNote = "Only team admins can create or change events and attendees."
+            } else if !permissions.contains(.eventsWrite) {
+                eventsNote = Request.missing(.eventsWrite, to: "create or change events", in: current.team)
+            } else {
+                eventsNote = nil
+            }
+            if !canSeeAttendees {
+                attendeesNote = Request.missing(.attendeesRead, to: "see attendees", in: current.team)
+            } else if isAdmin, !canChangeAttendees {
+                attendeesNote = Request.missing(.attendeesWrite, to: "register or cancel attendees", in: current.team)
+            } else {
+                attendeesNote = nil
+            }
+        }
+    }
+
     struct ListContext: Encodable {
         let page: PageContext
         let events: [EventView]
         let hasEvents: Bool
         let isAdmin: Bool
+        let access: Access
     }
 
     struct FormContext: Encodable {
@@ -44,6 +74,7 @@ enum EventPages {
         let attendees: [AttendeeView]
         let problems: [FieldProblem]
         let hasAttendees, isAdmin, hasProblems: Bool
+        let access: Access
         /// The add-attendee form's values after a problem.
         let attendeeName, attendeeEmail: String
     }
@@ -65,11 +96,12 @@ enum EventPages {
         _ req: Request, event: EventRecord, problems: [FieldProblem] = [], name: String = "", email: String = "", status: HTTPStatus = .ok
     ) async throws -> Response {
         let current = try req.requireTeam()
-        let attendees = try await AttendeeStore.list(event: event.id, limit: 1000, on: req.db)
+        let access = Access(current)
+        let attendees = access.canSeeAttendees ? try await AttendeeStore.list(event: event.id, limit: 1000, on: req.db) : []
         let context = EventContext(
             page: PageContext(req, title: event.name, section: "events"), event: EventView(event),
             attendees: attendees.map { AttendeeView($0, event: event.id) }, problems: problems, hasAttendees: !attendees.isEmpty,
-            isAdmin: current.role == .admin, hasProblems: !problems.isEmpty,
+            isAdmin: current.role == .admin, hasProblems: !problems.isEmpty, access: access,
             attendeeName: String(name.prefix(300)), attendeeEmail: String(email.prefix(300)))
         return try await req.renderPage("event", context, status: status)
     }

@@ -1,7 +1,9 @@
 import Vapor
 
 /// Admin → Events: organizers manage the same events and attendees the API serves, with the
-/// same rules and messages. Members see everything read-only.
+/// same rules and messages. Members see everything read-only. The team's permissions apply as
+/// they do to its keys: events pages need `events:read` (changes `events:write`), the attendee
+/// list `attendees:read` (changes `attendees:write`).
 struct EventsController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get(.events, use: list)
@@ -18,21 +20,21 @@ struct EventsController: RouteCollection {
     private static let adminAction = "change events and attendees"
 
     @Sendable func list(req: Request) async throws -> Response {
-        let current = try req.requireTeam()
+        let current = try req.requireTeamPermission(.eventsRead, to: "see its events")
         let events = try await EventStore.list(team: current.team.id!, order: .startsAt, limit: 500, on: req.db)
         let context = EventPages.ListContext(
             page: PageContext(req, title: "Events", section: "events"), events: events.map(EventView.init), hasEvents: !events.isEmpty,
-            isAdmin: current.role == .admin)
+            isAdmin: current.role == .admin, access: .init(current))
         return try await req.renderPage("events", context)
     }
 
     @Sendable func newPage(req: Request) async throws -> Response {
-        _ = try req.requireTeamAdmin(to: Self.adminAction)
+        try Self.requireEventChanges(req)
         return try await EventPages.form(req, event: nil, values: .init())
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let current = try req.requireTeamAdmin(to: Self.adminAction)
+        let current = try Self.requireEventChanges(req)
         let form = try req.content.decode(EventForm.self)
         do {
             let event = try await EventStore.create(team: current.team.id!, try form.draft(), on: req.db)
@@ -48,13 +50,13 @@ struct EventsController: RouteCollection {
     }
 
     @Sendable func editPage(req: Request) async throws -> Response {
-        _ = try req.requireTeamAdmin(to: Self.adminAction)
+        try Self.requireEventChanges(req)
         let event = try await event(req)
         return try await EventPages.form(req, event: event, values: .init(event))
     }
 
     @Sendable func update(req: Request) async throws -> Response {
-        _ = try req.requireTeamAdmin(to: Self.adminAction)
+        try Self.requireEventChanges(req)
         let event = try await event(req)
         let form = try req.content.decode(EventForm.self)
         do {
@@ -68,7 +70,7 @@ struct EventsController: RouteCollection {
     }
 
     @Sendable func cancel(req: Request) async throws -> Response {
-        _ = try req.requireTeamAdmin(to: Self.adminAction)
+        try Self.requireEventChanges(req)
         let event = try await event(req)
         var draft = event.draft
         draft.status = .cancelled
@@ -78,7 +80,7 @@ struct EventsController: RouteCollection {
     }
 
     @Sendable func addAttendee(req: Request) async throws -> Response {
-        _ = try req.requireTeamAdmin(to: Self.adminAction)
+        try Self.requireAttendeeChanges(req)
         let event = try await event(req)
         let form = try req.content.decode(AttendeeForm.self)
         do {
@@ -92,7 +94,7 @@ struct EventsController: RouteCollection {
     }
 
     @Sendable func cancelAttendee(req: Request) async throws -> Response {
-        _ = try req.requireTeamAdmin(to: Self.adminAction)
+        try Self.requireAttendeeChanges(req)
         let event = try await event(req)
         let attendee = try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db)
         var draft = attendee.draft
@@ -102,7 +104,21 @@ struct EventsController: RouteCollection {
         return req.redirect(to: SitePath.event(.value(event.id)).path)
     }
 
+    /// An event of the current team, which must hold `events:read` (as its keys need to read it).
     private func event(_ req: Request) async throws -> EventRecord {
-        try await EventStore.find(req.parameters.get("event"), team: try req.requireTeam().team.id!, on: req.db)
+        let current = try req.requireTeamPermission(.eventsRead, to: "see its events")
+        return try await EventStore.find(req.parameters.get("event"), team: current.team.id!, on: req.db)
+    }
+
+    @discardableResult
+    private static func requireEventChanges(_ req: Request) throws -> CurrentUser.TeamMembership {
+        _ = try req.requireTeamAdmin(to: adminAction)
+        return try req.requireTeamPermission(.eventsWrite, to: "create or change events")
+    }
+
+    @discardableResult
+    private static func requireAttendeeChanges(_ req: Request) throws -> CurrentUser.TeamMembership {
+        _ = try req.requireTeamAdmin(to: adminAction)
+        return try req.requireTeamPermission(.attendeesWrite, to: "register or cancel attendees")
     }
 }
