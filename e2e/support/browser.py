@@ -46,9 +46,12 @@ class Pages:
         self.ignore_https_errors = ignore_https_errors
         self.contexts: list[BrowserContext] = []
 
-    def new(self, javascript: bool = True) -> Page:
+    def new(self, javascript: bool = True, width: int | None = None) -> Page:
+        """A page in a fresh context; `width` sets a viewport that wide (a phone: 390)."""
+        viewport = {"width": width, "height": 900} if width else None
         ctx = self.browser.new_context(base_url=self.base_url, java_script_enabled=javascript,
-                                       ignore_https_errors=self.ignore_https_errors)
+                                       ignore_https_errors=self.ignore_https_errors,
+                                       **({"viewport": viewport} if viewport else {}))
         ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=self.base_url)
         ctx.set_default_timeout(UI_TIMEOUT_MS)
         self.contexts.append(ctx)

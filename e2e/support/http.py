@@ -48,11 +48,32 @@ def raw_get(port: int, header_lines: list[bytes], path: str, timeout: float = 20
     for line in header_lines:
         request += line + b"\r\n"
     request += b"Connection: close\r\n\r\n"
+    return _exchange(port, [request], pause=0, timeout=timeout)
+
+
+def raw_post_in_pieces(port: int, path: str, header_lines: list[bytes], body: bytes, first: int,
+                       pause: float = 0.3, timeout: float = 20) -> Answer:
+    """POST `body` to `path` the way a browser sends a large form over a real network: the head
+    with the first `first` bytes of the body, then, `pause` seconds later, the rest."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Length: {len(body)}\r\n").encode()
+    for line in header_lines:
+        head += line + b"\r\n"
+    head += b"Connection: close\r\n\r\n"
+    return _exchange(port, [head + body[:first], body[first:]], pause=pause, timeout=timeout)
+
+
+def _exchange(port: int, chunks: list[bytes], pause: float, timeout: float) -> Answer:
+    """Sends `chunks` on a new connection, `pause` seconds apart, and reads the answer."""
     data = b""
     error = ""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
-            sock.sendall(request)
+            for i, chunk in enumerate(chunks):
+                if i:
+                    time.sleep(pause)
+                sock.sendall(chunk)
         except OSError as e:  # the server may answer (and close) before reading all of a huge header
             error = f"send: {e!r}"
         deadline = time.monotonic() + timeout

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from support.http import http
-from support.processes import end, free_port, tail
+from support.processes import end, free_port, tail, work_dir
 from support.tools import require_binary
 
 STARTUP_TIMEOUT_S = 90  # the debug binary on a busy 2-core machine
@@ -201,3 +201,11 @@ def running(dir: pathlib.Path, env: dict[str, str], **kw) -> Iterator[Kagibag]:
         yield server
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def throwaway(**settings: str) -> Iterator[Kagibag]:
+    """A server of one test's own: SQLite in a temporary directory, info-level logs, the default
+    settings (bcrypt cost 12 included) with `settings` on top; stopped and removed afterwards."""
+    with work_dir("kagibag-own-") as d, running(d / "server", server_env(LOG_LEVEL="info", **settings)) as srv:
+        yield srv

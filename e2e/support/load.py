@@ -1,8 +1,10 @@
 """The clients of the hardening tests: registrations racing for an event's places
-(test_capacity_under_load) and event writers cut off by kill -9 (test_crash_recovery)."""
+(test_capacity_under_load), event writers cut off by kill -9 (test_crash_recovery), and an
+anonymous sign-up and login burst while an integration polls (test_abuse)."""
 
 from __future__ import annotations
 
+import collections
 import json
 import random
 import threading
@@ -17,7 +19,7 @@ from support.http import http
 from support.kagibag import Kagibag
 from support.postgres import Database
 from support import sqlite
-from support.web import signed_up_key
+from support.web import WebClient, new_user, signed_up_key
 
 REQUEST_TIMEOUT_S = 60
 
@@ -192,3 +194,178 @@ def killed_during_writes_and_restarted(backend: str, server: Kagibag, db: Databa
     c.restart_seconds = server.wait_healthy()
     print(f"[{c.backend}] restarted: /healthz 200 after {c.restart_seconds:.1f}s")
     return c
+
+
+# --- an anonymous burst while an integration polls -----------------------------------------------
+
+POLL_INTERVAL_S = 0.05
+
+
+@dataclass
+class Burst:
+    signups: list[tuple[int, str | None]] = field(default_factory=list)  # (status, Retry-After)
+    logins: list[tuple[int, str | None]] = field(default_factory=list)
+    polls: list[tuple[int, float]] = field(default_factory=list)  # (status, seconds)
+    errors: list[str] = field(default_factory=list)  # requests without an answer
+    seconds: float = 0.0  # from the first burst request to the last answer
+
+    def summary(self) -> str:
+        def count(answers: list[tuple[int, str | None]]) -> str:
+            statuses = collections.Counter(status for status, _ in answers)
+            return ", ".join(f"{n} x {status}" for status, n in sorted(statuses.items()))
+        latencies = sorted(seconds for _, seconds in self.polls)
+        median = latencies[len(latencies) // 2] if latencies else 0
+        return (f"{len(self.signups)} sign-ups ({count(self.signups)}), {len(self.logins)} failed logins "
+                f"({count(self.logins)}) in {self.seconds:.1f}s; {len(self.polls)} polls, "
+                f"median {median * 1000:.0f} ms, max {max(latencies, default=0) * 1000:.0f} ms")
+
+
+def anonymous_burst(base: str, key: str, signups: int = 60, logins: int = 45) -> Burst:
+    """`signups` concurrent sign-ups and `logins` concurrent failed logins (unknown emails, one
+    address), each from a client that has loaded its form first, while one integration polls the
+    events list with `key` every POLL_INTERVAL_S, from before the burst until a second after it."""
+    burst = Burst()
+    lock = threading.Lock()
+    signup_clients = []
+    for _ in range(signups):
+        web = WebClient()
+        _, csrf = web.form(base, "/signup")
+        signup_clients.append((web, csrf, new_user("burst")))
+    login_clients = []
+    for n in range(logins):
+        web = WebClient()
+        _, csrf = web.form(base, "/login")
+        login_clients.append((web, csrf, f"nobody-{n}-{uuid.uuid4().hex[:6]}@example.com"))
+
+    stop = threading.Event()
+
+    def poll() -> None:
+        s = http()
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                r = s.get(base + EVENTS, headers=auth(key), timeout=REQUEST_TIMEOUT_S)
+                with lock:
+                    burst.polls.append((r.status_code, time.monotonic() - started))
+            except requests.RequestException as e:
+                with lock:
+                    burst.errors.append(f"poll: {e!r}")
+            time.sleep(POLL_INTERVAL_S)
+        s.close()
+
+    gate = threading.Barrier(signups + logins + 1)
+
+    def answer(r: requests.Response) -> tuple[int, str | None]:
+        return r.status_code, r.headers.get("Retry-After")
+
+    def sign_up(web: WebClient, csrf: str, user) -> None:
+        gate.wait()
+        form = {"name": user.name, "email": user.email, "password": user.password, "team": user.team, "_csrf": csrf}
+        try:
+            result = answer(web.post(base, "/signup", form))
+            with lock:
+                burst.signups.append(result)
+        except requests.RequestException as e:
+            with lock:
+                burst.errors.append(f"sign-up: {e!r}")
+
+    def fail_login(web: WebClient, csrf: str, email: str) -> None:
+        gate.wait()
+        try:
+            result = answer(web.post(base, "/login", {"email": email, "password": "wrong password!", "_csrf": csrf}))
+            with lock:
+                burst.logins.append(result)
+        except requests.RequestException as e:
+            with lock:
+                burst.errors.append(f"login: {e!r}")
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    time.sleep(0.5)  # polls before the burst: the baseline
+    threads = [threading.Thread(target=sign_up, args=c, daemon=True) for c in signup_clients]
+    threads += [threading.Thread(target=fail_login, args=c, daemon=True) for c in login_clients]
+    for t in threads:
+        t.start()
+    gate.wait()
+    began = time.monotonic()
+    for t in threads:
+        t.join(timeout=REQUEST_TIMEOUT_S + 30)
+    burst.seconds = time.monotonic() - began
+    time.sleep(1.0)  # and after it
+    stop.set()
+    poller.join(timeout=REQUEST_TIMEOUT_S + 10)
+    assert not [t for t in threads if t.is_alive()], "burst clients still running after the deadline"
+    return burst
+
+
+# --- concurrent logins --------------------------------------------------------------------------
+
+
+def concurrent_logins(base: str, attempts: list[tuple[str, str]]) -> list[tuple[int, str | None]]:
+    """Every (email, password) attempt at the same moment, each from a client that loaded the login
+    form first; returns (status, Retry-After) per attempt (fails if any got no answer)."""
+    clients = []
+    for email, password in attempts:
+        web = WebClient()
+        _, csrf = web.form(base, "/login")
+        clients.append((web, {"email": email, "password": password, "_csrf": csrf}))
+    results: list[tuple[int, str | None]] = []
+    lock = threading.Lock()
+    gate = threading.Barrier(len(clients))
+
+    errors: list[str] = []
+
+    def attempt(web: WebClient, form: dict[str, str]) -> None:
+        gate.wait()
+        try:
+            r = web.post(base, "/login", form)
+        except requests.RequestException as e:
+            with lock:
+                errors.append(repr(e))
+            return
+        with lock:
+            results.append((r.status_code, r.headers.get("Retry-After")))
+
+    threads = [threading.Thread(target=attempt, args=c, daemon=True) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=REQUEST_TIMEOUT_S * 2)
+    assert not [t for t in threads if t.is_alive()], "login clients still running after the deadline"
+    assert not errors, f"{len(errors)} logins got no answer: {errors[:3]}"
+    return results
+
+
+# --- member changes racing a removal ------------------------------------------------------------
+
+
+def additions_racing_a_removal(base: str, adder, emails: list[str], remover, remove_path: str,
+                               delay: float = 0.05) -> list[tuple[str, int]]:
+    """`adder` (a WebClient on its Team page) adds every address in `emails` at the same moment,
+    while `remover` posts `remove_path` `delay` seconds into the burst; returns (kind, status)."""
+    _, adder_csrf = adder.form(base, "/admin/team")
+    _, remover_csrf = remover.form(base, "/admin/team")
+    statuses: list[tuple[str, int]] = []
+    lock = threading.Lock()
+    gate = threading.Barrier(len(emails) + 1)
+
+    def add(email: str) -> None:
+        gate.wait()
+        r = adder.post(base, "/admin/team/members", {"email": email, "role": "admin", "_csrf": adder_csrf})
+        with lock:
+            statuses.append(("add", r.status_code))
+
+    def remove() -> None:
+        gate.wait()
+        time.sleep(delay)
+        r = remover.post(base, remove_path, {"_csrf": remover_csrf})
+        with lock:
+            statuses.append(("remove", r.status_code))
+
+    threads = [threading.Thread(target=add, args=(e,), daemon=True) for e in emails]
+    threads.append(threading.Thread(target=remove, daemon=True))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=REQUEST_TIMEOUT_S * 2)
+    return statuses

@@ -30,3 +30,15 @@ def active_attendees(path: pathlib.Path, event_id: str) -> int:
             if row:
                 return int(row[0])
     raise AssertionError(f"event {event_id} not found in {path}")
+
+
+def count_rows(path: pathlib.Path, table: str) -> int:
+    """How many rows `table` has, read-only."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
+        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def audit_trail(path: pathlib.Path) -> list[tuple[str, str, str]]:
+    """Every activity entry as (action, actor's name, summary), in the order they were written."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
+        return [tuple(row) for row in db.execute("SELECT action, actor, summary FROM audit_events ORDER BY rowid")]

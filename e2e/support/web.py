@@ -106,6 +106,22 @@ class WebClient:
         r = self.post(base, "/login", {"email": email, "password": password, "_csrf": csrf})
         assert r.status_code == 303 and r.headers["Location"] == "/admin/team", (r.status_code, r.text[:300])
 
+    def join_team_of(self, admin: "WebClient", base: str, team: str, email: str, role: str = "member") -> None:
+        """`admin` adds `email` (this client's account) to their team `team`; this client accepts the
+        invitation (before invitations the membership was made at once, and there is none) and
+        switches to that team."""
+        _, csrf = admin.form(base, "/admin/team")
+        r = admin.post(base, "/admin/team/members", {"email": email, "role": role, "_csrf": csrf})
+        assert r.status_code == 303, r.status_code
+        page, csrf = self.form(base, "/admin")
+        accept = re.search(r'action="(/invitations/[0-9a-f-]+/accept)"', page)
+        if accept:
+            assert self.post(base, accept.group(1), {"_csrf": csrf}).status_code == 303
+        page, csrf = self.form(base, "/admin/team")
+        option = re.search(r'<option value="([0-9A-Fa-f-]{36})"[^>]*>' + re.escape(team) + "<", page)
+        if option:
+            assert self.post(base, "/team/switch", {"team": option.group(1), "_csrf": csrf}).status_code == 303
+
     def team_slug(self, base: str) -> str:
         r = self.get(base, "/admin/team")
         assert r.status_code == 200, r.status_code
