@@ -1,11 +1,19 @@
 import App
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import Vapor
 
 @main
 enum Entrypoint {
     static func main() async throws {
+        // Swift concurrency runs on NIO's event loops instead of its own thread pool: a request's
+        // async handler then continues on the thread that read it, without a hand-off to another
+        // thread and back (docs/performance.md). Must run before any task is created; tests keep
+        // the default executor. Blocking work never runs on these threads: bcrypt has its own
+        // (`PasswordHasher`), files go through NIO's thread pool.
+        let onEventLoops = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var env = try Environment.detect()
         try LoggingSystem.bootstrap(from: &env)
 
@@ -18,6 +26,7 @@ enum Entrypoint {
         }
 
         let app = try await Application.make(env)
+        app.logger.debug("Swift concurrency executor", metadata: ["nio_event_loops": "\(onEventLoops)"])
         do {
             try await configure(app, settings: settings)
             try await app.execute()
