@@ -16,6 +16,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     let metrics = Metrics()
     let recorder = UsageRecorder(interval: settings.lastUsedFlushSeconds, metrics: metrics)
+    let sqlite = sqlitePath(settings)
     let passwords = try PasswordHasher(threads: settings.passwordThreads, queue: settings.passwordQueue, cost: settings.bcryptCost)
     app.lifecycle.use(passwords)
     app.services = AppServices(
@@ -33,10 +34,11 @@ public func configure(_ app: Application, settings: Settings) async throws {
         ),
         usage: recorder,
         secretScanningKeys: try settings.secretScanningKeysFile.map { try SecretScanningKeys(file: $0, logger: app.logger) },
-        passwords: passwords
+        passwords: passwords,
+        reader: sqlite.map { SQLiteReader(path: $0.path, logger: app.logger, eventLoop: app.eventLoopGroup.any()) }
     )
 
-    try configureDatabase(app, settings)
+    try configureDatabase(app, settings, sqlite: sqlite)
     app.migrations.addKagibagMigrations()
     configureViews(app)
     JSONCoders.install()
@@ -57,7 +59,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(ErrorMiddleware())
-    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+    app.middleware.use(PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory))
 
     // Registered after the databases, so that they shut down before them and can finish writing.
     app.lifecycle.use(UsageFlusher(recorder: recorder))
@@ -72,7 +74,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     try routes(app)
 
-    if case .sqliteFile = settings.database {
+    if sqlite != nil {
         // WAL lets readers proceed while one connection writes, and survives kill -9: a commit
         // is durable once it returns. Writers that meet a lock wait (sqlite-nio installs a busy
         // handler that retries) instead of failing; every write transaction starts with its write.
@@ -90,12 +92,23 @@ public func configure(_ app: Application, settings: Settings) async throws {
     }
 }
 
-private func configureDatabase(_ app: Application, _ settings: Settings) throws {
+/// The SQLite file, if the database is SQLite: `:memory:` is a throwaway file (sqlite-kit's own
+/// in-memory databases are temporary files too, as several connections must share one), so
+/// that the read-only connections of `SQLiteReader` can open it as well.
+private func sqlitePath(_ settings: Settings) -> (path: String, throwaway: Bool)? {
     switch settings.database {
-    case .sqliteFile(let path):
-        app.databases.use(.sqlite(.file(path), maxConnectionsPerEventLoop: 1), as: .sqlite)
-    case .sqliteMemory:
-        app.databases.use(.sqlite(.memory, maxConnectionsPerEventLoop: 1), as: .sqlite)
+    case .sqliteFile(let path): (path, false)
+    case .sqliteMemory: (FileManager.default.temporaryDirectory.appendingPathComponent("kagibag-\(UUID().uuidString).sqlite").path, true)
+    case .postgres: nil
+    }
+}
+
+private func configureDatabase(_ app: Application, _ settings: Settings, sqlite: (path: String, throwaway: Bool)?) throws {
+    switch settings.database {
+    case .sqliteFile, .sqliteMemory:
+        guard let sqlite else { return }
+        app.databases.use(.sqlite(.file(sqlite.path), maxConnectionsPerEventLoop: 1), as: .sqlite)
+        app.lifecycle.use(SQLiteFiles(path: sqlite.path, throwaway: sqlite.throwaway, reader: app.services.reader))
     case .postgres(let url):
         var configuration: SQLPostgresConfiguration
         do {

@@ -16,22 +16,26 @@ struct PageRequest {
     }
 
     init(from req: Request) throws {
+        // Each `query.get` parses the whole query string again; most requests have none.
+        guard req.url.query?.isEmpty == false else {
+            self.init()
+            return
+        }
+        var limit = Self.defaultLimit
         if let text = try? req.query.get(String.self, at: "limit") {
             guard let value = Int(text), (1...Self.maximumLimit).contains(value) else {
                 throw APIError.badRequest("limit must be a whole number from 1 to \(Self.maximumLimit).", field: "limit")
             }
             limit = value
-        } else {
-            limit = Self.defaultLimit
         }
+        var after: UUID?
         if let cursor = try? req.query.get(String.self, at: "cursor") {
             guard let id = Self.decode(cursor) else {
                 throw APIError.badRequest("cursor is not one this API issued; use next_cursor from a previous page.", field: "cursor")
             }
             after = id
-        } else {
-            after = nil
         }
+        self.init(limit: limit, after: after)
     }
 
     static func encode(_ id: UUID) -> String {

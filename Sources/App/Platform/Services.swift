@@ -11,6 +11,8 @@ struct AppServices: Sendable {
     let secretScanningKeys: SecretScanningKeys?
     /// bcrypt on threads of its own, with a bounded queue.
     let passwords: PasswordHasher
+    /// With SQLite: read-only connections for the hot reads (see `Request.reads`).
+    let reader: SQLiteReader?
 }
 
 /// The rate limiters, and the proxies trusted to name the client's address.

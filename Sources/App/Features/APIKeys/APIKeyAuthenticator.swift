@@ -114,10 +114,10 @@ struct APIKeyAuthenticator: AsyncMiddleware {
     private func lookUp(_ digest: String, on request: Request) async throws -> VerifiedKey {
         let metrics = request.application.metrics
         metrics.query(.read, "auth")
-        guard let verified = try await APIKeyStore.verify(digest: digest, on: request.db) else {
+        guard let verified = try await APIKeyStore.verify(digest: digest, on: request.reads) else {
             // Only failures pay for telling "deleted" from "never existed", for the metrics.
             metrics.query(.read, "auth")
-            let revoked = try await APIKeyStore.isRevoked(digest: digest, on: request.db)
+            let revoked = try await APIKeyStore.isRevoked(digest: digest, on: request.reads)
             throw Self.refuse(revoked ? .revoked : .unknown, .invalidKey, on: request)
         }
         return verified

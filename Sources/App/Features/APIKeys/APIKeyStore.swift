@@ -8,13 +8,13 @@ import SQLKit
 /// every instance.
 enum APIKeyStore {
     /// The key whose current or old secret has this digest, with its team; one indexed query.
-    static func verify(digest: String, on db: any Database) async throws -> VerifiedKey? {
-        try await db.sql.raw("\(unsafeRaw: VerifiedKey.query) WHERE s.digest = \(bind: digest) LIMIT 1").first().map { try VerifiedKey($0) }
+    static func verify(digest: String, on db: any SQLDatabase) async throws -> VerifiedKey? {
+        try await db.raw("\(unsafeRaw: VerifiedKey.query) WHERE s.digest = \(bind: digest) LIMIT 1").first().map { try VerifiedKey($0) }
     }
 
     /// Whether `digest` belongs to a deleted key or an ended secret (only asked after a failed lookup).
-    static func isRevoked(digest: String, on db: any Database) async throws -> Bool {
-        try await db.sql.raw("SELECT 1 AS found FROM revoked_api_keys WHERE digest = \(bind: digest) LIMIT 1").first() != nil
+    static func isRevoked(digest: String, on db: any SQLDatabase) async throws -> Bool {
+        try await db.raw("SELECT 1 AS found FROM revoked_api_keys WHERE digest = \(bind: digest) LIMIT 1").first() != nil
     }
 
     static func count(team: UUID, on db: any Database) async throws -> Int {

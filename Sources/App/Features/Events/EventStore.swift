@@ -21,9 +21,9 @@ enum EventStore {
     }
 
     static func list(
-        team: UUID, filter: Filter = Filter(), order: Order = .id, after: UUID? = nil, limit: Int, on db: any Database
+        team: UUID, filter: Filter = Filter(), order: Order = .id, after: UUID? = nil, limit: Int, on db: any SQLDatabase
     ) async throws -> [EventRecord] {
-        var query = db.sql.select().columns(EventRecord.columns).from(Event.schema)
+        var query = db.select().columns(EventRecord.columns).from(Event.schema)
             .where("team_id", .equal, team)
         if let status = filter.status { query = query.where("status", .equal, status.rawValue) }
         if let date = filter.startsAfter { query = query.where("starts_at", .greaterThan, date) }

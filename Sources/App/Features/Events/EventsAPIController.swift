@@ -12,14 +12,16 @@ struct EventsAPIController: RouteCollection {
         let paging = try PageRequest(from: req)
         req.application.metrics.query(.read, "api")
         var filter = EventStore.Filter()
-        if let status = try? req.query.get(String.self, at: "status") {
-            guard let status = EventStatus(rawValue: status) else { throw APIError.badRequest(EventDraft.statusMessage, field: "status") }
-            filter.status = status
+        if req.url.query?.isEmpty == false {
+            if let status = try? req.query.get(String.self, at: "status") {
+                guard let status = EventStatus(rawValue: status) else { throw APIError.badRequest(EventDraft.statusMessage, field: "status") }
+                filter.status = status
+            }
+            filter.startsAfter = try req.dateQuery("starts_after")
+            filter.startsBefore = try req.dateQuery("starts_before")
+            filter.updatedSince = try req.dateQuery("updated_since")
         }
-        filter.startsAfter = try req.dateQuery("starts_after")
-        filter.startsBefore = try req.dateQuery("starts_before")
-        filter.updatedSince = try req.dateQuery("updated_since")
-        let rows = try await EventStore.list(team: key.teamID, filter: filter, after: paging.after, limit: paging.limit + 1, on: req.db)
+        let rows = try await EventStore.list(team: key.teamID, filter: filter, after: paging.after, limit: paging.limit + 1, on: req.reads)
         return paging.page(rows, id: { $0.id }, map: EventDTO.init).response()
     }
 

@@ -21,7 +21,7 @@ struct EventsController: RouteCollection {
 
     @Sendable func list(req: Request) async throws -> Response {
         let current = try req.requireTeamPermission(.eventsRead, to: "see its events")
-        let events = try await EventStore.list(team: current.team.id!, order: .startsAt, limit: 500, on: req.db)
+        let events = try await EventStore.list(team: current.team.id!, order: .startsAt, limit: 500, on: req.reads)
         let context = EventPages.ListContext(
             page: PageContext(req, title: "Events", section: "events"), events: events.map(EventView.init), hasEvents: !events.isEmpty,
             isAdmin: current.role == .admin, access: .init(current))
