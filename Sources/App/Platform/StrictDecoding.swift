@@ -18,15 +18,6 @@ extension Decoder {
     }
 }
 
-extension Decoder {
-    /// The keyed container of a request body whose fields are exactly `Key`'s cases: any other
-    /// field is refused (see `rejectUnknownKeys`).
-    func strictContainer<Key: CodingKey & CaseIterable & RawRepresentable<String>>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        try rejectUnknownKeys(allowed: Set(Key.allCases.map(\.rawValue)))
-        return try container(keyedBy: type)
-    }
-}
-
 extension KeyedDecodingContainer {
     /// For PATCH: nil when the key is absent, `.some(nil)` when it is JSON null.
     func decodePatch<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T?? {

@@ -33,7 +33,8 @@ struct CreateAttendeeRequest: Decodable {
     }
 
     init(from decoder: any Decoder) throws {
-        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         email = try container.decode(String.self, forKey: .email)
         ticketType = try container.decodeIfPresent(String.self, forKey: .ticketType)
@@ -55,7 +56,8 @@ struct UpdateAttendeeRequest: Decodable {
     typealias CodingKeys = CreateAttendeeRequest.CodingKeys
 
     init(from decoder: any Decoder) throws {
-        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decodePatchRequired(String.self, forKey: .name)
         email = try container.decodePatchRequired(String.self, forKey: .email)
         ticketType = try container.decodePatchRequired(String.self, forKey: .ticketType)

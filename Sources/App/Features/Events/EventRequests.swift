@@ -14,7 +14,8 @@ struct CreateEventRequest: Decodable {
     }
 
     init(from decoder: any Decoder) throws {
-        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         description = try container.decodeIfPresent(String.self, forKey: .description)
         startsAt = try container.decode(Date.self, forKey: .startsAt)
@@ -43,7 +44,8 @@ struct UpdateEventRequest: Decodable {
     typealias CodingKeys = CreateEventRequest.CodingKeys
 
     init(from decoder: any Decoder) throws {
-        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decodePatchRequired(String.self, forKey: .name)
         description = try container.decodePatchRequired(String.self, forKey: .description)
         startsAt = try container.decodePatchRequired(Date.self, forKey: .startsAt)
