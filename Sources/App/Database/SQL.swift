@@ -1,4 +1,5 @@
 import Fluent
+import PostgresKit
 import SQLKit
 import Vapor
 
@@ -11,7 +12,11 @@ extension Database {
 
 extension Request {
     /// Where the hot reads outside transactions go (the key check, the event lists): SQLite's
-    /// read-only connections on the requesting thread, or PostgreSQL's pool. Both see every
-    /// transaction committed before the statement began.
-    var reads: any SQLDatabase { application.services.reader ?? db.sql }
+    /// read-only connections on the requesting thread, or PostgreSQL's pool with rows read by
+    /// type (`PostgresReads`). Both see every transaction committed before the statement began.
+    var reads: any SQLDatabase {
+        if let reader = application.services.reader { return reader }
+        if let postgres = db as? any PostgresDatabase { return PostgresReads(database: postgres, fallback: db.sql) }
+        return db.sql
+    }
 }
