@@ -199,7 +199,7 @@ final class SQLiteReader: SQLDatabase, Sendable {
                 return String(sqliteData: value).map { $0 as! D }
             case is UUID.Type, is UUID?.Type:
                 guard case .text(let text) = value else { return nil }
-                return UUID(uuidString: text).map { $0 as! D }
+                return UUID(text: text).map { $0 as! D }
             case is Date.Type, is Date?.Type:
                 return Date(sqliteData: value).map { $0 as! D }
             case is Int.Type, is Int?.Type:

@@ -19,8 +19,3 @@ extension UUID {
         ))
     }
 }
-
-extension UUID {
-    /// The canonical lower-case form used on the wire, in URLs and in cursors.
-    var lowercasedString: String { uuidString.lowercased() }
-}
