@@ -92,6 +92,16 @@ final class Browser: @unchecked Sendable {
         return Account(name: "User \(id)", email: "user-\(id)@example.com", password: "correct horse battery", team: team)
     }
 
+    /// Two people who each signed up with a team of their own: `admin` (team `team`) and `other`
+    /// (team "Elsewhere"), who has not joined `admin`'s team yet.
+    static func twoSignedUp(_ app: Application, team: String = "Acme Events") async throws -> (admin: Browser, other: Browser, otherAccount: Account) {
+        let admin = Browser(app), other = Browser(app)
+        let otherAccount = newAccount(team: "Elsewhere")
+        try await admin.signUp(newAccount(team: team))
+        try await other.signUp(otherAccount)
+        return (admin, other, otherAccount)
+    }
+
     /// Signs up `account` and returns the response to the sign-up POST.
     @discardableResult
     func signUp(_ account: Account) async throws -> TestingHTTPResponse {

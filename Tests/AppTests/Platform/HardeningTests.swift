@@ -68,10 +68,7 @@ struct HardeningTests {
     @Test("the team's activity records keys, members and permissions, newest first, without keys")
     func auditTrail() async throws {
         try await withKagibag { app in
-            let admin = Browser(app), other = Browser(app)
-            let otherAccount = Browser.newAccount(team: "Elsewhere")
-            try await admin.signUp(Browser.newAccount(team: "Acme"))
-            try await other.signUp(otherAccount)
+            let (admin, other, otherAccount) = try await Browser.twoSignedUp(app, team: "Acme")
             let key = try await admin.createKey(named: "CRM sync")
             let keyID = try #require(try await APIKey.query(on: app.db).first()?.id)
             try await admin.get("/admin/team/api-keys")

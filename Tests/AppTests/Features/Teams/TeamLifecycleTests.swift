@@ -66,10 +66,7 @@ struct TeamLifecycleTests {
     @Test("a team with other members cannot be deleted, and a member cannot delete it")
     func teamWithOthersIsNotDeleted() async throws {
         try await withKagibag { app in
-            let admin = Browser(app), member = Browser(app)
-            let memberAccount = Browser.newAccount(team: "Elsewhere")
-            try await admin.signUp(Browser.newAccount(team: "Acme Events"))
-            try await member.signUp(memberAccount)
+            let (admin, member, memberAccount) = try await Browser.twoSignedUp(app)
             try await member.joinTeam(of: admin, email: memberAccount.email)
             try await admin.get("/admin/team/delete")
             #expect(admin.lastPage.contains("<strong>Acme Events</strong> still has 1 other member."))
@@ -95,10 +92,7 @@ struct TeamLifecycleTests {
     func removedAdminsInFlightChangesAreRefused() async throws {
         try await withKagibag { app in
             // setup: two admins, and people for the second one to add
-            let first = Browser(app), second = Browser(app)
-            let secondAccount = Browser.newAccount(team: "Second")
-            try await first.signUp(Browser.newAccount(team: "Acme Events"))
-            try await second.signUp(secondAccount)
+            let (first, second, secondAccount) = try await Browser.twoSignedUp(app)
             try await second.joinTeam(of: first, email: secondAccount.email, role: "admin")
             let people = (0..<16).map { _ in Browser.newAccount(team: "Person") }
             for person in people { try await Browser(app).signUp(person) }
@@ -132,10 +126,8 @@ struct TeamLifecycleTests {
     func staleAdminIsRefusedAtTheWrite() async throws {
         try await withKagibag { app in
             // setup: the second admin's request has been authenticated (its CurrentUser loaded)...
-            let first = Browser(app), second = Browser(app)
-            let secondAccount = Browser.newAccount(team: "Second"), person = Browser.newAccount(team: "Person")
-            try await first.signUp(Browser.newAccount(team: "Acme Events"))
-            try await second.signUp(secondAccount)
+            let (first, second, secondAccount) = try await Browser.twoSignedUp(app)
+            let person = Browser.newAccount(team: "Person")
             try await Browser(app).signUp(person)
             try await second.joinTeam(of: first, email: secondAccount.email, role: "admin")
             let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)
