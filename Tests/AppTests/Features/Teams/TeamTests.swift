@@ -23,6 +23,13 @@ struct TeamTests {
         return Pair(admin: admin, adminAccount: adminAccount, other: other, otherAccount: otherAccount)
     }
 
+    /// A pair whose second account has joined the admin's team as a member.
+    func team(_ app: Application) async throws -> Pair {
+        let p = try await pair(app)
+        try await p.other.joinTeam(of: p.admin, email: p.otherAccount.email)
+        return p
+    }
+
     func membershipID(of email: String, in browser: Browser) async throws -> String {
         try await browser.get("/admin/team")
         let rows = browser.lastPage.components(separatedBy: "<tr>")
@@ -91,8 +98,7 @@ struct TeamTests {
     @Test("a member cannot add, change or remove members")
     func memberCannotManage() async throws {
         try await withKagibag { app in
-            let p = try await pair(app)
-            try await p.other.joinTeam(of: p.admin, email: p.otherAccount.email)
+            let p = try await team(app)
             let adminMembership = try await membershipID(of: p.adminAccount.email, in: p.admin)
             let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)
             try await p.other.get("/admin/team")
@@ -111,8 +117,7 @@ struct TeamTests {
     @Test("the last admin can be neither demoted nor removed, and cannot leave others adminless")
     func lastAdminIsProtected() async throws {
         try await withKagibag { app in
-            let p = try await pair(app)
-            try await p.other.joinTeam(of: p.admin, email: p.otherAccount.email)
+            let p = try await team(app)
             let own = try await membershipID(of: p.adminAccount.email, in: p.admin)
             let demote = try await p.admin.post("/admin/team/members/\(own)/role", [("role", "member")])
             #expect(demote.status == .conflict)
@@ -135,8 +140,7 @@ struct TeamTests {
     @Test("anyone can leave a team")
     func memberLeaves() async throws {
         try await withKagibag { app in
-            let p = try await pair(app)
-            try await p.other.joinTeam(of: p.admin, email: p.otherAccount.email)
+            let p = try await team(app)
             let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)
             try await p.other.get("/admin/team")
             try await p.other.post("/team/switch", [("team", teamID.uuidString)])
