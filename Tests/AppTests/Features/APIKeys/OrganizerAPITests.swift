@@ -135,13 +135,18 @@ struct OrganizerAPITests {
         }
     }
 
-    @Test("unknown API paths answer 404 as problem details, not HTML")
+    @Test("unknown API paths answer 404 as problem details, not HTML, whatever the method")
     func unknownPathIsProblem() async throws {
         try await withKagibag { app in
-            let a = try await teamWithKey(app, team: "Team A", event: "x")
-            let response = try await app.api("/api/v1/organizer/nothing", key: a.key)
-            #expect(response.status == .notFound)
-            #expect(response.headers.contentType?.description.hasPrefix("application/problem+json") == true)
+            let key = try await teamWithKey(app, team: "Team A", event: "x").key
+            let unknown: [(HTTPMethod, String)] = [
+                (.GET, "/api/v1/organizer/nothing"), (.DELETE, "/api/v1/organizer/events/a/b/c"), (.GET, "/api/v2/organizer/events"),
+            ]
+            for (method, path) in unknown {
+                let response = try await app.api(path, method: method, key: key)
+                #expect(response.status == .notFound, "\(method) \(path)")
+                #expect(response.headers.contentType?.description.hasPrefix("application/problem+json") == true, "\(method) \(path)")
+            }
         }
     }
 }
