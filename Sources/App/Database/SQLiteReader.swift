@@ -89,10 +89,10 @@ final class SQLiteReader: SQLDatabase, Sendable {
 
         func query(_ sql: String, _ binds: [SQLiteData], _ onRow: (any SQLRow) -> Void) throws {
             let statement = try prepared(sql)
-            defer {
-                sqlite_nio_sqlite3_reset(statement)
-                sqlite_nio_sqlite3_clear_bindings(statement)
-            }
+            // Not `sqlite3_clear_bindings`: it marks the statement expired, and SQLite would then
+            // prepare it again on every run (seen with SQLITE_STMTSTATUS_REPREPARE). Every run
+            // binds all of a statement's parameters anyway.
+            defer { sqlite_nio_sqlite3_reset(statement) }
             for (index, value) in binds.enumerated() {
                 try check(bind(value, at: Int32(index + 1), of: statement))
             }

@@ -23,16 +23,21 @@ enum EventStore {
     static func list(
         team: UUID, filter: Filter = Filter(), order: Order = .id, after: UUID? = nil, limit: Int, on db: any SQLDatabase
     ) async throws -> [EventRecord] {
-        var query = db.select().columns(EventRecord.columns).from(Event.schema)
-            .where("team_id", .equal, team)
-        if let status = filter.status { query = query.where("status", .equal, status.rawValue) }
-        if let date = filter.startsAfter { query = query.where("starts_at", .greaterThan, date) }
-        if let date = filter.startsBefore { query = query.where("starts_at", .lessThan, date) }
-        if let date = filter.updatedSince { query = query.where("updated_at", .greaterThanOrEqual, date) }
-        if let after { query = query.where("id", .greaterThan, after) }
-        if order == .startsAt { query = query.orderBy("starts_at") }
-        return try await query.orderBy("id").limit(limit).all().map { try EventRecord($0) }
+        // Written out rather than built with SQLKit's query builder, whose identifier quoting
+        // and expression tree were ~10 % of an API list's CPU; the same text every time, so the
+        // SQLite reader's prepared statement is reused.
+        var query: SQLQueryString = "SELECT \(unsafeRaw: selectColumns) FROM \(unsafeRaw: Event.schema) WHERE team_id = \(bind: team)"
+        if let status = filter.status { query += " AND status = \(bind: status.rawValue)" }
+        if let date = filter.startsAfter { query += " AND starts_at > \(bind: date)" }
+        if let date = filter.startsBefore { query += " AND starts_at < \(bind: date)" }
+        if let date = filter.updatedSince { query += " AND updated_at >= \(bind: date)" }
+        if let after { query += " AND id > \(bind: after)" }
+        query += order == .startsAt ? " ORDER BY starts_at, id" : " ORDER BY id"
+        query += " LIMIT \(literal: limit)"
+        return try await db.raw(query).all().map { try EventRecord($0) }
     }
+
+    private static let selectColumns = EventRecord.columns.map { "\"\($0)\"" }.joined(separator: ", ")
 
     /// An event of `team`; another team's id answers exactly like a missing one.
     static func find(_ id: String?, team: UUID, on db: any Database) async throws -> EventRecord {
