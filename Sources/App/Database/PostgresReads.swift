@@ -67,18 +67,19 @@ struct PostgresReads: SQLDatabase {
         func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
             guard row.contains(column) else { return try original.sql().decode(column: column, as: type) }
             let cell = row[column]
-            switch type {
-            case is String.Type: return try cell.decode(String.self) as! D
-            case is String?.Type: return try cell.decode(String?.self) as! D
-            case is UUID.Type: return try cell.decode(UUID.self) as! D
-            case is UUID?.Type: return try cell.decode(UUID?.self) as! D
-            case is Date.Type: return try cell.decode(Date.self) as! D
-            case is Date?.Type: return try cell.decode(Date?.self) as! D
-            case is Int.Type: return try cell.decode(Int.self) as! D
-            case is Int?.Type: return try cell.decode(Int?.self) as! D
-            case is Bool.Type: return try cell.decode(Bool.self) as! D
-            default: return try original.sql().decode(column: column, as: type)
+            guard let (kind, optional) = ColumnType.of(type) else { return try original.sql().decode(column: column, as: type) }
+            switch kind {
+            case .string: return try decode(cell, String.self, optional, as: type)
+            case .uuid: return try decode(cell, UUID.self, optional, as: type)
+            case .date: return try decode(cell, Date.self, optional, as: type)
+            case .int: return try decode(cell, Int.self, optional, as: type)
+            case .bool: return try decode(cell, Bool.self, optional, as: type)
             }
+        }
+
+        private func decode<T: PostgresDecodable, D>(_ cell: PostgresCell, _ value: T.Type, _ optional: Bool, as type: D.Type) throws -> D {
+            let decoded: T? = optional && cell.bytes == nil ? nil : try cell.decode(T.self)
+            return ColumnType.cast(decoded, optional: optional, to: type)!
         }
     }
 }

@@ -190,25 +190,21 @@ final class SQLiteReader: SQLDatabase, Sendable {
         /// and, for optionals and UUIDs, a nested decoder object per value); the same results as
         /// `SQLiteDataDecoder` (UUIDs are stored as text, dates as seconds since 1970).
         private static func known<D>(_ value: SQLiteData, as type: D.Type) -> D? {
-            if value == .null {
-                guard let optional = type as? any ExpressibleByNilLiteral.Type else { return nil }
-                return (optional.init(nilLiteral: ()) as! D)
+            guard let (kind, optional) = ColumnType.of(type) else { return nil }
+            switch kind {
+            case .string: return convert(value, optional, type) { String(sqliteData: $0) }
+            case .uuid: return convert(value, optional, type) { if case .text(let text) = $0 { UUID(text: text) } else { nil } }
+            case .date: return convert(value, optional, type) { Date(sqliteData: $0) }
+            case .int: return convert(value, optional, type) { Int(sqliteData: $0) }
+            case .bool: return convert(value, optional, type) { Bool(sqliteData: $0) }
             }
-            switch type {
-            case is String.Type, is String?.Type:
-                return String(sqliteData: value).map { $0 as! D }
-            case is UUID.Type, is UUID?.Type:
-                guard case .text(let text) = value else { return nil }
-                return UUID(text: text).map { $0 as! D }
-            case is Date.Type, is Date?.Type:
-                return Date(sqliteData: value).map { $0 as! D }
-            case is Int.Type, is Int?.Type:
-                return Int(sqliteData: value).map { $0 as! D }
-            case is Bool.Type:
-                return Bool(sqliteData: value).map { $0 as! D }
-            default:
-                return nil
-            }
+        }
+
+        /// nil when `value` does not convert (the decoder then says why).
+        private static func convert<T, D>(_ value: SQLiteData, _ optional: Bool, _ type: D.Type, _ make: (SQLiteData) -> T?) -> D? {
+            if value == .null { return optional ? ColumnType.cast(T?.none, optional: true, to: type) : nil }
+            guard let converted = make(value) else { return nil }
+            return ColumnType.cast(converted, optional: optional, to: type)
         }
 
         private func value(_ column: String) throws -> SQLiteData {
