@@ -7,7 +7,8 @@
 # ~/.cache/kagibag-bench: the first install takes minutes), migrates a database once per pretix
 # version (kept there too, ~1.5 min) and copies it into DIR, seeds an organizer `acme`, a team
 # with an API token and 25 events (each with a venue, and the same ~300-character text as
-# scripts/bench's events as its internal comment, which the API lists), writes DIR/pretix.cfg,
+# scripts/bench's events as its internal comment; pretix's event resource has no description
+# and does not list the comment, its list body is ~15.7 KB against our ~17 KB), writes DIR/pretix.cfg,
 # and prints three lines for the caller to start and query gunicorn itself:
 #   venv=PATH  token=TOKEN  config=PATH
 # No Redis and no Celery (pretix then runs tasks inline and uses a dummy cache), SQLite, DEBUG
