@@ -14,11 +14,43 @@ struct ProblemDetails: Content {
 
     func response(headers: HTTPHeaders = [:]) -> Response {
         let response = Response(status: HTTPResponseStatus(statusCode: status), headers: headers)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        response.body = .init(data: (try? encoder.encode(self)) ?? Data())
+        response.body = .init(buffer: ByteBuffer(bytes: json().bytes))
         response.headers.contentType = Self.contentType
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
+    }
+
+    /// The members in sorted order, absent when nil (what `JSONEncoder` with `.sortedKeys` wrote
+    /// before): written by hand because every refused API request answers with one, and the
+    /// encoder was most of a DB-free 401's own work.
+    func json() -> JSONWriter {
+        var json = JSONWriter(capacity: 256)
+        json.raw("{")
+        if let detail {
+            json.key("detail", first: true)
+            json.string(detail)
+            json.raw(",")
+        }
+        if let errors {
+            json.raw("\"errors\":[")
+            for (index, problem) in errors.enumerated() {
+                if index > 0 { json.raw(",") }
+                json.raw("{")
+                json.key("field", first: true); json.string(problem.field)
+                json.key("message"); json.string(problem.message)
+                json.raw("}")
+            }
+            json.raw("],")
+        }
+        if let field {
+            json.key("field", first: true)
+            json.string(field)
+            json.raw(",")
+        }
+        json.key("status", first: true); json.int(status)
+        json.key("title"); json.string(title)
+        json.key("type"); json.string(type)
+        json.raw("}")
+        return json
     }
 }

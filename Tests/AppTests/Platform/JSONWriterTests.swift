@@ -36,4 +36,21 @@ struct JSONWriterTests {
         let last = Page<EventDTO>(data: [], nextCursor: nil).response().body.string
         #expect(last == #"{"data":[],"next_cursor":null}"#)
     }
+
+    @Test("problem details are written byte for byte as JSONEncoder with sorted keys wrote them")
+    func problemDetailsMatchTheEncoder() throws {
+        let samples = [
+            ProblemDetails(title: "Unauthorized", status: 401, detail: "The key is not valid: “kgb_…” / \"quoted\" \\ \n end"),
+            ProblemDetails(title: "Bad Request", status: 400),
+            ProblemDetails(
+                title: "Unprocessable Content", status: 422, detail: "2 problems", field: "ends_at",
+                errors: [FieldProblem(field: "ends_at", message: "End must be after start."), FieldProblem(field: "name", message: "Zürich\t🎉")]),
+            ProblemDetails(title: "Conflict", status: 409, errors: []),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for sample in samples {
+            #expect(String(decoding: sample.json().bytes, as: UTF8.self) == String(decoding: try encoder.encode(sample), as: UTF8.self))
+        }
+    }
 }
