@@ -16,20 +16,30 @@ enum AccountStore {
 
     /// Creates the account, its first team (with the person as its admin) and the audit entry,
     /// in one transaction. An email taken meanwhile by a concurrent sign-up is a conflict.
+    ///
+    /// The free slug is looked up before the transaction, so that the transaction starts with
+    /// its first write: on SQLite a transaction that reads and then writes fails with "database
+    /// is locked" when another connection commits in between (the periodic key jobs do, every
+    /// few seconds). A slug taken meanwhile by another sign-up: the next one is tried.
     static func signUp(_ user: User, teamName: String, on db: any Database) async throws -> Team {
-        do {
-            return try await db.transaction { db in
-                let team = Team(name: teamName, slug: try await Team.uniqueSlug(for: teamName, on: db))
-                try await team.create(on: db)
-                user.lastTeamID = team.id
-                try await user.create(on: db)
-                try await Membership(userID: user.id!, teamID: team.id!, role: .admin).create(on: db)
-                try await Audit.record(.teamCreated, team: team.id!, by: user, "created the team “\(teamName)”", on: db)
-                return team
+        for attempt in 1...3 {
+            let slug = try await Team.uniqueSlug(for: teamName, on: db)
+            do {
+                return try await db.transaction { db in
+                    let team = Team(name: teamName, slug: slug)
+                    try await team.create(on: db)
+                    user.lastTeamID = team.id
+                    try await user.create(on: db)
+                    try await Membership(userID: user.id!, teamID: team.id!, role: .admin).create(on: db)
+                    try await Audit.record(.teamCreated, team: team.id!, by: user, "created the team “\(teamName)”", on: db)
+                    return team
+                }
+            } catch let error as any DatabaseError where error.isConstraintFailure {
+                if attempt < 3, try await Self.user(email: user.email, on: db) == nil { continue }
+                throw DomainError.conflict(emailTaken, field: "email")
             }
-        } catch let error as any DatabaseError where error.isConstraintFailure {
-            throw DomainError.conflict(emailTaken, field: "email")
         }
+        throw DomainError.conflict(emailTaken, field: "email")
     }
 
     /// Remembers the team `user` works in, which their next login opens.
@@ -37,5 +47,6 @@ enum AccountStore {
         try await User.query(on: db).filter(\.$id == user).set(\.$lastTeamID, to: team).update()
     }
 
-    static let emailTaken = "An account with this email already exists. Log in instead."
+    /// The sign-up page follows it with a link: Log in instead.
+    static let emailTaken = "An account with this email already exists."
 }
