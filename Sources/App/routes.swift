@@ -33,6 +33,7 @@ func routes(_ app: Application) throws {
     let web = app.webPages(sessions: app.sessions.middleware)
     web.notFoundForUnknownPaths()
     try web.register(collection: AccountController())
+    try web.register(collection: APIReferenceController(openAPIPath: openAPIPath))
     let signedIn = web.grouped(RequireLoginMiddleware(), KeyExpiryBanner(), LeakNoticeBanner())
     try signedIn.register(collection: TeamController())
     try signedIn.register(collection: InvitationController())

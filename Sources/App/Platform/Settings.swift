@@ -51,6 +51,9 @@ public struct Settings: Sendable {
     /// GitHub's public-key document for secret-scanning partners, as saved by the operator;
     /// unset: the GitHub endpoint refuses every report.
     public var secretScanningKeysFile: String?
+    /// The address people and integrations reach this server by (`https://events.example.com`),
+    /// used in the example requests the pages show. Unset: the host the request came in on.
+    public var publicURL: String?
 
     public init() {}
 
@@ -90,6 +93,14 @@ public struct Settings: Sendable {
         settings.credentialRevocationsPerMinute =
             try reader.int("KAGIBAG_CREDENTIAL_REVOCATIONS_PER_MINUTE", in: 0...1_000_000) ?? settings.credentialRevocationsPerMinute
         settings.secretScanningKeysFile = try reader.string("KAGIBAG_SECRET_SCANNING_KEYS")
+        if let url = try reader.string("KAGIBAG_PUBLIC_URL") {
+            guard let base = PublicURL.validated(url) else {
+                throw SettingsError(
+                    name: "KAGIBAG_PUBLIC_URL",
+                    problem: "must be an http:// or https:// address with a host and nothing after an optional path, like https://events.example.com, got \"\(url.prefix(200))\"")
+            }
+            settings.publicURL = base
+        }
         return settings
     }
 }

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import VaporTesting
+
+@testable import App
+
+@Suite("The API reference page, /docs/api")
+struct APIReferenceTests {
+    /// Every operation of the shipped openapi.json, as `METHOD path`.
+    static func documentedOperations(_ app: Application) throws -> [String] {
+        let data = try #require(FileManager.default.contents(atPath: app.directory.resourcesDirectory + "openapi.json"))
+        let paths = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["paths"] as? [String: [String: Any]])
+        return paths.flatMap { path, item in
+            APIReference.methods.filter { item[$0] != nil }.map { "\($0.uppercased()) \(path)" }
+        }
+    }
+
+    @Test("lists every operation of openapi.json, signed out, with the site's headers and no outside script")
+    func everyOperation() async throws {
+        try await withKagibag { app in
+            let response = try await app.testing().sendRequest(.GET, "/docs/api", headers: ["Host": "kagibag.test"])
+            #expect(response.status == .ok)
+            let page = response.text
+            let operations = try Self.documentedOperations(app)
+            #expect(operations.count >= 16)
+            for operation in operations {
+                #expect(page.contains("data-operation=\"\(operation)\""), "\(operation) is not on the page")
+            }
+            #expect(page.components(separatedBy: "class=\"operation\"").count - 1 == operations.count)
+            #expect(response.headers.first(name: "Content-Security-Policy") == SecurityHeadersMiddleware.contentSecurityPolicy)
+            // The only script is the site's own file, and nothing is loaded from elsewhere.
+            #expect(page.components(separatedBy: "<script").count == 2)
+            #expect(!page.contains("src=\"http") && !page.contains("href=\"http"))
+        }
+    }
+
+    @Test("explains authentication with the Bearer header and a request to this server")
+    func authentication() async throws {
+        try await withKagibag { app in
+            let page = try await app.testing().sendRequest(.GET, "/docs/api", headers: ["Host": "kagibag.test:8443"]).text
+            #expect(page.contains("<h2 id=\"authentication\">Authentication</h2>"))
+            #expect(page.contains("Authorization: Bearer YOUR_API_KEY"))
+            #expect(page.contains("http://kagibag.test:8443/api/v1/organizer/events"))
+        }
+    }
+
+    @Test("shows parameters, request and response examples, and the error body")
+    func detailsOfOperations() async throws {
+        try await withKagibag { app in
+            let page = try await app.testing().sendRequest(.GET, "/docs/api").text
+            // createEvent: its Idempotency-Key header, its request example and its 422.
+            let create = try #require(page.components(separatedBy: "data-operation=\"POST /api/v1/organizer/events\"").dropFirst().first)
+                .components(separatedBy: "</article>")[0]
+            #expect(create.contains("<code>Idempotency-Key</code>"))
+            #expect(create.contains("&quot;name&quot; : &quot;Swift meetup&quot;") || create.contains("&quot;name&quot;: &quot;Swift meetup&quot;"))
+            #expect(create.contains("<code>422</code>"))
+            #expect(create.contains("needs <code>events:write</code>"))
+            // Errors: the problem details fields and an example.
+            #expect(page.contains("<h2 id=\"errors\">Errors</h2>"))
+            #expect(page.contains("ends_at must be after starts_at."))
+            #expect(page.contains("<code>detail</code>"))
+            // Descriptions keep their code spans, everything else escaped.
+            #expect(page.contains("<code>Authorization: Bearer KEY</code>"))
+        }
+    }
+
+    @Test("the example request uses KAGIBAG_PUBLIC_URL, whatever Host the request names")
+    func publicURLSetting() async throws {
+        try await withKagibag({ $0.publicURL = "https://events.example.com/kagibag" }) { app in
+            let page = try await app.testing().sendRequest(.GET, "/docs/api", headers: ["Host": "evil.example"]).text
+            #expect(page.contains("https://events.example.com/kagibag/api/v1/organizer/events"))
+            #expect(!page.contains("evil.example"))
+        }
+    }
+
+    @Test(
+        "a Host that is not a bare host name is not put into the example",
+        arguments: ["evil.example/\"><script>alert(1)</script>", "user@evil.example", "evil.example:99999", "evil example", ""]
+    )
+    func hostileHost(host: String) async throws {
+        try await withKagibag { app in
+            let response = try await app.testing().sendRequest(.GET, "/docs/api", headers: ["Host": host])
+            #expect(response.status == .ok)
+            #expect(response.text.contains(PublicURL.placeholder + "/api/v1/organizer/events"))
+            #expect(!response.text.contains("<script>alert"))
+        }
+    }
+}
