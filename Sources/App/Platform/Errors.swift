@@ -1,9 +1,25 @@
 import Vapor
 
 /// A problem with one field of a request or a form, in words fit to show.
+///
+/// `message` names fields as the API does ("ends_at must be after starts_at."); a web form shows
+/// `formMessage`, in the words of its labels ("End must be after start."), when the rule gives
+/// one. Only `field` and `message` are part of the API's problem details.
 struct FieldProblem: Codable, Equatable, Sendable {
     let field: String
     let message: String
+    var formMessage: String? = nil
+
+    init(field: String, message: String, formMessage: String? = nil) {
+        self.field = field
+        self.message = message
+        self.formMessage = formMessage
+    }
+
+    /// What a form shows next to the field.
+    var forForm: String { formMessage ?? message }
+
+    enum CodingKeys: String, CodingKey { case field, message }
 }
 
 /// A failure the user can fix, raised by the feature stores and rules. Stores know nothing of

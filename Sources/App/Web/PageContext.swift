@@ -13,18 +13,36 @@ struct PageContext: Encodable {
         let expires: TimeView
     }
 
+    /// One step of the breadcrumb; the last one is the page itself and has no path.
+    struct Crumb: Encodable {
+        let label: String
+        let path: String?
+
+        init(_ label: String, _ path: String? = nil) {
+            self.label = label
+            self.path = path
+        }
+    }
+
     let title, section, csrf: String
     let signedIn, showSwitcher: Bool
+    /// Admin › Team › API Keys › …, on the Admin pages; empty elsewhere.
+    let breadcrumb: [Crumb]
+    let hasBreadcrumb: Bool
     let userName, currentTeam, notice: String?
     let teams: [TeamOption]
     let banners: [Banner]
     let invitations: [InvitationBanner]
 
-    init(_ request: Request, title: String, section: String = "") {
+    /// `trail`: the steps after the section's own (the last one being this page); by default
+    /// the page's title, unless the page is the section's own.
+    init(_ request: Request, title: String, section: String = "", trail: [Crumb]? = nil) {
         let user = request.currentUser
         let isWeb = request.state.audience == .web
         self.title = title
         self.section = section
+        self.breadcrumb = Self.breadcrumb(section: section, title: title, trail: trail)
+        self.hasBreadcrumb = !breadcrumb.isEmpty
         self.csrf = isWeb ? CSRFMiddleware.token(for: request) : ""
         self.signedIn = user != nil
         self.userName = user?.user.name
@@ -42,6 +60,31 @@ struct PageContext: Encodable {
         }
         self.notice = isWeb ? Notice.take(from: request) : nil
         self.banners = request.state.banners
+    }
+}
+
+extension PageContext {
+    /// The steps down to each Admin section, as the navigation and the docs name them.
+    private static func sectionCrumbs(_ section: String) -> [Crumb] {
+        let admin = Crumb("Admin", SitePath.admin.path)
+        let team = Crumb("Team", SitePath.team.path)
+        switch section {
+        case "admin": return [admin]
+        case "team": return [admin, team]
+        case "api-keys": return [admin, team, Crumb("API Keys", SitePath.apiKeys.path)]
+        case "activity": return [admin, team, Crumb("Activity", SitePath.activity.path)]
+        case "events": return [admin, Crumb("Events", SitePath.events.path)]
+        default: return []
+        }
+    }
+
+    static func breadcrumb(section: String, title: String, trail: [Crumb]?) -> [Crumb] {
+        let sections = sectionCrumbs(section)
+        guard let last = sections.last else { return [] }
+        var crumbs = sections + (trail ?? (title == last.label ? [] : [Crumb(title)]))
+        // The page itself is not a link.
+        crumbs[crumbs.count - 1] = Crumb(crumbs[crumbs.count - 1].label)
+        return crumbs
     }
 }
 

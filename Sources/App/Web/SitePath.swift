@@ -15,7 +15,8 @@ enum SitePath {
     case apiKeys, apiKeysNew, apiKey(ID), apiKeyEdit(ID), apiKeyRoll(ID), apiKeyPause(ID), apiKeyResume(ID), apiKeyEndGrace(ID), apiKeyDelete(ID)
     case apiKeyRestrict(ID)
     case apiKeyDismissLeak(ID)
-    case teamKeyPolicy
+    case teamKeyPolicy, teamNextStepsDismiss
+    case apiReference
     case events, eventsNew, event(ID), eventEdit(ID), eventCancel(ID), eventAttendees(ID), attendeeCancel(event: ID, attendee: ID)
 
     private enum Segment {
@@ -55,6 +56,8 @@ enum SitePath {
         case .apiKeyRestrict(let id): return Self.apiKey(id).segments + [.constant("restrict")]
         case .apiKeyDismissLeak(let id): return Self.apiKey(id).segments + [.constant("dismiss-leak-notice")]
         case .teamKeyPolicy: return team + [.constant("key-policy")]
+        case .teamNextStepsDismiss: return team + [.constant("next-steps"), .constant("dismiss")]
+        case .apiReference: return [.constant("docs"), .constant("api")]
         case .events: return events
         case .eventsNew: return events + [.constant("new")]
         case .event(let id): return events + [.id(parameter: "event", id)]

@@ -137,7 +137,7 @@ final class Browser: @unchecked Sendable {
         let nonce = Self.firstMatch(#"name="nonce" value="([^"]+)""#, in: lastPage) ?? ""
         let response = try await post("/admin/team/api-keys", [("name", name), ("nonce", nonce)] + fields)
         #expect(response.status == .created)
-        return try #require(Self.firstMatch(#"id="new-api-key"[^>]*value="(kgb_[0-9A-Za-z]+)""#, in: lastPage))
+        return try #require(Self.firstMatch(#"id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<"#, in: lastPage))
     }
 
     /// A new admin of "Acme Events" with one key named "CRM sync" made with `fields`; returns the
@@ -156,6 +156,6 @@ final class Browser: @unchecked Sendable {
         let nonce = Self.firstMatch(#"name="nonce" value="([^"]+)""#, in: lastPage) ?? ""
         let response = try await post(keyPath + "/roll", [("grace", String(grace)), ("nonce", nonce)] + fields)
         #expect(response.status == .created)
-        return try #require(Self.firstMatch(#"id="new-api-key"[^>]*value="(kgb_[0-9A-Za-z]+)""#, in: lastPage))
+        return try #require(Self.firstMatch(#"id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<"#, in: lastPage))
     }
 }

@@ -4,13 +4,15 @@ import Vapor
 /// The fields of the create and edit forms, as posted.
 struct APIKeyFormInput: Content {
     var name, description, nonce, addresses: String?
+    /// "dialog" when posted from the list's dialog (so problems are shown there again).
+    var from: String?
     var permissionChoice: String?
     var permissions: [String]?
     var mayRollItself: String?
     var expiresInDays: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, nonce, permissions
+        case name, description, nonce, permissions, from
         case addresses = "allowed_addresses"
         case permissionChoice = "permission_choice"
         case mayRollItself = "may_roll_itself"
@@ -48,11 +50,15 @@ struct APIKeyFormValues: Encodable {
     var mayRollItself = false
     var permissions: [Option] = []
     var lifetimes: [Option] = []
-    var problems: [FieldProblem] = []
-    var hasProblems = false
 
     /// A blank form for `team`, or the values of `key`, or what was posted (after a problem).
-    init(team: Team, key: APIKey? = nil, posted: APIKeyFormInput? = nil, problems: [FieldProblem] = []) {
+    /// The ids of the form's inputs, by the field names the rules use.
+    static let fieldIDs = [
+        "name": "key-name", "description": "key-description", "permissions": "key-permissions",
+        "allowed_addresses": "key-addresses", "expires_in_days": "key-expires",
+    ]
+
+    init(team: Team, key: APIKey? = nil, posted: APIKeyFormInput? = nil) {
         let chosen = Set(posted?.permissions ?? key?.granted?.map(\.rawValue) ?? [])
         permissions = team.permissions.sorted().map { Option(value: $0.rawValue, label: $0.rawValue, selected: chosen.contains($0.rawValue)) }
         let days = posted?.expiresInDays ?? (team.maxKeyLifetimeDays.map(String.init) ?? "0")
@@ -72,8 +78,6 @@ struct APIKeyFormValues: Encodable {
             onlySome = key.granted != nil
             mayRollItself = key.mayRollItself
         }
-        self.problems = problems
-        hasProblems = !problems.isEmpty
     }
 
     static func lifetimeLabel(_ days: Int) -> String {

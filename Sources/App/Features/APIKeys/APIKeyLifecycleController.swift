@@ -48,8 +48,10 @@ struct APIKeyLifecycleController: RouteCollection {
             return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
         } catch let error as DomainError {
             key.name = before.name
-            let problems = error.problems.isEmpty ? [FieldProblem(field: "name", message: error.message)] : error.problems
-            return try await renderEdit(req, key: key, form: APIKeyFormValues(team: current.team, key: key, posted: input, problems: problems), status: error.status)
+            let problems = error.problems.isEmpty ? [FieldProblem(field: "", message: error.message)] : error.problems
+            return try await renderEdit(
+                req, key: key, form: APIKeyFormValues(team: current.team, key: key, posted: input),
+                errors: FormErrors(problems, ids: APIKeyFormValues.fieldIDs), status: error.status)
         }
     }
 
@@ -88,7 +90,7 @@ struct APIKeyLifecycleController: RouteCollection {
         req.logger.info("api key rolled", metadata: ["key": "\(key.id!)", "preview": "\(token.lastFour)"])
         let fresh = try await APIKeyStore.find(key.id!.uuidString, team: current.team.id!, on: req.db)
         let created = APIKeyPages.CreatedKey(
-            name: key.name, plaintext: token.plaintext, donePath: keyPath, rolled: true, oldEnds: ends.map { TimeView($0) })
+            req, name: key.name, plaintext: token.plaintext, donePath: keyPath, rolled: true, oldEnds: ends.map { TimeView($0) })
         return try await KeyPage.render(req, key: fresh, created: created, status: .created)
     }
 
@@ -115,7 +117,8 @@ struct APIKeyLifecycleController: RouteCollection {
         let (used, unused) = try await unusedPermissions(req, key, team: current.team)
         let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
         let context = RestrictContext(
-            page: PageContext(req, title: "Restrict \(key.name)", section: "api-keys"), key: .init(key, creators: creators),
+            page: PageContext(req, title: "Restrict \(key.name)", section: "api-keys", trail: [.init(key.name, SitePath.apiKey(.value(key.id!)).path), .init("Restrict")]),
+            key: .init(key, creators: creators),
             used: APIKeyChanges.permissions(used), unused: APIKeyChanges.permissions(unused))
         return try await req.renderPage("api-key-restrict", context)
     }
@@ -173,11 +176,14 @@ struct APIKeyLifecycleController: RouteCollection {
         grace == 0 ? ", old secret ended at once" : ", old secret works for \(APIKeyPages.graceLabels[grace] ?? "\(grace) seconds") more"
     }
 
-    private func renderEdit(_ req: Request, key: APIKey, form: APIKeyFormValues, status: HTTPStatus = .ok) async throws -> Response {
+    private func renderEdit(
+        _ req: Request, key: APIKey, form: APIKeyFormValues, errors: FormErrors = .none, status: HTTPStatus = .ok
+    ) async throws -> Response {
         let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
         let context = APIKeyPages.FormContext(
-            page: PageContext(req, title: "Edit \(key.name)", section: "api-keys"), isAdmin: true, admins: "", nonce: "",
-            action: SitePath.apiKeyEdit(.value(key.id!)).path, key: .init(key, creators: creators), form: form)
+            page: PageContext(req, title: "Edit \(key.name)", section: "api-keys", trail: [.init(key.name, SitePath.apiKey(.value(key.id!)).path), .init("Edit")]),
+            isAdmin: true, admins: "", nonce: "",
+            action: SitePath.apiKeyEdit(.value(key.id!)).path, key: .init(key, creators: creators), form: form, errors: errors)
         return try await req.renderPage("api-key-edit", context, status: status)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Vapor
 
 /// What the API Keys pages show: no plaintext key here except the one just created or rolled,
 /// and that one only in the response that creates it.
@@ -66,6 +67,13 @@ enum APIKeyPages {
         let rolled: Bool
         /// For a roll: when the old secret stops working (nil: it already has).
         let oldEnds: TimeView?
+        /// A ready-to-copy request with the new key: in this response only, like the key.
+        let example: String
+
+        init(_ req: Request, name: String, plaintext: String, donePath: String, rolled: Bool, oldEnds: TimeView?) {
+            (self.name, self.plaintext, self.donePath, self.rolled, self.oldEnds) = (name, plaintext, donePath, rolled, oldEnds)
+            example = ExampleRequest.curl(req, key: plaintext)
+        }
     }
 
     struct ListContext: Encodable {
@@ -76,7 +84,11 @@ enum APIKeyPages {
         let created: CreatedKey?
         let limit: Int
         let form: APIKeyFormValues
+        /// The create dialog's problems; when there are any, the dialog opens with them.
+        let errors: FormErrors
         let list: ListView
+        /// The example request, with a placeholder for the key.
+        let example: String
     }
 
     /// The search, filter, sort and paging controls of the list.
@@ -115,6 +127,10 @@ enum APIKeyPages {
         let admins, nonce, action: String
         let key: KeyRow?
         let form: APIKeyFormValues
+        var errors = FormErrors.none
+        /// The create page at the team's limit explains instead of showing the form.
+        var atLimit = false
+        var limit = 0
     }
 
     struct KeyContext: Encodable {

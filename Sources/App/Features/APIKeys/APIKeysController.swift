@@ -24,6 +24,11 @@ struct APIKeysController: RouteCollection {
         try await renderForm(req, form: APIKeyFormValues(team: try req.requireTeam().team))
     }
 
+    /// The form's problems, with one that names no field (the team's limit) shown above it.
+    private static func problems(of error: DomainError) -> [FieldProblem] {
+        error.problems.isEmpty ? [FieldProblem(field: "", message: error.message)] : error.problems
+    }
+
     @Sendable func create(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: Self.adminAction)
         let input = try req.content.decode(APIKeyFormInput.self)
@@ -44,10 +49,14 @@ struct APIKeysController: RouteCollection {
             }, on: req.db)
             if let nonce = input.nonce { CreationNonce.markUsed(nonce, on: req) }
             req.logger.info("api key created", metadata: ["key": "\(key.id!)", "team": "\(team.id!)", "preview": "\(token.lastFour)"])
-            return try await renderList(req, created: .init(name: name, plaintext: token.plaintext, donePath: SitePath.apiKeys.path, rolled: false, oldEnds: nil), status: .created)
+            let created = APIKeyPages.CreatedKey(req, name: name, plaintext: token.plaintext, donePath: SitePath.apiKeys.path, rolled: false, oldEnds: nil)
+            return try await renderList(req, created: created, status: .created)
         } catch let error as DomainError {
-            let problems = error.problems.isEmpty ? [FieldProblem(field: "name", message: error.message)] : error.problems
-            return try await renderForm(req, form: APIKeyFormValues(team: team, posted: input, problems: problems), status: error.status)
+            let form = APIKeyFormValues(team: team, posted: input)
+            let errors = FormErrors(Self.problems(of: error), ids: APIKeyFormValues.fieldIDs)
+            // Posted from the list's dialog: the list again, the dialog open with the problems.
+            if input.from == "dialog" { return try await renderList(req, form: form, errors: errors, status: error.status) }
+            return try await renderForm(req, form: form, errors: errors, status: error.status)
         }
     }
 
@@ -56,7 +65,8 @@ struct APIKeysController: RouteCollection {
         let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
         let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
         let context = APIKeyPages.FormContext(
-            page: PageContext(req, title: "Delete API key", section: "api-keys"), isAdmin: true, admins: "", nonce: "",
+            page: PageContext(req, title: "Delete API key", section: "api-keys", trail: [.init(key.name, SitePath.apiKey(.value(key.id!)).path), .init("Delete")]),
+            isAdmin: true, admins: "", nonce: "",
             action: SitePath.apiKeyDelete(.value(key.id!)).path, key: .init(key, creators: creators), form: APIKeyFormValues(team: current.team))
         return try await req.renderPage("api-key-delete", context)
     }
@@ -78,16 +88,22 @@ struct APIKeysController: RouteCollection {
 
     /// The plain create page (the list's dialog holds the same form), or the form again with
     /// its problems.
-    private func renderForm(_ req: Request, form: APIKeyFormValues, status: HTTPStatus = .ok) async throws -> Response {
+    private func renderForm(_ req: Request, form: APIKeyFormValues, errors: FormErrors = .none, status: HTTPStatus = .ok) async throws -> Response {
         let current = try req.requireTeam()
+        var atLimit = false
+        if current.role == .admin, !errors.hasAny {
+            atLimit = try await APIKeyStore.count(team: current.team.id!, on: req.db) >= maxKeysPerTeam
+        }
         let context = APIKeyPages.FormContext(
             page: PageContext(req, title: "Create API Key", section: "api-keys"), isAdmin: current.role == .admin,
             admins: try await TeamStore.adminNames(of: current.team, on: req.db), nonce: CreationNonce.issue(),
-            action: SitePath.apiKeys.path, key: nil, form: form)
+            action: SitePath.apiKeys.path, key: nil, form: form, errors: errors, atLimit: atLimit, limit: maxKeysPerTeam)
         return try await req.renderPage("api-key-new", context, status: status)
     }
 
-    private func renderList(_ req: Request, created: APIKeyPages.CreatedKey? = nil, status: HTTPStatus = .ok) async throws -> Response {
+    private func renderList(
+        _ req: Request, created: APIKeyPages.CreatedKey? = nil, form: APIKeyFormValues? = nil, errors: FormErrors = .none, status: HTTPStatus = .ok
+    ) async throws -> Response {
         let current = try req.requireTeam()
         let query = APIKeyListQuery(from: req)
         let (keys, matching) = try await query.run(team: current.team.id!, on: req.db)
@@ -105,8 +121,10 @@ struct APIKeysController: RouteCollection {
             nonce: CreationNonce.issue(),
             created: created,
             limit: maxKeysPerTeam,
-            form: APIKeyFormValues(team: current.team),
-            list: .init(query, total: matching)
+            form: form ?? APIKeyFormValues(team: current.team),
+            errors: errors,
+            list: .init(query, total: matching),
+            example: ExampleRequest.curl(req)
         )
         return try await req.renderPage("api-keys", context, status: status)
     }

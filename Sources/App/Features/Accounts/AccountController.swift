@@ -26,7 +26,12 @@ struct AccountController: RouteCollection {
     struct FormPage<Form: Encodable>: Encodable {
         let page: PageContext
         let form: Form
+        var errors = FormErrors.none
+        /// Sign-up with an address that has an account: its error links to the login page.
+        var emailTaken = false
     }
+
+    static let signupFieldIDs = ["name": "name", "email": "email", "password": "password", "team": "team"]
 
     /// `/`: the Team page for people who are signed in, the login page for everyone else.
     @Sendable func home(req: Request) async throws -> Response {
@@ -49,9 +54,17 @@ struct AccountController: RouteCollection {
             form.error = message
             return try await Self.render("signup", title: "Sign up", form: form, status: status, retryAfter: retryAfter, on: req)
         }
+        func answer(_ problems: [FieldProblem], emailTaken: Bool = false) async throws -> Response {
+            let page = FormPage(
+                page: PageContext(req, title: "Sign up"), form: form, errors: FormErrors(problems, ids: Self.signupFieldIDs), emailTaken: emailTaken)
+            return try await req.renderPage("signup", page, status: .unprocessableEntity)
+        }
+        // Every problem at once, each next to its field.
+        var problems: [FieldProblem] = []
+        for (field, result) in [("name", name), ("email", email), ("password", password), ("team", teamName)] {
+            if case .failure(let error) = result { problems.append(FieldProblem(field: field, message: error.message)) }
+        }
         switch (name, email, password, teamName) {
-        case (.failure(let error), _, _, _), (_, .failure(let error), _, _), (_, _, .failure(let error), _), (_, _, _, .failure(let error)):
-            return try await answer(error.message, .unprocessableEntity)
         case (.success(let name), .success(let email), .success(let password), .success(let teamName)):
             // Counted before any work, whatever comes of it: the limit bounds the sign-ups (and
             // the "already exists" answers) one address can cause.
@@ -64,7 +77,7 @@ struct AccountController: RouteCollection {
                     "Too many sign-ups from your network. Try again in \(minutes).", .tooManyRequests, retryAfter: decision.resetSeconds)
             }
             if try await AccountStore.user(email: email, on: req.db) != nil {
-                return try await answer(AccountStore.emailTaken, .unprocessableEntity)
+                return try await answer([FieldProblem(field: "email", message: AccountStore.emailTaken)], emailTaken: true)
             }
             let hash: String
             do {
@@ -79,11 +92,14 @@ struct AccountController: RouteCollection {
                 team = try await AccountStore.signUp(user, teamName: teamName, on: req.db)
             } catch let error as DomainError {
                 // Two sign-ups raced for the same email: the loser gets a clear answer.
-                return try await answer(error.message, .unprocessableEntity)
+                return try await answer(error.problems, emailTaken: error.problems.first?.message == AccountStore.emailTaken)
             }
             try await Self.startSession(for: user, team: team.id, on: req)
+            NextSteps.offer(on: req)
             req.logger.info("user signed up", metadata: ["user": "\(user.id!)", "team": "\(team.id!)"])
             return req.redirect(to: SitePath.team.path)
+        default:
+            return try await answer(problems)
         }
     }
 
@@ -164,6 +180,8 @@ struct AccountController: RouteCollection {
         }
         req.session.data[CurrentUserMiddleware.teamKey] = wanted.uuidString
         try await AccountStore.setLastTeam(wanted, of: current.user.id!, on: req.db)
+        let name = current.memberships.first { $0.team.id == wanted }?.team.name ?? "the team"
+        Notice.set("Switched to \(name). The Admin pages now show this team.", on: req)
         return req.redirect(to: SitePath.team.path)
     }
 

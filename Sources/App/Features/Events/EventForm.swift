@@ -27,10 +27,10 @@ struct EventForm: Content {
         var capacityValue: Int?
         if let text = FormInput.text(capacity) {
             capacityValue = Int(text)
-            if capacityValue == nil { unreadable.append(.init(field: "capacity", message: EventDraft.capacityMessage)) }
+            if capacityValue == nil { unreadable.append(.init(field: "capacity", message: EventDraft.capacityMessage, formMessage: EventDraft.capacityFormMessage)) }
         }
         let eventStatus = EventStatus(rawValue: status ?? "draft")
-        if eventStatus == nil { unreadable.append(.init(field: "status", message: EventDraft.statusMessage)) }
+        if eventStatus == nil { unreadable.append(.init(field: "status", message: EventDraft.statusMessage, formMessage: EventDraft.statusFormMessage)) }
         return try EventDraft(
             name: name ?? "", description: description, startsAt: zone.flatMap { LocalTime.parse(startsAt ?? "", in: $0) },
             endsAt: zone.flatMap { LocalTime.parse(endsAt ?? "", in: $0) }, timezone: timezone ?? "", venue: venue,

@@ -62,8 +62,8 @@ enum EventPages {
     struct FormContext: Encodable {
         let page: PageContext
         let values: FormValues
-        let problems: [FieldProblem]
-        let hasProblems, isNew: Bool
+        let errors: FormErrors
+        let isNew: Bool
         let action, cancelPath: String
         let timezones: [String]
     }
@@ -72,8 +72,9 @@ enum EventPages {
         let page: PageContext
         let event: EventView
         let attendees: [AttendeeView]
-        let problems: [FieldProblem]
-        let hasAttendees, isAdmin, hasProblems: Bool
+        /// The add-attendee form's problems.
+        let errors: FormErrors
+        let hasAttendees, isAdmin: Bool
         let access: Access
         /// The add-attendee form's values after a problem.
         let attendeeName, attendeeEmail: String
@@ -81,14 +82,22 @@ enum EventPages {
 
     static let timezones: [String] = EventDraft.knownTimeZones.sorted()
 
+    /// The ids of the event form's inputs, by the field names the rules use.
+    static let eventFieldIDs = [
+        "name": "event-name", "description": "event-description", "starts_at": "event-starts", "ends_at": "event-ends",
+        "timezone": "event-timezone", "venue": "event-venue", "capacity": "event-capacity", "status": "event-status",
+    ]
+    static let attendeeFieldIDs = ["name": "attendee-name", "email": "attendee-email", "ticket_type": "attendee-ticket"]
+
     /// The create form (no event) or the edit form of `event`.
     static func form(
         _ req: Request, event: EventRecord?, values: FormValues, problems: [FieldProblem] = [], status: HTTPStatus = .ok
     ) async throws -> Response {
         let action = event.map { SitePath.event(.value($0.id)).path } ?? SitePath.events.path
         let context = FormContext(
-            page: PageContext(req, title: event == nil ? "Create event" : "Edit event", section: "events"), values: values,
-            problems: problems, hasProblems: !problems.isEmpty, isNew: event == nil, action: action, cancelPath: action, timezones: timezones)
+            page: PageContext(req, title: event == nil ? "Create event" : "Edit event", section: "events",
+                              trail: event.map { [.init($0.name, SitePath.event(.value($0.id)).path), .init("Edit")] }),
+            values: values, errors: FormErrors(problems, ids: eventFieldIDs), isNew: event == nil, action: action, cancelPath: action, timezones: timezones)
         return try await req.renderPage("event-form", context, status: status)
     }
 
@@ -100,8 +109,8 @@ enum EventPages {
         let attendees = access.canSeeAttendees ? try await AttendeeStore.list(event: event.id, limit: 1000, on: req.db) : []
         let context = EventContext(
             page: PageContext(req, title: event.name, section: "events"), event: EventView(event),
-            attendees: attendees.map { AttendeeView($0, event: event.id) }, problems: problems, hasAttendees: !attendees.isEmpty,
-            isAdmin: current.role == .admin, hasProblems: !problems.isEmpty, access: access,
+            attendees: attendees.map { AttendeeView($0, event: event.id) }, errors: FormErrors(problems, ids: attendeeFieldIDs),
+            hasAttendees: !attendees.isEmpty, isAdmin: current.role == .admin, access: access,
             attendeeName: String(name.prefix(300)), attendeeEmail: String(email.prefix(300)))
         return try await req.renderPage("event", context, status: status)
     }

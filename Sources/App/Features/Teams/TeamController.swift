@@ -12,6 +12,7 @@ struct TeamController: RouteCollection {
         routes.post(.teamInvitationWithdraw(.parameter), use: withdrawInvitation)
         routes.post(.teamLeave, use: leave)
         routes.post(.teamKeyPolicy, use: setKeyPolicy)
+        routes.post(.teamNextStepsDismiss, use: dismissNextSteps)
         routes.get(.teamDelete, use: deletePage)
         routes.post(.teamDelete, use: deleteTeam)
     }
@@ -28,6 +29,11 @@ struct TeamController: RouteCollection {
 
     @Sendable func teamPage(req: Request) async throws -> Response {
         try await TeamPage.render(req)
+    }
+
+    @Sendable func dismissNextSteps(req: Request) async throws -> Response {
+        NextSteps.dismiss(on: req)
+        return req.redirect(to: SitePath.team.path)
     }
 
     struct AddMemberForm: Content {

@@ -24,6 +24,8 @@ enum TeamPage {
         let members: [MemberView]
         let invitations: [InvitationView]
         let isAdmin, hasInvitations: Bool
+        /// The card with the first things to do, after sign-up until dismissed.
+        let nextSteps: Bool
         /// The add-member form's problem and value.
         let error, addEmail: String?
     }
@@ -52,7 +54,7 @@ enum TeamPage {
             }
             : []
         let context = Context(
-            page: PageContext(req, title: team.name, section: "team"),
+            page: PageContext(req, title: team.name, section: "team", trail: []),
             team: .init(
                 name: team.name, slug: team.slug, keyLifetime: team.maxKeyLifetimeDays.map { "\($0) days" } ?? "No limit",
                 permissions: permissions, hasPermissions: !permissions.isEmpty,
@@ -60,6 +62,7 @@ enum TeamPage {
                     .init(value: days.map(String.init) ?? "", label: days.map { "\($0) days" } ?? "No limit", selected: days == team.maxKeyLifetimeDays)
                 }),
             members: members, invitations: invitations, isAdmin: isAdmin, hasInvitations: !invitations.isEmpty,
+            nextSteps: isAdmin && NextSteps.isOffered(on: req),
             error: error, addEmail: addEmail
         )
         return try await req.renderPage("team", context, status: status)

@@ -2,34 +2,86 @@
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
+  const canShowModal = typeof HTMLDialogElement === "function" && "showModal" in HTMLDialogElement.prototype;
+
+  // Focuses the first field with a problem, else the first field (for form dialogs).
+  const focusFirstField = (dialog) => {
+    const field = dialog.querySelector("[aria-invalid=true]") || dialog.querySelector("input:not([type=hidden]), textarea, select");
+    if (field) field.focus();
+  };
+
   // Links that open a <dialog> holding the same form as the page they point to.
   for (const link of document.querySelectorAll("[data-dialog]")) {
     const dialog = document.getElementById(link.dataset.dialog);
-    if (!dialog || typeof dialog.showModal !== "function") continue;
+    if (!dialog || !canShowModal) continue;
     link.addEventListener("click", (event) => {
       event.preventDefault();
       dialog.showModal();
-      const first = dialog.querySelector("input:not([type=hidden])");
-      if (first) first.focus();
+      focusFirstField(dialog);
     });
   }
 
-  // Delete links: confirm in a dialog instead of on a separate page.
+  // A form dialog the server sent back open, with the problems of what was posted: modal again.
+  for (const dialog of document.querySelectorAll("dialog[data-reopen]")) {
+    if (!canShowModal) continue;
+    dialog.close();
+    dialog.showModal();
+    focusFirstField(dialog);
+  }
+
+  // Delete links: confirm in a dialog instead of on a separate page. Cancel has the focus, so
+  // pressing Enter twice on Delete deletes nothing.
   const deleteDialog = document.getElementById("delete-key-dialog");
   for (const link of document.querySelectorAll("[data-confirm-delete]")) {
-    if (!deleteDialog || typeof deleteDialog.showModal !== "function") break;
+    if (!deleteDialog || !canShowModal) break;
     link.addEventListener("click", (event) => {
       event.preventDefault();
       deleteDialog.querySelector("form").action = link.getAttribute("href");
       deleteDialog.querySelector("[data-key-name]").textContent = link.dataset.confirmDelete;
       deleteDialog.showModal();
+      deleteDialog.querySelector("[data-close-dialog]").focus();
     });
   }
 
-  // Buttons that ask before submitting their form.
+  // Buttons that ask before submitting their form, in a dialog whose safe choice has the focus.
+  let confirmDialog = null;
+  const askFirst = (button) => {
+    if (!confirmDialog) {
+      confirmDialog = document.createElement("dialog");
+      confirmDialog.id = "confirm-dialog";
+      confirmDialog.setAttribute("aria-labelledby", "confirm-dialog-title");
+      confirmDialog.innerHTML =
+        '<div class="stack"><h2 id="confirm-dialog-title"></h2>' +
+        '<div class="buttons"><button type="button" class="danger" data-answer="yes"></button>' +
+        '<button type="button" data-answer="no"></button></div></div>';
+      (document.querySelector("main") || document.body).append(confirmDialog);
+    }
+    confirmDialog.querySelector("h2").textContent = button.dataset.confirm;
+    const yes = confirmDialog.querySelector("[data-answer=yes]");
+    const no = confirmDialog.querySelector("[data-answer=no]");
+    yes.textContent = button.dataset.confirmLabel || button.textContent.trim();
+    no.textContent = button.dataset.dismissLabel || "Cancel";
+    yes.onclick = () => {
+      confirmDialog.close();
+      button.dataset.confirmed = "yes";
+      button.click();
+    };
+    no.onclick = () => confirmDialog.close();
+    confirmDialog.showModal();
+    no.focus();
+  };
   for (const button of document.querySelectorAll("button[data-confirm]")) {
     button.addEventListener("click", (event) => {
-      if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+      if (button.dataset.confirmed === "yes") {
+        delete button.dataset.confirmed;
+        return;
+      }
+      event.preventDefault();
+      if (canShowModal) {
+        askFirst(button);
+      } else if (window.confirm(button.dataset.confirm)) {
+        button.form.submit();
+      }
     });
   }
 
@@ -42,26 +94,40 @@ document.addEventListener("DOMContentLoaded", () => {
   const newKey = document.getElementById("new-key-dialog");
   if (newKey) {
     history.replaceState(null, "", location.pathname);
-    if (typeof newKey.showModal === "function") {
+    if (canShowModal) {
       newKey.close();
       newKey.showModal();
     }
     newKey.addEventListener("cancel", (event) => event.preventDefault());
-    const input = document.getElementById("new-api-key");
-    input?.addEventListener("focus", () => input.select());
+    const field = document.getElementById("new-api-key");
+    field?.addEventListener("focus", () => field.select());
   }
 
+  // Copy buttons (hidden without script, where they could not work): the text of the element
+  // they name, then "Copied" on the button and, for screen readers, in the live region beside it.
   for (const button of document.querySelectorAll("[data-copy]")) {
+    button.hidden = false;
+    const label = button.textContent;
+    const status = button.parentElement.querySelector(".copy-status");
     button.addEventListener("click", async () => {
       const source = document.getElementById(button.dataset.copy);
+      const text = "value" in source ? source.value : source.textContent;
       try {
-        await navigator.clipboard.writeText(source.value);
+        await navigator.clipboard.writeText(text);
       } catch {
-        source.select();
+        const range = document.createRange();
+        range.selectNodeContents(source);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        if (typeof source.select === "function") source.select();
         document.execCommand("copy");
       }
       button.textContent = "Copied";
-      setTimeout(() => { button.textContent = "Copy"; }, 4000);
+      if (status) status.textContent = "Copied to the clipboard.";
+      setTimeout(() => {
+        button.textContent = label;
+        if (status) status.textContent = "";
+      }, 4000);
     });
   }
 });

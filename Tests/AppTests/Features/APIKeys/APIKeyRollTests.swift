@@ -23,7 +23,7 @@ struct APIKeyRollTests {
             let key = try #require(try await APIKey.query(on: app.db).first())
             #expect(key.name == "CRM sync" && key.granted == [.eventsRead] && key.lastFour == String(new.suffix(4)))
             try await admin.get("/admin/team/api-keys")
-            #expect(admin.lastPage.contains("Old secret <code>…\(old.suffix(4))</code> works until"))
+            #expect(admin.lastPage.contains("Old secret <code class=\"preview\">…\(old.suffix(4))</code> works until"))
             #expect(!admin.lastPage.contains(new) && !admin.lastPage.contains(old))
             #expect(try await admin.post(path + "/end-grace").status == .seeOther)
             let ended = try await app.api("/api/v1/organizer/events", key: old)

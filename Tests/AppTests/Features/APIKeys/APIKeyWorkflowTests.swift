@@ -22,7 +22,7 @@ struct APIKeyWorkflowTests {
             // validate
             #expect(created.status == .created)
             #expect(created.headers.first(name: .cacheControl) == "no-store")
-            let key = try #require(Browser.firstMatch(#"id="new-api-key"[^>]*value="(kgb_[0-9A-Za-z]+)""#, in: admin.lastPage))
+            let key = try #require(Browser.firstMatch(#"id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<"#, in: admin.lastPage))
             #expect(try APIKeyToken(parsing: key).plaintext == key)
             #expect(admin.lastPage.contains("shown only once"))
 
@@ -169,7 +169,7 @@ struct APIKeyWorkflowTests {
             #expect(bad.status == .unprocessableEntity)
             let created = try await admin.post("/admin/team/api-keys", [("name", "Temporary"), ("expires_in_days", "7")])
             #expect(created.status == .created)
-            let key = try #require(Browser.firstMatch(#"id="new-api-key"[^>]*value="(kgb_[0-9A-Za-z]+)""#, in: admin.lastPage))
+            let key = try #require(Browser.firstMatch(#"id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<"#, in: admin.lastPage))
             let stored = try #require(try await APIKey.query(on: app.db).first())
             let expiresAt = try #require(stored.expiresAt)
             #expect(abs(expiresAt.timeIntervalSinceNow - 7 * 86400) < 120)

@@ -35,21 +35,57 @@ struct EventsWebTests {
         }
     }
 
-    @Test("the web form shows the same validation messages as the API and creates nothing")
-    func sameMessagesAsAPI() async throws {
+    @Test("the web form shows every problem at once, next to its field, in its labels' words, and creates nothing")
+    func problemsInPlace() async throws {
         try await withKagibag { app in
             let admin = Browser(app)
             try await admin.signUp(Browser.newAccount())
             try await admin.get("/admin/events/new")
-            var form = Self.form.filter { !["ends_at", "timezone"].contains($0.0) }
-            form += [("ends_at", "2027-05-01T08:00"), ("timezone", "Europe/Berlin")]
+            var form = Self.form.filter { !["name", "ends_at", "capacity"].contains($0.0) }
+            form += [("name", " "), ("ends_at", "2027-05-01T08:00"), ("capacity", "lots")]
             let response = try await admin.post("/admin/events", form)
             #expect(response.status == .unprocessableEntity)
-            #expect(admin.lastPage.contains("ends_at must be after starts_at."))
+            let page = admin.lastPage
+            #expect(page.contains("There are 3 problems"))
+            #expect(page.contains(#"<p class="field-error" id="event-ends-error">End must be after start.</p>"#))
+            #expect(page.contains(#"<p class="field-error" id="event-name-error">Enter the event’s name.</p>"#))
+            #expect(page.contains(#"id="event-capacity-error">Capacity must be a whole number"#))
+            #expect(page.contains(##"<a href="#event-ends">End must be after start.</a>"##))
+            #expect(page.contains(#"aria-invalid="true" aria-describedby="event-ends-error""#))
+            #expect(!page.contains("ends_at must be after starts_at"))
+            // What was typed comes back.
+            #expect(page.contains(#"value="2027-05-01T08:00""#))
             let badZone = try await admin.post("/admin/events", Self.form.filter { $0.0 != "timezone" } + [("timezone", "Mars/Olympus")])
             #expect(badZone.status == .unprocessableEntity)
-            #expect(admin.lastPage.contains("timezone must be an IANA time zone name, like Europe/Berlin."))
+            #expect(admin.lastPage.contains("Choose a time zone from the list, like Europe/Berlin."))
             #expect(try await Event.query(on: app.db).count() == 0)
+        }
+    }
+
+    @Test("the API keeps its field names for the same rule")
+    func apiKeepsFieldNames() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            let key = try await admin.createKey(named: "CRM sync")
+            let response = try await app.api(
+                "/api/v1/organizer/events", method: .POST, key: key,
+                json: ["name": "X", "starts_at": "2027-05-01T09:00:00Z", "ends_at": "2027-05-01T08:00:00Z", "timezone": "UTC"])
+            #expect(response.status == .unprocessableEntity)
+            #expect(response.text.contains("ends_at must be after starts_at."))
+            #expect(!response.text.contains("End must be after start"))
+            #expect(!response.text.contains("formMessage"))
+        }
+    }
+
+    @Test("an attendee's problems are shown next to the add-attendee form's fields")
+    func attendeeProblemsInPlace() async throws {
+        try await withKagibag { app in
+            let (admin, path) = try await Self.adminWithEvent(app)
+            let response = try await admin.post(path + "/attendees", [("name", ""), ("email", "not-an-address"), ("ticket_type", "general")])
+            #expect(response.status == .unprocessableEntity)
+            #expect(admin.lastPage.contains(#"id="attendee-name-error">Enter the attendee’s name.</p>"#))
+            #expect(admin.lastPage.contains(#"id="attendee-email-error">Enter a valid email address, like ada@example.com.</p>"#))
         }
     }
 
