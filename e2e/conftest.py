@@ -9,6 +9,7 @@ For the whole session:
   created_keys  every API key the suite made on `server`: test_secrets checks none leaked
   browser       the system's headless Chromium, driven through Playwright
   page, new_page  fresh pages on `server` (screenshot and HTML kept when the test fails)
+  screenshots_dir where test_pages_fit keeps a screenshot of every page state (printed at the end)
 For one test module (each module gets its own, stopped when the module is done):
   postgres      a throwaway PostgreSQL 15 cluster
   module_server a `kagibag serve` of its own on SQLite, for tests that try to break it
@@ -58,6 +59,15 @@ def pytest_runtest_makereport(item, call):
     setattr(item, "rep_" + rep.when, rep)
 
 
+SCREENSHOTS = pytest.StashKey[object]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    shots = config.stash.get(SCREENSHOTS, None)
+    if shots is not None:
+        terminalreporter.write_line(f"screenshots of the pages the suite visited: {shots}")
+
+
 def pytest_sessionfinish(session, exitstatus):
     # A skipped end-to-end test is a test that proved nothing: fail the run.
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -82,6 +92,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, partner_keys):
     # far more people from 127.0.0.1 than the default per-address limit (20 an hour) allows.
     env = server_env(keep_settings=True, KAGIBAG_SECRET_SCANNING_KEYS=str(partner_keys.document))
     env.setdefault("KAGIBAG_SIGNUPS_PER_ADDRESS", "1000")
+    # test_pages_fit fills a team to its limit: 60 keys, two pages of the list.
+    env.setdefault("KAGIBAG_MAX_KEYS_PER_TEAM", "60")
     with running(tmp_path_factory.mktemp("server"), env) as srv:
         yield srv
 
@@ -108,6 +120,15 @@ def browser():
 def artifacts_dir(tmp_path_factory: pytest.TempPathFactory):
     # Kept apart from the server's directory: a screenshot may show a new key.
     return tmp_path_factory.mktemp("artifacts")
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir(artifacts_dir, request):
+    """Where test_pages_fit keeps a screenshot of every page state it visits (printed at the end)."""
+    shots = artifacts_dir / "screenshots"
+    shots.mkdir(exist_ok=True)
+    request.config.stash[SCREENSHOTS] = shots
+    return shots
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from support.browser import (
     TEAM_URL,
     accept_invitation,
+    answer_confirmation,
     cell,
     invite,
     login,
@@ -111,9 +112,12 @@ def test_admin_changes_a_members_role_then_removes_them(page, new_page):
     row = table_row(members_table(page), other.email)
     expect(cell(members_table(page), row, "Role")).to_have_text("Admin")
 
-    # "Remove" asks for confirmation (window.confirm) when JavaScript runs.
-    page.once("dialog", lambda dialog: dialog.accept())
+    # "Remove" asks first, in a dialog, when JavaScript runs; Cancel keeps the member.
     row.get_by_role("button", name=f"Remove {other.name}", exact=True).click()
+    answer_confirmation(page, "Cancel")
+    expect(table_row(members_table(page), other.email)).to_have_count(1)
+    row.get_by_role("button", name=f"Remove {other.name}", exact=True).click()
+    answer_confirmation(page, "Remove")
     expect(table_row(members_table(page), other.email)).to_have_count(0)
 
 

@@ -17,6 +17,7 @@ from support.browser import (
     keys_table,
     navigate_to_api_keys,
     signup,
+    tab_to,
     table_row,
     team_slug,
     wait_until_last_used_is_shown,
@@ -199,4 +200,53 @@ def test_keys_can_be_created_and_deleted_without_javascript(new_page, server, ap
     page.get_by_role("button", name="Delete key", exact=True).click()
     expect(page).to_have_url(KEYS_URL)
     expect(table_row(keys_table(page), "No JS")).to_have_count(0)
+    assert_unauthorized(call_api(server.url, key, EVENTS, session=api))
+
+
+def test_keyboard_alone_creates_and_deletes_a_key_and_enter_twice_on_delete_deletes_nothing(
+    page, server, api, created_keys
+):
+    signup(page)
+    goto_api_keys(page)
+    keyboard = page.keyboard
+
+    tab_to(page, page.get_by_role("link", name="Create API Key", exact=True))
+    keyboard.press("Enter")
+    create = page.locator("dialog#create-key-dialog")
+    expect(create.get_by_label("Name", exact=True)).to_be_focused()
+    keyboard.type("Keyboard only")
+    keyboard.press("Enter")
+    shown = page.locator("dialog#new-key-dialog")
+    expect(shown).to_be_visible()
+    key = shown.locator("#new-api-key").input_value()
+    created_keys.append(key)
+    tab_to(page, shown.get_by_role("button", name="Copy", exact=True))
+    keyboard.press("Enter")
+    expect(shown.locator(".copy-status").first).to_have_text("Copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == key
+    tab_to(page, shown.get_by_role("button", name="Done", exact=True))
+    keyboard.press("Enter")
+    expect(shown).to_have_count(0)
+
+    # Enter on Delete opens the confirmation with Cancel focused: a second Enter cancels.
+    row = table_row(keys_table(page), "Keyboard only")
+    delete = page.get_by_label("Delete Keyboard only", exact=True)
+    confirm = page.locator("dialog#delete-key-dialog")
+    tab_to(page, delete)
+    keyboard.press("Enter")
+    expect(confirm.get_by_role("button", name="Cancel", exact=True)).to_be_focused()
+    keyboard.press("Enter")
+    expect(confirm).to_be_hidden()
+    expect(row).to_have_count(1)
+    assert call_api(server.url, key, EVENTS, session=api).status_code == 200
+
+    # Deleting takes a deliberate step to "Delete key".
+    tab_to(page, delete)
+    keyboard.press("Enter")
+    expect(confirm.get_by_role("button", name="Cancel", exact=True)).to_be_focused()
+    keyboard.press("Shift+Tab")
+    expect(confirm.get_by_role("button", name="Delete key", exact=True)).to_be_focused()
+    keyboard.press("Enter")
+    expect(page).to_have_url(KEYS_URL)
+    expect(table_row(keys_table(page), "Keyboard only")).to_have_count(0)
     assert_unauthorized(call_api(server.url, key, EVENTS, session=api))

@@ -12,6 +12,8 @@ One module a thing the tests start or talk to:
     api         the organizer API: paths, bearer headers, paging, the 401 challenge
     web         the web UI over plain HTTP: users, sign-up, login, CSRF, creating keys
     browser     the web UI in Chromium (Playwright): pages, and the UI contract's actions
+    tour        visiting pages at one window size: width, axe-core, screenshots, links
+    axe         axe-core (shipped by a PyPI package) on the page as it is
     keys        the API key format and looking for leaked keys
     sqlite      reading a server's SQLite file
     load        the clients of the load and crash tests

@@ -46,9 +46,9 @@ class Pages:
         self.ignore_https_errors = ignore_https_errors
         self.contexts: list[BrowserContext] = []
 
-    def new(self, javascript: bool = True, width: int | None = None) -> Page:
-        """A page in a fresh context; `width` sets a viewport that wide (a phone: 390)."""
-        viewport = {"width": width, "height": 900} if width else None
+    def new(self, javascript: bool = True, width: int | None = None, height: int = 900) -> Page:
+        """A page in a fresh context; `width` sets a viewport that wide (a phone: 390) and `height` high."""
+        viewport = {"width": width, "height": height} if width else None
         ctx = self.browser.new_context(base_url=self.base_url, java_script_enabled=javascript,
                                        ignore_https_errors=self.ignore_https_errors,
                                        **({"viewport": viewport} if viewport else {}))
@@ -184,6 +184,39 @@ def create_api_key(page: Page, name: str, created_keys: list[str] | None = None)
     dialog.get_by_role("button", name="Done", exact=True).click()
     expect(dialog).to_be_hidden()
     return key
+
+
+def answer_confirmation(page: Page, choice: str) -> None:
+    """In the dialog a button marked data-confirm opens (Remove, Leave team, Cancel registration…),
+    press `choice`: the button that goes ahead, or the one that keeps things as they are (which has
+    the focus)."""
+    dialog = page.locator("dialog#confirm-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=choice, exact=True).click()
+    expect(dialog).to_be_hidden()
+
+
+def tab_to(page: Page, target: Locator, presses: int = 80, backwards: bool = False) -> None:
+    """Presses Tab (Shift+Tab) until `target` has the keyboard focus."""
+    for _ in range(presses):
+        if target.evaluate("element => element === document.activeElement"):
+            return
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+    raise AssertionError(f"{target} never got the focus in {presses} presses of Tab")
+
+
+def create_keys_over_http(page: Page, names: list[str], created_keys: list[str] | None = None) -> None:
+    """Creates keys in the page's session as the plain create form would (quicker than clicking)."""
+    request = page.context.request
+    for name in names:
+        html = request.get("/admin/team/api-keys/new").text()
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', html).group(1)
+        nonce = re.search(r'name="nonce" value="([^"]+)"', html).group(1)
+        response = request.post("/admin/team/api-keys", form={"_csrf": csrf, "nonce": nonce, "name": name})
+        assert response.status == 201, (name, response.status, response.text()[:300])
+        key = re.search(r'id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<', response.text()).group(1)
+        if created_keys is not None:
+            created_keys.append(key)
 
 
 def wait_until_last_used_is_shown(page: Page, name: str, timeout_s: float = 15.0) -> Locator:

@@ -18,7 +18,7 @@ from support.keys import KEY_RE
 PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="_csrf" value="([^"]+)"')
 NONCE_RE = re.compile(r'name="nonce" value="([^"]+)"')
-NEW_KEY_RE = re.compile(r'id="new-api-key"[^>]*\bvalue="(kgb_[0-9A-Za-z]+)"')
+NEW_KEY_RE = re.compile(r'id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<')
 KEY_ROW_RE = r'<tr data-key-id="([0-9a-f-]{36})">\s*<td[^>]*><a href="[^"]+" class="key-name">'  # + the escaped key name + </a>
 SLUG_RE = re.compile(r'id="team-slug"[^>]*>.*?<code>([^<]+)</code>', re.S)
 SESSION_COOKIE = "kagibag_session"
