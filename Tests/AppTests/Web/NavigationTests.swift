@@ -113,4 +113,18 @@ struct NavigationTests {
             #expect(again.lastPage.contains(#"An account with this email already exists. <a href="/login">Log in instead</a>"#))
         }
     }
+
+    @Test("an address the add-member form cannot use is named next to that field, with the typed value kept")
+    func addMemberProblemInPlace() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            try await admin.get("/admin/team")
+            let response = try await admin.post("/admin/team/members", [("email", "not an address"), ("role", "member")])
+            #expect(response.status == .unprocessableEntity)
+            #expect(admin.lastPage.contains(#"<p class="field-error" id="member-email-error">Enter a valid email address, like ada@example.com.</p>"#))
+            #expect(admin.lastPage.contains(##"<a href="#member-email">Enter a valid email address"##))
+            #expect(admin.lastPage.contains(#"value="not an address""#))
+        }
+    }
 }

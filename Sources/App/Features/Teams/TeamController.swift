@@ -54,7 +54,7 @@ struct TeamController: RouteCollection {
         let email: String
         switch FormInput.email(form.email) {
         case .failure(let error):
-            return try await TeamPage.render(req, error: error.message, status: .unprocessableEntity)
+            return try await TeamPage.render(req, addError: error.message, addEmail: form.email, status: .unprocessableEntity)
         case .success(let value):
             email = value
         }
@@ -72,9 +72,9 @@ struct TeamController: RouteCollection {
                 try await InvitationStore.invite(email, as: role, to: teamID, by: actor, on: db)
             }
         } catch is AlreadyMember {
-            return try await TeamPage.render(req, error: "\(email) is already a member of this team.", status: .unprocessableEntity)
+            return try await TeamPage.render(req, addError: "\(email) is already a member of this team.", addEmail: email, status: .unprocessableEntity)
         } catch let error as DomainError {
-            return try await TeamPage.render(req, error: error.message, addEmail: email, status: error.status)
+            return try await TeamPage.render(req, addError: error.message, addEmail: email, status: error.status)
         }
         Notice.set(
             "Invited \(email) as \(role.label). They join once they accept; the invitation waits for them in Kagibag for 14 days.",

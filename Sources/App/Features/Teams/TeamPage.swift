@@ -26,11 +26,16 @@ enum TeamPage {
         let isAdmin, hasInvitations: Bool
         /// The card with the first things to do, after sign-up until dismissed.
         let nextSteps: Bool
-        /// The add-member form's problem and value.
-        let error, addEmail: String?
+        /// A problem with something else on the page, shown at its top.
+        let error: String?
+        /// The add-member form's problem (next to its field, linked from the top) and value.
+        let errors: FormErrors
+        let addEmail: String?
     }
 
-    static func render(_ req: Request, error: String? = nil, addEmail: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
+    static func render(
+        _ req: Request, error: String? = nil, addError: String? = nil, addEmail: String? = nil, status: HTTPStatus = .ok
+    ) async throws -> Response {
         let current = try req.requireTeam()
         // Re-read the team: permissions may have been changed from the command line a moment ago.
         guard let team = try await Team.find(current.team.id, on: req.db) else { throw Abort(.notFound) }
@@ -63,7 +68,8 @@ enum TeamPage {
                 }),
             members: members, invitations: invitations, isAdmin: isAdmin, hasInvitations: !invitations.isEmpty,
             nextSteps: isAdmin && NextSteps.isOffered(on: req),
-            error: error, addEmail: addEmail
+            error: error, errors: FormErrors(addError.map { [FieldProblem(field: "email", message: $0)] } ?? [], ids: ["email": "member-email"]),
+            addEmail: addEmail.map { String($0.prefix(300)) }
         )
         return try await req.renderPage("team", context, status: status)
     }
