@@ -93,10 +93,29 @@ struct EventsController: RouteCollection {
         }
     }
 
+    struct CancelAttendeeForm: Content {
+        /// "yes" once the organizer has confirmed (the dialog, or the page asking without script).
+        var confirmed: String?
+    }
+
+    struct CancelAttendeeContext: Encodable {
+        let page: PageContext
+        let attendee: AttendeeView
+        let eventPath: String
+    }
+
+    /// Asks first: without `confirmed=yes` the answer is a page asking, and nothing changes.
     @Sendable func cancelAttendee(req: Request) async throws -> Response {
         try Self.requireAttendeeChanges(req)
         let event = try await event(req)
         let attendee = try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db)
+        guard (try? req.content.decode(CancelAttendeeForm.self))?.confirmed == "yes" else {
+            let eventPath = SitePath.event(.value(event.id)).path
+            let context = CancelAttendeeContext(
+                page: PageContext(req, title: "Cancel registration", section: "events", trail: [.init(event.name, eventPath), .init("Cancel registration")]),
+                attendee: AttendeeView(attendee, event: event.id), eventPath: eventPath)
+            return try await req.renderPage("attendee-cancel", context)
+        }
         var draft = attendee.draft
         draft.status = .cancelled
         try await AttendeeStore.update(attendee, to: draft, event: event, on: req.db)

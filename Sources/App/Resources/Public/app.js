@@ -63,6 +63,9 @@ document.addEventListener("DOMContentLoaded", () => {
     no.textContent = button.dataset.dismissLabel || "Cancel";
     yes.onclick = () => {
       confirmDialog.close();
+      // A form that asks again on a page of its own unless told it was confirmed.
+      const confirmed = button.form?.querySelector("[data-confirmed]");
+      if (confirmed) confirmed.value = "yes";
       button.dataset.confirmed = "yes";
       button.click();
     };
@@ -80,6 +83,8 @@ document.addEventListener("DOMContentLoaded", () => {
       if (canShowModal) {
         askFirst(button);
       } else if (window.confirm(button.dataset.confirm)) {
+        const confirmed = button.form.querySelector("[data-confirmed]");
+        if (confirmed) confirmed.value = "yes";
         button.form.submit();
       }
     });

@@ -100,7 +100,16 @@ struct EventsWebTests {
             #expect(full.status == .conflict)
             #expect(admin.lastPage.contains("This event is full"))
             let ada = try #require(try await Attendee.query(on: app.db).filter(\.$email == "ada@example.com").first())
-            #expect(try await admin.post("\(path)/attendees/\(ada.id!.uuidString.lowercased())/cancel").status == .seeOther)
+            // Without the confirmation the answer asks first and changes nothing.
+            let cancelPath = "\(path)/attendees/\(ada.id!.uuidString.lowercased())/cancel"
+            let asked = try await admin.post(cancelPath)
+            #expect(asked.status == .ok)
+            #expect(admin.lastPage.contains("<h1>Cancel the registration of Ada?</h1>"))
+            #expect(admin.lastPage.contains(#"<input type="hidden" name="confirmed" value="yes">"#))
+            #expect(admin.lastPage.contains(#"autofocus>Keep registration</a>"#))
+            #expect(try await Attendee.find(ada.id, on: app.db)?.status == .registered)
+            #expect(try await admin.post(cancelPath, [("confirmed", "yes")]).status == .seeOther)
+            #expect(try await Attendee.find(ada.id, on: app.db)?.status == .cancelled)
             #expect(try await admin.post("\(path)/attendees", [("name", "Linus"), ("email", "linus@example.com")]).status == .seeOther)
             try await admin.get(path)
             #expect(admin.lastPage.contains("2 of 2"))
