@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from support.api import EVENTS, json_headers
-from support.browser import create_api_key, goto_api_keys, signup
+from support.browser import create_api_key, fill_event_form, goto_api_keys, signup
 
 
 def test_an_event_created_in_the_web_ui_is_read_back_through_the_api(page, server, api, created_keys):
@@ -19,14 +19,11 @@ def test_an_event_created_in_the_web_ui_is_read_back_through_the_api(page, serve
     nav.get_by_role("link", name="Events", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Events")
     page.get_by_role("link", name="Create event", exact=True).click()
-    page.get_by_label("Name", exact=True).fill("Swift Summit")
-    page.get_by_label("Description", exact=True).fill("Talks and workshops")
-    page.get_by_label("Starts at", exact=True).fill("2027-05-01T09:00")
-    page.get_by_label("Ends at", exact=True).fill("2027-05-01T17:00")
-    page.get_by_label("Time zone", exact=True).fill("Europe/Berlin")
-    page.get_by_label("Venue", exact=True).fill("Kongresshaus")
-    page.get_by_label("Capacity", exact=True).fill("120")
-    page.get_by_label("Status", exact=True).select_option("published")
+    fill_event_form(page, {
+        "Name": "Swift Summit", "Description": "Talks and workshops", "Starts at": "2027-05-01T09:00",
+        "Ends at": "2027-05-01T17:00", "Time zone": "Europe/Berlin", "Venue": "Kongresshaus", "Capacity": "120",
+        "Status": "published",
+    })
     page.get_by_role("button", name="Create event", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Swift Summit")
     event_id = re.search(r"/admin/events/([0-9a-f-]{36})", page.url).group(1)

@@ -8,8 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from support.api import EVENTS, call_api
-from support.browser import cell, create_api_key, goto_api_keys, keys_table, signup, table_row
-from support.keys import KEY_RE
+from support.browser import cell, create_api_key, goto_api_keys, keys_table, shown_once_key, signup, table_row
 from support.secret_scanning import LEAK_URL, LEAKED_DETAIL, github_payload, report_to_github, report_to_public_endpoint
 
 WIDTHS = (390, 1280)
@@ -79,12 +78,8 @@ def test_a_key_found_by_github_is_refused_announced_to_admins_until_dismissed_an
     expect(page.locator("#leak-dismissed")).to_contain_text("Notice dismissed by")
     expect(page.get_by_label("Old secret keeps working", exact=True)).to_have_count(0)
     page.get_by_role("button", name="Roll key", exact=True).click()
-    dialog = page.locator("dialog#new-key-dialog")
-    expect(dialog).to_be_visible()
-    new = dialog.locator("#new-api-key").input_value()
-    created_keys.append(new)
-    assert KEY_RE.match(new)
-    dialog.get_by_role("button", name="Done", exact=True).click()
+    new = shown_once_key(page, created_keys)
+    page.locator("dialog#new-key-dialog").get_by_role("button", name="Done", exact=True).click()
     expect(page.locator("#key-status")).to_have_text("Active")
     expect(page.locator("#leak")).to_have_count(0)
     assert [call_api(base, k, EVENTS).status_code for k in (key, new)] == [401, 200]

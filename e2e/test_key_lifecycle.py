@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from support.api import EVENTS, call_api, event
-from support.browser import create_api_key, goto_api_keys, signup
+from support.browser import goto_api_keys, signup
 from support.keys import KEY_RE
 
 

@@ -18,6 +18,7 @@ from support.browser import (
     accept_invitation,
     answer_confirmation,
     create_keys_over_http,
+    fill_event_form,
     goto_api_keys,
     invite,
     login,
@@ -237,16 +238,15 @@ def team_and_events_pages(tour: Tour, page: Page, member_page: Page, admin, memb
     tour.look(page, "events-empty")
     page.get_by_role("link", name="Create event", exact=True).click()
     tour.look(page, "event-new")
-    page.get_by_label("Starts at", exact=True).fill("2027-05-01T09:00")
-    page.get_by_label("Ends at", exact=True).fill("2027-05-01T08:00")
+    fill_event_form(page, {"Starts at": "2027-05-01T09:00", "Ends at": "2027-05-01T08:00"})
     page.get_by_role("button", name="Create event", exact=True).click()
     expect(page.locator("#event-ends-error")).to_have_text("End must be after start.")
     expect(page.locator("#event-name-error")).to_have_text("Enter the event’s name.")
     tour.look(page, "event-new-problems")
-    page.get_by_label("Name", exact=True).fill("Swift Summit of the Extraordinarily Long Event Names, Autumn Edition")
-    page.get_by_label("Ends at", exact=True).fill("2027-05-01T17:00")
-    page.get_by_label("Time zone", exact=True).fill("Europe/Berlin")
-    page.get_by_label("Venue", exact=True).fill("Kongresshaus am Zürichsee, Gotthardstrasse 5, 8002 Zürich")
+    fill_event_form(page, {
+        "Name": "Swift Summit of the Extraordinarily Long Event Names, Autumn Edition", "Ends at": "2027-05-01T17:00",
+        "Time zone": "Europe/Berlin", "Venue": "Kongresshaus am Zürichsee, Gotthardstrasse 5, 8002 Zürich",
+    })
     page.get_by_role("button", name="Create event", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Swift Summit")
     page.get_by_label("Attendee name", exact=True).fill("Ada Lovelace")

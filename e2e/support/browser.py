@@ -175,15 +175,33 @@ def create_api_key(page: Page, name: str, created_keys: list[str] | None = None)
     page.get_by_role("link", name="Create API Key", exact=True).click()
     page.get_by_label("Name", exact=True).fill(name)
     page.get_by_role("button", name="Create", exact=True).click()
+    key = shown_once_key(page, created_keys)
     dialog = page.locator("dialog#new-key-dialog")
+    dialog.get_by_role("button", name="Done", exact=True).click()
+    expect(dialog).to_be_hidden()
+    return key
+
+
+def shown_once_key(page: Page, created_keys: list[str] | None = None) -> str:
+    """The key in the open shown-once dialog (after creating or rolling), checked for its format
+    and remembered in `created_keys` for the secrets check; the dialog stays open."""
+    dialog = page.locator("dialog#new-key-dialog[open]")
     expect(dialog).to_be_visible()
     key = dialog.locator("#new-api-key").input_value()
     if created_keys is not None:
         created_keys.append(key)
     assert KEY_RE.match(key), f"key {key!r} does not match {KEY_RE.pattern}"
-    dialog.get_by_role("button", name="Done", exact=True).click()
-    expect(dialog).to_be_hidden()
     return key
+
+
+def fill_event_form(page: Page, fields: dict[str, str]) -> None:
+    """Fills the event form's fields by their labels (Status is a select)."""
+    for label, value in fields.items():
+        field = page.get_by_label(label, exact=True)
+        if label == "Status":
+            field.select_option(value)
+        else:
+            field.fill(value)
 
 
 def answer_confirmation(page: Page, choice: str) -> None:
