@@ -36,6 +36,7 @@ func routes(_ app: Application) throws {
     try web.register(collection: APIReferenceController(openAPIPath: openAPIPath))
     let signedIn = web.grouped(RequireLoginMiddleware(), KeyExpiryBanner(), LeakNoticeBanner())
     try signedIn.register(collection: TeamController())
+    try signedIn.register(collection: TeamExitController())
     try signedIn.register(collection: InvitationController())
     try signedIn.register(collection: APIKeysController(maxKeysPerTeam: settings.maxKeysPerTeam))
     try signedIn.register(collection: APIKeyLifecycleController())

@@ -65,7 +65,7 @@ struct APIReference: Encodable, Sendable {
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
             let info = root["info"] as? [String: Any], let paths = root["paths"] as? [String: Any]
         else { throw ReadError.unreadable("no info or paths") }
-        let document = Document(root: root)
+        let document = OpenAPIDocument(root: root)
         title = info["title"] as? String ?? "API reference"
         version = info["version"] as? String ?? ""
         introduction = Markdown.html(info["description"] as? String ?? "")
@@ -125,7 +125,7 @@ struct APIReference: Encodable, Sendable {
     ]
 
     private static func operation(
-        _ operation: [String: Any], method: String, path: String, shared: [Any], globalSecurity: Bool, document: Document
+        _ operation: [String: Any], method: String, path: String, shared: [Any], globalSecurity: Bool, document: OpenAPIDocument
     ) -> Operation {
         let parameters = (shared + ((operation["parameters"] as? [Any]) ?? [])).compactMap { raw -> Parameter? in
             guard let object = raw as? [String: Any] else { return nil }
@@ -175,129 +175,5 @@ struct APIReference: Encodable, Sendable {
         guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
         else { return nil }
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// The parsed document: `$ref`s resolved, examples found or made from schemas.
-private struct Document {
-    let root: [String: Any]
-
-    func resolve(_ object: [String: Any], depth: Int = 0) -> [String: Any] {
-        guard depth < 10, let ref = object["$ref"] as? String, ref.hasPrefix("#/") else { return object }
-        var node: Any? = root
-        for part in ref.dropFirst(2).split(separator: "/") {
-            node = (node as? [String: Any])?[String(part).replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")]
-        }
-        return resolve(node as? [String: Any] ?? [:], depth: depth + 1)
-    }
-
-    /// "string (uuid)", "integer", "array of string"…
-    func typeName(_ schema: [String: Any]) -> String {
-        let schema = resolve(schema)
-        if let type = schema["type"] as? String {
-            if type == "array", let items = schema["items"] as? [String: Any] { return "array of " + typeName(items) }
-            if let format = schema["format"] as? String { return "\(type) (\(format))" }
-            if let values = schema["enum"] as? [Any] { return "\(type): " + values.map { "\($0)" }.joined(separator: ", ") }
-            return type
-        }
-        if let types = schema["type"] as? [String] { return types.joined(separator: " or ") }
-        if let alternatives = (schema["anyOf"] ?? schema["oneOf"]) as? [[String: Any]] {
-            return alternatives.map(typeName).joined(separator: " or ")
-        }
-        return "any"
-    }
-
-    /// The first example of a request or response body: the media type's own, else its schema's.
-    func mediaExample(_ content: [String: Any]?) -> Any? {
-        guard let content, let media = (content["application/json"] ?? content.values.first) as? [String: Any] else { return nil }
-        if let example = media["example"] { return example }
-        if let examples = media["examples"] as? [String: Any], let first = examples.keys.sorted().first,
-            let value = (resolve(examples[first] as? [String: Any] ?? [:]))["value"]
-        {
-            return value
-        }
-        return example(of: media["schema"] as? [String: Any] ?? [:])
-    }
-
-    func example(of raw: [String: Any], depth: Int = 0) -> Any? {
-        let schema = resolve(raw)
-        guard depth < 6 else { return nil }
-        if let examples = schema["examples"] as? [Any], let first = examples.first { return first }
-        if let example = schema["example"] { return example }
-        if let value = schema["const"] { return value }
-        if let values = schema["enum"] as? [Any], let first = values.first { return first }
-        if let alternatives = (schema["anyOf"] ?? schema["oneOf"]) as? [[String: Any]] {
-            for alternative in alternatives where (resolve(alternative)["type"] as? String) != "null" {
-                if let value = example(of: alternative, depth: depth + 1) { return value }
-            }
-            return NSNull()
-        }
-        let types = (schema["type"] as? [String]) ?? []
-        let type = (schema["type"] as? String) ?? types.first(where: { $0 != "null" }) ?? (schema["properties"] != nil ? "object" : "")
-        switch type {
-        case "object":
-            var object: [String: Any] = [:]
-            for (name, property) in (schema["properties"] as? [String: Any]) ?? [:] {
-                object[name] = example(of: property as? [String: Any] ?? [:], depth: depth + 1) ?? NSNull()
-            }
-            return object
-        case "array":
-            return [example(of: schema["items"] as? [String: Any] ?? [:], depth: depth + 1) ?? NSNull()]
-        case "string":
-            switch schema["format"] as? String {
-            case "date-time": return "2026-05-01T16:00:00Z"
-            case "uuid": return "01963a4e-8c2f-7d3a-9b1e-4f5a6b7c8d9e"
-            case "date": return "2026-05-01"
-            default: return "string"
-            }
-        case "integer": return (schema["minimum"] as? Int) ?? 0
-        case "number": return 0
-        case "boolean": return true
-        default: return nil
-        }
-    }
-}
-
-/// The little Markdown the document's descriptions use: paragraphs, `code` and **bold**,
-/// everything else escaped.
-enum Markdown {
-    static func html(_ text: String) -> String {
-        text.components(separatedBy: "\n\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }.map { paragraph in
-            "<p>" + inline(paragraph) + "</p>"
-        }.joined(separator: "\n")
-    }
-
-    static func inline(_ text: String) -> String {
-        var html = ""
-        var code = false, bold = false
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
-            if character == "`" {
-                html += code ? "</code>" : "<code>"
-                code.toggle()
-            } else if !code, character == "*", text[index...].hasPrefix("**") {
-                html += bold ? "</strong>" : "<strong>"
-                bold.toggle()
-                index = text.index(after: index)
-            } else {
-                html += escape(character)
-            }
-            index = text.index(after: index)
-        }
-        if code { html += "</code>" }
-        if bold { html += "</strong>" }
-        return html
-    }
-
-    static func escape(_ character: Character) -> String {
-        switch character {
-        case "&": "&amp;"
-        case "<": "&lt;"
-        case ">": "&gt;"
-        case "\"": "&quot;"
-        case "'": "&#39;"
-        default: String(character)
-        }
     }
 }
