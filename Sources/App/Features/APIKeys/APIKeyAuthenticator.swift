@@ -114,13 +114,11 @@ struct APIKeyAuthenticator: AsyncMiddleware {
     private func lookUp(_ digest: String, on request: Request) async throws -> VerifiedKey {
         let metrics = request.application.metrics
         metrics.query(.read, "auth")
-        guard let verified = try await APIKeyStore.verify(digest: digest, on: request.reads) else {
-            // Only failures pay for telling "deleted" from "never existed", for the metrics.
-            metrics.query(.read, "auth")
-            let revoked = try await APIKeyStore.isRevoked(digest: digest, on: request.reads)
-            throw Self.refuse(revoked ? .revoked : .unknown, .invalidKey, on: request)
+        switch try await APIKeyStore.verify(digest: digest, on: request.reads) {
+        case .found(let verified): return verified
+        case .revoked: throw Self.refuse(.revoked, .invalidKey, on: request)
+        case .unknown: throw Self.refuse(.unknown, .invalidKey, on: request)
         }
-        return verified
     }
 
     /// The 401 for a key revoked as leaked, a rolled key's ended old secret, a paused key or an expired one.

@@ -20,15 +20,25 @@ struct VerifiedKey: Sendable {
     let allowedAddresses: String?
     let mayRollItself: Bool
 
-    static let query = """
+    /// The lookup by digest: always one row, whose `id` is null when no secret has the digest,
+    /// and then `revoked` says whether a deleted key or an ended secret had it (the revoked
+    /// table is read only on a miss). Left joins from the digest, so both SQLite and PostgreSQL
+    /// run it as index probes.
+    static func lookup(digest: String) -> SQLQueryString {
+        """
         SELECT k.id, k.name, k.last_four, k.description, k.created_at, k.expires_at, k.paused_at, k.revoked_at,
                k.permissions AS key_permissions, k.allowed_addresses, k.may_roll_itself,
                s.id AS secret_id, s.ends_at AS secret_ends_at,
-               t.id AS team_id, t.name AS team_name, t.slug AS team_slug, t.permissions AS team_permissions
-        FROM api_key_secrets s
-        JOIN api_keys k ON k.id = s.key_id
-        JOIN teams t ON t.id = k.team_id
+               t.id AS team_id, t.name AS team_name, t.slug AS team_slug, t.permissions AS team_permissions,
+               CASE WHEN s.id IS NOT NULL THEN 0
+                    WHEN EXISTS (SELECT 1 FROM revoked_api_keys r WHERE r.digest = d.digest) THEN 1
+                    ELSE 0 END AS revoked
+        FROM (SELECT CAST(\(bind: digest) AS TEXT) AS digest) d
+        LEFT JOIN api_key_secrets s ON s.digest = d.digest
+        LEFT JOIN api_keys k ON k.id = s.key_id
+        LEFT JOIN teams t ON t.id = k.team_id
         """
+    }
 
     /// Read column by column: Fluent models (reflection) and `Decodable` rows (keyed containers)
     /// each measured as the largest cost of an authenticated request in their turn.
