@@ -6,7 +6,8 @@ import PostgresNIO
 import SQLKit
 
 /// PostgreSQL's hot reads (the key check, the event lists): Fluent's pool and connections, with
-/// binds and rows converted by type instead of through `Decodable`.
+/// binds and rows converted by type instead of through `Decodable`, and each statement kept
+/// prepared on the connections it ran on (`PostgresPreparedStatements`).
 ///
 /// PostgresKit decodes every cell of an SQLKit row through `Decodable` with a coding path and a
 /// dynamic cast per value: profiled on the 25-event list, that was 23 % of the server's CPU. The
@@ -29,26 +30,44 @@ struct PostgresReads: SQLDatabase {
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         let (sql, binds) = serialize(query)
-        guard let bindings = try Self.bindings(binds) else { return try await fallback.execute(sql: query, onRow) }
-        _ = try await database.withConnection { connection in
-            connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: connection.logger) { onRow(Row($0)) }
+        guard let (bindings, types) = Self.bindings(binds) else { return try await fallback.execute(sql: query, onRow) }
+        guard let slot = PostgresPreparedStatements.shared.slot(for: sql, types: types) else {
+            _ = try await database.withConnection { connection in
+                connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: connection.logger) { onRow(Row($0)) }
+            }.get()
+            return
+        }
+        try await run(slot, bindings, onRow)
+    }
+
+    /// Runs the statement prepared in `slot` on a connection of the pool (preparing it there
+    /// first if that connection has not yet).
+    private func run<S: PreparedSlot>(_ slot: S.Type, _ bindings: PostgresBindings, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        let statement = PreparedRun<S>(bindings: bindings)
+        try await database.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask {
+                for try await row in try await connection.execute(statement, logger: connection.logger) { onRow(Row(row)) }
+            }
         }.get()
     }
 
-    /// The binds in PostgreSQL's binary format, or nil if one is of a type this does not know.
-    private static func bindings(_ binds: [any Encodable & Sendable]) throws -> PostgresBindings? {
+    /// The binds in PostgreSQL's binary format with their types, or nil if one is of a type
+    /// this does not know.
+    private static func bindings(_ binds: [any Encodable & Sendable]) -> (PostgresBindings, [PostgresDataType])? {
         var bindings = PostgresBindings(capacity: binds.count)
+        var types: [PostgresDataType] = []
+        types.reserveCapacity(binds.count)
         for bind in binds {
             switch bind {
-            case let value as String: try bindings.append(value)
-            case let value as UUID: try bindings.append(value)
-            case let value as Date: try bindings.append(value)
-            case let value as Int: try bindings.append(value)
-            case let value as Bool: try bindings.append(value)
+            case let value as String: bindings.append(value); types.append(.text)
+            case let value as UUID: bindings.append(value); types.append(.uuid)
+            case let value as Date: bindings.append(value); types.append(.timestamptz)
+            case let value as Int: bindings.append(value); types.append(.int8)
+            case let value as Bool: bindings.append(value); types.append(.bool)
             default: return nil
             }
         }
-        return bindings
+        return (bindings, types)
     }
 
     private struct Row: SQLRow {
