@@ -80,14 +80,11 @@ public func configure(_ app: Application, settings: Settings) async throws {
         // every write transaction starts with its write.
         let mode = try await app.db.sql.raw("PRAGMA journal_mode=WAL").first()?.decode(column: "journal_mode", as: String.self)
         app.logger.debug("SQLite journal mode", metadata: ["mode": "\(mode ?? "?")"])
-        // sqlite-nio's busy handler retries at once, forever: a writer waiting for the write lock
-        // spun a whole core while the lock holder waited for its fsync (POST took 4–6 ms of CPU
-        // when two writers met). SQLite's own handler sleeps 1, 2, 5… ms between tries instead.
-        // Fluent keeps one connection per event loop, so this reaches each of them.
-        for eventLoop in app.eventLoopGroup.makeIterator() {
-            guard let db = app.databases.database(.sqlite, logger: app.logger, on: eventLoop) else { continue }
-            try await db.withConnection { try await $0.sql.raw("PRAGMA busy_timeout = 10000").run() }
-        }
+        // The server writes through one connection (`SQLiteOneConnection`), but other processes
+        // may write too (`kagibag team`, `kagibag keys`). sqlite-nio's busy handler retries at
+        // once, forever, spinning a core while the lock holder waits for its fsync; SQLite's own
+        // sleeps 1, 2, 5… ms between tries instead.
+        try await app.db.withConnection { try await $0.sql.raw("PRAGMA busy_timeout = 10000").run() }
     }
 
     if settings.autoMigrate {
@@ -115,7 +112,7 @@ private func configureDatabase(_ app: Application, _ settings: Settings, sqlite:
     switch settings.database {
     case .sqliteFile, .sqliteMemory:
         guard let sqlite else { return }
-        app.databases.use(.sqlite(.file(sqlite.path), maxConnectionsPerEventLoop: 1), as: .sqlite)
+        app.databases.use(SQLiteOneConnection(wrapped: DatabaseConfigurationFactory.sqlite(.file(sqlite.path)).make()), as: .sqlite)
         app.lifecycle.use(SQLiteFiles(path: sqlite.path, throwaway: sqlite.throwaway, reader: app.services.reader))
     case .postgres(let url):
         var configuration: SQLPostgresConfiguration
