@@ -7,7 +7,7 @@ enum ColumnType {
     case string, uuid, date, int, bool
 
     /// The kind of `type` and whether it is its optional form; nil for any other type.
-    static func of<D>(_ type: D.Type) -> (kind: ColumnType, optional: Bool)? {
+    static func of(_ type: any Any.Type) -> (kind: ColumnType, optional: Bool)? {
         known[ObjectIdentifier(type)]
     }
 

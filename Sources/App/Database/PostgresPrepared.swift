@@ -1,16 +1,15 @@
 import NIOConcurrencyHelpers
 import PostgresNIO
 
-/// Named prepared statements for `PostgresReads`: each distinct statement text, with the types
-/// of its binds, is parsed and planned once per connection instead of on every run (PostgreSQL
-/// spent most of a key check's CPU on parsing and planning the join).
+/// Named prepared statements for `PostgresStatements`: a `FixedPlan` statement, with the types of
+/// its binds, is parsed and planned once per connection instead of on every run (PostgreSQL
+/// spent most of a key check's CPU parsing and planning the join).
 ///
 /// PostgresNIO prepares per connection and on first use, but names a statement by a Swift type
-/// (`PostgresPreparedStatement`), while these texts are known only at run time. So the first
-/// `capacity` texts seen are each given a slot type of their own (`Slot<Slot<…>>`, built once),
-/// whose static `name` and `sql` read this registry. Later texts run unprepared, as before: the
-/// hot reads are few and come first, and a bound keeps a text built from values (there should
-/// be none) from growing every connection's statements without end.
+/// (`PostgresPreparedStatement`), while these texts are known only at run time. So each text is
+/// given one of `capacity` slot types (`Slot<Slot<…>>`, built once), whose static `name` and
+/// `sql` read this registry; a slot is never given to another text, as connections keep what
+/// they prepared under its name. Once the slots are taken, further texts run unprepared.
 final class PostgresPreparedStatements: Sendable {
     static let shared = PostgresPreparedStatements(capacity: 64)
 
@@ -42,7 +41,7 @@ final class PostgresPreparedStatements: Sendable {
     }
 
     /// The slot prepared for `sql` with binds of `types`; nil when the slots are all taken, or
-    /// when the text was first seen with binds of other types.
+    /// when the text was first prepared with binds of other types.
     func slot(for sql: String, types: [PostgresDataType]) -> (any PreparedSlot.Type)? {
         state.withLockedValue { state in
             if let index = state.slotBySQL[sql] { return state.entries[index].types == types ? slots[index] : nil }

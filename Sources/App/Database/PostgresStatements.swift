@@ -5,15 +5,17 @@ import PostgresKit
 import PostgresNIO
 import SQLKit
 
-/// PostgreSQL's hot reads (the key check, the event lists): Fluent's pool and connections, with
-/// binds and rows converted by type instead of through `Decodable`, and each statement kept
-/// prepared on the connections it ran on (`PostgresPreparedStatements`).
+/// Kagibag's own SQL on PostgreSQL (the hot reads, and every `Database.sql` statement): Fluent's
+/// pool and connections, or the transaction's connection, with binds and rows converted by type
+/// instead of through `Decodable`, and `FixedPlan` statements kept prepared on each connection
+/// (`PostgresPreparedStatements`).
 ///
 /// PostgresKit decodes every cell of an SQLKit row through `Decodable` with a coding path and a
 /// dynamic cast per value: profiled on the 25-event list, that was 23 % of the server's CPU. The
-/// types the hot rows hold (text, uuid, timestamptz, integers, booleans) are read straight from
-/// the cell here; anything else falls back to PostgresKit's own decoding, with the same results.
-struct PostgresReads: SQLDatabase {
+/// types Kagibag's rows hold (text, uuid, timestamptz, integers, booleans) are read straight
+/// from the cell here, and bound the same way; anything else falls back to PostgresKit's own
+/// encoding and decoding, with the same results.
+struct PostgresStatements: SQLDatabase {
     let database: any PostgresDatabase
     /// Fluent's SQLKit view of the same database, for statements with binds of other types.
     let fallback: any SQLDatabase
@@ -31,7 +33,7 @@ struct PostgresReads: SQLDatabase {
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         let (sql, binds) = serialize(query)
         guard let (bindings, types) = Self.bindings(binds) else { return try await fallback.execute(sql: query, onRow) }
-        guard let slot = PostgresPreparedStatements.shared.slot(for: sql, types: types) else {
+        guard query is FixedPlan, let slot = PostgresPreparedStatements.shared.slot(for: sql, types: types) else {
             _ = try await database.withConnection { connection in
                 connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: connection.logger) { onRow(Row($0)) }
             }.get()
@@ -52,7 +54,7 @@ struct PostgresReads: SQLDatabase {
     }
 
     /// The binds in PostgreSQL's binary format with their types, or nil if one is of a type
-    /// this does not know.
+    /// this does not know. A nil is bound as a null of its optional's type.
     private static func bindings(_ binds: [any Encodable & Sendable]) -> (PostgresBindings, [PostgresDataType])? {
         var bindings = PostgresBindings(capacity: binds.count)
         var types: [PostgresDataType] = []
@@ -64,7 +66,11 @@ struct PostgresReads: SQLDatabase {
             case let value as Date: bindings.append(value); types.append(.timestamptz)
             case let value as Int: bindings.append(value); types.append(.int8)
             case let value as Bool: bindings.append(value); types.append(.bool)
-            default: return nil
+            default:
+                // Only a nil gets here with a known type (a cast unwraps an optional that holds a value).
+                guard let (kind, optional) = ColumnType.of(type(of: bind)), optional else { return nil }
+                bindings.appendNull()
+                types.append(kind.postgresType)
             }
         }
         return (bindings, types)
@@ -99,6 +105,18 @@ struct PostgresReads: SQLDatabase {
         private func decode<T: PostgresDecodable, D>(_ cell: PostgresCell, _ value: T.Type, _ optional: Bool, as type: D.Type) throws -> D {
             let decoded: T? = optional && cell.bytes == nil ? nil : try cell.decode(T.self)
             return ColumnType.cast(decoded, optional: optional, to: type)!
+        }
+    }
+}
+
+extension ColumnType {
+    var postgresType: PostgresDataType {
+        switch self {
+        case .string: .text
+        case .uuid: .uuid
+        case .date: .timestamptz
+        case .int: .int8
+        case .bool: .bool
         }
     }
 }
