@@ -102,6 +102,7 @@ struct PostgresStatements: SQLDatabase {
             }
         }
 
+        @inline(__always)
         private func decode<T: PostgresDecodable, D>(_ cell: PostgresCell, _ value: T.Type, _ optional: Bool, as type: D.Type) throws -> D {
             let decoded: T? = optional && cell.bytes == nil ? nil : try cell.decode(T.self)
             return ColumnType.cast(decoded, optional: optional, to: type)!

@@ -201,6 +201,7 @@ final class SQLiteReader: SQLDatabase, Sendable {
         }
 
         /// nil when `value` does not convert (the decoder then says why).
+        @inline(__always)
         private static func convert<T, D>(_ value: SQLiteData, _ optional: Bool, _ type: D.Type, _ make: (SQLiteData) -> T?) -> D? {
             if value == .null { return optional ? ColumnType.cast(T?.none, optional: true, to: type) : nil }
             guard let converted = make(value) else { return nil }
