@@ -140,11 +140,10 @@ struct TeamController: RouteCollection {
         let team = current.team
         guard team.maxKeyLifetimeDays != days else { return req.redirect(to: SitePath.team.path) }
         team.maxKeyLifetimeDays = days
-        let actor = try req.requireUser().user
         let summary = days.map { "set the maximum API key lifetime to \($0) days" } ?? "removed the maximum API key lifetime"
-        try await req.db.transaction { db in
+        try await Self.asAdmin(req, to: "change the team's key policy") { db, actor, teamID in
             try await team.save(on: db)
-            try await Audit.record(.keyPolicyChanged, team: team.id!, by: actor, summary, on: db)
+            try await Audit.record(.keyPolicyChanged, team: teamID, by: actor, summary, on: db)
         }
         Notice.set(days.map { "New and rolled keys now live at most \($0) days. Existing keys keep their expiry until rolled." }
             ?? "Keys may now live without an expiry.", on: req)
