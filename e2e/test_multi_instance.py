@@ -538,4 +538,4 @@ def test_docs_deploy_md_shows_the_very_configs_this_test_runs():
     assert documented["DATABASE_URL"].endswith("/kagibag?sslmode=disable")
     assert "Environment=KAGIBAG_PORT=%i" in doc
     assert f"ExecStart=/opt/kagibag/kagibag {' '.join(SERVE)}" in doc
-    assert f"CONNECTION LIMIT" in doc and f"max_connections={PG_MAX_CONNECTIONS}" in doc
+    assert "CONNECTION LIMIT" in doc and f"max_connections={PG_MAX_CONNECTIONS}" in doc

@@ -32,9 +32,9 @@ func withKagibag(
     adjust(&settings)
     let app = try await Application.make(.testing)
     // Every application's blocking work (SQLite statements, file reads) on threads of its own:
-    // with the process-wide pool of 2 threads that tests share by default, two apps' SQLite
-    // connections waiting for their database locks (sqlite-nio's busy handler retries without
-    // sleeping) can hold both threads while the connections holding the locks wait for one.
+    // with the process-wide pool of 2 threads that tests share by default, one app's SQLite
+    // connection sleeping in its busy handler (busy_timeout, while a CLI-style second
+    // connection holds the lock) would hold a thread every other app's tests need.
     app.threadPool = NIOThreadPool(numberOfThreads: 4)
     do {
         try await configure(app, settings: settings)
