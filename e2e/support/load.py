@@ -358,7 +358,7 @@ def additions_racing_a_removal(base: str, adder, emails: list[str], remover, rem
     def remove() -> None:
         gate.wait()
         time.sleep(delay)
-        r = remover.post(base, remove_path, {"_csrf": remover_csrf})
+        r = remover.post(base, remove_path, {"_csrf": remover_csrf, "confirmed": "yes"})
         with lock:
             statuses.append(("remove", r.status_code))
 

@@ -93,28 +93,20 @@ struct EventsController: RouteCollection {
         }
     }
 
-    struct CancelAttendeeForm: Content {
-        /// "yes" once the organizer has confirmed (the dialog, or the page asking without script).
-        var confirmed: String?
-    }
-
-    struct CancelAttendeeContext: Encodable {
-        let page: PageContext
-        let attendee: AttendeeView
-        let eventPath: String
-    }
-
     /// Asks first: without `confirmed=yes` the answer is a page asking, and nothing changes.
     @Sendable func cancelAttendee(req: Request) async throws -> Response {
         try Self.requireAttendeeChanges(req)
         let event = try await event(req)
         let attendee = try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db)
-        guard (try? req.content.decode(CancelAttendeeForm.self))?.confirmed == "yes" else {
+        guard ConfirmPage.isConfirmed(req) else {
             let eventPath = SitePath.event(.value(event.id)).path
-            let context = CancelAttendeeContext(
+            return try await ConfirmPage(
                 page: PageContext(req, title: "Cancel registration", section: "events", trail: [.init(event.name, eventPath), .init("Cancel registration")]),
-                attendee: AttendeeView(attendee, event: event.id), eventPath: eventPath)
-            return try await req.renderPage("attendee-cancel", context)
+                question: "Cancel the registration of \(attendee.name)?",
+                explanation: "\(attendee.name) (\(attendee.email)) keeps their record, marked cancelled, and their place is freed.",
+                action: AttendeeView(attendee, event: event.id).cancelPath, confirmLabel: "Cancel registration",
+                keepLabel: "Keep registration", keepPath: eventPath
+            ).response(for: req)
         }
         var draft = attendee.draft
         draft.status = .cancelled

@@ -105,9 +105,20 @@ struct TeamController: RouteCollection {
         return req.redirect(to: SitePath.team.path)
     }
 
+    /// Asks first: without `confirmed=yes` the answer is a page asking, and nothing changes.
     @Sendable func removeMember(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: Self.adminAction)
         let target = try await TeamStore.membership(req.parameters.get("membership"), in: current.team.id!, on: req.db)
+        guard ConfirmPage.isConfirmed(req) else {
+            return try await ConfirmPage(
+                page: PageContext(req, title: "Remove \(target.user.name)", section: "team", trail: [.init("Remove \(target.user.name)")]),
+                question: "Remove \(target.user.name) from \(current.team.name)?",
+                explanation: "\(target.user.name) (\(target.user.email)) loses access to the team’s events and API keys at once. "
+                    + "The keys they created keep working; an admin can invite them again.",
+                action: SitePath.teamMemberRemove(.value(target.id!)).path, confirmLabel: "Remove \(target.user.name)",
+                keepLabel: "Keep \(target.user.name)", keepPath: SitePath.team.path
+            ).response(for: req)
+        }
         do {
             try await Self.asAdmin(req) { db, actor, teamID in
                 // Re-read under the lock: the role may have changed since the request began.

@@ -9,10 +9,19 @@ struct TeamExitController: RouteCollection {
         routes.post(.teamDelete, use: deleteTeam)
     }
 
+    /// Asks first: without `confirmed=yes` the answer is a page asking, and nothing changes.
     @Sendable func leave(req: Request) async throws -> Response {
         let current = try req.requireTeam()
         let teamID = current.team.id!
         let actor = try req.requireUser().user
+        guard ConfirmPage.isConfirmed(req) else {
+            return try await ConfirmPage(
+                page: PageContext(req, title: "Leave \(current.team.name)", section: "team", trail: [.init("Leave")]),
+                question: "Leave \(current.team.name)?",
+                explanation: "You lose access to its events and API keys at once. To come back, an admin has to invite you again.",
+                action: SitePath.teamLeave.path, confirmLabel: "Leave team", keepLabel: "Stay in the team", keepPath: SitePath.team.path
+            ).response(for: req)
+        }
         do {
             try await TeamStore.locked(teamID, on: req.db) { db in
                 guard let own = try await TeamStore.membership(of: actor.id!, in: teamID, on: db) else { return }

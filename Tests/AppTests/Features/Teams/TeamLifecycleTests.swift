@@ -18,7 +18,7 @@ struct TeamLifecycleTests {
             _ = try await admin.createKey(named: "Analytics")
             try await admin.get("/admin/team")
             // MUT
-            let response = try await admin.post("/admin/team/leave")
+            let response = try await admin.post("/admin/team/leave", [("confirmed", "yes")])
             // validate
             #expect(response.status == .conflict)
             #expect(admin.lastPage.contains("You are the last member of Acme Events, and it still has 2 API keys"))
@@ -83,7 +83,7 @@ struct TeamLifecycleTests {
             let admin = Browser(app)
             try await admin.signUp(Browser.newAccount(team: "Acme Events"))
             try await admin.get("/admin/team")
-            #expect(try await admin.post("/admin/team/leave").status == .seeOther)
+            #expect(try await admin.post("/admin/team/leave", [("confirmed", "yes")]).status == .seeOther)
             #expect(try await Membership.query(on: app.db).count() == 0)
         }
     }
@@ -106,7 +106,7 @@ struct TeamLifecycleTests {
                 for (n, person) in people.enumerated() {
                     group.addTask { ("add", try await second.post("/admin/team/members", [("email", person.email), ("role", "admin")]).status.code) }
                     if n == 4 {
-                        group.addTask { ("remove", try await first.post("/admin/team/members/\(secondRow.lowercasedString)/remove").status.code) }
+                        group.addTask { ("remove", try await first.post("/admin/team/members/\(secondRow.lowercasedString)/remove", [("confirmed", "yes")]).status.code) }
                     }
                 }
                 return try await group.reduce(into: [(String, UInt)]()) { $0.append($1) }
@@ -137,7 +137,7 @@ struct TeamLifecycleTests {
             // ...and then the first admin removes them, before that request reaches its write.
             let secondRow = try #require(try await TeamStore.membership(of: secondUser.id!, in: teamID, on: app.db)?.id)
             try await first.get("/admin/team")
-            #expect(try await first.post("/admin/team/members/\(secondRow.lowercasedString)/remove").status == .seeOther)
+            #expect(try await first.post("/admin/team/members/\(secondRow.lowercasedString)/remove", [("confirmed", "yes")]).status == .seeOther)
             // MUT: the request goes on, as it would have in flight
             let request = Request(
                 application: app, method: .POST, url: "/admin/team/members", headers: ["Content-Type": "application/x-www-form-urlencoded"],

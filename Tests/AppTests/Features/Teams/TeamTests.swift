@@ -108,7 +108,7 @@ struct TeamTests {
             #expect(try await p.other.post("/admin/team/members", [("email", "x@example.com"), ("role", "admin")]).status == .forbidden)
             #expect(try await Invitation.query(on: app.db).count() == 0)
             #expect(try await p.other.post("/admin/team/members/\(adminMembership)/role", [("role", "member")]).status == .forbidden)
-            #expect(try await p.other.post("/admin/team/members/\(adminMembership)/remove").status == .forbidden)
+            #expect(try await p.other.post("/admin/team/members/\(adminMembership)/remove", [("confirmed", "yes")]).status == .forbidden)
             let after = try await Membership.query(on: app.db).all().map { "\($0.id!)\($0.roleColumn)" }.sorted()
             #expect(before == after)
         }
@@ -122,9 +122,9 @@ struct TeamTests {
             let demote = try await p.admin.post("/admin/team/members/\(own)/role", [("role", "member")])
             #expect(demote.status == .conflict)
             #expect(p.admin.lastPage.contains("at least one admin"))
-            let remove = try await p.admin.post("/admin/team/members/\(own)/remove")
+            let remove = try await p.admin.post("/admin/team/members/\(own)/remove", [("confirmed", "yes")])
             #expect(remove.status == .conflict)
-            let leave = try await p.admin.post("/admin/team/leave")
+            let leave = try await p.admin.post("/admin/team/leave", [("confirmed", "yes")])
             #expect(leave.status == .conflict)
             #expect(try await Membership.query(on: app.db).filter(\.$roleColumn == "admin").count() == 2)
 
@@ -145,10 +145,38 @@ struct TeamTests {
             try await p.other.get("/admin/team")
             try await p.other.post("/team/switch", [("team", teamID.uuidString)])
             try await p.other.get("/admin/team")
-            #expect(try await p.other.post("/admin/team/leave").status == .seeOther)
+            #expect(try await p.other.post("/admin/team/leave", [("confirmed", "yes")]).status == .seeOther)
             #expect(try await Membership.query(on: app.db).filter(\.$team.$id == teamID).count() == 1)
             try await p.other.get("/admin/team")
             #expect(p.other.lastPage.contains("<h1>Other Org</h1>"))
+        }
+    }
+
+    @Test("without script, removing a member and leaving the team ask on a page of their own and change nothing until confirmed")
+    func removeAndLeaveAskFirst() async throws {
+        try await withKagibag { app in
+            let p = try await team(app)
+            let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)
+            let other = try await membershipID(of: p.otherAccount.email, in: p.admin)
+            let members = { try await Membership.query(on: app.db).filter(\.$team.$id == teamID).count() }
+            let before = try await members()
+
+            let ask = try await p.admin.post("/admin/team/members/\(other)/remove")
+            #expect(ask.status == .ok)
+            #expect(p.admin.lastPage.contains("Remove \(p.otherAccount.name) from"))
+            #expect(p.admin.lastPage.contains(#"name="confirmed" value="yes""#))
+            #expect(p.admin.lastPage.contains("Keep \(p.otherAccount.name)"))
+            #expect(try await members() == before)
+
+            try await p.other.get("/admin/team")
+            try await p.other.post("/team/switch", [("team", teamID.uuidString)])
+            try await p.other.get("/admin/team")
+            #expect(try await p.other.post("/admin/team/leave").status == .ok)
+            #expect(p.other.lastPage.contains("Stay in the team"))
+            #expect(try await members() == before)
+
+            #expect(try await p.admin.post("/admin/team/members/\(other)/remove", [("confirmed", "yes")]).status == .seeOther)
+            #expect(try await members() == before - 1)
         }
     }
 
@@ -157,8 +185,8 @@ struct TeamTests {
         try await withKagibag { app in
             let p = try await pair(app)
             let foreign = try await membershipID(of: p.otherAccount.email, in: p.other)
-            #expect(try await p.admin.post("/admin/team/members/\(foreign)/remove").status == .notFound)
-            #expect(try await p.admin.post("/admin/team/members/not-a-uuid/remove").status == .notFound)
+            #expect(try await p.admin.post("/admin/team/members/\(foreign)/remove", [("confirmed", "yes")]).status == .notFound)
+            #expect(try await p.admin.post("/admin/team/members/not-a-uuid/remove", [("confirmed", "yes")]).status == .notFound)
             #expect(try await Membership.query(on: app.db).count() == 2)
         }
     }
