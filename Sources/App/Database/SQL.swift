@@ -30,8 +30,9 @@ extension Request {
 /// PostgreSQL may then plan it once per connection and reuse the plan
 /// (`PostgresPreparedStatements`): for the key check that is 14k instead of 5k runs a second on
 /// one connection (pgbench). Every other statement is planned for its binds each time: a plan
-/// made once for "this team's events" fits the average team as the table was when it was made. Measured: with a plan made at 25 events, a page of a team of 30,000 took
-/// 4.4 ms (it sorted them all); planned for its binds, 0.02 ms.
+/// made once for "this team's events" fits the average team as the table was when it was made.
+/// Measured: with a plan made at 25 events, a page of a team of 30,000 took 4.4 ms (it sorted
+/// them all); planned for its binds, 0.02 ms.
 struct FixedPlan: SQLExpression {
     let statement: any SQLExpression
 
