@@ -231,11 +231,8 @@ def team_and_events_pages(tour: Tour, page: Page, member_page: Page, admin, memb
     tour.look(page, "team-add-member-problem")
     # Without script, Remove asks on a page of its own (submitted here without the dialog).
     page.goto("/admin/team")
-    page.locator("form[action$='/remove']").first.evaluate("form => form.submit()")
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Remove {member.name} from {admin.team}?")
-    expect(page.get_by_role("link", name=f"Keep {member.name}", exact=True)).to_be_focused()
-    tour.look(page, "remove-member-page")
-    page.get_by_role("link", name=f"Keep {member.name}", exact=True).click()
+    asked_without_script(tour, page, "form[action$='/remove']", f"Remove {member.name} from {admin.team}?",
+                         f"Keep {member.name}", "remove-member-page")
     expect(page.locator("main")).to_contain_text(member.email)
     page.goto("/admin/team/activity")
     tour.look(page, "activity")
@@ -271,16 +268,23 @@ def team_and_events_pages(tour: Tour, page: Page, member_page: Page, admin, memb
     answer_confirmation(page, "Keep registration")
     expect(page.locator("table#attendees")).to_contain_text("Registered")
     # Without script the same button leads to a page that asks (submitted here without the dialog).
-    page.locator("table#attendees form").first.evaluate("form => form.submit()")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Cancel the registration of Ada Lovelace?")
-    expect(page.get_by_role("link", name="Keep registration", exact=True)).to_be_focused()
-    tour.look(page, "cancel-registration-page")
-    page.get_by_role("link", name="Keep registration", exact=True).click()
+    asked_without_script(tour, page, "table#attendees form", "Cancel the registration of Ada Lovelace?",
+                         "Keep registration", "cancel-registration-page")
     expect(page.locator("table#attendees")).to_contain_text("Registered")
     page.get_by_role("link", name="Edit event", exact=True).click()
     tour.look(page, "event-edit")
     page.goto("/admin/events")
     tour.look(page, "events")
+
+
+def asked_without_script(tour: Tour, page: Page, form: str, question: str, keep: str, name: str) -> None:
+    """Sends `form` as a browser without script would (no dialog): the page that asks comes back,
+    its safe choice focused; looks at it and takes the safe choice."""
+    page.locator(form).first.evaluate("form => form.submit()")
+    expect(page.get_by_role("heading", level=1)).to_have_text(question)
+    expect(page.get_by_role("link", name=keep, exact=True)).to_be_focused()
+    tour.look(page, name)
+    page.get_by_role("link", name=keep, exact=True).click()
 
 
 def member_pages(tour: Tour, page: Page, member, created_keys) -> None:
@@ -310,11 +314,8 @@ def member_pages(tour: Tour, page: Page, member, created_keys) -> None:
     create_keys_over_http(page, ["Analytics export"], created_keys)
     page.goto("/admin/team")
     # Without script, Leave team asks on a page of its own (submitted here without the dialog).
-    page.locator("form[action='/admin/team/leave']").evaluate("form => form.submit()")
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Leave {member.team}?")
-    expect(page.get_by_role("link", name="Stay in the team", exact=True)).to_be_focused()
-    tour.look(page, "leave-page")
-    page.get_by_role("link", name="Stay in the team", exact=True).click()
+    asked_without_script(tour, page, "form[action='/admin/team/leave']", f"Leave {member.team}?",
+                         "Stay in the team", "leave-page")
     page.get_by_role("button", name="Leave team", exact=True).click()
     answer_confirmation(page, "Leave team")
     expect(page.get_by_role("alert")).to_contain_text("You are the last member")
