@@ -141,7 +141,10 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         guard !values.isEmpty else { throw BearerChallenge.missing }
         guard values.count == 1 else { throw BearerChallenge.malformedHeader }
         // Surrounding whitespace is not part of a field value (RFC 9110 §5.5).
-        let value = values[0].trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
+        // (By hand: Foundation's `trimmingCharacters` bridges through NSString on every request.)
+        var value = Substring(values[0])
+        while let first = value.first, first == " " || first == "\t" { value.removeFirst() }
+        while let last = value.last, last == " " || last == "\t" { value.removeLast() }
         guard let space = value.firstIndex(of: " ") else {
             // "Bearer" alone is a malformed bearer header; any other lone word is another scheme.
             if value.lowercased() == "bearer" { throw BearerChallenge.malformedHeader }

@@ -10,7 +10,22 @@ struct BearerChallenge: AbortError {
 
     let code: Code?
     let detail: String
-    var scope: String? = nil
+    let scope: String?
+    /// The `WWW-Authenticate` value, built once: the shared challenges (`invalidKey` …) answer
+    /// every refused request, an anonymous burst included.
+    let challenge: String
+
+    init(code: Code?, detail: String, scope: String? = nil) {
+        self.code = code
+        self.detail = detail
+        self.scope = scope
+        var challenge = "Bearer realm=\"\(Self.realm)\""
+        if let code {
+            challenge += ", error=\"\(code.rawValue)\", error_description=\"\(Self.headerSafe(detail))\""
+        }
+        if let scope { challenge += ", scope=\"\(scope)\"" }
+        self.challenge = challenge
+    }
 
     static let realm = "kagibag"
 
@@ -24,14 +39,7 @@ struct BearerChallenge: AbortError {
 
     var reason: String { detail }
 
-    var headers: HTTPHeaders {
-        var challenge = "Bearer realm=\"\(Self.realm)\""
-        if let code {
-            challenge += ", error=\"\(code.rawValue)\", error_description=\"\(Self.headerSafe(detail))\""
-        }
-        if let scope { challenge += ", scope=\"\(scope)\"" }
-        return ["WWW-Authenticate": challenge]
-    }
+    var headers: HTTPHeaders { ["WWW-Authenticate": challenge] }
 
     static let missing = BearerChallenge(code: nil, detail: "This endpoint needs an API key: send it as 'Authorization: Bearer KEY'.")
     static let malformedHeader = BearerChallenge(code: .invalidRequest, detail: "The Authorization header must be 'Bearer' followed by one space and the key.")
@@ -56,10 +64,19 @@ struct BearerChallenge: AbortError {
     }
 
     /// RFC 6750 allows only printable ASCII (no `"` or `\\`) in `error_description`; the problem body
-    /// keeps the full text.
+    /// keeps the full text. One pass over the scalars: Foundation's `replacingOccurrences` took
+    /// 14 % of the server's CPU answering junk keys when this ran per refusal.
     static func headerSafe(_ text: String) -> String {
-        let replaced = text.replacingOccurrences(of: "→", with: ">").replacingOccurrences(of: "“", with: "'")
-            .replacingOccurrences(of: "”", with: "'").replacingOccurrences(of: "\"", with: "'").replacingOccurrences(of: "\\", with: "/")
-        return String(String.UnicodeScalarView(replaced.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }))
+        var safe = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "→": safe.append(">")
+            case "“", "”", "\"": safe.append("'")
+            case "\\": safe.append("/")
+            case " "..."~": safe.append(scalar)
+            default: continue
+            }
+        }
+        return String(safe)
     }
 }
