@@ -55,11 +55,13 @@ public func configure(_ app: Application, settings: Settings) async throws {
     }
 
     app.middleware = Middlewares()
-    app.middleware.use(MetricsMiddleware(metrics: metrics))
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
-    app.middleware.use(SecurityHeadersMiddleware())
-    app.middleware.use(ErrorMiddleware())
-    app.middleware.use(PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory))
+    app.middleware.use(MiddlewareChain(
+        MetricsMiddleware(metrics: metrics),
+        SecurityHeadersMiddleware(),
+        ErrorMiddleware(),
+        PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory)
+    ))
 
     // Registered after the databases, so that they shut down before them and can finish writing.
     app.lifecycle.use(UsageFlusher(recorder: recorder))

@@ -20,7 +20,7 @@ func routes(_ app: Application) throws {
         response.headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=300")
         return response
     }
-    let organizer = api.grouped("v1", "organizer").grouped(NoStoreMiddleware(), APIKeyAuthenticator(), JSONBodyMiddleware())
+    let organizer = api.grouped("v1", "organizer").grouped(MiddlewareChain(NoStoreMiddleware(), APIKeyAuthenticator(), JSONBodyMiddleware()))
     try organizer.register(collection: KeyInfoController())
     try organizer.grouped("events").register(collection: EventsAPIController())
     try organizer.grouped("events", ":event", "attendees").register(collection: AttendeesAPIController())
@@ -34,7 +34,7 @@ func routes(_ app: Application) throws {
     web.notFoundForUnknownPaths()
     try web.register(collection: AccountController())
     try web.register(collection: APIReferenceController(openAPIPath: openAPIPath))
-    let signedIn = web.grouped(RequireLoginMiddleware(), KeyExpiryBanner(), LeakNoticeBanner())
+    let signedIn = web.grouped(MiddlewareChain(RequireLoginMiddleware(), KeyExpiryBanner(), LeakNoticeBanner()))
     try signedIn.register(collection: TeamController())
     try signedIn.register(collection: TeamExitController())
     try signedIn.register(collection: InvitationController())

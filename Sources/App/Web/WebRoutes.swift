@@ -5,7 +5,7 @@ extension RoutesBuilder {
     /// then sessions, CSRF protection and the signed-in user. The API and the operator routes
     /// live outside it, so a browser's cookies never lend them authority.
     func webPages(sessions: SessionsMiddleware) -> any RoutesBuilder {
-        grouped(AudienceMiddleware(.web), sessions, CSRFMiddleware(), CurrentUserMiddleware())
+        grouped(AudienceMiddleware(.web), sessions, MiddlewareChain(CSRFMiddleware(), CurrentUserMiddleware()))
     }
 
     /// Answers every path the group does not know with 404 inside the group, so the answer has
