@@ -1,6 +1,7 @@
 import Vapor
 
-/// Counts and times every request, outermost, so it sees the final status of error responses too.
+/// Counts and times every request. It runs outside `ErrorMiddleware` (only the route log is further
+/// out), so it sees the final status of error responses too.
 struct MetricsMiddleware: AsyncMiddleware {
     let metrics: Metrics
 

@@ -18,7 +18,11 @@ struct MetricsTests {
             try await admin.signUp(Browser.newAccount())
             let key = try await admin.createKey(named: "CRM sync")
             for _ in 0..<3 { _ = try await app.api("/api/v1/organizer/events", key: key) }
-            _ = try await app.api("/api/v1/organizer/events", key: nil)
+            // A refusal is thrown inside the middleware chain: the error middleware's answer still
+            // gets the security headers and is counted with its status.
+            let missing = try await app.api("/api/v1/organizer/events", key: nil)
+            #expect(missing.status == .unauthorized)
+            #expect(missing.headers.first(name: "X-Content-Type-Options") == "nosniff")
             _ = try await app.api("/api/v1/organizer/events", key: "kgb_nonsense")
             _ = try await app.api("/api/v1/organizer/events", key: APIKeyToken.generate().plaintext)
             let keyID = try #require(try await APIKey.query(on: app.db).first()?.id)
@@ -38,6 +42,11 @@ struct MetricsTests {
             #expect(value(text, #"kagibag_last_used_flush_batches_total"#) == 1)
             #expect(value(text, #"kagibag_db_queries_total{kind="write",purpose="last_used"}"#) == 1)
             #expect(text.contains(#"route="/api/v1/organizer/events""#))
+            let refusals = text.split(separator: "\n").first {
+                $0.hasPrefix("kagibag_http_requests_total{") && $0.contains(#"route="/api/v1/organizer/events""#)
+                    && $0.contains(#"method="GET""#) && $0.contains(#"status="401""#)
+            }
+            #expect(refusals.flatMap { Double($0.split(separator: " ").last!) } == 4)
             #expect(!text.contains(key))
             #expect(!text.contains(APIKeyToken.digest(of: key)))
             #expect(!text.contains(String(key.dropFirst(4).prefix(12))))

@@ -10,6 +10,8 @@ struct BearerChallengeTests {
         #expect(BearerChallenge.paused.challenge == #"Bearer realm="kagibag", error="invalid_token", error_description="The API key is paused. An admin of its team can resume it under Admin > Team > API Keys.""#)
         #expect(BearerChallenge.paused.detail.contains("Admin → Team → API Keys"))
         #expect(BearerChallenge.headerSafe("say “hi” \"there\" \\ now\u{7}\n🎉") == "say 'hi' 'there' / now")
+        // Scalar by scalar: a quote with a combining mark on it still cannot end the quoted string.
+        #expect(BearerChallenge.headerSafe("\"\u{301}") == "'")
         #expect(BearerChallenge.missing.challenge == #"Bearer realm="kagibag""#)
         let scoped = BearerChallenge.insufficient(.eventsWrite, teamHolds: true)
         #expect(scoped.challenge.hasSuffix(#", scope="events:write""#))
