@@ -1,9 +1,21 @@
+import Leaf
+import NIOConcurrencyHelpers
 import Vapor
 
 /// `/docs/api`: the API reference, rendered on the server from `openapi.json` (no script, no
 /// outside resource), for anyone, signed in or not, like the document itself.
 struct APIReferenceController: RouteCollection {
     let reference: APIReference
+    /// Everything but the example request (which names this server) is the same for every
+    /// visitor: rendered once where templates are cached (release builds). Rendered per request,
+    /// the whole reference went through Leaf's encoder each time (~1 ms of CPU), so an anonymous
+    /// burst on this page held /healthz up for 70–230 ms.
+    private let rendered = NIOLockedValueBox<Fragments?>(nil)
+
+    private struct Fragments {
+        let contents: String
+        let operations: String
+    }
 
     /// Reads the document now, so a broken one stops start-up instead of a page.
     init(openAPIPath: String) throws {
@@ -19,16 +31,33 @@ struct APIReferenceController: RouteCollection {
 
     struct Context: Encodable {
         let page: PageContext
-        let reference: APIReference
         /// The first request, with this server's address.
         let example: String
-        let operationCount: Int
+        let bearerDescription: String
+        /// `api-reference-contents` and `api-reference-operations`, rendered.
+        let contents: String
+        let operations: String
     }
 
     @Sendable func show(req: Request) async throws -> Response {
+        let fragments = try await fragments(req)
         let context = Context(
-            page: PageContext(req, title: "API reference"), reference: reference, example: ExampleRequest.curl(req),
-            operationCount: reference.operationKeys.count)
+            page: PageContext(req, title: "API reference"), example: ExampleRequest.curl(req),
+            bearerDescription: reference.bearerDescription, contents: fragments.contents, operations: fragments.operations)
         return try await req.renderPage("api-reference", context)
+    }
+
+    private func fragments(_ req: Request) async throws -> Fragments {
+        if let fragments = rendered.withLockedValue({ $0 }) { return fragments }
+        struct Fragment: Encodable {
+            let reference: APIReference
+            let operationCount: Int
+        }
+        let context = Fragment(reference: reference, operationCount: reference.operationKeys.count)
+        let fragments = Fragments(
+            contents: String(buffer: try await req.view.render("api-reference-contents", context).data),
+            operations: String(buffer: try await req.view.render("api-reference-operations", context).data))
+        if req.application.leaf.cache.isEnabled { rendered.withLockedValue { $0 = fragments } }
+        return fragments
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Leaf
 import Testing
 import VaporTesting
 
@@ -70,6 +71,20 @@ struct APIReferenceTests {
             let page = try await app.testing().sendRequest(.GET, "/docs/api", headers: ["Host": "evil.example"]).text
             #expect(page.contains("https://events.example.com/kagibag/api/v1/organizer/events"))
             #expect(!page.contains("evil.example"))
+        }
+    }
+
+    @Test("with templates cached, each visitor still gets their own server address in the example")
+    func cachedFragments() async throws {
+        try await withKagibag { app in
+            app.leaf.cache.isEnabled = true
+            let first = try await app.testing().sendRequest(.GET, "/docs/api", headers: ["Host": "one.example"]).text
+            let second = try await app.testing().sendRequest(.GET, "/docs/api", headers: ["Host": "two.example"]).text
+            #expect(first.contains("http://one.example/api/v1/organizer/events"))
+            #expect(second.contains("http://two.example/api/v1/organizer/events"))
+            #expect(!second.contains("one.example"))
+            #expect(second.replacingOccurrences(of: "two.example", with: "one.example") == first)
+            #expect(second.contains("<h2 id=\"errors\">Errors</h2>"))
         }
     }
 
