@@ -60,7 +60,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
         MetricsMiddleware(metrics: metrics),
         SecurityHeadersMiddleware(),
         ErrorMiddleware(),
-        PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory)
+        try PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory)
     ))
 
     // Registered after the databases, so that they shut down before them and can finish writing.

@@ -14,11 +14,9 @@ func routes(_ app: Application) throws {
     api.notFoundForUnknownPaths()
     // The API's contract is public: integrators read it before they have a key.
     let openAPIPath = app.directory.resourcesDirectory + "openapi.json"
-    api.get("v1", "openapi.json") { req async throws -> Response in
-        let response = try await req.fileio.asyncStreamFile(at: openAPIPath)
-        response.headers.contentType = .json
-        response.headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=300")
-        return response
+    let openAPI = try StaticFile(path: openAPIPath, type: .json)
+    api.get("v1", "openapi.json") { req -> Response in
+        openAPI.response(for: req, cacheControl: "public, max-age=300")
     }
     let organizer = api.grouped("v1", "organizer").grouped(MiddlewareChain(NoStoreMiddleware(), APIKeyAuthenticator(), JSONBodyMiddleware()))
     try organizer.register(collection: KeyInfoController())

@@ -74,6 +74,22 @@ struct APIReferenceTests {
         }
     }
 
+    @Test("openapi.json is the shipped document, as JSON, cacheable for five minutes, and a client that has it gets a 304")
+    func documentItself() async throws {
+        try await withKagibag { app in
+            let shipped = try #require(FileManager.default.contents(atPath: app.directory.resourcesDirectory + "openapi.json"))
+            let response = try await app.testing().sendRequest(.GET, "/api/v1/openapi.json")
+            #expect(response.status == .ok)
+            #expect(Data(buffer: response.body) == shipped)
+            #expect(response.headers.contentType == .json)
+            #expect(response.headers.first(name: .cacheControl) == "public, max-age=300")
+            let etag = try #require(response.headers.first(name: .eTag))
+            let again = try await app.testing().sendRequest(.GET, "/api/v1/openapi.json", headers: ["If-None-Match": etag])
+            #expect(again.status == .notModified)
+            #expect(again.body.readableBytes == 0)
+        }
+    }
+
     @Test("with templates cached, each visitor still gets their own server address in the example")
     func cachedFragments() async throws {
         try await withKagibag { app in
