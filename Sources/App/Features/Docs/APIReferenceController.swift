@@ -8,8 +8,8 @@ struct APIReferenceController: RouteCollection {
     let reference: APIReference
     /// Everything but the example request (which names this server) is the same for every
     /// visitor: rendered once where templates are cached (release builds). Rendered per request,
-    /// the whole reference went through Leaf's encoder each time (~1 ms of CPU), so an anonymous
-    /// burst on this page held /healthz up for 70–230 ms.
+    /// the whole reference went through Leaf's encoder each time (~0.6–1 ms of CPU), and an
+    /// anonymous burst on this page held every other request up for tens of milliseconds.
     private let rendered = NIOLockedValueBox<Fragments?>(nil)
 
     private struct Fragments {
