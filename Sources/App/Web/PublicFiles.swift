@@ -28,6 +28,10 @@ struct PublicFilesMiddleware: AsyncMiddleware {
         guard request.method == .GET || request.method == .HEAD, let file = files[request.url.path] else {
             return try await next.respond(to: request)
         }
-        return file.response(for: request)
+        // Their URLs carry no version, so a browser may keep them for five minutes and then asks
+        // again (a 304 if unchanged): a deploy's stylesheet reaches everyone within five minutes,
+        // and a page view does not cost two revalidations. (Before, Vapor's Last-Modified let
+        // browsers guess a freshness of a tenth of the file's age: days for an old file.)
+        return file.response(for: request, cacheControl: "public, max-age=300")
     }
 }

@@ -6,7 +6,7 @@ import VaporTesting
 
 @Suite("The stylesheet and script in Public/")
 struct PublicFilesTests {
-    @Test("are served with their type and an ETag, and a browser that has them gets a 304")
+    @Test("are served with their type, an ETag and five minutes of freshness, and a browser that has them gets a 304")
     func servedWithETag() async throws {
         try await withKagibag { app in
             let onDisk = try #require(FileManager.default.contents(atPath: app.directory.publicDirectory + "style.css"))
@@ -15,6 +15,7 @@ struct PublicFilesTests {
             #expect(response.headers.contentType?.subType == "css")
             #expect(Data(buffer: response.body) == onDisk)
             #expect(response.headers.first(name: "X-Content-Type-Options") == "nosniff")
+            #expect(response.headers.first(name: .cacheControl) == "public, max-age=300")
             let etag = try #require(response.headers.first(name: .eTag))
 
             for sent in [etag, "W/\(etag)", "\"other\", \(etag)", "*"] {
