@@ -13,8 +13,7 @@ func routes(_ app: Application) throws {
     let api = app.grouped(AudienceMiddleware(.api)).grouped("api")
     api.notFoundForUnknownPaths()
     // The API's contract is public: integrators read it before they have a key.
-    let openAPIPath = app.directory.resourcesDirectory + "openapi.json"
-    let openAPI = try StaticFile(path: openAPIPath, type: .json)
+    let openAPI = try StaticFile(path: app.directory.resourcesDirectory + "openapi.json", type: .json)
     api.get("v1", "openapi.json") { req -> Response in
         openAPI.response(for: req, cacheControl: "public, max-age=300")
     }
@@ -31,7 +30,7 @@ func routes(_ app: Application) throws {
     let web = app.webPages(sessions: app.sessions.middleware)
     web.notFoundForUnknownPaths()
     try web.register(collection: AccountController())
-    try web.register(collection: APIReferenceController(openAPIPath: openAPIPath))
+    try web.register(collection: APIReferenceController(document: openAPI))
     let signedIn = web.grouped(MiddlewareChain(RequireLoginMiddleware(), KeyExpiryBanner(), LeakNoticeBanner()))
     try signedIn.register(collection: TeamController())
     try signedIn.register(collection: TeamExitController())

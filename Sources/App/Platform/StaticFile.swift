@@ -16,14 +16,17 @@ struct StaticFile: Sendable {
     init(data: Data, type: HTTPMediaType) {
         body = ByteBuffer(data: data)
         self.type = type
-        etag = "\"" + SHA256.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+        etag = "\"" + SHA256.hash(data: data).hex.prefix(24) + "\""
+    }
+
+    struct Unreadable: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "cannot read \(path)" }
     }
 
     /// Reads the file now, so a missing one stops start-up instead of a request.
     init(path: String, type: HTTPMediaType? = nil) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Abort(.internalServerError, reason: "no file at \(path)")
-        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw Unreadable(path: path) }
         let url = URL(fileURLWithPath: path)
         self.init(data: data, type: type ?? HTTPMediaType.fileExtension(url.pathExtension) ?? .binary)
     }

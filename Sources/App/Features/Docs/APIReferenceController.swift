@@ -1,5 +1,6 @@
 import Leaf
 import NIOConcurrencyHelpers
+import NIOFoundationCompat
 import Vapor
 
 /// `/docs/api`: the API reference, rendered on the server from `openapi.json` (no script, no
@@ -17,12 +18,10 @@ struct APIReferenceController: RouteCollection {
         let operations: String
     }
 
-    /// Reads the document now, so a broken one stops start-up instead of a page.
-    init(openAPIPath: String) throws {
-        guard let data = FileManager.default.contents(atPath: openAPIPath) else {
-            throw APIReference.ReadError.unreadable("no file at \(openAPIPath)")
-        }
-        reference = try APIReference(data: data)
+    /// Reads the document now (the one `/api/v1/openapi.json` serves), so a broken one stops
+    /// start-up instead of a page.
+    init(document: StaticFile) throws {
+        reference = try APIReference(data: Data(buffer: document.body))
     }
 
     func boot(routes: any RoutesBuilder) throws {
