@@ -54,6 +54,13 @@ public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
         return Self.mask(candidate, prefixLength) == bytes
     }
 
+    /// The range of the first `length` bits (counted on the 128-bit form) of this one: the
+    /// /64 around an IPv6 address, say. A longer length than this range's changes nothing.
+    public func prefix(_ length: Int) -> AddressRange {
+        let length = max(0, min(prefixLength, length))
+        return AddressRange(bytes: Self.mask(bytes, length), prefixLength: length, isIPv4: isIPv4 && length >= 96)
+    }
+
     /// The canonical text: `10.0.0.0/8`, `2001:db8::/32`, or a lone address without a length.
     public var description: String {
         let width = isIPv4 ? 32 : 128

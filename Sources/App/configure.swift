@@ -30,7 +30,10 @@ public func configure(_ app: Application, settings: Settings) async throws {
             credentialRevocations: settings.credentialRevocationsPerMinute > 0
                 ? RateLimiter(limit: settings.credentialRevocationsPerMinute, window: 60) : nil,
             signupPerAddress: RateLimiter(limit: settings.signupsPerAddress, window: 3600),
-            trustedProxies: settings.trustedProxies
+            selfRolls: settings.selfRollsPerHour > 0 ? RateLimiter(limit: settings.selfRollsPerHour, window: 3600) : nil,
+            reportUploads: UploadGate(perAddress: 4, total: 32, timeout: .seconds(10)),
+            trustedProxies: settings.trustedProxies,
+            proxyHeader: settings.trustedProxyHeader
         ),
         usage: recorder,
         secretScanningKeys: try settings.secretScanningKeysFile.map { try SecretScanningKeys(file: $0, logger: app.logger) },
@@ -55,8 +58,9 @@ public func configure(_ app: Application, settings: Settings) async throws {
     }
 
     app.middleware = Middlewares()
-    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(MiddlewareChain(
+        // First, so that no log line carries a request id the client made up.
+        RequestIDMiddleware(logLevel: .info),
         MetricsMiddleware(metrics: metrics),
         SecurityHeadersMiddleware(),
         ErrorMiddleware(),

@@ -1,41 +1,34 @@
+import APIKeyCore
 import Vapor
 
 /// The address of the client behind a request.
 ///
-/// `Forwarded` (RFC 7239) and `X-Forwarded-For` are believed only when the socket's peer is one
-/// of `trustedProxies` (the load balancer); then the right-most address that is not itself a
-/// trusted proxy is the client. Anyone else could write any address into those headers, which
-/// is why Vapor's `peerAddress` (which always believes them) is not used.
+/// Forwarding headers are believed only when the socket's peer is one of the trusted proxies
+/// (`KAGIBAG_TRUSTED_PROXIES`), and only the one header they write
+/// (`KAGIBAG_TRUSTED_PROXY_HEADER`); see `ClientAddressChain`. Anyone else could write any
+/// address into those headers, which is why Vapor's `peerAddress` (which always believes them)
+/// is not used.
 enum ClientAddress {
-    static func of(_ request: Request, trustedProxies: Set<String>) -> String {
+    static func of(_ request: Request, trustedProxies: [AddressRange], header: ClientAddressChain.Header = .xForwardedFor) -> String {
         let peer = request.remoteAddress?.ipAddress ?? "unknown"
-        guard trustedProxies.contains(peer) else { return peer }
-        let forwarded = request.headers["Forwarded"]
-            .flatMap { $0.split(separator: ",") }
-            .compactMap { element in
-                element.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-                    .first { $0.lowercased().hasPrefix("for=") }
-                    .map { Self.strip(String($0.dropFirst(4))) }
-            }
-        let chain = forwarded.isEmpty
-            ? request.headers[.xForwardedFor].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
-            : forwarded
-        return chain.filter { !$0.isEmpty }.last { !trustedProxies.contains($0) } ?? peer
-    }
-
-    /// `"[2001:db8::1]:443"` → `2001:db8::1`; `192.0.2.1:80` → `192.0.2.1`.
-    private static func strip(_ value: String) -> String {
-        var text = value.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
-        if text.hasPrefix("["), let end = text.firstIndex(of: "]") {
-            text = String(text[text.index(after: text.startIndex)..<end])
-        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
-            text = String(text[..<colon])
-        }
-        return text
+        let name = header == .forwarded ? "Forwarded" : "X-Forwarded-For"
+        return ClientAddressChain.client(peer: peer, headerValues: request.headers[name], header: header, trusted: trustedProxies)
     }
 }
 
 extension Request {
     /// The client's address, believing forwarding headers only from trusted proxies.
-    var clientAddress: String { ClientAddress.of(self, trustedProxies: application.limits.trustedProxies) }
+    var clientAddress: String {
+        let limits = application.limits
+        return ClientAddress.of(self, trustedProxies: limits.trustedProxies, header: limits.proxyHeader)
+    }
+
+    /// What per-address limits count under: the address, or an IPv6 client's /64.
+    var clientAddressLimitKey: String { ClientAddressChain.limitKey(clientAddress) }
+
+    /// Whether the socket's peer is a trusted proxy (whose `X-Forwarded-*` headers count).
+    var isFromTrustedProxy: Bool {
+        guard let peer = remoteAddress?.ipAddress else { return false }
+        return application.limits.trustedProxies.contains { $0.contains(peer) }
+    }
 }

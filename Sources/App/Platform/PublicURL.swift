@@ -17,8 +17,7 @@ enum PublicURL {
         let settings = req.application.services.settings
         if let configured = settings.publicURL { return configured }
         guard let host = req.headers.first(name: .host), isAuthority(host) else { return placeholder }
-        let fromProxy = req.remoteAddress?.ipAddress.map(settings.trustedProxies.contains) ?? false
-        let forwardedHTTPS = fromProxy && req.headers.first(name: "X-Forwarded-Proto")?.lowercased() == "https"
+        let forwardedHTTPS = req.isFromTrustedProxy && req.headers.first(name: "X-Forwarded-Proto")?.lowercased() == "https"
         return (settings.secureCookies || forwardedHTTPS ? "https://" : "http://") + host.lowercased()
     }
 

@@ -1,3 +1,4 @@
+import APIKeyCore
 import Vapor
 
 /// The application's long-lived shared services, built once by `configure` and kept under a
@@ -25,7 +26,12 @@ struct Limits: Sendable {
     /// Requests to the public credential-revocation endpoint, per client address.
     let credentialRevocations: RateLimiter?
     let signupPerAddress: RateLimiter
-    let trustedProxies: Set<String>
+    /// Self-rolls per key (all its secrets together), per hour.
+    let selfRolls: RateLimiter?
+    /// Unauthenticated report bodies being read at once (GitHub's secret scanning).
+    let reportUploads: UploadGate
+    let trustedProxies: [AddressRange]
+    let proxyHeader: ClientAddressChain.Header
 }
 
 extension Application {

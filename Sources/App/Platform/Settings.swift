@@ -1,3 +1,4 @@
+import APIKeyCore
 import Foundation
 
 /// Every setting Kagibag reads, parsed from the environment in one place.
@@ -39,8 +40,12 @@ public struct Settings: Sendable {
     /// Password checks that may wait for one of those threads; when they are all taken, sign-up
     /// and login answer 503 with `Retry-After` at once instead of queueing.
     public var passwordQueue: Int = 8
-    /// Load balancers whose `Forwarded` / `X-Forwarded-For` headers are believed.
-    public var trustedProxies: Set<String> = []
+    /// Load balancers (addresses or CIDR ranges) whose forwarding header is believed.
+    public var trustedProxies: [AddressRange] = []
+    /// The forwarding header those proxies write: `X-Forwarded-For` unless they write `Forwarded`.
+    public var trustedProxyHeader: ClientAddressChain.Header = .xForwardedFor
+    /// Self-rolls per key per hour (per instance); 0 turns the limit off.
+    public var selfRollsPerHour: Int = 10
     /// Largest request body accepted; larger ones get 413.
     public var maxBodyBytes: Int = 64 * 1024
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
@@ -86,8 +91,21 @@ public struct Settings: Sendable {
         settings.passwordThreads = try reader.int("KAGIBAG_PASSWORD_THREADS", in: 1...256) ?? settings.passwordThreads
         settings.passwordQueue = try reader.int("KAGIBAG_PASSWORD_QUEUE", in: 0...10_000) ?? settings.passwordQueue
         if let proxies = try reader.string("KAGIBAG_TRUSTED_PROXIES") {
-            settings.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            for entry in proxies.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
+                do {
+                    settings.trustedProxies.append(try AddressRange(parsing: entry))
+                } catch {
+                    throw SettingsError(name: "KAGIBAG_TRUSTED_PROXIES", problem: "must be addresses or CIDR ranges separated by commas: \(error.message)")
+                }
+            }
         }
+        if let header = try reader.string("KAGIBAG_TRUSTED_PROXY_HEADER") {
+            guard let value = ClientAddressChain.Header(rawValue: header.lowercased()) else {
+                throw SettingsError(name: "KAGIBAG_TRUSTED_PROXY_HEADER", problem: "must be X-Forwarded-For or Forwarded, got \"\(header.prefix(100))\"")
+            }
+            settings.trustedProxyHeader = value
+        }
+        settings.selfRollsPerHour = try reader.int("KAGIBAG_SELF_ROLLS_PER_HOUR", in: 0...1_000_000) ?? settings.selfRollsPerHour
         settings.metricsToken = try reader.string("KAGIBAG_METRICS_TOKEN")
         settings.maxBodyBytes = try reader.int("KAGIBAG_MAX_BODY_BYTES", in: 1024...(64 * 1024 * 1024)) ?? settings.maxBodyBytes
         settings.credentialRevocationsPerMinute =

@@ -58,10 +58,14 @@ struct HardeningTests {
             let request = Request(
                 application: app, method: .GET, url: "/", headers: ["X-Forwarded-For": "203.0.113.9, 10.0.0.2"],
                 remoteAddress: try SocketAddress(ipAddress: "10.0.0.2", port: 4000), on: app.eventLoopGroup.any())
+            let proxy = [try AddressRange(parsing: "10.0.0.2")]
             #expect(ClientAddress.of(request, trustedProxies: []) == "10.0.0.2")
-            #expect(ClientAddress.of(request, trustedProxies: ["10.0.0.2"]) == "203.0.113.9")
+            #expect(ClientAddress.of(request, trustedProxies: proxy) == "203.0.113.9")
+            // A proxy that appends X-Forwarded-For passes the client's own Forwarded through: not believed.
             request.headers.replaceOrAdd(name: "Forwarded", value: "for=\"[2001:db8::7]:4711\"")
-            #expect(ClientAddress.of(request, trustedProxies: ["10.0.0.2"]) == "2001:db8::7")
+            #expect(ClientAddress.of(request, trustedProxies: proxy) == "203.0.113.9")
+            // Believed only when the operator says the proxy writes Forwarded.
+            #expect(ClientAddress.of(request, trustedProxies: proxy, header: .forwarded) == "2001:db8::7")
         }
     }
 

@@ -34,7 +34,7 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         }
         let limits = request.application.limits
         let address = request.clientAddress
-        if let blocked = limits.keyFailures?.isBlocked(address) {
+        if let blocked = limits.keyFailures?.isBlocked(ClientAddressChain.limitKey(address)) {
             metrics.auth(.addressLimited)
             throw APIError(
                 status: .tooManyRequests,
@@ -79,7 +79,8 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         if let expiresAt = verified.expiresAt { headers.add(name: "Kagibag-Key-Expires", value: RFC3339.format(expiresAt)) }
         metrics.auth(.accepted)
         if let limiter = request.application.limits.api {
-            let decision = limiter.hit(verified.secretID.uuidString)
+            // Per key, all its secrets together: a roll's grace period does not double the budget.
+            let decision = limiter.hit(verified.id.uuidString)
             headers.add(contentsOf: decision.headers)
             guard decision.allowed else {
                 metrics.auth(.rateLimited)
@@ -131,7 +132,7 @@ struct APIKeyAuthenticator: AsyncMiddleware {
 
     private static func refuse(_ outcome: Metrics.AuthOutcome, _ challenge: BearerChallenge, on request: Request) -> BearerChallenge {
         request.application.metrics.auth(outcome)
-        _ = request.application.limits.keyFailures?.hit(request.clientAddress)
+        _ = request.application.limits.keyFailures?.hit(request.clientAddressLimitKey)
         return challenge
     }
 

@@ -69,7 +69,7 @@ struct AccountController: RouteCollection {
             // Counted before any work, whatever comes of it: the limit bounds the sign-ups (and
             // the "already exists" answers) one address can cause.
             let limiter = req.application.limits.signupPerAddress
-            let addressKey = "signup:" + req.clientAddress
+            let addressKey = "signup:" + req.clientAddressLimitKey
             let decision = limiter.hit(addressKey)
             guard decision.allowed else {
                 let minutes = Self.minutes(decision.resetSeconds)
@@ -127,7 +127,7 @@ struct AccountController: RouteCollection {
         let email = try? FormInput.email(form.email).get()
         let limits = req.application.limits
         let accountKey = "account:" + (email ?? String((FormInput.text(form.email) ?? "").lowercased().prefix(254)))
-        let addressKey = "address:" + req.clientAddress
+        let addressKey = "address:" + req.clientAddressLimitKey
         let byAddress = limits.loginPerAddress.hit(addressKey)
         let byAccount = limits.loginPerAccount.hit(accountKey)
         func giveBack() {

@@ -42,7 +42,7 @@ struct CredentialRevocationController: RouteCollection {
         let metrics = req.application.metrics
         func refused(_ reason: Metrics.LeakRefusal) { metrics.leakReportRefused(.publicEndpoint, reason) }
         if let limiter = req.application.limits.credentialRevocations {
-            let decision = limiter.hit(req.clientAddress)
+            let decision = limiter.hit(req.clientAddressLimitKey)
             guard decision.allowed else {
                 refused(.rateLimited)
                 throw APIError(

@@ -5,11 +5,15 @@ import Vapor
 /// posts the Kagibag keys it found in public places, signed with one of its published keys;
 /// each live one is revoked, and GitHub gets its feedback array back.
 ///
-/// Cheapest refusals first: a body that says it is over 1 MB (413), missing signature headers
-/// or an unknown key identifier (401), then the whole body is read and its signature checked
+/// Cheapest refusals first: a body that says it is over the limit (413), missing signature
+/// headers or an unknown key identifier (401), then the whole body is read (through
+/// `UploadGate`: a few at once per address, within 10 seconds) and its signature checked
 /// (401), then parsed (400). Nothing reaches the database before the signature holds.
 struct GitHubSecretScanningController: RouteCollection {
-    static let bodyLimit = 1024 * 1024
+    /// GitHub's documented match is 187 bytes; with a long file path in its URL, about 500.
+    /// 256 KiB holds 500 such matches, more than one push's worth, and bounds what a stalled
+    /// upload can pin (1 MiB before: 300 stalled uploads took the server from 58 to 390 MiB).
+    static let bodyLimit = 256 * 1024
     static let maximumMatches = 1000
     static let identifierHeader = "GitHub-Public-Key-Identifier"
     static let signatureHeader = "GitHub-Public-Key-Signature"
@@ -62,8 +66,8 @@ struct GitHubSecretScanningController: RouteCollection {
         }
         let body: ByteBuffer
         do {
-            body = try await req.collectedBody(limit: Self.bodyLimit)
-        } catch {
+            body = try await req.application.limits.reportUploads.collect(req, limit: Self.bodyLimit)
+        } catch let error as APIError where error.status == .payloadTooLarge {
             metrics.leakReportRefused(.github, .tooLarge)
             throw error
         }
