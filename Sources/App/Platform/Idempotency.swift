@@ -19,14 +19,19 @@ enum Idempotency {
     /// so a retry simply runs again; a concurrent retry waits on the row's unique index and then
     /// replays the committed response. `remembering` replaces what is stored for a response
     /// that must not be kept (one holding a new secret).
+    ///
+    /// Records are per team; with `scope` (the calling API key, for routes that act on the key
+    /// itself) per key within it, so that one key's Idempotency-Key never meets another's.
     static func run(
-        _ req: Request, teamID: UUID, remembering: Remembered? = nil,
+        _ req: Request, teamID: UUID, scope: UUID? = nil, remembering: Remembered? = nil,
         _ operation: @escaping @Sendable (any Database) async throws -> Response
     ) async throws -> Response {
-        guard let key = req.headers.first(name: header) else { return try await operation(req.db) }
-        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+        guard let presented = req.headers.first(name: header) else { return try await operation(req.db) }
+        guard isWellFormed(presented) else {
             throw APIError.badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters.", field: header)
         }
+        // A space cannot occur in a presented key, so a scoped record never equals an unscoped one.
+        let key = scope.map { "\($0.uuidString.lowercased()) \(presented)" } ?? presented
         let fingerprint = Self.fingerprint(req)
         let claimed = NIOLockedValueBox(false)
         do {
@@ -43,23 +48,23 @@ enum Idempotency {
                 return response
             }
         } catch let error as any DatabaseError where error.isConstraintFailure && !claimed.withLockedValue({ $0 }) {
-            return try await replay(req, teamID: teamID, key: key, fingerprint: fingerprint, remembering: remembering, retrying: operation)
+            return try await replay(req, teamID: teamID, scope: scope, key: key, fingerprint: fingerprint, remembering: remembering, retrying: operation)
         }
     }
 
     private static func replay(
-        _ req: Request, teamID: UUID, key: String, fingerprint: String, remembering: Remembered?,
+        _ req: Request, teamID: UUID, scope: UUID?, key: String, fingerprint: String, remembering: Remembered?,
         retrying operation: @escaping @Sendable (any Database) async throws -> Response
     ) async throws -> Response {
         guard let existing = try await IdempotencyRecord.query(on: req.db)
             .filter(\.$teamID == teamID).filter(\.$key == key).first()
         else {
             // The first attempt failed and released the key in the meantime.
-            return try await run(req, teamID: teamID, remembering: remembering, operation)
+            return try await run(req, teamID: teamID, scope: scope, remembering: remembering, operation)
         }
         if let created = existing.createdAt, created < Date().addingTimeInterval(-lifetime) {
             try await existing.delete(on: req.db)
-            return try await run(req, teamID: teamID, remembering: remembering, operation)
+            return try await run(req, teamID: teamID, scope: scope, remembering: remembering, operation)
         }
         guard existing.fingerprint == fingerprint else {
             throw APIError(
@@ -73,6 +78,11 @@ enum Idempotency {
         response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true")
         response.body = .init(string: existing.body)
         return response
+    }
+
+    /// 1 to 255 visible ASCII characters (no spaces, no controls).
+    static func isWellFormed(_ key: String) -> Bool {
+        (1...255).contains(key.utf8.count) && key.utf8.allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
     }
 
     private static func fingerprint(_ req: Request) -> String {

@@ -41,7 +41,7 @@ final class Browser: @unchecked Sendable {
         return response
     }
 
-    private func cookieHeaders() -> HTTPHeaders {
+    func cookieHeaders() -> HTTPHeaders {
         var pairs = otherCookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         if let cookie { pairs.insert("kagibag_session=\(cookie)", at: 0) }
         return pairs.isEmpty ? [:] : ["Cookie": pairs.joined(separator: "; ")]
@@ -154,7 +154,8 @@ final class Browser: @unchecked Sendable {
     func rollKey(at keyPath: String, grace: Int, _ fields: [(String, String)] = []) async throws -> String {
         try await get(keyPath)
         let nonce = Self.firstMatch(#"name="nonce" value="([^"]+)""#, in: lastPage) ?? ""
-        let response = try await post(keyPath + "/roll", [("grace", String(grace)), ("nonce", nonce)] + fields)
+        let replacing = Self.firstMatch(#"name="replacing" value="([^"]+)""#, in: lastPage).map { [("replacing", $0)] } ?? []
+        let response = try await post(keyPath + "/roll", [("grace", String(grace)), ("nonce", nonce)] + replacing + fields)
         #expect(response.status == .created)
         return try #require(Self.firstMatch(#"id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<"#, in: lastPage))
     }

@@ -18,5 +18,6 @@ extension Migrations {
         add(M013KeyLeakRevocation())
         add(M014CreateInvitations())
         add(M015AddUsersLastTeam())
+        add(M016AddInvitationsInvitedBy())
     }
 }

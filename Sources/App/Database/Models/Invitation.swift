@@ -15,6 +15,8 @@ final class Invitation: Model, @unchecked Sendable {
     /// from a look-alike.
     @Field(key: "invited_by_name") var invitedByName: String
     @Field(key: "invited_by_email") var invitedByEmail: String
+    /// The inviter's account: their invitations go when they stop being an admin.
+    @OptionalField(key: "invited_by_id") var invitedByID: UUID?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Field(key: "expires_at") var expiresAt: Date
 
@@ -27,6 +29,7 @@ final class Invitation: Model, @unchecked Sendable {
         self.roleColumn = role.rawValue
         self.invitedByName = invitedBy.name
         self.invitedByEmail = invitedBy.email
+        self.invitedByID = invitedBy.id
         self.expiresAt = expiresAt
     }
 

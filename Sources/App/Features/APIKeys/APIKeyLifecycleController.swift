@@ -41,9 +41,11 @@ struct APIKeyLifecycleController: RouteCollection {
             key.name = after.name
             key.apply(after.policy)
             let actor = try req.requireUser().user
-            try await APIKeyStore.save(key, audit: { db in
-                try await Audit.record(.keyChanged, team: key.$team.id, by: actor, "changed API key “\(after.name)” (…\(key.lastFour)): \(changes)", on: db)
-            }, on: req.db)
+            try await APIKeysController.asAdmin(req) { db, _, _ in
+                try await APIKeyStore.save(key, audit: { db in
+                    try await Audit.record(.keyChanged, team: key.$team.id, by: actor, "changed API key “\(after.name)” (…\(key.lastFour)): \(changes)", on: db)
+                }, on: db)
+            }
             Notice.set("Saved “\(after.name)”. The change applies to its next request.", on: req)
             return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
         } catch let error as DomainError {
@@ -57,9 +59,11 @@ struct APIKeyLifecycleController: RouteCollection {
 
     struct RollForm: Content {
         var grace, expiresInDays, nonce: String?
+        /// The last four characters of the secret the page showed as current.
+        var replacing: String?
 
         enum CodingKeys: String, CodingKey {
-            case grace, nonce
+            case grace, nonce, replacing
             case expiresInDays = "expires_in_days"
         }
     }
@@ -82,10 +86,23 @@ struct APIKeyLifecycleController: RouteCollection {
         let actor = try req.requireUser().user
         let summary = "rolled API key “\(key.name)” (…\(key.lastFour) → …\(token.lastFour))"
         // A key revoked as leaked comes back with only its new secret, whatever grace was picked.
-        let ends = try await APIKeySecrets.roll(key, to: token, grace: grace, expiresAt: .some(expiresAt), revivingLeaked: true, audit: { db, wasLeaked in
-            let how = wasLeaked ? ", which had been reported as leaked; every old secret ended at once" : Self.graceSummary(grace)
-            try await Audit.record(.keyRolled, team: key.$team.id, by: actor, summary + how, on: db)
-        }, on: req.db)
+        // The secret the page showed: if someone rolled the key since, this roll would end theirs.
+        let replacing = form.replacing.map(APIKeySecrets.Replacing.lastFour) ?? .whicheverIsCurrent
+        let ends: Date?
+        do {
+            ends = try await APIKeysController.asAdmin(req) { db, _, _ in
+                try await APIKeySecrets.roll(
+                    key, to: token, grace: grace, expiresAt: .some(expiresAt), revivingLeaked: true, replacing: replacing,
+                    audit: { db, wasLeaked in
+                        let how = wasLeaked ? ", which had been reported as leaked; every old secret ended at once" : Self.graceSummary(grace)
+                        try await Audit.record(.keyRolled, team: key.$team.id, by: actor, summary + how, on: db)
+                    }, on: db)
+            }
+        } catch let stale as APIKeySecrets.NotCurrent {
+            throw DomainError.conflict(
+                "Someone rolled this key since the page was shown (its current secret now ends in …\(stale.currentLastFour ?? "?")). "
+                    + "Nothing changed; look at the key again before rolling it.")
+        }
         if let nonce = form.nonce { CreationNonce.markUsed(nonce, on: req) }
         req.logger.info("api key rolled", metadata: ["key": "\(key.id!)", "preview": "\(token.lastFour)"])
         let fresh = try await APIKeyStore.find(key.id!.uuidString, team: current.team.id!, on: req.db)
@@ -133,41 +150,45 @@ struct APIKeyLifecycleController: RouteCollection {
         let actor = try req.requireUser().user
         let summary = "restricted API key “\(key.name)” (…\(key.lastFour)) to what it used in 30 days: permissions \(before) → "
             + "\(APIKeyChanges.permissions(used)) (unused: \(APIKeyChanges.permissions(unused)))"
-        try await APIKeyStore.save(key, audit: { db in
-            try await Audit.record(.keyChanged, team: key.$team.id, by: actor, summary, on: db)
-        }, on: req.db)
+        try await APIKeysController.asAdmin(req) { db, _, _ in
+            try await APIKeyStore.save(key, audit: { db in
+                try await Audit.record(.keyChanged, team: key.$team.id, by: actor, summary, on: db)
+            }, on: db)
+        }
         Notice.set("“\(key.name)” may now only \(APIKeyChanges.permissions(used)). The change applies to its next request.", on: req)
         return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
     }
 
     @Sendable func endGrace(req: Request) async throws -> Response {
-        try await change(req, .keyGraceEnded, "ended the grace period of API key", notice: "The old secret of “%@” no longer works.") { key, audit in
-            try await APIKeySecrets.endGrace(key, audit: audit, on: req.db)
+        try await change(req, .keyGraceEnded, "ended the grace period of API key", notice: "The old secret of “%@” no longer works.") { key, audit, db in
+            try await APIKeySecrets.endGrace(key, audit: audit, on: db)
         }
     }
 
     @Sendable func pause(req: Request) async throws -> Response {
-        try await change(req, .keyPaused, "paused API key", notice: "Paused “%@”. Requests with it now get 401 until you resume it.") { key, audit in
-            try await APIKeySecrets.setPaused(key, true, audit: audit, on: req.db)
+        try await change(req, .keyPaused, "paused API key", notice: "Paused “%@”. Requests with it now get 401 until you resume it.") { key, audit, db in
+            try await APIKeySecrets.setPaused(key, true, audit: audit, on: db)
         }
     }
 
     @Sendable func resume(req: Request) async throws -> Response {
-        try await change(req, .keyResumed, "resumed API key", notice: "Resumed “%@”. It works again from its next request.") { key, audit in
-            try await APIKeySecrets.setPaused(key, false, audit: audit, on: req.db)
+        try await change(req, .keyResumed, "resumed API key", notice: "Resumed “%@”. It works again from its next request.") { key, audit, db in
+            try await APIKeySecrets.setPaused(key, false, audit: audit, on: db)
         }
     }
 
     /// An admin action on one key that needs no form: done, audited, then back to the key.
     private func change(
         _ req: Request, _ action: AuditEvent.Action, _ verb: String, notice: String,
-        _ body: (APIKey, @escaping @Sendable (any Database) async throws -> Void) async throws -> Void
+        _ body: @escaping @Sendable (APIKey, @escaping @Sendable (any Database) async throws -> Void, any Database) async throws -> Void
     ) async throws -> Response {
         let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
         let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
         let actor = try req.requireUser().user
         let summary = "\(verb) “\(key.name)” (…\(key.lastFour))"
-        try await body(key) { db in try await Audit.record(action, team: key.$team.id, by: actor, summary, on: db) }
+        try await APIKeysController.asAdmin(req) { db, _, _ in
+            try await body(key, { db in try await Audit.record(action, team: key.$team.id, by: actor, summary, on: db) }, db)
+        }
         Notice.set(notice.replacingOccurrences(of: "%@", with: key.name), on: req)
         return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
     }

@@ -13,6 +13,8 @@ enum APIKeyPages {
 
     struct KeyRow: Encodable {
         let id, name, preview, createdBy, permissions, status, statusClass: String
+        /// The current secret's last four characters: a roll says which secret it replaces.
+        let lastFour: String
         let path, editPath, rollPath, pausePath, resumePath, endGracePath, deletePath: String
         let description, fence: String?
         let created: TimeView
@@ -28,6 +30,7 @@ enum APIKeyPages {
             name = key.name
             description = key.keyDescription
             preview = "…" + key.lastFour
+            lastFour = key.lastFour
             createdBy = creators[key.$createdBy.id] ?? "a former member"
             permissions = key.granted.map { $0.sorted().map(\.rawValue).joined(separator: ", ") } ?? "All team permissions"
             let ranges = APIKeyPolicy.ranges(key.allowedAddresses)

@@ -96,6 +96,36 @@ struct APIKeyPolicy: Sendable, Equatable {
         return days == 0 ? nil : now.addingTimeInterval(TimeInterval(days) * 86400)
     }
 
+    /// The expiry of a key that rolls itself. Its admins' choices are a ceiling: the key may
+    /// shorten its life (`days`, a lifetime from the list), never clear or lengthen the expiry
+    /// they set, and it ends up within the team's maximum even if it had no expiry before.
+    /// Without `days` it keeps its expiry (capped by the maximum).
+    static func selfRollExpiry(days: Int?, current: Date?, team: Team, now: Date = Date()) throws -> Date? {
+        let teamCeiling = team.maxKeyLifetimeDays.map { now.addingTimeInterval(TimeInterval($0) * 86400) }
+        let ceiling = [current, teamCeiling].compactMap { $0 }.min()
+        guard let days else { return ceiling }
+        func expiry(_ days: Int) -> Date? { days == 0 ? nil : now.addingTimeInterval(TimeInterval(days) * 86400) }
+        let allowed = lifetimes(allowedBy: team.maxKeyLifetimeDays).filter { choice in
+            guard let ceiling else { return true }
+            return expiry(choice).map { $0 <= ceiling } ?? false
+        }
+        guard allowed.contains(days) else {
+            var message = allowed.isEmpty
+                ? "Leave expires_in_days out to keep this key's expiry"
+                : "expires_in_days must be one of " + allowed.map { $0 == 0 ? "0 (no expiry)" : String($0) }.joined(separator: ", ")
+                    + ", or left out to keep this key's expiry"
+            if let current, current == ceiling {
+                message += " (it expires at \(RFC3339.format(current)); a key rolling itself may shorten its life, never lengthen it)."
+            } else if let maximum = team.maxKeyLifetimeDays {
+                message += " (this team's keys live at most \(maximum) days)."
+            } else {
+                message += "."
+            }
+            throw DomainError.invalid([.init(field: "expires_in_days", message: message)])
+        }
+        return expiry(days)
+    }
+
     /// A non-empty choice among the permissions the team holds.
     static func permissions(_ names: [String], heldBy team: Team) -> (Set<Permission>?, FieldProblem?) {
         var chosen = Set<Permission>()

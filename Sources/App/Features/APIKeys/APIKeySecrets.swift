@@ -18,9 +18,14 @@ enum APIKeySecrets {
     /// before counts) comes back to life only if `revivingLeaked` (an admin's roll), and then
     /// every secret it had ends at once, whatever `grace` says; otherwise (a key rolling
     /// itself) the roll is refused. `audit` learns which of the two happened.
+    ///
+    /// `replacing` names the secret the caller means to replace (the one it presented, or the
+    /// one the admin's page showed); if another roll made a newer one meanwhile, nothing
+    /// changes and `NotCurrent` is thrown: a roll never ends a secret newer than its caller's.
     @discardableResult
     static func roll(
         _ key: APIKey, to token: APIKeyToken, grace: Int, expiresAt: Date??, now: Date = Date(), revivingLeaked: Bool = false,
+        replacing: Replacing = .whicheverIsCurrent,
         audit: @escaping @Sendable (_ db: any Database, _ wasLeaked: Bool) async throws -> Void, on db: any Database
     ) async throws -> Date? {
         let keyID = try key.requireID()
@@ -45,6 +50,7 @@ enum APIKeySecrets {
             }
             let secrets = try await APIKeySecret.query(on: db).filter(\.$key.$id == keyID).all()
             let current = secrets.first { $0.endsAt == nil }
+            guard replacing.matches(current) else { throw NotCurrent(currentLastFour: current?.lastFour) }
             let ends = grace > 0 && !wasLeaked ? now.addingTimeInterval(TimeInterval(grace)) : nil
             try await retire(secrets.filter { $0.endsAt != nil || ends == nil }, of: key, on: db)
             if let current, let ends {
@@ -55,6 +61,28 @@ enum APIKeySecrets {
             try await audit(db, wasLeaked)
             return current == nil ? nil : ends
         }
+    }
+
+    /// Which secret a roll is meant to replace.
+    enum Replacing: Sendable {
+        /// The secret a request presented (a key rolling itself).
+        case secret(UUID)
+        /// The current secret as a page showed it, by its last four characters (an admin's roll).
+        case lastFour(String)
+        case whicheverIsCurrent
+
+        func matches(_ current: APIKeySecret?) -> Bool {
+            switch self {
+            case .secret(let id): current?.id == id
+            case .lastFour(let lastFour): current?.lastFour == lastFour
+            case .whicheverIsCurrent: true
+            }
+        }
+    }
+
+    /// The secret the caller meant to replace is no longer the key's current one.
+    struct NotCurrent: Error {
+        let currentLastFour: String?
     }
 
     /// Ends a rolled key's old secret now.

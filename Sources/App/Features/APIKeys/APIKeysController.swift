@@ -16,6 +16,16 @@ struct APIKeysController: RouteCollection {
 
     static let adminAction = "create, change or delete API keys"
 
+    /// Runs an admin's change to the team's keys under the team's lock, after checking there,
+    /// at the write, that the actor is still an admin: one removed or demoted a moment ago
+    /// cannot finish key changes already in flight (member changes take the same lock).
+    @discardableResult
+    static func asAdmin<T: Sendable>(
+        _ req: Request, _ change: @escaping @Sendable (_ db: any Database, _ actor: User, _ team: UUID) async throws -> T
+    ) async throws -> T {
+        try await TeamController.asAdmin(req, to: adminAction, change)
+    }
+
     @Sendable func list(req: Request) async throws -> Response {
         try await renderList(req)
     }
@@ -44,9 +54,12 @@ struct APIKeysController: RouteCollection {
             let key = APIKey(teamID: team.id!, createdByID: current.membership.$user.id, name: name, lastFour: token.lastFour, policy: policy)
             let actor = try req.requireUser().user
             let summary = "created API key “\(name)” (…\(token.lastFour))" + APIKeyChanges.describe(policy)
-            try await APIKeyStore.create(key, secret: token, limit: maxKeysPerTeam, audit: { db in
-                try await Audit.record(.keyCreated, team: team.id!, by: actor, summary, on: db)
-            }, on: req.db)
+            let limit = maxKeysPerTeam
+            try await Self.asAdmin(req) { db, _, _ in
+                try await APIKeyStore.create(key, secret: token, limit: limit, audit: { db in
+                    try await Audit.record(.keyCreated, team: team.id!, by: actor, summary, on: db)
+                }, on: db)
+            }
             if let nonce = input.nonce { CreationNonce.markUsed(nonce, on: req) }
             req.logger.info("api key created", metadata: ["key": "\(key.id!)", "team": "\(team.id!)", "preview": "\(token.lastFour)"])
             let created = APIKeyPages.CreatedKey(req, name: name, plaintext: token.plaintext, donePath: SitePath.apiKeys.path, rolled: false, oldEnds: nil)
@@ -78,9 +91,11 @@ struct APIKeysController: RouteCollection {
         // every request, so the very next request with this key gets 401.
         let actor = try req.requireUser().user
         let summary = "deleted API key “\(key.name)” (…\(key.lastFour))"
-        try await APIKeyStore.delete(key, audit: { db in
-            try await Audit.record(.keyDeleted, team: key.$team.id, by: actor, summary, on: db)
-        }, on: req.db)
+        try await Self.asAdmin(req) { db, _, _ in
+            try await APIKeyStore.delete(key, audit: { db in
+                try await Audit.record(.keyDeleted, team: key.$team.id, by: actor, summary, on: db)
+            }, on: db)
+        }
         req.logger.info("api key deleted", metadata: ["key": "\(key.id!)", "team": "\(current.team.id!)"])
         Notice.set("Deleted “\(key.name)”. Requests using it now fail with 401 Unauthorized.", on: req)
         return req.redirect(to: SitePath.apiKeys.path)

@@ -29,8 +29,10 @@ struct KeyInfoController: RouteCollection {
     }
 
     /// A new secret for the calling key (shown once), the old one working for `grace_seconds`
-    /// more. Only for keys whose admins allowed it. A retry with the same `Idempotency-Key`
-    /// creates no second secret and cannot show the first again (it is not stored): it gets 409.
+    /// more. Only for keys whose admins allowed it, and only with the key's current secret: an
+    /// old secret in its grace period (perhaps the leaked one the roll was for) cannot roll the
+    /// key and end the new one. A retry with the same `Idempotency-Key` creates no second
+    /// secret and cannot show the first again (it is not stored): it gets 409.
     @Sendable func roll(req: Request) async throws -> Response {
         let verified = try req.requireAPIKey()
         guard verified.mayRollItself else {
@@ -38,23 +40,15 @@ struct KeyInfoController: RouteCollection {
                 status: .forbidden,
                 detail: "This key may not roll itself. An admin of its team can allow it (“May roll itself”) or roll it under Admin → Team → API Keys.")
         }
+        guard verified.secretEndsAt == nil else { throw Self.onlyCurrentSecret }
         let body = try req.content.decode(SelfRollRequest.self)
         let grace = body.graceSeconds ?? 3600
         guard (0...APIKeySecrets.maximumGrace).contains(grace) else {
             throw DomainError.invalid([.init(field: "grace_seconds", message: "grace_seconds must be a whole number from 0 to \(APIKeySecrets.maximumGrace).")])
         }
         let key = try await APIKeyStore.find(verified.id.uuidString, team: verified.teamID, on: req.db)
-        let team = try await TeamStore.team(slugOrID: verified.teamID.uuidString, on: req.db)
-        var newExpiry: Date?? = nil
-        if let days = body.expiresInDays, let team {
-            do {
-                newExpiry = .some(try APIKeyPolicy.expiry(chosen: String(days), team: team))
-            } catch is DomainError {
-                let choices = APIKeyPolicy.lifetimes(allowedBy: team.maxKeyLifetimeDays).map(String.init).joined(separator: ", ")
-                throw DomainError.invalid([.init(field: "expires_in_days", message: "expires_in_days must be one of \(choices) (0: no expiry).")])
-            }
-        }
-        let expiresAt = newExpiry
+        guard let team = try await TeamStore.team(slugOrID: verified.teamID.uuidString, on: req.db) else { throw BearerChallenge.invalidKey }
+        let expiresAt = try APIKeyPolicy.selfRollExpiry(days: body.expiresInDays, current: key.expiresAt, team: team)
         let token = APIKeyToken.generate()
         let actor = "API key “\(key.name)”"
         let summary = "rolled itself (…\(key.lastFour) → …\(token.lastFour))" + APIKeyLifecycleController.graceSummary(grace)
@@ -64,14 +58,37 @@ struct KeyInfoController: RouteCollection {
                 detail: "This key was already rolled with this Idempotency-Key; the new secret (…\(token.lastFour)) was shown only in that response and is not stored. If it was lost, roll again with a new Idempotency-Key.")
             return (.conflict, problem.response().body.string ?? "")
         }
-        return try await Idempotency.run(req, teamID: verified.teamID, remembering: remembered) { db in
-            let ends = try await APIKeySecrets.roll(key, to: token, grace: grace, expiresAt: expiresAt, audit: { db, _ in
-                try await Audit.record(.keyRolled, team: verified.teamID, by: nil, actor: actor, summary, on: db)
-            }, on: db)
+        let limiter = req.application.limits.selfRolls
+        return try await Idempotency.run(req, teamID: verified.teamID, scope: verified.id, remembering: remembered) { db in
+            // Counted where a roll would really happen: a replayed retry is not a roll.
+            if let limiter {
+                let decision = limiter.hit(verified.id.uuidString)
+                guard decision.allowed else {
+                    throw APIError(
+                        status: .tooManyRequests,
+                        detail: "This key rolled itself \(decision.limit) times in the last hour, the most it may. Retry after \(decision.resetSeconds) seconds.",
+                        headers: ["Retry-After": String(decision.resetSeconds)])
+                }
+            }
+            let ends: Date?
+            do {
+                ends = try await APIKeySecrets.roll(
+                    key, to: token, grace: grace, expiresAt: .some(expiresAt), replacing: .secret(verified.secretID),
+                    audit: { db, _ in try await Audit.record(.keyRolled, team: verified.teamID, by: nil, actor: actor, summary, on: db) }, on: db)
+            } catch {
+                limiter?.release(verified.id.uuidString)
+                if error is APIKeySecrets.NotCurrent { throw Self.onlyCurrentSecret }
+                throw error
+            }
             req.logger.info("api key rolled itself", metadata: ["key": "\(verified.id)", "preview": "\(token.lastFour)"])
-            let dto = RolledKeyDTO(
-                key: token.plaintext, preview: "…" + token.lastFour, oldSecretExpiresAt: Nullable(ends), expiresAt: Nullable(expiresAt ?? key.expiresAt))
+            let dto = RolledKeyDTO(key: token.plaintext, preview: "…" + token.lastFour, oldSecretExpiresAt: Nullable(ends), expiresAt: Nullable(expiresAt))
             return try await dto.response(.created, for: req)
         }
     }
+
+    /// An old secret (or one another roll replaced a moment ago) presented to roll the key.
+    static let onlyCurrentSecret = APIError(
+        status: .forbidden,
+        detail: "Only the key's current secret can roll it. This is an old secret that works only until its grace period ends; "
+            + "use the new secret, or ask an admin of the team to roll the key.")
 }

@@ -16,6 +16,7 @@ enum InvitationStore {
             pending.expiresAt = expiresAt
             pending.invitedByName = actor.name
             pending.invitedByEmail = actor.email
+            pending.invitedByID = actor.id
             try await pending.save(on: db)
         } else {
             try await Invitation(teamID: team, email: email, role: role, invitedBy: actor, expiresAt: expiresAt).create(on: db)
@@ -57,9 +58,14 @@ enum InvitationStore {
     static func accept(_ invitation: Invitation, by user: User, on db: any Database) async throws {
         let teamID = invitation.$team.id
         try await TeamStore.locked(teamID, on: db) { db in
-            // Withdrawn a moment ago by an admin: then there is nothing to accept.
-            guard try await Invitation.find(invitation.id, on: db) != nil else {
-                throw DomainError.notFound("That invitation has just been withdrawn.")
+            // Read again under the lock: withdrawn a moment ago (by an admin, or with its inviter's
+            // removal or demotion), expired meanwhile, or sent by someone no longer an admin.
+            guard let fresh = try await Invitation.find(invitation.id, on: db), fresh.expiresAt > Date() else {
+                throw DomainError.notFound("That invitation has just been withdrawn, or it has expired.")
+            }
+            guard let inviter = fresh.invitedByID, try await TeamStore.isAdmin(inviter, of: teamID, on: db) else {
+                try await fresh.delete(on: db)
+                throw DomainError.notFound("That invitation is no longer valid: whoever sent it is no longer an admin of the team.")
             }
             try await invitation.delete(on: db)
             guard try await TeamStore.membership(of: user.id!, in: teamID, on: db) == nil else { return }
@@ -82,6 +88,18 @@ enum InvitationStore {
     static func withdraw(_ invitation: Invitation, by actor: User, on db: any Database) async throws {
         try await invitation.delete(on: db)
         try await Audit.record(.invitationWithdrawn, team: invitation.$team.id, by: actor, "withdrew the invitation to \(invitation.email)", on: db)
+    }
+
+    /// Withdraws every pending invitation `inviter` sent to `team` (they were removed or
+    /// demoted), with one audit entry naming them. Run under the team's lock.
+    static func withdrawAll(sentBy inviter: User, in team: UUID, by actor: User, because reason: String, on db: any Database) async throws {
+        let sent = try await Invitation.query(on: db).filter(\.$team.$id == team).filter(\.$invitedByID == inviter.id).all()
+        guard !sent.isEmpty else { return }
+        try await Invitation.query(on: db).filter(\.$id ~~ sent.compactMap(\.id)).delete()
+        let emails = sent.map(\.email).sorted().joined(separator: ", ")
+        try await Audit.record(
+            .invitationWithdrawn, team: team, by: actor,
+            "withdrew \(sent.count == 1 ? "the invitation" : "\(sent.count) invitations") \(inviter.name) had sent (\(emails)), \(reason)", on: db)
     }
 
     /// Deletes up to `limit` expired invitations; returns how many.

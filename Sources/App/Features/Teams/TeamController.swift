@@ -97,6 +97,10 @@ struct TeamController: RouteCollection {
                     try await Audit.record(
                         .memberRoleChanged, team: teamID, by: actor, "changed \(target.user.name) from \(previous.label) to \(role.label)", on: db)
                 }
+                // Their invitations were an admin's: a demoted admin cannot bring people in.
+                if role == .member {
+                    try await InvitationStore.withdrawAll(sentBy: target.user, in: teamID, by: actor, because: "as they are no longer an admin", on: db)
+                }
             }
         } catch is LastAdmin {
             return try await TeamPage.render(req, error: LastAdmin.message, status: .conflict)
@@ -126,6 +130,7 @@ struct TeamController: RouteCollection {
                 if fresh.role == .admin, try await TeamStore.adminCount(of: teamID, on: db) <= 1 { throw LastAdmin() }
                 try await fresh.delete(on: db)
                 try await Audit.record(.memberRemoved, team: teamID, by: actor, "removed \(target.user.name) (\(target.user.email))", on: db)
+                try await InvitationStore.withdrawAll(sentBy: target.user, in: teamID, by: actor, because: "as they were removed from the team", on: db)
             }
         } catch is LastAdmin {
             return try await TeamPage.render(req, error: LastAdmin.message, status: .conflict)

@@ -33,6 +33,7 @@ struct TeamExitController: RouteCollection {
                 if own.role == .admin, members > 1, try await TeamStore.adminCount(of: teamID, on: db) <= 1 { throw LastAdmin() }
                 try await own.delete(on: db)
                 try await Audit.record(.memberLeft, team: teamID, by: actor, "left the team", on: db)
+                try await InvitationStore.withdrawAll(sentBy: actor, in: teamID, by: actor, because: "as they left the team", on: db)
             }
         } catch is LastAdmin {
             return try await TeamPage.render(

@@ -115,10 +115,15 @@ struct APIKeyRollTests {
             #expect(abs(ends.timeIntervalSinceNow - 600) < 30)
             #expect(try await status(app, key) == .ok)
             #expect(try await status(app, new) == .ok)
+            // A retry whose answer was lost comes with the old secret: only the current one may roll.
             let retry = try await app.api("/api/v1/organizer/key/roll", method: .POST, key: key, json: ["grace_seconds": 600], headers: headers)
-            #expect(retry.status == .conflict)
-            #expect(retry.headers.first(name: "Idempotent-Replayed") == "true")
-            #expect(!retry.text.contains(new))
+            #expect(retry.status == .forbidden)
+            #expect(try retry.json()["detail"] as? String == KeyInfoController.onlyCurrentSecret.detail)
+            // The same request again with the new secret is a replay: 409, and the secret is not shown again.
+            let replay = try await app.api("/api/v1/organizer/key/roll", method: .POST, key: new, json: ["grace_seconds": 600], headers: headers)
+            #expect(replay.status == .conflict)
+            #expect(replay.headers.first(name: "Idempotent-Replayed") == "true")
+            #expect(!retry.text.contains(new) && !replay.text.contains(new))
             #expect(try await APIKeySecret.query(on: app.db).count() == 2)
             let audit = try #require(try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.rolled").first())
             #expect(audit.actor == "API key “CRM sync”")

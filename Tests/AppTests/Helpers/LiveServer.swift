@@ -1,0 +1,43 @@
+import Foundation
+import Vapor
+
+@testable import App
+
+/// The application's real HTTP server on a free loopback port, and a real HTTP client (Vapor's,
+/// async-http-client) to talk to it: for tests about races, bodies and timing, where the
+/// in-process client (one request, its body in one piece) would hide what sockets do.
+struct LiveServer {
+    let app: Application
+    let base: String
+
+    static func start(_ app: Application) async throws -> LiveServer {
+        // Answers as they are, as a browser's network panel shows them.
+        app.http.client.configuration.redirectConfiguration = .disallow
+        try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+        let port = try require(app.http.server.shared.localAddress?.port)
+        return LiveServer(app: app, base: "http://127.0.0.1:\(port)")
+    }
+
+    func stop() async {
+        await app.server.shutdown()
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: String? = nil) async throws -> ClientResponse {
+        try await app.client.send(method, headers: headers, to: URI(string: base + path)) { request in
+            if let body { request.body = ByteBuffer(string: body) }
+        }
+    }
+
+    /// Posts a form as `browser` would (its cookies, its CSRF token).
+    func post(_ path: String, _ form: [(String, String)], as browser: Browser) async throws -> ClientResponse {
+        var headers = browser.cookieHeaders()
+        headers.contentType = .urlEncodedForm
+        let fields = form + [("_csrf", browser.csrf ?? "")]
+        return try await send(.POST, path, headers: headers, body: fields.map { "\(Browser.encode($0.0))=\(Browser.encode($0.1))" }.joined(separator: "&"))
+    }
+}
+
+private func require<T>(_ value: T?) throws -> T {
+    guard let value else { throw Abort(.internalServerError, reason: "the live server has no port") }
+    return value
+}
