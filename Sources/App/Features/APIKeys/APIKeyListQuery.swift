@@ -43,13 +43,22 @@ struct APIKeyListQuery: Sendable, Equatable {
 
     /// Unknown values fall back to the defaults: a hand-edited link shows the list, not an error.
     init(from req: Request) {
-        search = String(((try? req.query.get(String.self, at: "q")) ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(100))
+        search = Self.searchText((try? req.query.get(String.self, at: "q")) ?? "")
         status = ((try? req.query.get(String.self, at: "status")).flatMap(Status.init(rawValue:))) ?? .all
         sort = ((try? req.query.get(String.self, at: "sort")).flatMap(Sort.init(rawValue:))) ?? .created
         page = max(1, min(100_000, (try? req.query.get(String.self, at: "page")).flatMap(Int.init) ?? 1))
     }
 
     init() {}
+
+    /// What is searched for: control characters (a NUL, which PostgreSQL refuses in text) are
+    /// dropped like the rest of a hand-edited link's oddities, surrounding space trimmed, at
+    /// most 100 characters.
+    static func searchText(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: text.unicodeScalars.lazy.filter { $0.properties.generalCategory != .control })
+        return String(String(scalars).trimmingCharacters(in: .whitespacesAndNewlines).prefix(100))
+    }
 
     var isFiltered: Bool { !search.isEmpty || status != .all }
 

@@ -45,6 +45,7 @@ final class UsageRecorder: Sendable {
     }
 
     static let addressesPerKey = 5
+    /// In UTF-8 bytes: a cap in characters let one "character" of 60,000 combining marks through.
     static let maximumUserAgent = 200
 
     private let pending = NIOLockedValueBox(Batch())
@@ -56,9 +57,22 @@ final class UsageRecorder: Sendable {
         self.metrics = metrics
     }
 
+    /// The longest start of `text` of at most `limit` UTF-8 bytes that ends between two scalars.
+    static func prefix(_ text: String, utf8Bytes limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        var scalars = String.UnicodeScalarView()
+        var used = 0
+        for scalar in text.unicodeScalars {
+            used += UTF8.width(scalar)
+            guard used <= limit else { break }
+            scalars.append(scalar)
+        }
+        return String(scalars)
+    }
+
     func record(_ use: Use) {
         let day = Self.day(of: use.at)
-        let agent = use.userAgent.map { String($0.prefix(Self.maximumUserAgent)) }
+        let agent = use.userAgent.map { Self.prefix($0, utf8Bytes: Self.maximumUserAgent) }
         pending.withLockedValue { batch in
             var tally = batch.keys[use.key] ?? KeyTally()
             var counts = tally.days[day] ?? DayTally()

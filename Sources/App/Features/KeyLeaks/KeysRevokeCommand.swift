@@ -1,5 +1,7 @@
+import APIKeyCore
 import ConsoleKit
 import Fluent
+import Foundation
 import NIOConcurrencyHelpers
 import Vapor
 
@@ -8,8 +10,9 @@ struct KeysCommand: AsyncCommandGroup {
     let help = "Operator tools for API keys."
     let commands: [String: any AnyAsyncCommand]
 
-    /// `input`: where `keys revoke` reads its lines (standard input; tests give their own).
-    init(input: @escaping @Sendable () -> String? = { Swift.readLine(strippingNewline: true) }) {
+    /// `input`: where `keys revoke` reads from, a piece at a time, nil at the end (standard
+    /// input; tests give their own).
+    init(input: @escaping @Sendable () -> [UInt8]? = KeysRevokeCommand.standardInput) {
         commands = ["revoke": KeysRevokeCommand(input: input)]
     }
 }
@@ -17,10 +20,11 @@ struct KeysCommand: AsyncCommandGroup {
 /// `kagibag keys revoke < leaked.log`: for incident response. Reads keys on standard input, one
 /// a line or anywhere in the lines of a log file, and revokes each live one as leaked, exactly
 /// as a report through the public endpoint would; prints how many matched. Never prints a key.
+/// Reads in 64 KiB pieces, so a log of one endless line costs no more memory than a short one.
 struct KeysRevokeCommand: AsyncCommand {
     struct Signature: CommandSignature {}
 
-    let input: @Sendable () -> String?
+    let input: @Sendable () -> [UInt8]?
 
     var help: String {
         "Reads API keys on standard input (one a line, or anywhere in a log file's lines), revokes every one that matches a key as leaked, and prints how many matched."
@@ -36,51 +40,55 @@ struct KeysRevokeCommand: AsyncCommand {
         }
     }
 
+    @Sendable static func standardInput() -> [UInt8]? {
+        let data = FileHandle.standardInput.readData(ofLength: 64 * 1024)
+        return data.isEmpty ? nil : Array(data)
+    }
+
     func run(using context: CommandContext, signature: Signature) async throws {
         let summary = try await Self.revoke(reading: input, on: context.application.db, metrics: context.application.metrics)
         context.console.print(summary.description)
     }
 
-    static func revoke(reading input: () -> String?, on db: any Database, metrics: Metrics) async throws -> Summary {
+    /// Revokes the keys found in `input`'s pieces, a batch at a time as they are found.
+    static func revoke(reading input: () -> [UInt8]?, on db: any Database, metrics: Metrics) async throws -> Summary {
         var summary = Summary()
+        var scanner = APIKeyScanner()
         var seen = Set<String>()
-        var candidates: [String] = []
-        while let line = input() {
-            summary.lines += 1
-            for key in keys(in: line) where seen.insert(key).inserted { candidates.append(key) }
-        }
-        summary.found = candidates.count
-        for start in stride(from: 0, to: candidates.count, by: KeyLeakStore.batchSize) {
-            let batch = candidates[start..<min(start + KeyLeakStore.batchSize, candidates.count)]
+        var batch: [String] = []
+        func revoke(_ batch: [String]) async throws {
+            guard !batch.isEmpty else { return }
             let outcomes = try await KeyLeakStore.revoke(batch.map { .init(token: $0) }, via: .commandLine, metrics: metrics, on: db)
             summary.wellFormed += outcomes.filter(\.wellFormed).count
             summary.matched += outcomes.filter(\.live).count
             summary.revoked += outcomes.filter(\.revokedNow).count
         }
+        var finished = false
+        while !finished {
+            let found: [String]
+            if let piece = input() {
+                found = scanner.feed(piece)
+            } else {
+                found = scanner.finish()
+                finished = true
+            }
+            for key in found where seen.insert(key).inserted {
+                batch.append(key)
+                if batch.count == KeyLeakStore.batchSize {
+                    try await revoke(batch)
+                    batch.removeAll()
+                }
+            }
+        }
+        try await revoke(batch)
+        summary.lines = scanner.lines
+        summary.found = seen.count
         return summary
     }
 
-    /// Every `kgb_` followed by 46 base62 characters in `line` that is not part of a longer word.
+    /// The keys in one line (`APIKeyScanner`'s rule: not inside a longer word).
     static func keys(in line: String) -> [String] {
-        let bytes = Array(line.utf8)
-        let prefix = Array("kgb_".utf8)
-        func isBase62(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-        }
-        var found: [String] = []
-        var index = 0
-        while index + 50 <= bytes.count {
-            let end = index + 50
-            if bytes[index..<index + 4].elementsEqual(prefix), index == 0 || !(isBase62(bytes[index - 1]) || bytes[index - 1] == UInt8(ascii: "_")),
-                bytes[index + 4..<end].allSatisfy(isBase62), end == bytes.count || !isBase62(bytes[end])
-            {
-                found.append(String(decoding: bytes[index..<end], as: UTF8.self))
-                index = end
-            } else {
-                index += 1
-            }
-        }
-        return found
+        var scanner = APIKeyScanner()
+        return scanner.feed(line.utf8) + scanner.finish()
     }
 }
