@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/leaf-kit.git", exact: "1.14.3"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        // Tests only: random and adversarial inputs for the parsers an attacker feeds.
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     ],
     targets: [
         // The API-key format, checksum and digest: pure logic, no web framework.
@@ -53,7 +55,7 @@ let package = Package(
         ),
         .testTarget(
             name: "APIKeyCoreTests",
-            dependencies: ["APIKeyCore"],
+            dependencies: ["APIKeyCore", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -61,6 +63,7 @@ let package = Package(
             dependencies: [
                 "App",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 crypto,
             ],
             swiftSettings: swiftSettings

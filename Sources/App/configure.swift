@@ -31,7 +31,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
                 ? RateLimiter(limit: settings.credentialRevocationsPerMinute, window: 60) : nil,
             signupPerAddress: RateLimiter(limit: settings.signupsPerAddress, window: 3600),
             selfRolls: settings.selfRollsPerHour > 0 ? RateLimiter(limit: settings.selfRollsPerHour, window: 3600) : nil,
-            reportUploads: UploadGate(perAddress: 4, total: 32, timeout: .seconds(10)),
+            reportUploads: UploadGate(perAddress: 4, total: 32, timeout: .milliseconds(Int64(settings.reportReadTimeoutSeconds * 1000))),
             trustedProxies: settings.trustedProxies,
             proxyHeader: settings.trustedProxyHeader
         ),

@@ -44,6 +44,8 @@ public struct Settings: Sendable {
     public var trustedProxies: [AddressRange] = []
     /// The forwarding header those proxies write: `X-Forwarded-For` unless they write `Forwarded`.
     public var trustedProxyHeader: ClientAddressChain.Header = .xForwardedFor
+    /// How long an unauthenticated report's body may take to arrive (tests shorten it).
+    public var reportReadTimeoutSeconds: Double = 10
     /// Self-rolls per key per hour (per instance); 0 turns the limit off.
     public var selfRollsPerHour: Int = 10
     /// Largest request body accepted; larger ones get 413.

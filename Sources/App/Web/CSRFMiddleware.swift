@@ -94,11 +94,11 @@ struct CSRFMiddleware: AsyncMiddleware {
             isSecure: request.application.services.settings.secureCookies, isHTTPOnly: true, sameSite: .strict)
     }
 
-    private static func newToken() -> String {
+    static func newToken() -> String {
         Data([UInt8].random(count: 32)).base64URLEncodedString()
     }
 
-    private static func isWellFormed(_ token: String) -> Bool {
+    static func isWellFormed(_ token: String) -> Bool {
         token.utf8.count == 43 && token.utf8.allSatisfy { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }
     }
 }

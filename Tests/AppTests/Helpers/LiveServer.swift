@@ -28,9 +28,11 @@ struct LiveServer {
         }
     }
 
-    /// Posts a form as `browser` would (its cookies, its CSRF token).
-    func post(_ path: String, _ form: [(String, String)], as browser: Browser) async throws -> ClientResponse {
+    /// Posts a form as `browser` would (its cookies, its CSRF token); `from` puts an address in
+    /// `X-Forwarded-For`, as a trusted proxy would.
+    func post(_ path: String, _ form: [(String, String)], as browser: Browser, from address: String? = nil) async throws -> ClientResponse {
         var headers = browser.cookieHeaders()
+        if let address { headers.add(name: "X-Forwarded-For", value: address) }
         headers.contentType = .urlEncodedForm
         let fields = form + [("_csrf", browser.csrf ?? "")]
         return try await send(.POST, path, headers: headers, body: fields.map { "\(Browser.encode($0.0))=\(Browser.encode($0.1))" }.joined(separator: "&"))

@@ -107,7 +107,8 @@ struct APIKeyLifecycleController: RouteCollection {
         req.logger.info("api key rolled", metadata: ["key": "\(key.id!)", "preview": "\(token.lastFour)"])
         let fresh = try await APIKeyStore.find(key.id!.uuidString, team: current.team.id!, on: req.db)
         let created = APIKeyPages.CreatedKey(
-            req, name: key.name, plaintext: token.plaintext, donePath: keyPath, rolled: true, oldEnds: ends.map { TimeView($0) })
+            req, name: key.name, plaintext: token.plaintext, donePath: keyPath, rolled: true, oldEnds: ends.map { TimeView($0) },
+            policy: fresh.policy, team: current.team)
         return try await KeyPage.render(req, key: fresh, created: created, status: .created)
     }
 

@@ -72,10 +72,24 @@ enum APIKeyPages {
         let oldEnds: TimeView?
         /// A ready-to-copy request with the new key: in this response only, like the key.
         let example: String
+        /// What the key may do, in words: the dialog says it where the key is shown, so a key
+        /// made with more power than meant is noticed before it is stored anywhere.
+        let abilities: [String]
 
-        init(_ req: Request, name: String, plaintext: String, donePath: String, rolled: Bool, oldEnds: TimeView?) {
+        init(_ req: Request, name: String, plaintext: String, donePath: String, rolled: Bool, oldEnds: TimeView?, policy: APIKeyPolicy, team: Team) {
             (self.name, self.plaintext, self.donePath, self.rolled, self.oldEnds) = (name, plaintext, donePath, rolled, oldEnds)
             example = ExampleRequest.curl(req, key: plaintext)
+            abilities = Self.abilities(of: policy, team: team)
+        }
+
+        static func abilities(of policy: APIKeyPolicy, team: Team, now: Date = Date()) -> [String] {
+            let held = team.permissions.sorted().map(\.rawValue).joined(separator: ", ")
+            let permissions = policy.granted.map { "Permissions: only " + $0.sorted().map(\.rawValue).joined(separator: ", ") }
+                ?? "Permissions: all of the team’s, following them as they change (now \(held.isEmpty ? "none" : held))"
+            let from = policy.allowedAddresses.isEmpty
+                ? "From: any address" : "From: only " + policy.allowedAddresses.map(\.description).joined(separator: ", ")
+            let expires = policy.expiresAt.map { "Expires: \(TimeView($0, now: now).exact) (\(TimeView($0, now: now).relative))" } ?? "Expires: never"
+            return [permissions, from, expires, policy.mayRollItself ? "May roll itself: yes" : "May roll itself: no"]
         }
     }
 

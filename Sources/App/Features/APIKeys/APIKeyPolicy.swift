@@ -50,7 +50,13 @@ struct APIKeyPolicy: Sendable, Equatable {
             }
         }
         var granted: Set<Permission>?
-        switch permissionChoice ?? "team" {
+        // Ticked permissions without a choice mean "only these"; with "all" they contradict it,
+        // and guessing either way could make a key more powerful than its admin meant.
+        switch permissionChoice ?? (permissions.isEmpty ? "team" : "only") {
+        case "team" where !permissions.isEmpty:
+            problems.append(.init(
+                field: "permissions",
+                message: "You chose all of the team’s permissions and also ticked some. Choose “Only these” to limit the key to the ticked ones, or untick them."))
         case "team":
             granted = nil
         case "only":

@@ -62,7 +62,8 @@ struct APIKeysController: RouteCollection {
             }
             if let nonce = input.nonce { CreationNonce.markUsed(nonce, on: req) }
             req.logger.info("api key created", metadata: ["key": "\(key.id!)", "team": "\(team.id!)", "preview": "\(token.lastFour)"])
-            let created = APIKeyPages.CreatedKey(req, name: name, plaintext: token.plaintext, donePath: SitePath.apiKeys.path, rolled: false, oldEnds: nil)
+            let created = APIKeyPages.CreatedKey(
+                req, name: name, plaintext: token.plaintext, donePath: SitePath.apiKeys.path, rolled: false, oldEnds: nil, policy: policy, team: team)
             return try await renderList(req, created: created, status: .created)
         } catch let error as DomainError {
             let form = APIKeyFormValues(team: team, posted: input)

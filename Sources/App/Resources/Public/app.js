@@ -90,6 +90,22 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // Permission choices: ticking a permission means "Only these", and choosing all of the team's
+  // unticks them, so what the form shows is what the key gets (the server refuses a mix).
+  for (const fieldset of document.querySelectorAll("fieldset[data-permissions]")) {
+    const only = fieldset.querySelector("input[name=permission_choice][value=only]");
+    const all = fieldset.querySelector("input[name=permission_choice][value=team]");
+    const boxes = fieldset.querySelectorAll("input[name='permissions[]']");
+    for (const box of boxes) {
+      box.addEventListener("change", () => {
+        if (box.checked && only) only.checked = true;
+      });
+    }
+    all?.addEventListener("change", () => {
+      if (all.checked) for (const box of boxes) box.checked = false;
+    });
+  }
+
   for (const button of document.querySelectorAll("[data-close-dialog]")) {
     button.addEventListener("click", () => button.closest("dialog")?.close());
   }

@@ -231,4 +231,29 @@ struct KeyLifecycleHolesTests {
             #expect(try await Membership.query(on: app.db).filter(\.$user.$id == (try await User.query(on: app.db).filter(\.$email == alternate.email).first()!.id!)).count() == 1)
         }
     }
+
+    @Test("a form that chooses all of the team's permissions and also ticks some creates nothing; the shown-once dialog says what a key can do")
+    func permissionTrap() async throws {
+        try await withKagibag { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            try await admin.get("/admin/team/api-keys")
+            let nonce = try #require(Browser.firstMatch(#"name="nonce" value="([^"]+)""#, in: admin.lastPage))
+            let trap = try await admin.post("/admin/team/api-keys", [
+                ("name", "Door"), ("nonce", nonce), ("from", "dialog"), ("permission_choice", "team"), ("permissions[]", "events:read"),
+            ])
+            #expect(trap.status == .unprocessableEntity)
+            #expect(admin.lastPage.contains("You chose all of the team’s permissions and also ticked some."))
+            #expect(admin.lastPage.contains("data-reopen"))
+            #expect(try await APIKey.query(on: app.db).count() == 0)
+            // Ticked boxes without a choice mean what they show.
+            _ = try await admin.createKey(named: "Door", [("permissions[]", "events:read")])
+            #expect(try await APIKey.query(on: app.db).first()?.granted == [.eventsRead])
+            #expect(admin.lastPage.contains("<li>Permissions: only events:read</li>"))
+            #expect(admin.lastPage.contains("<li>From: any address</li>") && admin.lastPage.contains("<li>Expires: never</li>"))
+            _ = try await admin.createKey(named: "Sync", [("permission_choice", "team"), ("allowed_addresses", "10.0.0.0/8")])
+            #expect(admin.lastPage.contains("<li>Permissions: all of the team’s, following them as they change (now "))
+            #expect(admin.lastPage.contains("<li>From: only 10.0.0.0/8</li>"))
+        }
+    }
 }
