@@ -1,5 +1,6 @@
-"""Issue 11's attacks on a real server over real sockets: the bursts, races and timings that the
-in-process Swift tests cannot reproduce (those prove the rest; docs/security.md lists both).
+"""Issue 11's attacks (and issue 22's, at the end) on a real server over real sockets: the bursts,
+races and timings that the in-process Swift tests cannot reproduce (those prove the rest;
+docs/security.md lists both).
 
 Each test starts a `kagibag serve` of its own, on SQLite, with the settings it names on top of the
 defaults: passwords are hashed at the default bcrypt cost (12) unless a test says otherwise, so
@@ -10,8 +11,11 @@ the figures it prints mean what they say. Run it on the build you care about
 from __future__ import annotations
 
 import collections
+import json
 import re
+import secrets
 import statistics
+import threading
 import time
 from urllib.parse import urlencode
 
@@ -19,8 +23,10 @@ import pytest
 
 from support import sqlite
 from support.api import EVENTS, auth
-from support.http import http, raw_get, raw_post_in_pieces
+from support.http import Stalled, close_all, http, raw_get, raw_post_in_pieces, read_answers, stall_upload
 from support.kagibag import throwaway
+from support.keys import BASE62, with_checksum
+from support.secret_scanning import GITHUB, github_payload, report_to_github
 from support.load import additions_racing_a_removal, anonymous_burst, concurrent_logins
 from support.nginx import running_nginx
 from support.processes import work_dir
@@ -223,3 +229,216 @@ def test_a_form_whose_body_arrives_after_its_head_is_read_whole():
             b"Content-Type: application/x-www-form-urlencoded", b"Cookie: " + cookie], body, first=500)
         assert answer.status == 401, (answer.status, answer.body[:300])
         assert b"Incorrect email or password." in answer.body
+
+
+# --- issue 22: stalled GitHub uploads pin memory ----------------------------------------------------
+
+# What a stalled report says it will send: under the endpoint's 256 KiB limit, so it is not
+# refused for its size, and read (or not) through the upload gate.
+STALLED_LENGTH = 200_000
+FIRST_BYTES = b'[{"token": "kgb_A'
+GATE_TOTAL, GATE_PER_ADDRESS, GATE_SECONDS = 32, 4, 10
+
+
+def github_settings(partner_keys) -> dict[str, str]:
+    """A server behind a proxy on 127.0.0.1 (so X-Forwarded-For names the client) that knows
+    GitHub's (the suite's stand-in) signing key."""
+    return {"KAGIBAG_TRUSTED_PROXIES": "127.0.0.1", "KAGIBAG_SECRET_SCANNING_KEYS": str(partner_keys.document),
+            "KAGIBAG_BCRYPT_COST": "4"}
+
+
+def stalled_report(port: int, partner_keys, address: str) -> Stalled:
+    """A GitHub report from `address` (through the proxy) that names a known key, so it passes
+    the checks made before the body is read, sends 17 bytes of its 200,000, and stalls."""
+    return stall_upload(port, GITHUB, [
+        b"Content-Type: application/json",
+        f"GitHub-Public-Key-Identifier: {partner_keys.identifier}".encode(),
+        b"GitHub-Public-Key-Signature: MEUCIQCstalledstalledstalledstalledstalled==",
+        f"X-Forwarded-For: {address}".encode(),
+    ], STALLED_LENGTH, FIRST_BYTES)
+
+
+def addresses(count: int, prefix: str = "198.18") -> list[str]:
+    """`count` distinct IPv4 addresses under `prefix` (a /16)."""
+    return [f"{prefix}.{n // 250}.{n % 250 + 1}" for n in range(count)]
+
+
+def retry_after(answer) -> str | None:
+    value = answer.header(b"retry-after")
+    return value.decode() if value is not None else None
+
+
+def timed_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, float]:
+    started = time.monotonic()
+    with http() as s:
+        r = s.get(url, headers=headers or {}, timeout=30)
+    return r.status_code, time.monotonic() - started
+
+
+def test_three_hundred_stalled_github_uploads_from_three_hundred_addresses_hold_no_memory(partner_keys):
+    """Before issue 22 every stalled report held a buffer of up to 1 MiB for as long as its client
+    liked: 300 of them took the server from 58 to 390 MiB, and the memory stayed. Now at most 32
+    bodies are read at once, each for at most 10 s; the others are refused before any body is
+    read, and the server keeps answering everyone else meanwhile."""
+    with throwaway(**github_settings(partner_keys)) as srv:
+        # Warm-up: the code paths a baseline should already include.
+        _, key, _ = signed_up_client(srv.url, "Poller")
+        with http() as s:
+            for _ in range(5):
+                assert s.get(srv.url + "/healthz", timeout=30).status_code == 200
+                assert s.get(srv.url + EVENTS, headers=auth(key), timeout=30).status_code == 200
+            assert report_to_github(srv.url, github_payload(["kgb_" + "A" * 46]), partner_keys, session=s).status_code == 200
+        time.sleep(1)
+        baseline = srv.rss_mib()
+
+        uploads = [stalled_report(srv.port, partner_keys, a) for a in addresses(300)]
+        reader = threading.Thread(target=read_answers, args=(uploads, GATE_SECONDS + 20), daemon=True)
+        reader.start()
+        time.sleep(1)
+        meanwhile = {"healthz": timed_get(srv.url + "/healthz"), "events": timed_get(srv.url + EVENTS, auth(key))}
+        during = srv.rss_mib()
+        while reader.is_alive():
+            during = max(during, srv.rss_mib())
+            reader.join(0.5)
+        close_all(uploads)
+        time.sleep(3)
+        after = srv.rss_mib()
+
+        statuses = collections.Counter(u.answer.status for u in uploads)
+        held = [u for u in uploads if u.answer.status == 408]
+        refused = [u for u in uploads if u.answer.status in (429, 503)]
+        held_seconds = [u.seconds for u in held] or [0]
+        slowest_refusal = max((u.seconds for u in refused), default=0)
+        print(f"\n300 stalled GitHub uploads: {dict(statuses)}; held {len(held)} "
+              f"(408 after {min(held_seconds):.1f}–{max(held_seconds):.1f} s), refused {len(refused)} "
+              f"(slowest {slowest_refusal:.2f} s); meanwhile "
+              + ", ".join(f"{k} {status} in {secs:.2f} s" for k, (status, secs) in meanwhile.items())
+              + f"\nRSS: baseline {baseline:.1f} MiB, during {during:.1f} MiB (peak), after {after:.1f} MiB "
+              f"(after − baseline {after - baseline:+.1f} MiB)")
+        assert set(statuses) <= {408, 429, 503}, statuses
+        assert 0 < len(held) <= GATE_TOTAL, statuses
+        assert len(held) + len(refused) == 300
+        assert all(refused_properly(u.answer.status, retry_after(u.answer)) for u in refused), refused[0].answer
+        assert slowest_refusal < 3, f"a refusal took {slowest_refusal:.2f} s"
+        assert all(GATE_SECONDS - 1 <= seconds <= GATE_SECONDS + 5 for seconds in held_seconds), held_seconds
+        for what, (status, secs) in meanwhile.items():
+            assert status == 200 and secs < 2, (what, status, secs)
+        assert after - baseline <= 30, f"RSS grew by {after - baseline:.1f} MiB"
+        # The gate's places came back: GitHub's next report is read.
+        assert report_to_github(srv.url, github_payload(["kgb_" + "B" * 46]), partner_keys).status_code == 200
+
+
+def test_a_stalled_github_upload_answered_408_is_closed_and_the_rest_of_its_body_is_kept_nowhere(partner_keys):
+    """The 408 frees the upload's place in the gate, so what the upload held must go with it: its
+    connection is closed. If it stayed open and the server kept reading, a client could wait for
+    the 408 and then send the rest of the body outside the gate's bound, 32 more every 10 s."""
+    with throwaway(**github_settings(partner_keys)) as srv:
+        assert timed_get(srv.url + "/healthz")[0] == 200
+        time.sleep(1)
+        baseline = srv.rss_mib()
+        answered: list[Stalled] = []
+        late_bodies_taken = 0
+        for round in range(4):
+            uploads = [stalled_report(srv.port, partner_keys, a) for a in addresses(GATE_TOTAL, f"198.{19 + round}")]
+            # Read until the server closes each connection (or 3 s after the 408 should have come).
+            read_answers(uploads, GATE_SECONDS + 3, until_closed=True)
+            for u in uploads:  # the rest of the body but one byte, as a client would that waited for the 408
+                try:
+                    u.sock.setblocking(True)
+                    u.sock.settimeout(5)
+                    u.sock.sendall(b"x" * (STALLED_LENGTH - len(FIRST_BYTES) - 1))
+                    late_bodies_taken += 1
+                except OSError:
+                    pass
+            answered += uploads
+        time.sleep(2)
+        with_late_bodies = srv.rss_mib()
+        close_all(answered)
+        statuses = collections.Counter(u.answer.status for u in answered)
+        closed = [u for u in answered if u.closed_at is not None and u.answered_at is not None]
+        print(f"\n{len(answered)} stalled uploads, {GATE_TOTAL} at a time: {dict(statuses)}; "
+              f"closed by the server after their answer: {len(closed)}; late bodies taken: {late_bodies_taken}; "
+              f"Connection headers of the first 408: {answered[0].answer.headers.get(b'connection')}"
+              f"\nRSS: baseline {baseline:.1f} MiB, with the late bodies {with_late_bodies:.1f} MiB "
+              f"({with_late_bodies - baseline:+.1f} MiB)")
+        assert statuses == {408: len(answered)}, statuses
+        assert len(closed) == len(answered), f"{len(answered) - len(closed)} connections left open after their 408"
+        assert all(u.closed_at - u.answered_at < 2 for u in closed)
+        assert with_late_bodies - baseline <= 30
+
+
+def test_a_refused_github_upload_says_why_and_is_not_logged_as_a_server_error(partner_keys):
+    """A full gate is the server working as meant: the 503 tells GitHub to come back in a few
+    seconds, in its own words, and an attacker's burst does not write an error line per refusal."""
+    with throwaway(**github_settings(partner_keys)) as srv:
+        held = [stalled_report(srv.port, partner_keys, a) for a in addresses(GATE_TOTAL)]
+        read_answers(held, timeout=1.5)
+        assert [u.answer.status for u in held] == [None] * GATE_TOTAL
+        refused = stalled_report(srv.port, partner_keys, "203.0.113.33")
+        read_answers([refused], timeout=5)
+        close_all([*held, refused])
+        answer = refused.answer
+        print(f"\nthe 33rd stalled upload: {answer.status} Retry-After {retry_after(answer)} {answer.body[:200]!r}")
+        assert answer.status == 503 and refused_properly(503, retry_after(answer)), answer
+        assert "Too many reports" in json.loads(answer.body)["detail"], answer.body
+        assert not srv.crash_lines(), srv.crash_lines()[:5]
+
+
+def test_one_address_gets_429_on_its_fifth_concurrent_stalled_github_upload(partner_keys):
+    """Four bodies are read at once per client address (an IPv6 client's /64), so that one client
+    cannot take the 32 places everyone shares; its fifth is refused at once, another address is not."""
+    with throwaway(**github_settings(partner_keys)) as srv:
+        for same, other in [(["203.0.113.9"] * 5, "203.0.113.10"),
+                            ([f"2001:db8:5:6::{n}" for n in range(1, 6)], "2001:db8:5:7::1")]:
+            first_four = [stalled_report(srv.port, partner_keys, a) for a in same[:GATE_PER_ADDRESS]]
+            read_answers(first_four, timeout=1.5)
+            assert [u.answer.status for u in first_four] == [None] * GATE_PER_ADDRESS, [u.answer for u in first_four]
+            fifth = stalled_report(srv.port, partner_keys, same[4])
+            read_answers([fifth], timeout=5)
+            answer = fifth.answer
+            print(f"\nfifth stalled upload from {same[4]}: {answer.status} in {fifth.seconds:.2f} s")
+            assert answer.status == 429 and refused_properly(429, retry_after(answer)), answer
+            assert fifth.seconds < 2
+            elsewhere = stalled_report(srv.port, partner_keys, other)
+            read_answers([elsewhere], timeout=1.5)
+            assert elsewhere.answer.status is None, (other, elsewhere.answer)
+            close_all([*first_four, fifth, elsewhere])
+
+
+# --- issue 22: invented keys from a new IPv6 address each -------------------------------------------
+
+KEY_FAILURES_PER_MINUTE = 100  # KAGIBAG_KEY_FAILURES_PER_MINUTE's default
+
+
+def invented_key() -> str:
+    """A well-formed key (format and checksum hold) that no team has."""
+    return with_checksum(b"kgb_" + bytes(secrets.choice(BASE62) for _ in range(40))).decode()
+
+
+def guess(s, base: str, **headers: str) -> tuple[int, str | None]:
+    """An API request with an invented key; (status, Retry-After)."""
+    r = s.get(base + EVENTS, headers={**auth(invented_key()), **headers}, timeout=30)
+    return r.status_code, r.headers.get("Retry-After")
+
+
+def test_a_hundred_and_thirty_invented_keys_from_one_ipv6_64_a_new_address_each_get_at_most_100_401s_then_429():
+    """An IPv6 client holds a /64 (2^64 addresses): counted by address, a new one per guess would
+    never be limited. Counted by its /64, the 101st failure in a minute is refused; another /64,
+    and the proxy itself, are not. Only the proxy's header names the client, read from the right."""
+    with throwaway(KAGIBAG_TRUSTED_PROXIES="127.0.0.1") as srv, http() as s:
+        answers = [guess(s, srv.url, **{"X-Forwarded-For": f"2001:db8:1:2::{n:x}"}) for n in range(1, 131)]
+        statuses = [status for status, _ in answers]
+        first_refusal = statuses.index(429) if 429 in statuses else None
+        print(f"\n130 invented keys from 2001:db8:1:2::/64: {statuses.count(401)} × 401, {statuses.count(429)} × 429 "
+              f"(first 429 at guess {None if first_refusal is None else first_refusal + 1})")
+        assert set(statuses) <= {401, 429}, collections.Counter(statuses)
+        assert statuses.count(401) <= KEY_FAILURES_PER_MINUTE
+        assert first_refusal is not None and set(statuses[first_refusal:]) == {429}, statuses
+        assert all(refused_properly(status, retry) for status, retry in answers[first_refusal:])
+
+        # Still refused: a spoofed address left of the client's, or a Forwarded header (not believed).
+        assert guess(s, srv.url, **{"X-Forwarded-For": "2001:db8:77::1, 2001:db8:1:2::abc"})[0] == 429
+        assert guess(s, srv.url, **{"X-Forwarded-For": "2001:db8:1:2::def", "Forwarded": 'for="[2001:db8:77::2]"'})[0] == 429
+        # Not refused: another /64, and requests from the proxy's own address.
+        assert guess(s, srv.url, **{"X-Forwarded-For": "2001:db8:1:3::1"})[0] == 401
+        assert guess(s, srv.url)[0] == 401

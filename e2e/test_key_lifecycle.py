@@ -1,4 +1,5 @@
-"""A key's life after creation, walked in the browser: narrowed, rolled, paused, fenced."""
+"""A key's life after creation, walked in the browser: narrowed, rolled, paused, fenced; and, over
+plain HTTP on SQLite and on PostgreSQL (the `backend` fixture), who may roll it."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import re
 
 from playwright.sync_api import expect
 
-from support.api import EVENTS, call_api, event
+from support.api import EVENTS, KEY_INFO, SELF_ROLL, call_api, event
 from support.browser import goto_api_keys, signup
 from support.keys import KEY_RE
+from support.web import WebClient
+
+ONLY_CURRENT = "Only the key's current secret can roll it."
 
 
 def roll(page, grace_label: str, created_keys: list[str]) -> str:
@@ -112,3 +116,41 @@ def test_without_javascript_a_key_is_narrowed_at_creation_and_rolled_from_its_pa
     page.reload()  # re-posts the roll form: nothing more happens
     expect(page).to_have_url(re.compile(r"/admin/team/api-keys/[0-9a-f-]{36}$"))
     assert call_api(server.url, second, EVENTS).status_code == 200
+
+
+def test_an_old_secret_in_its_grace_period_cannot_self_roll_and_lock_out_the_admins_new_secret(backend):
+    """An admin rolls a key (say, because its secret leaked) and gives the integrations an hour to
+    move over. Before issue 22 the old secret, in that hour, could roll the key itself: it got a
+    secret of its own (201) and the admin's new one stopped working (401), a takeover by whoever
+    holds the leaked secret. Now the old secret still reads, but rolling takes the current one."""
+    name, srv, _ = backend
+    base = srv.url
+    web = WebClient()
+    web.signup(base)
+    old, key_id = web.create_key(base, "Secrets manager", may_roll_itself="on")
+    assert call_api(base, old, KEY_INFO).json()["may_roll_itself"] is True
+    new = web.roll_key(base, key_id, 3600)  # the key's page: Roll, "Old secret keeps working" 1 hour
+    assert new != old
+
+    for grace in (3600, 0):
+        r = call_api(base, old, SELF_ROLL, method="POST", json={"grace_seconds": grace})
+        print(f"[{name}] self-roll with the old secret, grace {grace}: {r.status_code} {r.text[:200]}")
+        assert r.status_code == 403, (grace, r.status_code, r.text[:300])
+        assert r.headers.get("Content-Type", "").startswith("application/problem+json"), r.headers
+        problem = r.json()
+        assert problem["status"] == 403 and problem["detail"].startswith(ONLY_CURRENT), problem
+        assert "kgb_" not in r.text, "a refused roll shows a secret"
+        # Nothing changed: the admin's secret is the key's, and the old one has its hour.
+        assert call_api(base, new, EVENTS).status_code == 200, grace
+        assert call_api(base, old, EVENTS).status_code == 200, grace
+        assert call_api(base, new, KEY_INFO).json()["preview"].endswith(new[-4:])
+
+    activity = web.get(base, "/admin/team/activity")
+    assert activity.status_code == 200 and "rolled itself" not in activity.text
+
+    # The current secret may roll the key: the 403s above were about which secret, not the key.
+    r = call_api(base, new, SELF_ROLL, method="POST", json={"grace_seconds": 0})
+    assert r.status_code == 201, (r.status_code, r.text[:300])
+    newest = r.json()["key"]
+    assert KEY_RE.match(newest), newest
+    assert [call_api(base, k, EVENTS).status_code for k in (new, newest)] == [401, 200]

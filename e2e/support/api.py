@@ -10,6 +10,7 @@ from support.http import http
 
 EVENTS = "/api/v1/organizer/events"
 KEY_INFO = "/api/v1/organizer/key"
+SELF_ROLL = "/api/v1/organizer/key/roll"
 OPENAPI = "/api/v1/openapi.json"
 
 

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from support.http import http
-from support.processes import end, free_port, tail, work_dir
+from support.processes import end, free_port, resident_mib, tail, work_dir
 from support.tools import require_binary
 
 STARTUP_TIMEOUT_S = 90  # the debug binary on a busy 2-core machine
@@ -85,6 +85,11 @@ class Kagibag:
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def rss_mib(self) -> float:
+        """The server's resident memory now, in MiB."""
+        assert self.running(), f"{self.label} is not running"
+        return resident_mib(self.process.pid)
 
     def start(self, wait: bool = True, **overrides: str) -> None:
         """Starts (or restarts, on the same directory and database) the server, with `overrides`

@@ -45,6 +45,14 @@ def work_dir(prefix: str) -> Iterator[pathlib.Path]:
             shutil.rmtree(d, ignore_errors=True)
 
 
+def resident_mib(pid: int) -> float:
+    """The process's resident memory (VmRSS in /proc/PID/status), in MiB."""
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
 def wait_for(predicate: Callable[[], T], what: str, timeout: float = 30, interval: float = 0.1) -> T:
     """Calls `predicate` until it returns something true, and returns that; fails after `timeout` s."""
     deadline = time.monotonic() + timeout

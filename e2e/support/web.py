@@ -127,12 +127,13 @@ class WebClient:
         assert r.status_code == 200, r.status_code
         return SLUG_RE.search(r.text).group(1).strip()
 
-    def create_key(self, base: str, name: str) -> tuple[str, str]:
-        """Creates an API key on Admin → Team → API Keys → Create API Key; returns (plaintext, row id)."""
+    def create_key(self, base: str, name: str, **fields: str) -> tuple[str, str]:
+        """Creates an API key on Admin → Team → API Keys → Create API Key, with the form's other
+        `fields` as posted (may_roll_itself="on" ticks "May roll itself"); returns (plaintext, row id)."""
         page, csrf = self.form(base, "/admin/team/api-keys/new")
         nonce = NONCE_RE.search(page)
         assert nonce, "no nonce field on the new-key form"
-        r = self.post(base, "/admin/team/api-keys", {"name": name, "nonce": nonce.group(1), "_csrf": csrf})
+        r = self.post(base, "/admin/team/api-keys", {**fields, "name": name, "nonce": nonce.group(1), "_csrf": csrf})
         assert r.status_code == 201, (r.status_code, r.text[:300])
         found = NEW_KEY_RE.search(r.text)
         assert found, "no new key on the page"
