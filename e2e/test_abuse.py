@@ -329,42 +329,46 @@ def test_three_hundred_stalled_github_uploads_from_three_hundred_addresses_hold_
 
 
 def test_a_stalled_github_upload_answered_408_is_closed_and_the_rest_of_its_body_is_kept_nowhere(partner_keys):
-    """The 408 frees the upload's place in the gate, so what the upload held must go with it: its
-    connection is closed. If it stayed open and the server kept reading, a client could wait for
-    the 408 and then send the rest of the body outside the gate's bound, 32 more every 10 s."""
-    with throwaway(**github_settings(partner_keys)) as srv:
+    """The 408 frees the upload's place in the gate, so what the upload held must go with it: the
+    server stops reading the body at once (nothing more of it is kept), and the connection, idle
+    from then on, is closed by the server's idle timeout. Before, the server kept reading: a
+    client could wait for the 408 and then send the rest of its body outside the gate's bound,
+    32 more every 10 s (+34.8 MiB in four rounds)."""
+    idle = GATE_SECONDS + 2  # longer than the gate, or the stalled uploads would be closed before their 408
+    with throwaway(KAGIBAG_IDLE_TIMEOUT_SECONDS=str(idle), **github_settings(partner_keys)) as srv:
         assert timed_get(srv.url + "/healthz")[0] == 200
         time.sleep(1)
         baseline = srv.rss_mib()
         answered: list[Stalled] = []
-        late_bodies_taken = 0
-        for round in range(4):
-            uploads = [stalled_report(srv.port, partner_keys, a) for a in addresses(GATE_TOTAL, f"198.{19 + round}")]
-            # Read until the server closes each connection (or 3 s after the 408 should have come).
-            read_answers(uploads, GATE_SECONDS + 3, until_closed=True)
+        late_bodies_sent = 0
+        for wave in range(4):
+            uploads = [stalled_report(srv.port, partner_keys, a) for a in addresses(GATE_TOTAL, f"198.{19 + wave}")]
+            read_answers(uploads, GATE_SECONDS + 3)
             for u in uploads:  # the rest of the body but one byte, as a client would that waited for the 408
                 try:
                     u.sock.setblocking(True)
-                    u.sock.settimeout(5)
+                    u.sock.settimeout(2)
                     u.sock.sendall(b"x" * (STALLED_LENGTH - len(FIRST_BYTES) - 1))
-                    late_bodies_taken += 1
+                    late_bodies_sent += 1
                 except OSError:
                     pass
+                u.sock.setblocking(False)
             answered += uploads
-        time.sleep(2)
+        time.sleep(1)
         with_late_bodies = srv.rss_mib()
+        read_answers(answered, idle + 5, until_closed=True)
         close_all(answered)
         statuses = collections.Counter(u.answer.status for u in answered)
         closed = [u for u in answered if u.closed_at is not None and u.answered_at is not None]
         print(f"\n{len(answered)} stalled uploads, {GATE_TOTAL} at a time: {dict(statuses)}; "
-              f"closed by the server after their answer: {len(closed)}; late bodies taken: {late_bodies_taken}; "
-              f"Connection headers of the first 408: {answered[0].answer.headers.get(b'connection')}"
+              f"late bodies sent: {late_bodies_sent}; closed by the server (idle timeout {idle} s): {len(closed)}"
               f"\nRSS: baseline {baseline:.1f} MiB, with the late bodies {with_late_bodies:.1f} MiB "
               f"({with_late_bodies - baseline:+.1f} MiB)")
         assert statuses == {408: len(answered)}, statuses
         assert len(closed) == len(answered), f"{len(answered) - len(closed)} connections left open after their 408"
-        assert all(u.closed_at - u.answered_at < 2 for u in closed)
-        assert with_late_bodies - baseline <= 30
+        assert with_late_bodies - baseline <= 10
+        # The server serves on.
+        assert timed_get(srv.url + "/healthz")[0] == 200
 
 
 def test_a_refused_github_upload_says_why_and_is_not_logged_as_a_server_error(partner_keys):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
-from support.api import EVENTS, KEY_INFO, assert_unauthorized, call_api
+from support.api import EVENTS, KEY_INFO, assert_unauthorized, call_api, event
 from support.browser import (
     shown_once_key,
     KEYS_URL,
+    Pages,
     accept_invitation,
     cell,
     create_api_key,
@@ -24,7 +26,12 @@ from support.browser import (
     wait_until_last_used_is_shown,
 )
 from support.keys import KEY_RE
+from support.tour import Tour
 from support.web import new_user
+
+WINDOWS = [(390, 844), (1280, 800)]  # a phone's and a laptop's, as in test_pages_fit
+ALL_OF_THE_TEAMS = re.compile(r"^All of the team’s permissions")
+CONTRADICTION = "You chose all of the team’s permissions and also ticked some."
 
 
 def test_docs_workflow_create_copy_use_list_and_delete_an_api_key(page, server, api, created_keys):
@@ -247,3 +254,83 @@ def test_keyboard_alone_creates_and_deletes_a_key_and_enter_twice_on_delete_dele
     expect(page).to_have_url(KEYS_URL)
     expect(table_row(keys_table(page), "Keyboard only")).to_have_count(0)
     assert_unauthorized(call_api(server.url, key, EVENTS, session=api))
+
+
+@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+def test_ticking_a_permission_chooses_only_these_and_the_shown_once_dialog_says_what_the_key_can_do(
+    browser, server, api, screenshots_dir, created_keys, width, height
+):
+    """Before issue 22 a ticked box under the preselected "All of the team’s permissions" was
+    dropped without a word: the admin meant a read-only key and got one that could do everything
+    the team can. Now ticking a box chooses "Only these", choosing all unticks the boxes, and the
+    dialog that shows the key says what it can do, where the admin cannot miss it."""
+    tour = Tour(width, height, screenshots_dir, server.url)
+    with Pages(browser, server.url, screenshots_dir) as pages:
+        page = pages.new(width=width, height=height)
+        signup(page)
+        goto_api_keys(page)
+        page.get_by_role("link", name="Create API Key", exact=True).click()
+        dialog = page.locator("dialog#create-key-dialog")
+        expect(dialog).to_be_visible()
+        dialog.get_by_label("Name", exact=True).fill("Read-only export")
+        everything = dialog.get_by_role("radio", name=ALL_OF_THE_TEAMS)
+        only = dialog.get_by_role("radio", name="Only these:")
+        events_read = dialog.get_by_label("events:read", exact=True)
+        expect(everything).to_be_checked()
+
+        events_read.check()  # the radio is left alone
+        expect(only).to_be_checked()
+        expect(everything).not_to_be_checked()
+        tour.look(page, "create-key-dialog-only-these")
+        create = dialog.get_by_role("button", name="Create", exact=True)
+        create.scroll_into_view_if_needed()  # the dialog scrolls inside the window
+        tour.inside_window(page, create, "Create in the create-key dialog")
+        tour.look(page, "create-key-dialog-only-these-end")
+        everything.check()
+        expect(events_read).not_to_be_checked()
+        events_read.check()
+        expect(only).to_be_checked()
+
+        create.click()
+        key = shown_once_key(page, created_keys)
+        abilities = page.locator("dialog#new-key-dialog #new-key-abilities")
+        expect(abilities.locator("li")).to_have_text(
+            ["Permissions: only events:read", "From: any address", "Expires: never", "May roll itself: no"])
+        tour.inside_window(page, abilities, "the new key's abilities")
+        tour.look(page, "shown-once-abilities")
+
+    assert call_api(server.url, key, EVENTS, session=api).status_code == 200
+    refused = call_api(server.url, key, EVENTS, method="POST", session=api, json=event("Not allowed"))
+    assert refused.status_code == 403, refused.text
+    assert not tour.problems, "\n".join(tour.problems)
+
+
+@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+def test_without_javascript_all_of_the_teams_permissions_and_a_ticked_box_are_refused_and_create_no_key(
+    browser, server, screenshots_dir, width, height
+):
+    """Without script nothing keeps the choice and the boxes in step, so the server must not guess
+    which one the admin meant: guessing "all" made a key more powerful than meant. It refuses the
+    mix (422) and says how to fix it, and no key exists."""
+    tour = Tour(width, height, screenshots_dir, server.url)
+    with Pages(browser, server.url, screenshots_dir) as pages:
+        tour.checker = pages.new(width=width, height=height)
+        page = pages.new(javascript=False, width=width, height=height)
+        signup(page)
+        page.goto("/admin/team/api-keys/new")
+        page.get_by_label("Name", exact=True).fill("Mixed choice")
+        everything = page.get_by_role("radio", name=ALL_OF_THE_TEAMS)
+        expect(everything).to_be_checked()
+        page.get_by_label("events:read", exact=True).check()
+        expect(everything).to_be_checked()  # no script: the radio stays on "all"
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.get_by_role("button", name="Create", exact=True).click()
+        assert posted.value.status == 422, posted.value.status
+        expect(page.locator("#key-permissions-error")).to_contain_text(CONTRADICTION)
+        expect(page.locator("#new-api-key")).to_have_count(0)
+        expect(page.get_by_label("Name", exact=True)).to_have_value("Mixed choice")
+        tour.look(page, "key-new-all-and-ticked", script=False)
+
+        goto_api_keys(page)
+        expect(page.locator("#no-keys")).to_be_visible()
+    assert not tour.problems, "\n".join(tour.problems)

@@ -11,6 +11,7 @@ import Vapor
 public func configure(_ app: Application, settings: Settings) async throws {
     app.http.server.configuration.hostname = settings.hostname
     app.http.server.configuration.port = settings.port
+    app.http.server.configuration.idleTimeout = settings.idleTimeoutSeconds > 0 ? .seconds(Int64(settings.idleTimeoutSeconds)) : nil
     // The default leaves room for a 10,000-character description in any script; larger bodies get 413.
     app.routes.defaultMaxBodySize = ByteCount(value: settings.maxBodyBytes)
 

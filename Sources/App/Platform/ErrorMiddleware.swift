@@ -16,7 +16,9 @@ struct ErrorMiddleware: AsyncMiddleware {
         var (status, detail, headers, problems) = Self.describe(error)
         if error is ConnectionPoolTimeoutError {
             request.logger.warning("refused: no database connection came free in time", metadata: ["path": "\(request.url.path)"])
-        } else if status.code >= 500 {
+        } else if status.code >= 500, !(error is APIError) {
+            // (An `APIError` is a refusal written on purpose, a 503 with Retry-After say: its
+            // message stands and it is no crash to log.)
             request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.url.path)"])
             detail = "Something went wrong on our side. It has been logged; please try again."
         }

@@ -44,6 +44,10 @@ public struct Settings: Sendable {
     public var trustedProxies: [AddressRange] = []
     /// The forwarding header those proxies write: `X-Forwarded-For` unless they write `Forwarded`.
     public var trustedProxyHeader: ClientAddressChain.Header = .xForwardedFor
+    /// Connections with nothing read or written for this long are closed (seconds; 0: never).
+    /// Longer than a load balancer's idle pool (nginx 60 s, AWS ALB 60 s), so that it never
+    /// reuses a connection just closed here; it also ends connections whose body was refused.
+    public var idleTimeoutSeconds: Int = 75
     /// How long an unauthenticated report's body may take to arrive (tests shorten it).
     public var reportReadTimeoutSeconds: Double = 10
     /// Self-rolls per key per hour (per instance); 0 turns the limit off.
@@ -107,6 +111,7 @@ public struct Settings: Sendable {
             }
             settings.trustedProxyHeader = value
         }
+        settings.idleTimeoutSeconds = try reader.int("KAGIBAG_IDLE_TIMEOUT_SECONDS", in: 0...86_400) ?? settings.idleTimeoutSeconds
         settings.selfRollsPerHour = try reader.int("KAGIBAG_SELF_ROLLS_PER_HOUR", in: 0...1_000_000) ?? settings.selfRollsPerHour
         settings.metricsToken = try reader.string("KAGIBAG_METRICS_TOKEN")
         settings.maxBodyBytes = try reader.int("KAGIBAG_MAX_BODY_BYTES", in: 1024...(64 * 1024 * 1024)) ?? settings.maxBodyBytes

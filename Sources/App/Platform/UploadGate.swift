@@ -40,24 +40,53 @@ final class UploadGate: Sendable {
                 state.byAddress[address] = left > 0 ? left : nil
             }
         }
-        return try await withTimeout(req) { try await req.collectedBody(limit: limit) }
+        return try await read(req, limit: limit)
     }
 
-    /// `body`'s result, or 408 (closing the connection, which ends the read and frees what it
-    /// held) when it takes longer than the gate's timeout.
-    private func withTimeout(_ req: Request, _ body: @escaping @Sendable () async throws -> ByteBuffer) async throws -> ByteBuffer {
-        let promise = req.eventLoop.makePromise(of: ByteBuffer.self)
-        let settled = NIOLockedValueBox(false)
+    /// The body, read as it arrives. Vapor reads the connection on only once the handler has
+    /// taken the last piece, so a body refused here (too large, or not complete in time) stops
+    /// being read at once: nothing more of it is buffered, and the connection, idle from then
+    /// on, is closed by the server's idle timeout (`Settings.idleTimeoutSeconds`).
+    private func read(_ req: Request, limit: Int) async throws -> ByteBuffer {
+        let tooLarge = APIError(status: .payloadTooLarge, detail: "The request body must be at most \(limit) bytes.")
+        if let length = req.headers.first(name: .contentLength).flatMap(Int.init), length > limit { throw tooLarge }
+        let eventLoop = req.eventLoop
+        let promise = eventLoop.makePromise(of: ByteBuffer.self)
+        let state = NIOLockedValueBox((buffer: ByteBuffer(), settled: false))
         @Sendable func settle(_ result: Result<ByteBuffer, any Error>) {
-            guard settled.withLockedValue({ done in defer { done = true }; return !done }) else { return }
-            promise.completeWith(result)
+            let first = state.withLockedValue { state in
+                defer { state.settled = true }
+                return !state.settled
+            }
+            if first { promise.completeWith(result) }
         }
-        let timer = req.eventLoop.scheduleTask(in: timeout) {
-            settle(.failure(APIError(
-                status: .requestTimeout, detail: "The request body did not arrive in time.", headers: ["Connection": "close"])))
+        let timer = eventLoop.scheduleTask(in: timeout) {
+            settle(.failure(APIError(status: .requestTimeout, detail: "The request body did not arrive in time.")))
         }
-        Task {
-            do { settle(.success(try await body())) } catch { settle(.failure(error)) }
+        req.body.drain { part in
+            switch part {
+            case .buffer(var chunk):
+                let fits = state.withLockedValue { state -> Bool? in
+                    guard !state.settled else { return nil }
+                    guard state.buffer.readableBytes + chunk.readableBytes <= limit else { return false }
+                    state.buffer.writeBuffer(&chunk)
+                    return true
+                }
+                switch fits {
+                case true?: break
+                case false?:
+                    settle(.failure(tooLarge))
+                    return eventLoop.makeFailedFuture(tooLarge)
+                case nil:
+                    // Refused already (timed out): stop reading this body.
+                    return eventLoop.makeFailedFuture(tooLarge)
+                }
+            case .error(let error):
+                settle(.failure(error))
+            case .end:
+                settle(.success(state.withLockedValue { $0.buffer }))
+            }
+            return eventLoop.makeSucceededVoidFuture()
         }
         defer { timer.cancel() }
         return try await promise.futureResult.get()

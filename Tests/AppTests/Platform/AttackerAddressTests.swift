@@ -121,7 +121,8 @@ struct AttackerAddressTests {
         defer { partner.remove() }
         try await withKagibag({
             $0.secretScanningKeysFile = partner.file
-            $0.reportReadTimeoutSeconds = 4
+            $0.reportReadTimeoutSeconds = 2
+            $0.idleTimeoutSeconds = 5
         }) { app in
             let live = try await LiveServer.start(app)
             let port = Int(live.base.split(separator: ":").last!)!
@@ -141,6 +142,11 @@ struct AttackerAddressTests {
             #expect(try await live.send(.GET, "/healthz").status == .ok)
             let late = try await connections[..<4].asyncMap { try await $0.status(within: 8) }
             #expect(late == [408, 408, 408, 408])
+            // What the client sends after its 408 is not read (nor kept), and the idle connection is closed.
+            try? await connections[0].send(String(repeating: "x", count: 100_000))
+            try await Task.sleep(for: .seconds(7))
+            #expect(connections[..<4].allSatisfy { $0.isClosed })
+            #expect(!connections[0].text.contains("HTTP/1.1 2"))
             for connection in connections { await connection.close() }
             // The places are free again.
             let again = try await RawConnection.open(port: port, on: app.eventLoopGroup)
@@ -148,6 +154,20 @@ struct AttackerAddressTests {
             #expect(try await again.status(within: 8) == 408)
             await again.close()
             await live.stop()
+        }
+    }
+
+    @Test("a refusal for being busy is a deliberate 503 with its own message, not a logged server error")
+    func busyIsNoCrash() async throws {
+        try await withKagibag { app in
+            let request = Request(application: app, method: .GET, url: "/api/v1/x", on: app.eventLoopGroup.any())
+            request.state.audience = .api
+            let response = try await ErrorMiddleware().respond(to: request, chainingTo: Responder { _ in
+                throw APIError(status: .serviceUnavailable, detail: "Too many reports are being received right now.", headers: ["Retry-After": "5"])
+            })
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.headers.first(name: .retryAfter) == "5")
+            #expect(response.body.string?.contains("Too many reports are being received right now.") == true)
         }
     }
 
