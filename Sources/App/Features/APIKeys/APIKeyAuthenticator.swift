@@ -122,12 +122,17 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         }
     }
 
-    /// The 401 for a key revoked as leaked, a rolled key's ended old secret, a paused key or an expired one.
+    /// The 401 for a key revoked as leaked, a rolled key's ended old secret, a paused key or an
+    /// expired one (the key's status as `KeyState` decides it; an ended secret before the rest).
     private func refuseIfUnusable(_ verified: VerifiedKey, on request: Request, now: Date) throws {
-        if verified.revokedAt != nil { throw Self.refuse(.leaked, .leaked, on: request) }
+        let status = KeyState.Status(revokedAt: verified.revokedAt, expiresAt: verified.expiresAt, pausedAt: verified.pausedAt, now: now)
+        if status == .leaked { throw Self.refuse(.leaked, .leaked, on: request) }
         if let ends = verified.secretEndsAt, ends <= now { throw Self.refuse(.revoked, .rolled(endedAt: ends), on: request) }
-        if verified.pausedAt != nil { throw Self.refuse(.paused, .paused, on: request) }
-        if let expiresAt = verified.expiresAt, expiresAt <= now { throw Self.refuse(.expired, .expired, on: request) }
+        switch status {
+        case .expired: throw Self.refuse(.expired, .expired, on: request)
+        case .paused: throw Self.refuse(.paused, .paused, on: request)
+        case .leaked, .expiring, .active: break
+        }
     }
 
     private static func refuse(_ outcome: Metrics.AuthOutcome, _ challenge: BearerChallenge, on request: Request) -> BearerChallenge {
@@ -170,10 +175,9 @@ struct RequirePermission: AsyncMiddleware {
     }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let key = try request.requireAPIKey()
-        guard key.permissions.contains(permission) else {
+        if let lack = try request.requireAPIKey().state().lacks(permission) {
             request.application.metrics.auth(.forbidden)
-            throw BearerChallenge.insufficient(permission, teamHolds: key.teamPermissions.contains(permission))
+            throw BearerChallenge.insufficient(permission, teamHolds: lack == .byKey)
         }
         request.state.permissionUsed = permission
         return try await next.respond(to: request)

@@ -116,7 +116,7 @@ struct APIKeyLifecycleController: RouteCollection {
     private func unusedPermissions(_ req: Request, _ key: APIKey, team: Team) async throws -> (used: Set<Permission>, unused: Set<Permission>) {
         let days = try await APIKeyUsage.days(of: key.id!, count: KeyUsageView.period, on: req.db)
         let used = APIKeyUsage.permissionsUsed(in: days)
-        let held = key.granted.map { $0.intersection(team.permissions) } ?? team.permissions
+        let held = KeyState(key, teamPermissions: team.permissions).permissions
         guard !used.isEmpty, !held.subtracting(used).isEmpty else {
             throw DomainError.conflict("This key used every permission it holds in the last 30 days (or none at all), so there is nothing to take away.")
         }

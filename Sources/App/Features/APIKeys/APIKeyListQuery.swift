@@ -90,15 +90,16 @@ struct APIKeyListQuery: Sendable, Equatable {
                  OR lower(last_four) LIKE \(bind: pattern) ESCAPE '\\')
                 """)
         }
-        let soon = now.addingTimeInterval(7 * 86400), idle = now.addingTimeInterval(-30 * 86400)
         switch status {
         case .all: break
-        case .active: conditions.append("paused_at IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(bind: now))")
-        case .paused: conditions.append("paused_at IS NOT NULL")
-        case .expiring: conditions.append("expires_at > \(bind: now) AND expires_at <= \(bind: soon)")
-        case .expired: conditions.append("expires_at <= \(bind: now)")
-        case .leaked: conditions.append("revoked_at IS NOT NULL")
-        case .unused: conditions.append("(last_used_at IS NULL OR last_used_at < \(bind: idle))")
+        case .active: conditions.append(APIKeyStore.condition(for: .active, now: now))
+        case .paused: conditions.append(APIKeyStore.condition(for: .paused, now: now))
+        case .expiring: conditions.append(APIKeyStore.condition(for: .expiring, now: now))
+        case .expired: conditions.append(APIKeyStore.condition(for: .expired, now: now))
+        case .leaked: conditions.append(APIKeyStore.condition(for: .leaked, now: now))
+        case .unused:
+            let idle = now.addingTimeInterval(-KeyState.unusedWindow)
+            conditions.append("(last_used_at IS NULL OR last_used_at < \(bind: idle))")
         }
         let whereClause = SQLQueryString(" WHERE ") + conditions.joined(separator: " AND ")
         let order = switch sort {

@@ -41,7 +41,8 @@ enum APIKeyPages {
             expired = key.expiresAt.map { $0 <= now } ?? false
             paused = key.pausedAt != nil
             mayRollItself = key.mayRollItself
-            (status, statusClass) = Self.status(key, now: now)
+            let state = KeyState.Status(key, now: now)
+            (status, statusClass) = (state.label, state.tone)
             leak = LeakView(key, now: now)
             oldSecret = old.flatMap { secret in
                 secret.endsAt.map { OldSecret(preview: "…" + secret.lastFour, ends: TimeView($0, now: now), lastUsed: secret.lastUsedAt.map { TimeView($0, now: now) }) }
@@ -53,14 +54,6 @@ enum APIKeyPages {
             resumePath = SitePath.apiKeyResume(.value(id)).path
             endGracePath = SitePath.apiKeyEndGrace(.value(id)).path
             deletePath = SitePath.apiKeyDelete(.value(id)).path
-        }
-
-        static func status(_ key: APIKey, now: Date) -> (String, String) {
-            if key.revokedAt != nil { return ("Revoked: reported leaked", "danger-text") }
-            if let expiresAt = key.expiresAt, expiresAt <= now { return ("Expired", "danger-text") }
-            if key.pausedAt != nil { return ("Paused", "warning-text") }
-            if let expiresAt = key.expiresAt, expiresAt.timeIntervalSince(now) <= 7 * 86400 { return ("Expiring", "warning-text") }
-            return ("Active", "ok-text")
         }
     }
 

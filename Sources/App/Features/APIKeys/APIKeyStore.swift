@@ -24,6 +24,20 @@ enum APIKeyStore {
         return try row.decode(column: "revoked", as: Int.self) == 1 ? .revoked : .unknown
     }
 
+    /// The SQL mirror of `KeyState.Status`: the keys whose status is `status` at `now`, for the
+    /// list's filter (a test checks the two agree on every combination).
+    static func condition(for status: KeyState.Status, now: Date) -> SQLQueryString {
+        let soon = now.addingTimeInterval(KeyState.expiringWindow)
+        let notExpired: SQLQueryString = "(expires_at IS NULL OR expires_at > \(bind: now))"
+        switch status {
+        case .leaked: return "revoked_at IS NOT NULL"
+        case .expired: return "revoked_at IS NULL AND expires_at <= \(bind: now)"
+        case .paused: return "revoked_at IS NULL AND " + notExpired + " AND paused_at IS NOT NULL"
+        case .expiring: return "revoked_at IS NULL AND paused_at IS NULL AND expires_at > \(bind: now) AND expires_at <= \(bind: soon)"
+        case .active: return "revoked_at IS NULL AND paused_at IS NULL AND (expires_at IS NULL OR expires_at > \(bind: soon))"
+        }
+    }
+
     static func count(team: UUID, on db: any Database) async throws -> Int {
         try await APIKey.query(on: db).filter(\.$team.$id == team).count()
     }

@@ -43,16 +43,17 @@ struct KeyInfoDTO: Content {
     }
 
     init(_ key: VerifiedKey) {
+        let state = key.state()
         id = key.id.lowercasedString
         name = key.name
         preview = "…" + key.lastFour
-        status = key.status()
+        status = state.status.rawValue
         description = Nullable(key.description)
         createdAt = Nullable(key.createdAt)
         expiresAt = Nullable(key.expiresAt)
         team = .init(id: key.teamID.lowercasedString, name: key.teamName, slug: key.teamSlug)
         granted = key.granted.map { .only($0.sorted().map(\.rawValue)) } ?? .team
-        permissions = key.permissions.sorted().map(\.rawValue)
+        permissions = state.permissions.sorted().map(\.rawValue)
         mayRollItself = key.mayRollItself
     }
 }

@@ -9,7 +9,7 @@ enum KeyPage {
         let old = try await APIKeyStore.oldSecrets(of: [key.id!], on: req.db)[key.id!]
         let days = try await APIKeyUsage.days(of: key.id!, count: KeyUsageView.period, on: req.db)
         let addresses = try await APIKeyUsage.addresses(of: key.id!, on: req.db)
-        let effective = key.granted.map { $0.intersection(current.team.permissions) } ?? current.team.permissions
+        let effective = KeyState(key, teamPermissions: current.team.permissions).permissions
         let context = APIKeyPages.KeyContext(
             page: PageContext(req, title: key.name, section: "api-keys"), key: .init(key, creators: creators, old: old),
             isAdmin: current.role == .admin, admins: try await TeamStore.adminNames(of: current.team, on: req.db),

@@ -62,21 +62,15 @@ struct VerifiedKey: Sendable {
         teamPermissions = Permission.decode(try row.decode(column: "team_permissions", as: String.self))
     }
 
-    /// What the key may do on this request: its own choice within the team's current permissions.
-    var permissions: Set<Permission> {
-        granted.map { $0.intersection(teamPermissions) } ?? teamPermissions
+    /// What the key is now: status, effective permissions (its own choice within the team's
+    /// current permissions), expiry.
+    func state(now: Date = Date()) -> KeyState {
+        KeyState(revokedAt: revokedAt, expiresAt: expiresAt, pausedAt: pausedAt, granted: granted, teamPermissions: teamPermissions, now: now)
     }
 
     /// Whether `address` may use the key (a key without a fence may be used from anywhere).
     func allows(address: String) -> Bool {
         guard let allowedAddresses else { return true }
         return allowedAddresses.split(separator: " ").contains { (try? AddressRange(parsing: $0))?.contains(address) == true }
-    }
-
-    /// `active`, `paused`, or `expiring` (within 7 days).
-    func status(now: Date = Date()) -> String {
-        if pausedAt != nil { return "paused" }
-        if let expiresAt, expiresAt.timeIntervalSince(now) <= 7 * 86400 { return "expiring" }
-        return "active"
     }
 }
