@@ -189,35 +189,42 @@ struct KeyLifecycleHolesTests {
         }
     }
 
-    @Test("removing or demoting an admin withdraws the invitations they sent, and such an invitation cannot be accepted")
-    func removedAdminsInvitationsGo() async throws {
+    /// A team whose second admin has invited an address of their own as Admin.
+    func adminWhoInvited(_ app: Application) async throws -> (owner: Browser, second: Browser, account: Browser.Account, alternate: Browser.Account) {
+        let (owner, second, account) = try await Browser.twoSignedUp(app)
+        try await second.joinTeam(of: owner, email: account.email, role: "admin")
+        let alternate = Browser.newAccount(team: "Alt")
+        #expect(try await second.post("/admin/team/members", [("email", alternate.email), ("role", "admin")]).status == .seeOther)
+        #expect(try await Invitation.query(on: app.db).count() == 1)
+        return (owner, second, account, alternate)
+    }
+
+    @Test("removing or demoting an admin withdraws the invitations they sent, with an Activity entry", arguments: ["removed", "demoted"])
+    func removedAdminsInvitationsGo(how: String) async throws {
         try await withKagibag { app in
-            let (owner, second, account) = try await Browser.twoSignedUp(app)
-            try await second.joinTeam(of: owner, email: account.email, role: "admin")
-            // The admin invites an address of their own as Admin, then is removed.
-            let alternate = Browser.newAccount(team: "Alt")
-            #expect(try await second.post("/admin/team/members", [("email", alternate.email), ("role", "admin")]).status == .seeOther)
-            #expect(try await Invitation.query(on: app.db).count() == 1)
+            let (owner, _, account, alternate) = try await adminWhoInvited(app)
             let membership = try await membershipID(app, of: account.email)
-            #expect(try await owner.post("/admin/team/members/\(membership)/remove", [("confirmed", "yes")]).status == .seeOther)
+            let change = how == "removed"
+                ? try await owner.post("/admin/team/members/\(membership)/remove", [("confirmed", "yes")])
+                : try await owner.post("/admin/team/members/\(membership)/role", [("role", "member")])
+            #expect(change.status == .seeOther)
             #expect(try await Invitation.query(on: app.db).count() == 0)
             let withdrawn = try await AuditEvent.query(on: app.db).filter(\.$action == "invitation.withdrawn").all()
-            #expect(withdrawn.contains { $0.summary.contains(alternate.email) && $0.summary.contains("removed from the team") })
+            let reason = how == "removed" ? "removed from the team" : "no longer an admin"
+            #expect(withdrawn.contains { $0.summary.contains(alternate.email) && $0.summary.contains(reason) })
             let returning = Browser(app)
             try await returning.signUp(alternate)
             try await returning.get("/admin")
             #expect(!returning.lastPage.contains("/accept"))
-            #expect(try await Membership.query(on: app.db).filter(\.$team.$id == (try await Team.query(on: app.db).filter(\.$name == "Acme Events").first()!.id!)).count() == 1)
+            let acme = try #require(try await Team.query(on: app.db).filter(\.$name == "Acme Events").first()?.id)
+            #expect(try await Membership.query(on: app.db).filter(\.$team.$id == acme).count() == (how == "removed" ? 1 : 2))
         }
     }
 
     @Test("an invitation whose sender is no longer an admin is refused when accepted")
     func acceptRechecksTheInviter() async throws {
         try await withKagibag { app in
-            let (owner, second, account) = try await Browser.twoSignedUp(app)
-            try await second.joinTeam(of: owner, email: account.email, role: "admin")
-            let alternate = Browser.newAccount(team: "Alt")
-            #expect(try await second.post("/admin/team/members", [("email", alternate.email), ("role", "admin")]).status == .seeOther)
+            let (_, _, account, alternate) = try await adminWhoInvited(app)
             let returning = Browser(app)
             try await returning.signUp(alternate)
             try await returning.get("/admin")
