@@ -10,19 +10,19 @@ func routes(_ app: Application) throws {
     app.get("metrics", use: MetricsEndpoint(token: settings.metricsToken).handle)
 
     // The API: JSON in and out, problem details, bearer keys, no cookies.
-    let api = app.grouped(AudienceMiddleware(.api)).grouped("api")
-    api.notFoundForUnknownPaths()
+    let api = app.grouped(AudienceMiddleware(.api))
+    api.grouped("api").notFoundForUnknownPaths()
     // The API's contract is public: integrators read it before they have a key.
     let openAPI = try StaticFile(path: app.directory.resourcesDirectory + "openapi.json", type: .json)
-    api.get("v1", "openapi.json") { req -> Response in
+    api.get(SitePath.openAPIDocument.route) { req -> Response in
         openAPI.response(for: req, cacheControl: "public, max-age=300")
     }
-    let organizer = api.grouped("v1", "organizer").grouped(MiddlewareChain(NoStoreMiddleware(), APIKeyAuthenticator(), JSONBodyMiddleware()))
-    try organizer.register(collection: KeyInfoController())
-    try organizer.grouped("events").register(collection: EventsAPIController())
-    try organizer.grouped("events", ":event", "attendees").register(collection: AttendeesAPIController())
+    let keyed = api.grouped(MiddlewareChain(NoStoreMiddleware(), APIKeyAuthenticator(), JSONBodyMiddleware()))
+    try keyed.grouped(SitePath.apiOrganizer.route).register(collection: KeyInfoController())
+    try keyed.grouped(SitePath.apiEvents.route).register(collection: EventsAPIController())
+    try keyed.grouped(SitePath.apiAttendees(event: .parameter).route).register(collection: AttendeesAPIController())
     // Leak reports carry no key of their own: anyone (or GitHub, signed) may send one.
-    let leakReports = api.grouped("v1").grouped(NoStoreMiddleware())
+    let leakReports = api.grouped(SitePath.apiV1.route).grouped(NoStoreMiddleware())
     try leakReports.register(collection: CredentialRevocationController())
     try leakReports.register(collection: GitHubSecretScanningController())
 

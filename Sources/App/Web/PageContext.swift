@@ -33,6 +33,7 @@ struct PageContext: Encodable {
     let teams: [TeamOption]
     let banners: [Banner]
     let invitations: [InvitationBanner]
+    let paths = SitePaths.shared
 
     /// `trail`: the steps after the section's own (the last one being this page); by default
     /// the page's title, unless the page is the section's own.

@@ -1,7 +1,8 @@
 import Vapor
 
-/// Every web page's path in one place: routes are registered from it and links are built from
-/// it, so the two cannot drift apart.
+/// Every path of the site in one place, web pages, API routes and shipped files: routes are
+/// registered from it and links (templates get theirs through `SitePaths`) and `Location`
+/// headers are built from it, so the two cannot drift apart.
 enum SitePath {
     /// An id in a path: the value when building a link, the route parameter when registering.
     enum ID {
@@ -18,6 +19,9 @@ enum SitePath {
     case teamKeyPolicy, teamNextStepsDismiss
     case apiReference
     case events, eventsNew, event(ID), eventEdit(ID), eventCancel(ID), eventAttendees(ID), attendeeCancel(event: ID, attendee: ID)
+    case stylesheet, script
+    // The API.
+    case openAPIDocument, apiV1, apiOrganizer, apiEvents, apiEvent(ID), apiAttendees(event: ID), apiAttendee(event: ID, attendee: ID)
 
     private enum Segment {
         case constant(String)
@@ -27,6 +31,7 @@ enum SitePath {
     private var segments: [Segment] {
         let team: [Segment] = [.constant("admin"), .constant("team")]
         let events: [Segment] = [.constant("admin"), .constant("events")]
+        let v1: [Segment] = [.constant("api"), .constant("v1")]
         switch self {
         case .home: return []
         case .signup: return [.constant("signup")]
@@ -66,6 +71,15 @@ enum SitePath {
         case .eventAttendees(let id): return events + [.id(parameter: "event", id), .constant("attendees")]
         case .attendeeCancel(let event, let attendee):
             return events + [.id(parameter: "event", event), .constant("attendees"), .id(parameter: "attendee", attendee), .constant("cancel")]
+        case .stylesheet: return [.constant("style.css")]
+        case .script: return [.constant("app.js")]
+        case .openAPIDocument: return v1 + [.constant("openapi.json")]
+        case .apiV1: return v1
+        case .apiOrganizer: return v1 + [.constant("organizer")]
+        case .apiEvents: return Self.apiOrganizer.segments + [.constant("events")]
+        case .apiEvent(let id): return Self.apiEvents.segments + [.id(parameter: "event", id)]
+        case .apiAttendees(let event): return Self.apiEvent(event).segments + [.constant("attendees")]
+        case .apiAttendee(let event, let attendee): return Self.apiAttendees(event: event).segments + [.id(parameter: "attendee", attendee)]
         }
     }
 

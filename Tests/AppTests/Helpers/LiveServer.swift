@@ -22,6 +22,20 @@ struct LiveServer {
         await app.server.shutdown()
     }
 
+    /// Runs `body` with the server started, and stops it however `body` ends (an application
+    /// shut down with its server running stops the test process).
+    static func with<T>(_ app: Application, _ body: (LiveServer) async throws -> T) async throws -> T {
+        let live = try await start(app)
+        do {
+            let result = try await body(live)
+            await live.stop()
+            return result
+        } catch {
+            await live.stop()
+            throw error
+        }
+    }
+
     func send(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: String? = nil) async throws -> ClientResponse {
         try await app.client.send(method, headers: headers, to: URI(string: base + path)) { request in
             if let body { request.body = ByteBuffer(string: body) }

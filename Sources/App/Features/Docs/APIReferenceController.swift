@@ -51,6 +51,7 @@ struct APIReferenceController: RouteCollection {
         struct Fragment: Encodable {
             let reference: APIReference
             let operationCount: Int
+            let paths = SitePaths.shared
         }
         let context = Fragment(reference: reference, operationCount: reference.operationKeys.count)
         let fragments = Fragments(

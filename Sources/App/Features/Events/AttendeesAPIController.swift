@@ -26,7 +26,7 @@ struct AttendeesAPIController: RouteCollection {
         let draft = try req.content.decode(CreateAttendeeRequest.self).draft()
         return try await Idempotency.run(req, teamID: event.teamID) { db in
             let attendee = try await AttendeeStore.register(draft, for: event, on: db)
-            let location = "/api/v1/organizer/events/\(event.id.lowercasedString)/attendees/\(attendee.id!.lowercasedString)"
+            let location = SitePath.apiAttendee(event: .value(event.id), attendee: .value(attendee.id!)).path
             return try await attendee.toDTO().response(.created, location: location, for: req)
         }
     }

@@ -31,7 +31,7 @@ struct EventsAPIController: RouteCollection {
         let draft = try req.content.decode(CreateEventRequest.self).draft()
         return try await Idempotency.run(req, teamID: key.teamID) { db in
             let event = try await EventStore.create(team: key.teamID, draft, on: db)
-            return EventDTO(event).response(.created, location: "/api/v1/organizer/events/\(event.id.lowercasedString)")
+            return EventDTO(event).response(.created, location: SitePath.apiEvent(.value(event.id)).path)
         }
     }
 

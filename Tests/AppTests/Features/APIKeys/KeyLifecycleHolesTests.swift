@@ -165,8 +165,7 @@ struct KeyLifecycleHolesTests {
             try await second.get("/admin/team/api-keys/new")
             try await owner.get("/admin/team")
             // Over real connections, all at once: 40 creations, the removal among them.
-            let live = try await LiveServer.start(app)
-            let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
+            let statuses = try await LiveServer.with(app) { live in try await withThrowingTaskGroup(of: UInt.self) { group in
                 for index in 0..<40 {
                     group.addTask { try await live.post("/admin/team/api-keys", [("name", "Race \(trial)-\(index)")], as: second).status.code }
                     if index == 10 {
@@ -174,8 +173,7 @@ struct KeyLifecycleHolesTests {
                     }
                 }
                 return try await group.reduce(into: [UInt]()) { $0.append($1) }
-            }
-            await live.stop()
+            } }
             #expect(statuses.allSatisfy { [201, 303, 403].contains($0) }, "\(statuses)")
             // Under the team's lock every change is in one order, and each audit time is taken
             // inside its transaction: no key creation in the team may come after the removal.
