@@ -4,17 +4,23 @@ import Vapor
 /// comes, so anyone could write newlines or another request's id into the server's log; here
 /// it is believed only from a trusted proxy (which sets its own, as the shipped nginx does) and
 /// only as 1 to 64 of `A–Z a–z 0–9 . _ -`. Otherwise the request gets an id of its own. Then
-/// the request's first log line (method and path, as Vapor's `RouteLoggingMiddleware` wrote it).
+/// the request's first log line (method and path, as Vapor's `RouteLoggingMiddleware` wrote it),
+/// and the id in the answer's `X-Request-Id`.
 struct RequestIDMiddleware: AsyncMiddleware {
     var logLevel: Logger.Level = .info
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        var id = request.id
         if let presented = request.headers.first(name: .xRequestId) {
-            let id = request.isFromTrustedProxy && Self.isWellFormed(presented) ? presented : UUID().uuidString
+            id = request.isFromTrustedProxy && Self.isWellFormed(presented) ? presented : UUID().uuidString
             request.logger[metadataKey: "request-id"] = .string(id)
         }
         request.logger.log(level: logLevel, "\(request.method) \(request.url.path.removingPercentEncoding ?? request.url.path)")
-        return try await next.respond(to: request)
+        let response = try await next.respond(to: request)
+        // The id the log lines carry, so that a client can quote it (a proxy that sets its own,
+        // as the shipped nginx does, hides this one and answers with the same id).
+        response.headers.replaceOrAdd(name: .xRequestId, value: id)
+        return response
     }
 
     static func isWellFormed(_ id: String) -> Bool {

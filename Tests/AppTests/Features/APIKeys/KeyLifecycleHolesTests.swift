@@ -67,6 +67,35 @@ struct KeyLifecycleHolesTests {
         }
     }
 
+    @Test("self-rolls racing with one secret: one wins, the others end nothing and get 403")
+    func concurrentSelfRolls() async throws {
+        try await withKagibag { app in
+            let (_, key, _) = try await Browser.adminWithKey(app, [("may_roll_itself", "on")])
+            let answers = try await LiveServer.with(app) { live in
+                try await withThrowingTaskGroup(of: (UInt, String?).self) { group in
+                    for _ in 0..<6 {
+                        group.addTask {
+                            var headers: HTTPHeaders = ["Authorization": "Bearer \(key)"]
+                            headers.contentType = .json
+                            let response = try await live.send(.POST, "/api/v1/organizer/key/roll", headers: headers, body: #"{"grace_seconds":3600}"#)
+                            let secret = try? response.content.decode([String: String?].self)["key"] ?? nil
+                            return (response.status.code, secret)
+                        }
+                    }
+                    return try await group.reduce(into: [(UInt, String?)]()) { $0.append($1) }
+                }
+            }
+            let winners = answers.filter { $0.0 == 201 }
+            #expect(winners.count == 1, "\(answers.map(\.0))")
+            #expect(answers.filter { $0.0 != 201 }.allSatisfy { $0.0 == 403 })
+            // The winner's secret works, and so does the old one in its grace period: nobody ended it.
+            let fresh = try #require(winners.first?.1)
+            #expect(try await status(app, fresh) == .ok)
+            #expect(try await status(app, key) == .ok)
+            #expect(try await APIKeySecret.query(on: app.db).count() == 2)
+        }
+    }
+
     @Test("a self-roll keeps the expiry its admins set: it may shorten it, never clear or lengthen it")
     func selfRollKeepsExpiry() async throws {
         try await withKagibag { app in
@@ -199,25 +228,27 @@ struct KeyLifecycleHolesTests {
         return (owner, second, account, alternate)
     }
 
-    @Test("removing or demoting an admin withdraws the invitations they sent, with an Activity entry", arguments: ["removed", "demoted"])
+    @Test("removing, demoting or the leaving of an admin withdraws the invitations they sent, with an Activity entry", arguments: ["removed", "demoted", "left"])
     func removedAdminsInvitationsGo(how: String) async throws {
         try await withKagibag { app in
-            let (owner, _, account, alternate) = try await adminWhoInvited(app)
+            let (owner, second, account, alternate) = try await adminWhoInvited(app)
             let membership = try await membershipID(app, of: account.email)
-            let change = how == "removed"
-                ? try await owner.post("/admin/team/members/\(membership)/remove", [("confirmed", "yes")])
-                : try await owner.post("/admin/team/members/\(membership)/role", [("role", "member")])
+            let change = switch how {
+            case "removed": try await owner.post("/admin/team/members/\(membership)/remove", [("confirmed", "yes")])
+            case "demoted": try await owner.post("/admin/team/members/\(membership)/role", [("role", "member")])
+            default: try await second.post("/admin/team/leave", [("confirmed", "yes")])
+            }
             #expect(change.status == .seeOther)
             #expect(try await Invitation.query(on: app.db).count() == 0)
             let withdrawn = try await AuditEvent.query(on: app.db).filter(\.$action == "invitation.withdrawn").all()
-            let reason = how == "removed" ? "removed from the team" : "no longer an admin"
+            let reason = ["removed": "removed from the team", "demoted": "no longer an admin", "left": "left the team"][how]!
             #expect(withdrawn.contains { $0.summary.contains(alternate.email) && $0.summary.contains(reason) })
             let returning = Browser(app)
             try await returning.signUp(alternate)
             try await returning.get("/admin")
             #expect(!returning.lastPage.contains("/accept"))
             let acme = try #require(try await Team.query(on: app.db).filter(\.$name == "Acme Events").first()?.id)
-            #expect(try await Membership.query(on: app.db).filter(\.$team.$id == acme).count() == (how == "removed" ? 1 : 2))
+            #expect(try await Membership.query(on: app.db).filter(\.$team.$id == acme).count() == (how == "demoted" ? 2 : 1))
         }
     }
 
