@@ -114,8 +114,10 @@ struct AttackerAddressTests {
         defer { partner.remove() }
         try await withKagibag({
             $0.secretScanningKeysFile = partner.file
-            $0.reportReadTimeoutSeconds = 2
-            $0.idleTimeoutSeconds = 5
+            // Generous, so that on a loaded machine (the whole suite runs in parallel) every head is
+            // read before the first body times out; the idle timeout must outlast the read timeout.
+            $0.reportReadTimeoutSeconds = 6
+            $0.idleTimeoutSeconds = 10
         }) { app in
           try await LiveServer.with(app) { live in
             let port = Int(live.base.split(separator: ":").last!)!
@@ -134,20 +136,20 @@ struct AttackerAddressTests {
             // Four are read (and time out with 408), the other two are refused at once; which four
             // depends on which heads the server read first.
             var statuses: [Int?] = []
-            for connection in connections { statuses.append(try await connection.status(within: 12)) }
+            for connection in connections { statuses.append(try await connection.status(within: 20)) }
             #expect(statuses.compactMap { $0 }.sorted() == [408, 408, 408, 408, 429, 429], "\(statuses)")
             let timedOut = zip(connections, statuses).filter { $0.1 == 408 }.map(\.0)
             try #require(!timedOut.isEmpty)
             // What the client sends after its 408 is not read (nor kept), and the idle connection is closed.
             try? await timedOut[0].send(String(repeating: "x", count: 100_000))
-            try await Task.sleep(for: .seconds(7))
+            try await Task.sleep(for: .seconds(13))
             #expect(timedOut.allSatisfy { $0.isClosed })
             #expect(!timedOut[0].text.contains("HTTP/1.1 2"))
             for connection in connections { await connection.close() }
             // The places are free again.
             let again = try await RawConnection.open(port: port, on: app.eventLoopGroup)
             try await again.send(head)
-            #expect(try await again.status(within: 12) == 408)
+            #expect(try await again.status(within: 20) == 408)
             await again.close()
           }
         }
