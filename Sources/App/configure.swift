@@ -36,11 +36,12 @@ public func configure(_ app: Application, settings: Settings) async throws {
             trustedProxies: settings.trustedProxies,
             proxyHeader: settings.trustedProxyHeader
         ),
-        usage: recorder,
-        secretScanningKeys: try settings.secretScanningKeysFile.map { try SecretScanningKeys(file: $0, logger: app.logger) },
-        passwords: passwords,
         reader: sqlite.map { SQLiteReader(path: $0.path, logger: app.logger, eventLoop: app.eventLoopGroup.any()) }
     )
+
+    app.usage = recorder
+    app.passwordHasher = passwords
+    app.secretScanningKeys = try settings.secretScanningKeysFile.map { try SecretScanningKeys(file: $0, logger: app.logger) }
 
     try configureDatabase(app, settings, sqlite: sqlite)
     app.migrations.addKagibagMigrations()
@@ -64,7 +65,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
         RequestIDMiddleware(logLevel: .info),
         MetricsMiddleware(metrics: metrics),
         SecurityHeadersMiddleware(),
-        ErrorMiddleware(),
+        ErrorMiddleware(webPage: ErrorPage.render),
         try PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory)
     ))
 

@@ -27,7 +27,7 @@ func routes(_ app: Application) throws {
     try leakReports.register(collection: GitHubSecretScanningController())
 
     // Web pages: sessions, CSRF protection, the signed-in user.
-    let web = app.webPages(sessions: app.sessions.middleware)
+    let web = app.webPages(sessions: app.sessions.middleware, currentUser: CurrentUserMiddleware())
     web.notFoundForUnknownPaths()
     try web.register(collection: AccountController())
     try web.register(collection: APIReferenceController(document: openAPI))

@@ -4,6 +4,9 @@ import Vapor
 /// API (and for requests that matched no group), an HTML page for the web. Server errors are
 /// logged in full and shown to nobody.
 struct ErrorMiddleware: AsyncMiddleware {
+    /// Renders the page for an error on a web route (the web layer's `ErrorPage`, given by `configure`).
+    let webPage: @Sendable (_ status: HTTPResponseStatus, _ message: String, _ headers: HTTPHeaders, _ request: Request) async -> Response
+
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         do {
             return try await next.respond(to: request)
@@ -24,9 +27,9 @@ struct ErrorMiddleware: AsyncMiddleware {
         }
         switch request.state.audience {
         case .web:
-            return await ErrorPage.render(status: status, message: detail, headers: headers, for: request)
+            return await webPage(status, detail, headers, request)
         case .api, nil:
-            for (name, value) in request.state.keyHeaders ?? [:] where !headers.contains(name: name) { headers.add(name: name, value: value) }
+            for (name, value) in request.state.responseHeaders ?? [:] where !headers.contains(name: name) { headers.add(name: name, value: value) }
             return ProblemDetails(
                 title: status.reasonPhrase, status: Int(status.code), detail: detail,
                 field: problems.first?.field, errors: problems.isEmpty ? nil : problems

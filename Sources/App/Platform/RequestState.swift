@@ -9,19 +9,15 @@ enum Audience: Sendable {
     case api
 }
 
-/// What the middleware learns about a request on its way in, kept under one storage key.
+/// What the platform's middleware learns about a request on its way in, kept under one storage
+/// key. (Features keep what they learn under keys of their own: the signed-in user in Web, the
+/// verified key in APIKeys.)
 struct RequestState: Sendable {
     var audience: Audience?
-    /// The signed-in user of a web request.
-    var currentUser: CurrentUser?
-    /// The verified key of an API request.
-    var apiKey: VerifiedKey?
-    /// The permission the route checked, for the key's usage record.
-    var permissionUsed: Permission?
     /// Notices for the top of every page (expiring keys, …), set by feature middleware.
     var banners: [Banner] = []
-    /// Headers every response to this key carries (rate limit, expiry), errors included.
-    var keyHeaders: HTTPHeaders?
+    /// Headers every response to this request carries (a key's rate limit and expiry), errors included.
+    var responseHeaders: HTTPHeaders?
     /// The CSRF token of an anonymous visitor's forms, which the response sets as a cookie.
     var anonymousCSRFToken: String?
 }

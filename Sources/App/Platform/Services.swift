@@ -1,19 +1,20 @@
 import APIKeyCore
 import Vapor
 
-/// The application's long-lived shared services, built once by `configure` and kept under a
-/// single storage key (tests build many applications side by side, each with its own).
+/// The application's long-lived shared services of the platform, built once by `configure` and
+/// kept under a single storage key (tests build many applications side by side, each with its own).
 struct AppServices: Sendable {
     let settings: Settings
     let metrics: Metrics
     let limits: Limits
-    let usage: UsageRecorder
-    /// GitHub's secret-scanning public keys, when `KAGIBAG_SECRET_SCANNING_KEYS` names a file.
-    let secretScanningKeys: SecretScanningKeys?
-    /// bcrypt on threads of its own, with a bounded queue.
-    let passwords: PasswordHasher
     /// With SQLite: read-only connections for the hot reads (see `Request.reads`).
     let reader: SQLiteReader?
+}
+
+/// A service a feature owns, kept in the application's storage under a key of its own, so that
+/// Platform (which holds `AppServices`) needs to know no feature. `configure` sets each.
+struct FeatureService<Value: Sendable>: StorageKey {
+    typealias Value = Value
 }
 
 /// The rate limiters, and the proxies trusted to name the client's address.
@@ -47,5 +48,4 @@ extension Application {
 
     var metrics: Metrics { services.metrics }
     var limits: Limits { services.limits }
-    var usage: UsageRecorder { services.usage }
 }

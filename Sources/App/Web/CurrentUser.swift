@@ -17,7 +17,13 @@ struct CurrentUser: Sendable {
 }
 
 extension Request {
-    var currentUser: CurrentUser? { state.currentUser }
+    private struct CurrentUserKey: StorageKey { typealias Value = CurrentUser }
+
+    /// The signed-in user of a web request (set by `CurrentUserMiddleware`).
+    var currentUser: CurrentUser? {
+        get { storage[CurrentUserKey.self] }
+        set { storage[CurrentUserKey.self] = newValue }
+    }
 
     /// The signed-in user; routes behind `RequireLoginMiddleware` always have one.
     func requireUser() throws -> CurrentUser {

@@ -29,16 +29,6 @@ enum FormInput {
         else { return .failure(FormError("Enter a valid email address, like ada@example.com.")) }
         return .success(value)
     }
-
-    static func newPassword(_ raw: String?) -> Result<String, FormError> {
-        guard let value = raw, value.count >= PasswordHasher.minimumLength else {
-            return .failure(FormError("Password must be at least \(PasswordHasher.minimumLength) characters."))
-        }
-        guard value.count <= PasswordHasher.maximumLength else {
-            return .failure(FormError("Password must be at most \(PasswordHasher.maximumLength) characters."))
-        }
-        return .success(value)
-    }
 }
 
 struct FormError: Error, Equatable {

@@ -2,10 +2,10 @@ import Vapor
 
 extension RoutesBuilder {
     /// The group every web page lives in: marks its requests as web requests (HTML error pages),
-    /// then sessions, CSRF protection and the signed-in user. The API and the operator routes
-    /// live outside it, so a browser's cookies never lend them authority.
-    func webPages(sessions: SessionsMiddleware) -> any RoutesBuilder {
-        grouped(AudienceMiddleware(.web), sessions, MiddlewareChain(CSRFMiddleware(), CurrentUserMiddleware()))
+    /// then sessions, CSRF protection and `currentUser` (which loads the signed-in user). The API
+    /// and the operator routes live outside it, so a browser's cookies never lend them authority.
+    func webPages(sessions: SessionsMiddleware, currentUser: any AsyncMiddleware) -> any RoutesBuilder {
+        grouped(AudienceMiddleware(.web), sessions, MiddlewareChain(CSRFMiddleware(), currentUser))
     }
 
     /// Answers every path the group does not know with 404 inside the group, so the answer has

@@ -160,7 +160,7 @@ struct AttackerAddressTests {
         try await withKagibag { app in
             let request = Request(application: app, method: .GET, url: "/api/v1/x", on: app.eventLoopGroup.any())
             request.state.audience = .api
-            let response = try await ErrorMiddleware().respond(to: request, chainingTo: Responder { _ in
+            let response = try await ErrorMiddleware(webPage: ErrorPage.render).respond(to: request, chainingTo: Responder { _ in
                 throw APIError(status: .serviceUnavailable, detail: "Too many reports are being received right now.", headers: ["Retry-After": "5"])
             })
             #expect(response.status == .serviceUnavailable)

@@ -7,18 +7,24 @@ import SQLKit
 struct M012CreateAPIKeyUsage: AsyncMigration {
     var name: String { "012-create-api-key-usage" }
 
+    /// The counters as they were when this migration was written (a literal, so that today's
+    /// code changing its columns never changes an old migration; a new column is a new migration).
+    static let counterColumns = [
+        "ok", "client_errors", "rate_limited", "server_errors", "events_read", "events_write", "attendees_read", "attendees_write",
+    ]
+
     func prepare(on database: any Database) async throws {
-        var days = database.schema(APIKeyUsage.daysTable)
+        var days = database.schema("api_key_usage_days")
             .field("key_id", .uuid, .required, .references(APIKey.schema, "id", onDelete: .cascade))
             // Days since 1970-01-01 (UTC): portable, and compared as a number.
             .field("day", .int, .required)
-        for column in APIKeyUsage.counterColumns {
+        for column in Self.counterColumns {
             days = days.field(.definition(name: .key(.string(column)), dataType: .int, constraints: [.required, .sql(.default(0))]))
         }
         try await days.unique(on: "key_id", "day").create()
-        try await database.sql.create(index: "api_key_usage_days_day_idx").on(APIKeyUsage.daysTable).column("day").run()
+        try await database.sql.create(index: "api_key_usage_days_day_idx").on("api_key_usage_days").column("day").run()
 
-        try await database.schema(APIKeyUsage.addressesTable)
+        try await database.schema("api_key_addresses")
             .field("key_id", .uuid, .required, .references(APIKey.schema, "id", onDelete: .cascade))
             .field("address", .string, .required)
             .field("first_seen", .datetime, .required)
@@ -32,7 +38,7 @@ struct M012CreateAPIKeyUsage: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        try await database.schema(APIKeyUsage.addressesTable).delete()
-        try await database.schema(APIKeyUsage.daysTable).delete()
+        try await database.schema("api_key_addresses").delete()
+        try await database.schema("api_key_usage_days").delete()
     }
 }

@@ -43,33 +43,9 @@ final class APIKey: Model, @unchecked Sendable {
 
     init() {}
 
-    init(id: UUID? = UUID(), teamID: UUID, createdByID: UUID, name: String, lastFour: String, policy: APIKeyPolicy) {
-        self.id = id
-        self.$team.id = teamID
-        self.$createdBy.id = createdByID
-        self.name = name
-        self.lastFour = lastFour
-        self.mayRollItself = false
-        apply(policy)
-    }
-
     /// The key's own permission choice: nil for "all of the team's permissions".
     var granted: Set<Permission>? {
         get { permissionsColumn.map(Permission.decode) }
         set { permissionsColumn = newValue.map(Permission.encode) }
-    }
-
-    var policy: APIKeyPolicy {
-        APIKeyPolicy(
-            description: keyDescription, granted: granted, allowedAddresses: APIKeyPolicy.ranges(allowedAddresses),
-            mayRollItself: mayRollItself, expiresAt: expiresAt)
-    }
-
-    func apply(_ policy: APIKeyPolicy) {
-        keyDescription = policy.description
-        granted = policy.granted
-        allowedAddresses = policy.allowedAddresses.isEmpty ? nil : policy.allowedAddresses.map(\.description).joined(separator: " ")
-        mayRollItself = policy.mayRollItself
-        expiresAt = policy.expiresAt
     }
 }

@@ -2,10 +2,25 @@ import APIKeyCore
 import Foundation
 import Vapor
 
+/// What the authenticator and the permission check learn about an API request.
+struct KeyRequestState: Sendable {
+    /// The verified key the request runs as.
+    var key: VerifiedKey?
+    /// The permission the route checked, for the key's usage record.
+    var permissionUsed: Permission?
+}
+
 extension Request {
+    private struct KeyStateKey: StorageKey { typealias Value = KeyRequestState }
+
+    var keyState: KeyRequestState {
+        get { storage[KeyStateKey.self] ?? KeyRequestState() }
+        set { storage[KeyStateKey.self] = newValue }
+    }
+
     /// The key this API request runs as; routes behind `APIKeyAuthenticator` always have one.
     func requireAPIKey() throws -> VerifiedKey {
-        guard let key = state.apiKey else { throw BearerChallenge.missing }
+        guard let key = keyState.key else { throw BearerChallenge.missing }
         return key
     }
 }
@@ -48,12 +63,12 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         do {
             let response = try await admit(found, use: &use, on: request, next: next)
             use.status = response.status.code
-            use.permission = request.state.permissionUsed
+            use.permission = request.keyState.permissionUsed
             await record(use, on: request)
             return response
         } catch {
             use.status = ErrorMiddleware.status(of: error).code
-            use.permission = request.state.permissionUsed
+            use.permission = request.keyState.permissionUsed
             await record(use, on: request)
             throw error
         }
@@ -74,7 +89,7 @@ struct APIKeyAuthenticator: AsyncMiddleware {
                 detail: "This key may be used only from the client addresses its admins allowed, and this request came from \(use.address).")
         }
         use.accepted = true
-        request.state.apiKey = verified
+        request.keyState.key = verified
         var headers: HTTPHeaders = [:]
         if let expiresAt = verified.expiresAt { headers.add(name: "Kagibag-Key-Expires", value: RFC3339.format(expiresAt)) }
         metrics.auth(.accepted)
@@ -92,7 +107,7 @@ struct APIKeyAuthenticator: AsyncMiddleware {
             }
         }
         // Kept on the request too, so that error responses (rendered later) carry them as well.
-        request.state.keyHeaders = headers
+        request.state.responseHeaders = headers
         let response = try await next.respond(to: request)
         for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
         return response
@@ -179,7 +194,7 @@ struct RequirePermission: AsyncMiddleware {
             request.application.metrics.auth(.forbidden)
             throw BearerChallenge.insufficient(permission, teamHolds: lack == .byKey)
         }
-        request.state.permissionUsed = permission
+        request.keyState.permissionUsed = permission
         return try await next.respond(to: request)
     }
 }

@@ -17,8 +17,6 @@ struct APIKeyPolicy: Sendable, Equatable {
     static let maximumAddresses = 20
     /// Lifetimes offered when creating or rolling a key, in days (0 = never expires).
     static let lifetimeChoices = [0, 7, 30, 60, 90, 365]
-    /// Maximum lifetimes a team may set, in days (nil = no limit).
-    static let teamLimitChoices: [Int?] = [nil, 30, 90, 365]
 
     /// The lifetimes a team's policy allows.
     static func lifetimes(allowedBy maximum: Int?) -> [Int] {

@@ -74,7 +74,7 @@ enum APIKeyStore {
         let names = existing.map(\.name)
         do {
             try await db.transaction { db in
-                if let namesake { try await KeyLeakStore.giveUpName(of: namesake, namesTaken: names, on: db) }
+                if let namesake { try await giveUpName(of: namesake, namesTaken: names, on: db) }
                 try await key.create(on: db)
                 try await APIKeySecret(keyID: key.id!, digest: token.digest, lastFour: token.lastFour).create(on: db)
                 try await audit(db)
@@ -120,5 +120,30 @@ enum APIKeyStore {
 
     static func nameTaken(_ name: String) -> DomainError {
         .conflict("This team already has a key named “\(name)”. Choose another name.", field: "name")
+    }
+}
+
+extension APIKeyStore {
+    /// Renames a key revoked as leaked to “NAME (leaked DATE)”, so that a new key can take its
+    /// name, with an audit entry. Part of the caller's transaction; a conflict if the key came
+    /// back to life (was rolled) meanwhile.
+    static func giveUpName(of key: APIKey, namesTaken: [String], on db: any Database) async throws {
+        let keyID = try key.requireID()
+        let date = (key.revokedAt ?? Date()).formatted(.iso8601.year().month().day())
+        var suffix = " (leaked \(date))"
+        var number = 1
+        // Within the 100 characters a name may have, so that the key can still be edited.
+        func candidate() -> String { String(key.name.prefix(100 - suffix.count)) + suffix }
+        while namesTaken.contains(where: { $0.caseInsensitiveCompare(candidate()) == .orderedSame }) {
+            number += 1
+            suffix = " (leaked \(date), \(number))"
+        }
+        let renamed = candidate()
+        let changed = try await db.sql.update(APIKey.schema).set("name", to: renamed)
+            .where("id", .equal, keyID).where("revoked_at", .isNot, SQLLiteral.null).returning("id").all()
+        guard !changed.isEmpty else { throw nameTaken(key.name) }
+        try await Audit.record(
+            .keyChanged, team: key.$team.id, by: nil, actor: "Kagibag",
+            "renamed API key “\(key.name)” (…\(key.lastFour)), revoked as leaked, to “\(renamed)” so that a new key can have its name", on: db)
     }
 }

@@ -218,3 +218,14 @@ final class UsageFlusher: LifecycleHandler, Sendable {
         }
     }
 }
+
+extension Application {
+    /// Key usage waiting to be written (set by `configure`).
+    var usage: UsageRecorder {
+        get {
+            guard let usage = storage[FeatureService<UsageRecorder>.self] else { fatalError("configure(_:settings:) has not run") }
+            return usage
+        }
+        set { storage[FeatureService<UsageRecorder>.self] = newValue }
+    }
+}

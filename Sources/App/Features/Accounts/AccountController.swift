@@ -179,7 +179,7 @@ struct AccountController: RouteCollection {
             throw Abort(.notFound, reason: "You are not a member of that team.")
         }
         req.session.data[CurrentUserMiddleware.teamKey] = wanted.uuidString
-        try await AccountStore.setLastTeam(wanted, of: current.user.id!, on: req.db)
+        try await TeamStore.setLastTeam(wanted, of: current.user.id!, on: req.db)
         let name = current.memberships.first { $0.team.id == wanted }?.team.name ?? "the team"
         Notice.set("Switched to \(name). The Admin pages now show this team.", on: req)
         return req.redirect(to: SitePath.team.path)

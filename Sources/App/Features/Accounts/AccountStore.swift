@@ -42,11 +42,6 @@ enum AccountStore {
         throw DomainError.conflict(emailTaken, field: "email")
     }
 
-    /// Remembers the team `user` works in, which their next login opens.
-    static func setLastTeam(_ team: UUID, of user: UUID, on db: any Database) async throws {
-        try await User.query(on: db).filter(\.$id == user).set(\.$lastTeamID, to: team).update()
-    }
-
     /// The sign-up page follows it with a link: Log in instead.
     static let emailTaken = "An account with this email already exists."
 }

@@ -99,6 +99,30 @@ final class PasswordHasher: LifecycleHandler, Sendable {
     }
 }
 
+extension Application {
+    /// bcrypt on threads of its own, with a bounded queue (set by `configure`).
+    var passwordHasher: PasswordHasher {
+        get {
+            guard let passwords = storage[FeatureService<PasswordHasher>.self] else { fatalError("configure(_:settings:) has not run") }
+            return passwords
+        }
+        set { storage[FeatureService<PasswordHasher>.self] = newValue }
+    }
+}
+
 extension Request {
-    var passwordHasher: PasswordHasher { application.services.passwords }
+    var passwordHasher: PasswordHasher { application.passwordHasher }
+}
+
+extension FormInput {
+    /// A new password within the hasher's bounds.
+    static func newPassword(_ raw: String?) -> Result<String, FormError> {
+        guard let value = raw, value.count >= PasswordHasher.minimumLength else {
+            return .failure(FormError("Password must be at least \(PasswordHasher.minimumLength) characters."))
+        }
+        guard value.count <= PasswordHasher.maximumLength else {
+            return .failure(FormError("Password must be at most \(PasswordHasher.maximumLength) characters."))
+        }
+        return .success(value)
+    }
 }

@@ -52,7 +52,7 @@ struct GitHubSecretScanningController: RouteCollection {
         if let length = req.headers.first(name: .contentLength).flatMap(Int.init), length > Self.bodyLimit {
             throw refused(.tooLarge, .payloadTooLarge, "The request body must be at most \(Self.bodyLimit) bytes.")
         }
-        guard let keys = req.application.services.secretScanningKeys else {
+        guard let keys = req.application.secretScanningKeys else {
             throw refused(.unknownKey, .unauthorized, "This server has no GitHub public keys to check reports with (KAGIBAG_SECRET_SCANNING_KEYS is not set).")
         }
         let signature = req.headers.first(name: Self.signatureHeader)

@@ -87,7 +87,7 @@ enum KeyLeakStore {
         key keyID: UUID, digest: String, report: Report, via channel: Metrics.LeakChannel, now: Date, metrics: Metrics,
         on db: any Database
     ) async throws -> Bool {
-        let url = LeakDetails.url(report.url), source = LeakDetails.source(report.source)
+        let url = KeyLeakFields.url(report.url), source = KeyLeakFields.source(report.source)
         metrics.query(.write, "leak_revoke")
         return try await db.transaction { db in
             // The reported secret must still be there: a roll that ended it meanwhile leaves the key alone.
@@ -132,30 +132,5 @@ enum KeyLeakStore {
                 .keyLeakNoticeDismissed, team: key.$team.id, by: user,
                 "dismissed the notice that API key “\(key.name)” (…\(key.lastFour)) was reported as leaked", on: db)
         }
-    }
-}
-
-extension KeyLeakStore {
-    /// Renames a key revoked as leaked to “NAME (leaked DATE)”, so that a new key can take its
-    /// name, with an audit entry. Part of the caller's transaction; a conflict if the key came
-    /// back to life (was rolled) meanwhile.
-    static func giveUpName(of key: APIKey, namesTaken: [String], on db: any Database) async throws {
-        let keyID = try key.requireID()
-        let date = (key.revokedAt ?? Date()).formatted(.iso8601.year().month().day())
-        var suffix = " (leaked \(date))"
-        var number = 1
-        // Within the 100 characters a name may have, so that the key can still be edited.
-        func candidate() -> String { String(key.name.prefix(100 - suffix.count)) + suffix }
-        while namesTaken.contains(where: { $0.caseInsensitiveCompare(candidate()) == .orderedSame }) {
-            number += 1
-            suffix = " (leaked \(date), \(number))"
-        }
-        let renamed = candidate()
-        let changed = try await db.sql.update(APIKey.schema).set("name", to: renamed)
-            .where("id", .equal, keyID).where("revoked_at", .isNot, SQLLiteral.null).returning("id").all()
-        guard !changed.isEmpty else { throw APIKeyStore.nameTaken(key.name) }
-        try await Audit.record(
-            .keyChanged, team: key.$team.id, by: nil, actor: "Kagibag",
-            "renamed API key “\(key.name)” (…\(key.lastFour)), revoked as leaked, to “\(renamed)” so that a new key can have its name", on: db)
     }
 }

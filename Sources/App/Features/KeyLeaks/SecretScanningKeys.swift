@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import Vapor
 
 /// GitHub's public keys for secret-scanning partners, from the file named by
 /// `KAGIBAG_SECRET_SCANNING_KEYS`: the JSON document GitHub publishes
@@ -124,5 +125,13 @@ final class SecretScanningKeys: Sendable {
         }
         guard !keys.isEmpty else { throw FileProblem(message: "holds no public keys") }
         return keys
+    }
+}
+
+extension Application {
+    /// GitHub's secret-scanning public keys, when `KAGIBAG_SECRET_SCANNING_KEYS` names a file.
+    var secretScanningKeys: SecretScanningKeys? {
+        get { storage[FeatureService<SecretScanningKeys>.self] }
+        set { storage[FeatureService<SecretScanningKeys>.self] = newValue }
     }
 }

@@ -14,7 +14,7 @@ struct InvitationController: RouteCollection {
         try await InvitationStore.accept(invitation, by: user, on: req.db)
         let team = invitation.team
         req.session.data[CurrentUserMiddleware.teamKey] = team.id!.uuidString
-        try await AccountStore.setLastTeam(team.id!, of: user.id!, on: req.db)
+        try await TeamStore.setLastTeam(team.id!, of: user.id!, on: req.db)
         Notice.set("You joined \(team.name) as \(invitation.role.label).", on: req)
         return req.redirect(to: SitePath.team.path)
     }

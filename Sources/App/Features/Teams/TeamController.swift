@@ -58,11 +58,7 @@ struct TeamController: RouteCollection {
         do {
             try await Self.asAdmin(req) { db, actor, teamID in
                 // Its members are on the page already: saying so tells the admin nothing new.
-                if let user = try await AccountStore.user(email: email, on: db),
-                    try await TeamStore.membership(of: user.id!, in: teamID, on: db) != nil
-                {
-                    throw AlreadyMember()
-                }
+                if try await TeamStore.hasMember(email: email, in: teamID, on: db) { throw AlreadyMember() }
                 if try await InvitationStore.pending(team: teamID, on: db).count >= Self.maxPendingInvitations {
                     throw DomainError.conflict("This team has \(Self.maxPendingInvitations) pending invitations. Withdraw some first.")
                 }
@@ -150,7 +146,7 @@ struct TeamController: RouteCollection {
         let current = try req.requireTeamAdmin(to: "change the team's key policy")
         let text = try req.content.decode(KeyPolicyForm.self).maxKeyLifetimeDays ?? ""
         let days = Int(text)
-        guard text.isEmpty || APIKeyPolicy.teamLimitChoices.contains(days) else {
+        guard text.isEmpty || TeamStore.keyLifetimeLimits.contains(days) else {
             return try await TeamPage.render(req, error: "Choose the maximum key lifetime from the list.", status: .unprocessableEntity)
         }
         let team = current.team

@@ -27,7 +27,7 @@ struct TeamExitController: RouteCollection {
                 guard let own = try await TeamStore.membership(of: actor.id!, in: teamID, on: db) else { return }
                 let members = try await TeamStore.memberCount(of: teamID, on: db)
                 if members == 1 {
-                    let keys = try await APIKeyStore.count(team: teamID, on: db)
+                    let keys = try await TeamStore.keyCount(of: teamID, on: db)
                     if keys > 0 { throw LastMemberWithKeys(keys: keys) }
                 }
                 if own.role == .admin, members > 1, try await TeamStore.adminCount(of: teamID, on: db) <= 1 { throw LastAdmin() }
@@ -75,7 +75,7 @@ struct TeamExitController: RouteCollection {
         let deletedKeys: Int
         do {
             deletedKeys = try await TeamController.asAdmin(req, to: "delete the team") { db, actor, teamID in
-                let keys = try await APIKeyStore.count(team: teamID, on: db)
+                let keys = try await TeamStore.keyCount(of: teamID, on: db)
                 guard try await TeamStore.memberCount(of: teamID, on: db) == 1 else {
                     throw DomainError.conflict("Other people are still members of \(name). Remove them first, or leave the team to them.")
                 }
@@ -96,7 +96,7 @@ struct TeamExitController: RouteCollection {
     private static func renderDelete(_ req: Request, error: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
         let current = try req.requireTeamAdmin(to: "delete the team")
         let teamID = current.team.id!
-        let keys = try await APIKeyStore.count(team: teamID, on: req.db)
+        let keys = try await TeamStore.keyCount(of: teamID, on: req.db)
         let others = try await TeamStore.memberCount(of: teamID, on: req.db) - 1
         let context = DeleteContext(
             page: PageContext(req, title: "Delete \(current.team.name)", section: "team"), team: current.team.name,

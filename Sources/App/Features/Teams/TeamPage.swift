@@ -5,11 +5,15 @@ import Vapor
 /// add-member form.
 enum TeamPage {
     struct Context: Encodable {
+        struct LifetimeOption: Encodable {
+            let value, label: String
+            let selected: Bool
+        }
         struct TeamView: Encodable {
             let name, slug, keyLifetime: String
             let permissions: [String]
             let hasPermissions: Bool
-            let keyLifetimes: [APIKeyFormValues.Option]
+            let keyLifetimes: [LifetimeOption]
         }
         struct MemberView: Encodable {
             let id, name, email, role, roleLabel, rolePath, removePath: String
@@ -63,7 +67,7 @@ enum TeamPage {
             team: .init(
                 name: team.name, slug: team.slug, keyLifetime: team.maxKeyLifetimeDays.map { "\($0) days" } ?? "No limit",
                 permissions: permissions, hasPermissions: !permissions.isEmpty,
-                keyLifetimes: APIKeyPolicy.teamLimitChoices.map { days in
+                keyLifetimes: TeamStore.keyLifetimeLimits.map { days in
                     .init(value: days.map(String.init) ?? "", label: days.map { "\($0) days" } ?? "No limit", selected: days == team.maxKeyLifetimeDays)
                 }),
             members: members, invitations: invitations, isAdmin: isAdmin, hasInvitations: !invitations.isEmpty,

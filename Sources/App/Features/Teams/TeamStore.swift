@@ -14,6 +14,25 @@ struct LastMemberWithKeys: Error {
 
 /// Every read and write of teams and memberships.
 enum TeamStore {
+    /// Maximum key lifetimes a team may set, in days (nil = no limit).
+    static let keyLifetimeLimits: [Int?] = [nil, 30, 90, 365]
+
+    /// Remembers the team `user` works in, which their next login opens.
+    static func setLastTeam(_ team: UUID, of user: UUID, on db: any Database) async throws {
+        try await User.query(on: db).filter(\.$id == user).set(\.$lastTeamID, to: team).update()
+    }
+
+    /// Whether the account with `email` (if any) is a member of `team`.
+    static func hasMember(email: String, in team: UUID, on db: any Database) async throws -> Bool {
+        guard let user = try await User.query(on: db).filter(\.$email == email).first() else { return false }
+        return try await membership(of: user.id!, in: team, on: db) != nil
+    }
+
+    /// How many API keys the team has (a team with keys cannot lose its last member).
+    static func keyCount(of team: UUID, on db: any Database) async throws -> Int {
+        try await APIKey.query(on: db).filter(\.$team.$id == team).count()
+    }
+
     /// A user's teams, by name.
     static func memberships(of user: UUID, on db: any Database) async throws -> [CurrentUser.TeamMembership] {
         try await Membership.query(on: db)

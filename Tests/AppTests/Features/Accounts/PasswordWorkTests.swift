@@ -15,7 +15,7 @@ struct PasswordWorkTests {
             // setup: the only hashing thread is held until the test lets go
             let account = Browser.newAccount()
             try await Browser(app).signUp(account)
-            let hasher = app.services.passwords
+            let hasher = app.passwordHasher
             let gate = DispatchSemaphore(value: 0)
             let held = Task { try await hasher.run { gate.wait() } }
             while hasher.load == 0 { try await Task.sleep(for: .milliseconds(5)) }
@@ -58,7 +58,7 @@ struct PasswordWorkTests {
             let statuses = try await Self.burst(app, count: 30) { _ in (account.email, "wrong password!") }
             #expect(statuses.filter { $0 == 401 }.count == 10)
             #expect(statuses.filter { $0 == 429 }.count == 20)
-            #expect(app.services.passwords.runs == 1 + 10)  // the sign-up's hash, and the 10 checks
+            #expect(app.passwordHasher.runs == 1 + 10)  // the sign-up's hash, and the 10 checks
             // The right password is refused too now: the account is blocked for the window.
             let browser = Browser(app)
             #expect(try await browser.logIn(email: account.email, password: account.password).status == .tooManyRequests)
@@ -71,7 +71,7 @@ struct PasswordWorkTests {
             let statuses = try await Self.burst(app, count: 80) { n in ("nobody-\(n)@example.com", "wrong password!") }
             #expect(statuses.filter { $0 == 401 }.count == 50)
             #expect(statuses.filter { $0 == 429 }.count == 30)
-            #expect(app.services.passwords.runs == 50)
+            #expect(app.passwordHasher.runs == 50)
             #expect(try await Browser(app).logIn(email: "someone@example.com", password: "any password at all").status == .tooManyRequests)
         }
     }
@@ -90,12 +90,12 @@ struct PasswordWorkTests {
         try await withKagibag { app in
             let account = Browser.newAccount()
             try await Browser(app).signUp(account)
-            let before = app.services.passwords.runs
+            let before = app.passwordHasher.runs
             let browser = Browser(app)
             let response = try await browser.logIn(email: email == "known" ? account.email : email, password: password)
             #expect(response.status == .unauthorized, "\(reason)")
             #expect(browser.lastPage.contains("Incorrect email or password."))
-            #expect(app.services.passwords.runs - before == 1, "\(reason)")
+            #expect(app.passwordHasher.runs - before == 1, "\(reason)")
         }
     }
 

@@ -214,14 +214,14 @@ struct GitHubSecretScanningTests {
 
     @Test("the leak's URL becomes a link only if it is an http(s) URL; odd sources are dropped")
     func leakDetailsAreSanitised() {
-        #expect(LeakDetails.url("https://github.com/acme/crm/blob/main/.env") == "https://github.com/acme/crm/blob/main/.env")
-        #expect(LeakDetails.url("javascript:alert(1)") == nil)
-        #expect(LeakDetails.url("https://github.com/a b") == nil)
-        #expect(LeakDetails.url("https://github.com/\u{0}") == nil)
-        #expect(LeakDetails.url("https://" + String(repeating: "a", count: 3000)) == nil)
-        #expect(LeakDetails.url(nil) == nil)
-        #expect(LeakDetails.source("pull_request_comment") == "pull_request_comment")
-        #expect(LeakDetails.source("a\nb") == nil)
-        #expect(LeakDetails.source(String(repeating: "s", count: 101)) == nil)
+        #expect(KeyLeakFields.url("https://github.com/acme/crm/blob/main/.env") == "https://github.com/acme/crm/blob/main/.env")
+        #expect(KeyLeakFields.url("javascript:alert(1)") == nil)
+        #expect(KeyLeakFields.url("https://github.com/a b") == nil)
+        #expect(KeyLeakFields.url("https://github.com/\u{0}") == nil)
+        #expect(KeyLeakFields.url("https://" + String(repeating: "a", count: 3000)) == nil)
+        #expect(KeyLeakFields.url(nil) == nil)
+        #expect(KeyLeakFields.source("pull_request_comment") == "pull_request_comment")
+        #expect(KeyLeakFields.source("a\nb") == nil)
+        #expect(KeyLeakFields.source(String(repeating: "s", count: 101)) == nil)
     }
 }

@@ -143,7 +143,7 @@ struct TeamLifecycleTests {
                 application: app, method: .POST, url: "/admin/team/members", headers: ["Content-Type": "application/x-www-form-urlencoded"],
                 collectedBody: ByteBuffer(string: "email=\(Browser.encode(person.email))&role=admin"), on: app.eventLoopGroup.next())
             request.state.audience = .web
-            request.state.currentUser = stale
+            request.currentUser = stale
             let status: HTTPStatus
             do {
                 status = try await app.sessions.middleware.respond(to: request, chainingTo: Handler { try await TeamController().addMember(req: $0) }).get().status

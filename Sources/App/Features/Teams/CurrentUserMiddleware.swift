@@ -1,7 +1,9 @@
 import Fluent
 import Vapor
 
-/// Loads the signed-in user and their teams from the session, if there is one.
+/// Loads the signed-in user, their teams (the current one chosen from the session) and the
+/// invitations waiting for them, if the session holds a user. (Part of the web group, given to
+/// it by `routes`.)
 struct CurrentUserMiddleware: AsyncMiddleware {
     static let userKey = "user"
     static let teamKey = "team"
@@ -15,17 +17,7 @@ struct CurrentUserMiddleware: AsyncMiddleware {
             let wanted = request.session.data[Self.teamKey].flatMap(UUID.init(uuidString:))
             let current = memberships.first { $0.team.id == wanted } ?? memberships.first
             let invitations = try await InvitationStore.pending(for: user.email, on: request.db)
-            request.state.currentUser = CurrentUser(user: user, memberships: memberships, current: current, invitations: invitations)
-        }
-        return try await next.respond(to: request)
-    }
-}
-
-/// Sends anonymous visitors to the login page.
-struct RequireLoginMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard request.currentUser != nil else {
-            return request.redirect(to: SitePath.login.path)
+            request.currentUser = CurrentUser(user: user, memberships: memberships, current: current, invitations: invitations)
         }
         return try await next.respond(to: request)
     }
