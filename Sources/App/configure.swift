@@ -71,11 +71,24 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     // Registered after the databases, so that they shut down before them and can finish writing.
     app.lifecycle.use(UsageFlusher(recorder: recorder))
-    let housekeeping = Housekeeping(jobs: [
+    var jobs: [Housekeeping.Job] = [
         .init(name: "sessions", purge: DatabaseSessionDriver.purgeExpired),
         .init(name: "invitations", purge: InvitationStore.purgeExpired),
         .init(name: "idempotency keys", purge: Idempotency.purgeExpired),
-    ])
+    ]
+    if settings.lastUsedFlushSeconds > 0 {
+        // With the usage flush's beat (tests, flushing on every request, call these themselves):
+        // each expiry is written to Activity once, by whichever instance gets there first, and
+        // ended grace periods are retired; old usage goes about once an hour.
+        jobs.append(.init(name: "key expiries", every: .milliseconds(Int64(settings.lastUsedFlushSeconds * 1000))) { db, _ in
+            try await APIKeySecrets.recordExpiries(on: db)
+        })
+        jobs.append(.init(name: "key usage", every: .seconds(3600)) { db, _ in
+            try await APIKeyUsage.prune(on: db)
+            return 0
+        })
+    }
+    let housekeeping = Housekeeping(jobs: jobs)
     app.lifecycle.use(housekeeping)
     app.asyncCommands.use(TeamCommand(), as: "team")
     app.asyncCommands.use(KeysCommand(), as: "keys")

@@ -3,14 +3,18 @@ import Foundation
 import NIOConcurrencyHelpers
 import Vapor
 
-/// Deletes what has expired (sessions, invitations, idempotency records) every `interval` while
-/// the server runs, in batches of `batchSize`: no table grows between restarts, and no single
-/// statement holds SQLite's write lock for long. Every instance runs it; two instances deleting
-/// the same expired rows at once do no harm.
+/// The server's periodic jobs, each every `interval` or its own period, while the server runs:
+/// deleting what has expired (sessions, invitations, idempotency records, old key usage) in
+/// batches of `batchSize`, so that no table grows between restarts and no single statement holds
+/// SQLite's write lock for long; and recording key expiries. Every instance runs them; two
+/// instances doing the same job at once do no harm (each job is written to allow it).
 final class Housekeeping: LifecycleHandler, Sendable {
     struct Job: Sendable {
         let name: String
-        /// Deletes at most `limit` expired rows and returns how many it deleted.
+        /// How often it runs; nil: every `interval` of the housekeeping.
+        var every: Duration? = nil
+        /// Deletes at most `limit` expired rows and returns how many it deleted (a job that is
+        /// not a purge returns fewer than `limit`, and runs once a round).
         let purge: @Sendable (_ db: any Database, _ limit: Int) async throws -> Int
     }
 
@@ -25,11 +29,12 @@ final class Housekeeping: LifecycleHandler, Sendable {
         self.jobs = jobs
     }
 
-    /// Runs every job until it finds fewer than a batch to delete; returns the rows deleted per job.
+    /// Runs every job (or those of `only`) until it finds fewer than a batch to delete; returns
+    /// the rows deleted per job.
     @discardableResult
-    func runOnce(on db: any Database) async throws -> [String: Int] {
+    func runOnce(on db: any Database, only: Set<Int>? = nil) async throws -> [String: Int] {
         var deleted: [String: Int] = [:]
-        for job in jobs {
+        for (index, job) in jobs.enumerated() where only?.contains(index) ?? true {
             var total = 0
             while true {
                 let count = try await job.purge(db, batchSize)
@@ -47,17 +52,24 @@ final class Housekeeping: LifecycleHandler, Sendable {
         let db = application.db
         task.withLockedValue {
             $0 = Task.detached { [self] in
+                let periods = jobs.map { $0.every ?? interval }
+                let tick = periods.min() ?? interval
+                let clock = ContinuousClock()
+                var due = periods.map { clock.now + $0 }
                 while !Task.isCancelled {
                     do {
-                        try await Task.sleep(for: interval)
+                        try await Task.sleep(for: tick)
                     } catch {
                         return  // cancelled at shutdown
                     }
+                    let now = clock.now
+                    let ready = Set(due.indices.filter { due[$0] <= now })
+                    for index in ready { due[index] = now + periods[index] }
                     do {
-                        let deleted = try await runOnce(on: db).filter { $0.value > 0 }
-                        if !deleted.isEmpty { logger.debug("purged expired rows", metadata: ["deleted": "\(deleted)"]) }
+                        let deleted = try await runOnce(on: db, only: ready).filter { $0.value > 0 }
+                        if !deleted.isEmpty { logger.debug("housekeeping", metadata: ["done": "\(deleted)"]) }
                     } catch {
-                        logger.warning("could not purge expired rows; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                        logger.warning("housekeeping failed; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
                     }
                 }
             }

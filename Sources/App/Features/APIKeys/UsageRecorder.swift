@@ -162,7 +162,8 @@ final class UsageRecorder: Sendable {
     }
 }
 
-/// Runs the periodic flush for the application's lifetime and a final one at shutdown.
+/// Runs the periodic flush for the application's lifetime and a final one at shutdown. (Key
+/// expiries and the pruning of old usage are `Housekeeping` jobs.)
 final class UsageFlusher: LifecycleHandler, Sendable {
     let recorder: UsageRecorder
     private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
@@ -178,28 +179,17 @@ final class UsageFlusher: LifecycleHandler, Sendable {
         let db = application.db
         task.withLockedValue {
             $0 = Task.detached {
-                var beats = 0
                 while !Task.isCancelled {
                     do {
                         try await Task.sleep(for: .milliseconds(Int(recorder.interval * 1000)))
                     } catch {
                         return  // cancelled: shutdown does the final flush itself
                     }
-                    beats += 1
                     do {
                         let count = try await recorder.flush(on: db)
                         if count > 0 { logger.debug("wrote key usage", metadata: ["keys": "\(count)"]) }
                     } catch {
                         logger.warning("could not write key usage; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-                    }
-                    // The same beat records expiries in the audit trail and retires ended
-                    // grace periods; every instance tries, the first one writes. Old usage is
-                    // pruned about once an hour.
-                    do {
-                        try await APIKeySecrets.recordExpiries(on: db)
-                        if beats % max(1, Int(3600 / recorder.interval)) == 1 { try await APIKeyUsage.prune(on: db) }
-                    } catch {
-                        logger.warning("could not record key expiries or prune usage; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
                     }
                 }
             }
