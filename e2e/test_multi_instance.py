@@ -237,11 +237,11 @@ def test_a_key_reported_as_leaked_through_either_endpoint_or_the_cli_is_refused_
     assert key3 not in out and key not in out
     assert_revoked(key3, "")
 
-    # Through nginx, the partner endpoint takes GitHub's large reports (up to 1 MiB); other paths keep 128k.
+    # Through nginx, the partner endpoint takes GitHub's large reports (up to 256 KiB); other paths keep 128k.
     _, key4, _ = cluster.signed_up_client("Leaky big")
     filler = [f"kgb_{i:046d}" for i in range(999)]
-    body = github_payload(filler + [key4], url="https://github.com/acme/" + "x" * 300)
-    assert 300_000 < len(body) < 1_000_000
+    body = github_payload(filler + [key4], url="https://github.com/acme/" + "x" * 80)
+    assert 150_000 < len(body) < 256 * 1024
     with nginx.session() as s:
         r = report_to_github(nginx.url, body, cluster.partner, session=s)
     assert r.status_code == 200, r.text[:300]

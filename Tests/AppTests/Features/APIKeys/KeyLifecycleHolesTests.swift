@@ -287,11 +287,11 @@ struct KeyLifecycleHolesTests {
             // Ticked boxes without a choice mean what they show.
             _ = try await admin.createKey(named: "Door", [("permissions[]", "events:read")])
             #expect(try await APIKey.query(on: app.db).first()?.granted == [.eventsRead])
-            #expect(admin.lastPage.contains("<li>Permissions: only events:read</li>"))
-            #expect(admin.lastPage.contains("<li>From: any address</li>") && admin.lastPage.contains("<li>Expires: never</li>"))
+            #expect(admin.lastPage.contains(#"<span class="ability">Permissions: only events:read.</span>"#))
+            #expect(admin.lastPage.contains(#"<span class="ability">From: any address.</span>"#) && admin.lastPage.contains(#"<span class="ability">Expires: never.</span>"#))
             _ = try await admin.createKey(named: "Sync", [("permission_choice", "team"), ("allowed_addresses", "10.0.0.0/8")])
-            #expect(admin.lastPage.contains("<li>Permissions: all of the team’s, following them as they change (now "))
-            #expect(admin.lastPage.contains("<li>From: only 10.0.0.0/8</li>"))
+            #expect(admin.lastPage.contains(#"<span class="ability">Permissions: all of the team’s, following them as they change (now "#))
+            #expect(admin.lastPage.contains(#"<span class="ability">From: only 10.0.0.0/8.</span>"#))
         }
     }
 }
