@@ -4,14 +4,14 @@ import PackageDescription
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
     name: "kagibag",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "kagibag", targets: ["kagibag"]),
+        .executable(name: "kagibag", targets: ["kagibag"])
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", exact: "4.122.3"),

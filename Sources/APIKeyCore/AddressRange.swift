@@ -27,7 +27,8 @@ public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
         var length = width
         if parts.count == 2 {
             guard let value = Int(parts[1]), (0...width).contains(value), parts[1].allSatisfy(\.isASCII) else {
-                throw ParseError(message: "“\(entry.prefix(60))” needs a prefix length from 0 to \(width) after the slash.")
+                throw ParseError(
+                    message: "“\(entry.prefix(60))” needs a prefix length from 0 to \(width) after the slash.")
             }
             length = value
         }
@@ -36,7 +37,8 @@ public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
         let masked = Self.mask(address, prefix)
         guard masked == address else {
             let suggestion = AddressRange(bytes: masked, prefixLength: prefix, isIPv4: v4)
-            throw ParseError(message: "“\(entry.prefix(60))” has bits set after its prefix; did you mean \(suggestion)?")
+            throw ParseError(
+                message: "“\(entry.prefix(60))” has bits set after its prefix; did you mean \(suggestion)?")
         }
         self.init(bytes: address, prefixLength: prefix, isIPv4: v4)
     }
@@ -92,7 +94,8 @@ public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
         var result: [UInt8] = []
         for part in parts {
             // Leading zeros are refused: some systems read them as octal.
-            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }), part == "0" || !part.hasPrefix("0"),
+            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }),
+                part == "0" || !part.hasPrefix("0"),
                 let value = UInt8(part)
             else { return nil }
             result.append(value)

@@ -69,7 +69,8 @@ public enum ClientAddressChain {
     private static func isPort(_ text: Substring) -> Bool {
         guard text.first == ":" else { return false }
         let digits = text.dropFirst()
-        return (1...5).contains(digits.count) && digits.allSatisfy { $0.isASCII && $0.isNumber } && Int(digits).map { $0 <= 65535 } == true
+        return (1...5).contains(digits.count) && digits.allSatisfy { $0.isASCII && $0.isNumber }
+            && Int(digits).map { $0 <= 65535 } == true
     }
 
     /// The entries of one `X-Forwarded-For` value, left to right.

@@ -11,28 +11,34 @@ import Vapor
 public func configure(_ app: Application, settings: Settings) async throws {
     app.http.server.configuration.hostname = settings.hostname
     app.http.server.configuration.port = settings.port
-    app.http.server.configuration.idleTimeout = settings.idleTimeoutSeconds > 0 ? .seconds(Int64(settings.idleTimeoutSeconds)) : nil
+    app.http.server.configuration.idleTimeout =
+        settings.idleTimeoutSeconds > 0 ? .seconds(Int64(settings.idleTimeoutSeconds)) : nil
     // The default leaves room for a 10,000-character description in any script; larger bodies get 413.
     app.routes.defaultMaxBodySize = ByteCount(value: settings.maxBodyBytes)
 
     let metrics = Metrics()
     let recorder = UsageRecorder(interval: settings.lastUsedFlushSeconds, metrics: metrics)
     let sqlite = sqlitePath(settings)
-    let passwords = try PasswordHasher(threads: settings.passwordThreads, queue: settings.passwordQueue, cost: settings.bcryptCost)
+    let passwords = try PasswordHasher(
+        threads: settings.passwordThreads, queue: settings.passwordQueue, cost: settings.bcryptCost)
     app.lifecycle.use(passwords)
     app.services = AppServices(
         settings: settings,
         metrics: metrics,
         limits: Limits(
-            api: settings.apiRateLimitPerMinute > 0 ? RateLimiter(limit: settings.apiRateLimitPerMinute, window: 60) : nil,
-            keyFailures: settings.keyFailuresPerMinute > 0 ? RateLimiter(limit: settings.keyFailuresPerMinute, window: 60) : nil,
+            api: settings.apiRateLimitPerMinute > 0
+                ? RateLimiter(limit: settings.apiRateLimitPerMinute, window: 60) : nil,
+            keyFailures: settings.keyFailuresPerMinute > 0
+                ? RateLimiter(limit: settings.keyFailuresPerMinute, window: 60) : nil,
             loginPerAccount: RateLimiter(limit: settings.loginAttemptsPerAccount, window: 15 * 60),
             loginPerAddress: RateLimiter(limit: settings.loginAttemptsPerAddress, window: 15 * 60),
             credentialRevocations: settings.credentialRevocationsPerMinute > 0
                 ? RateLimiter(limit: settings.credentialRevocationsPerMinute, window: 60) : nil,
             signupPerAddress: RateLimiter(limit: settings.signupsPerAddress, window: 3600),
-            selfRolls: settings.selfRollsPerHour > 0 ? RateLimiter(limit: settings.selfRollsPerHour, window: 3600) : nil,
-            reportUploads: UploadGate(perAddress: 4, total: 32, timeout: .milliseconds(Int64(settings.reportReadTimeoutSeconds * 1000))),
+            selfRolls: settings.selfRollsPerHour > 0
+                ? RateLimiter(limit: settings.selfRollsPerHour, window: 3600) : nil,
+            reportUploads: UploadGate(
+                perAddress: 4, total: 32, timeout: .milliseconds(Int64(settings.reportReadTimeoutSeconds * 1000))),
             trustedProxies: settings.trustedProxies,
             proxyHeader: settings.trustedProxyHeader
         ),
@@ -41,7 +47,9 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     app.usage = recorder
     app.passwordHasher = passwords
-    app.secretScanningKeys = try settings.secretScanningKeysFile.map { try SecretScanningKeys(file: $0, logger: app.logger) }
+    app.secretScanningKeys = try settings.secretScanningKeysFile.map {
+        try SecretScanningKeys(file: $0, logger: app.logger)
+    }
 
     try configureDatabase(app, settings, sqlite: sqlite)
     app.migrations.addKagibagMigrations()
@@ -60,14 +68,15 @@ public func configure(_ app: Application, settings: Settings) async throws {
     }
 
     app.middleware = Middlewares()
-    app.middleware.use(MiddlewareChain(
-        // First, so that no log line carries a request id the client made up.
-        RequestIDMiddleware(logLevel: .info),
-        MetricsMiddleware(metrics: metrics),
-        SecurityHeadersMiddleware(),
-        ErrorMiddleware(webPage: ErrorPage.render),
-        try PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory)
-    ))
+    app.middleware.use(
+        MiddlewareChain(
+            // First, so that no log line carries a request id the client made up.
+            RequestIDMiddleware(logLevel: .info),
+            MetricsMiddleware(metrics: metrics),
+            SecurityHeadersMiddleware(),
+            ErrorMiddleware(webPage: ErrorPage.render),
+            try PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory)
+        ))
 
     // Registered after the databases, so that they shut down before them and can finish writing.
     app.lifecycle.use(UsageFlusher(recorder: recorder))
@@ -80,13 +89,15 @@ public func configure(_ app: Application, settings: Settings) async throws {
         // With the usage flush's beat (tests, flushing on every request, call these themselves):
         // each expiry is written to Activity once, by whichever instance gets there first, and
         // ended grace periods are retired; old usage goes about once an hour.
-        jobs.append(.init(name: "key expiries", every: .milliseconds(Int64(settings.lastUsedFlushSeconds * 1000))) { db, _ in
-            try await APIKeySecrets.recordExpiries(on: db)
-        })
-        jobs.append(.init(name: "key usage", every: .seconds(3600)) { db, _ in
-            try await APIKeyUsage.prune(on: db)
-            return 0
-        })
+        jobs.append(
+            .init(name: "key expiries", every: .milliseconds(Int64(settings.lastUsedFlushSeconds * 1000))) { db, _ in
+                try await APIKeySecrets.recordExpiries(on: db)
+            })
+        jobs.append(
+            .init(name: "key usage", every: .seconds(3600)) { db, _ in
+                try await APIKeyUsage.prune(on: db)
+                return 0
+            })
     }
     let housekeeping = Housekeeping(jobs: jobs)
     app.lifecycle.use(housekeeping)
@@ -99,7 +110,8 @@ public func configure(_ app: Application, settings: Settings) async throws {
         // WAL lets readers proceed while one connection writes, and survives kill -9: a commit
         // is durable once it returns. Writers that meet a lock wait (below) instead of failing;
         // every write transaction starts with its write.
-        let mode = try await app.db.sql.raw("PRAGMA journal_mode=WAL").first()?.decode(column: "journal_mode", as: String.self)
+        let mode = try await app.db.sql.raw("PRAGMA journal_mode=WAL").first()?.decode(
+            column: "journal_mode", as: String.self)
         app.logger.debug("SQLite journal mode", metadata: ["mode": "\(mode ?? "?")"])
         // The server writes through one connection (`SQLiteOneConnection`), but other processes
         // may write too (`kagibag team`, `kagibag keys`). sqlite-nio's busy handler retries at
@@ -124,16 +136,23 @@ public func configure(_ app: Application, settings: Settings) async throws {
 private func sqlitePath(_ settings: Settings) -> (path: String, throwaway: Bool)? {
     switch settings.database {
     case .sqliteFile(let path): (path, false)
-    case .sqliteMemory: (FileManager.default.temporaryDirectory.appendingPathComponent("kagibag-\(UUID().uuidString).sqlite").path, true)
+    case .sqliteMemory:
+        (
+            FileManager.default.temporaryDirectory.appendingPathComponent("kagibag-\(UUID().uuidString).sqlite").path,
+            true
+        )
     case .postgres: nil
     }
 }
 
-private func configureDatabase(_ app: Application, _ settings: Settings, sqlite: (path: String, throwaway: Bool)?) throws {
+private func configureDatabase(_ app: Application, _ settings: Settings, sqlite: (path: String, throwaway: Bool)?)
+    throws
+{
     switch settings.database {
     case .sqliteFile, .sqliteMemory:
         guard let sqlite else { return }
-        app.databases.use(SQLiteOneConnection(wrapped: DatabaseConfigurationFactory.sqlite(.file(sqlite.path)).make()), as: .sqlite)
+        app.databases.use(
+            SQLiteOneConnection(wrapped: DatabaseConfigurationFactory.sqlite(.file(sqlite.path)).make()), as: .sqlite)
         app.lifecycle.use(SQLiteFiles(path: sqlite.path, throwaway: sqlite.throwaway, reader: app.services.reader))
     case .postgres(let url):
         var configuration: SQLPostgresConfiguration
@@ -144,7 +163,9 @@ private func configureDatabase(_ app: Application, _ settings: Settings, sqlite:
         }
         configuration.searchPath = nil
         app.databases.use(
-            .postgres(configuration: configuration, maxConnectionsPerEventLoop: settings.databasePoolSize, connectionPoolTimeout: .seconds(10)),
+            .postgres(
+                configuration: configuration, maxConnectionsPerEventLoop: settings.databasePoolSize,
+                connectionPoolTimeout: .seconds(10)),
             as: .psql
         )
     }
@@ -162,9 +183,10 @@ private func configureViews(_ app: Application) {
     app.views.use(.leaf)
     // Sandboxed to the views folder; not `.toVisibleFiles`, which would refuse the build folder
     // (`.build/…`) the templates ship in.
-    app.leaf.sources = .singleSource(NIOLeafFiles(
-        fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
-        sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory
-    ))
+    app.leaf.sources = .singleSource(
+        NIOLeafFiles(
+            fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
+            sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory
+        ))
     app.leaf.cache.isEnabled = app.environment.isRelease
 }

@@ -26,8 +26,12 @@ struct APIKeyTokenTests {
     @Test("the digest is lower-case hex SHA-256 of the whole key")
     func digestKnownAnswers() throws {
         #expect(APIKeyToken.digest(of: "") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(try APIKeyToken(parsing: zeroKey).digest == "065413b1d6195ea13d0af73a52e37d33b3ee40d833b1fcde2ab047abd97c0365")
-        #expect(try APIKeyToken(parsing: sampleKey).digest == "3cd11b774bca4588d46ff63137ec07db2fc6f9a1e1ac39f999fa8fe3b6cab70d")
+        #expect(
+            try APIKeyToken(parsing: zeroKey).digest
+                == "065413b1d6195ea13d0af73a52e37d33b3ee40d833b1fcde2ab047abd97c0365")
+        #expect(
+            try APIKeyToken(parsing: sampleKey).digest
+                == "3cd11b774bca4588d46ff63137ec07db2fc6f9a1e1ac39f999fa8fe3b6cab70d")
     }
 
     @Test("a generated key has the documented shape and parses back")
@@ -86,4 +90,3 @@ struct APIKeyTokenTests {
         #expect(!String(describing: key).contains(sampleKey))
     }
 }
-

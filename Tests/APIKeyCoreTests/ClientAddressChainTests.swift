@@ -6,7 +6,10 @@ import Testing
 struct ClientAddressChainTests {
     let proxy = [try! AddressRange(parsing: "10.0.0.2")]
 
-    func client(_ peer: String, _ values: [String], _ header: ClientAddressChain.Header = .xForwardedFor, trusted: [AddressRange]? = nil) -> String {
+    func client(
+        _ peer: String, _ values: [String], _ header: ClientAddressChain.Header = .xForwardedFor,
+        trusted: [AddressRange]? = nil
+    ) -> String {
         ClientAddressChain.client(peer: peer, headerValues: values, header: header, trusted: trusted ?? proxy)
     }
 
@@ -16,7 +19,9 @@ struct ClientAddressChainTests {
         #expect(client("203.0.113.9", ["198.51.100.7"], trusted: []) == "203.0.113.9")
     }
 
-    @Test("X-Forwarded-For is walked from the right, skipping trusted hops; client-written entries further left are not believed")
+    @Test(
+        "X-Forwarded-For is walked from the right, skipping trusted hops; client-written entries further left are not believed"
+    )
     func walksFromTheRight() {
         #expect(client("10.0.0.2", ["198.51.100.7"]) == "198.51.100.7")
         #expect(client("10.0.0.2", ["1.2.3.4, 198.51.100.7"]) == "198.51.100.7")
@@ -55,7 +60,8 @@ struct ClientAddressChainTests {
     func limitKeys() {
         #expect(ClientAddressChain.limitKey("198.51.100.7") == "198.51.100.7")
         #expect(ClientAddressChain.limitKey("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64")
-        #expect(ClientAddressChain.limitKey("2001:db8:1:2::ffff") == ClientAddressChain.limitKey("2001:db8:1:2:aaaa::1"))
+        #expect(
+            ClientAddressChain.limitKey("2001:db8:1:2::ffff") == ClientAddressChain.limitKey("2001:db8:1:2:aaaa::1"))
         #expect(ClientAddressChain.limitKey("2001:db8:1:3::1") != ClientAddressChain.limitKey("2001:db8:1:2::1"))
         #expect(ClientAddressChain.limitKey("unknown") == "unknown")
     }
@@ -91,7 +97,9 @@ struct APIKeyScannerTests {
         #expect(whole.lines == 4)
         let bytes = Array(text.utf8)
         for cut in 1..<bytes.count {
-            let pieces = [String(decoding: bytes[..<cut], as: UTF8.self), String(decoding: bytes[cut...], as: UTF8.self)]
+            let pieces = [
+                String(decoding: bytes[..<cut], as: UTF8.self), String(decoding: bytes[cut...], as: UTF8.self),
+            ]
             #expect(scan(pieces) == whole, "cut at \(cut)")
         }
     }

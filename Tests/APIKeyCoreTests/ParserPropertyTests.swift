@@ -37,10 +37,13 @@ struct ParserPropertyTests {
         let trusted = [try! AddressRange(parsing: "10.0.0.0/8")]
         await propertyCheck(count: 500, input: Self.text.array(of: 0...3), Gen.bool) { values, forwarded in
             let header: ClientAddressChain.Header = forwarded ? .forwarded : .xForwardedFor
-            let client = ClientAddressChain.client(peer: "10.0.0.2", headerValues: values, header: header, trusted: trusted)
+            let client = ClientAddressChain.client(
+                peer: "10.0.0.2", headerValues: values, header: header, trusted: trusted)
             #expect(ClientAddressChain.canonical(client) == client, "\(values.debugDescription)")
             // An untrusted peer is never overridden.
-            #expect(ClientAddressChain.client(peer: "203.0.113.9", headerValues: values, header: header, trusted: trusted) == "203.0.113.9")
+            #expect(
+                ClientAddressChain.client(peer: "203.0.113.9", headerValues: values, header: header, trusted: trusted)
+                    == "203.0.113.9")
         }
         await propertyCheck(input: Self.ipv6, Gen.int(in: 1...65535)) { address, port in
             let canonical = try #require(ClientAddressChain.canonical(address))
@@ -59,7 +62,10 @@ struct ParserPropertyTests {
             guard let token = try? APIKeyToken(parsing: text) else { return }
             #expect(token.plaintext == text && text.utf8.count == APIKeyToken.length && text.hasPrefix("kgb_"))
         }
-        await propertyCheck(input: Gen.int(in: 4..<APIKeyToken.length), Gen<Character?>.element(of: Array("0123456789abcXYZ")).map { $0! }) { index, replacement in
+        await propertyCheck(
+            input: Gen.int(in: 4..<APIKeyToken.length),
+            Gen<Character?>.element(of: Array("0123456789abcXYZ")).map { $0! }
+        ) { index, replacement in
             let key = APIKeyToken.generate().plaintext
             #expect((try? APIKeyToken(parsing: key))?.plaintext == key)
             var bytes = Array(key.utf8)
@@ -73,7 +79,8 @@ struct ParserPropertyTests {
     @Test("the key scanner finds the same keys however its input is cut, and only well-formed ones")
     func scannerPieces() async {
         let key = APIKeyToken.generate().plaintext
-        let parts = Gen<String?>.element(of: [key, key + "_", "_" + key, " ", "\n", "kgb_", "x", ",", "é"]).map { $0! }.array(of: 0...12)
+        let parts = Gen<String?>.element(of: [key, key + "_", "_" + key, " ", "\n", "kgb_", "x", ",", "é"]).map { $0! }
+            .array(of: 0...12)
         await propertyCheck(count: 300, input: parts, Gen.int(in: 0...400).array(of: 0...5)) { parts, cuts in
             let bytes = Array(parts.joined().utf8)
             var whole = APIKeyScanner()

@@ -26,7 +26,9 @@ struct PostgresStatements: SQLDatabase {
     var dialect: any SQLDialect { PostgresDialect() }
     var queryLogLevel: Logger.Level? { nil }
 
-    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<
+        Void
+    > {
         eventLoop.makeFutureWithTask { try await self.execute(sql: query, onRow) }
     }
 
@@ -35,7 +37,9 @@ struct PostgresStatements: SQLDatabase {
         guard let (bindings, types) = Self.bindings(binds) else { return try await fallback.execute(sql: query, onRow) }
         guard query is FixedPlan, let slot = PostgresPreparedStatements.shared.slot(for: sql, types: types) else {
             _ = try await database.withConnection { connection in
-                connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: connection.logger) { onRow(Row($0)) }
+                connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: connection.logger) {
+                    onRow(Row($0))
+                }
             }.get()
             return
         }
@@ -44,11 +48,15 @@ struct PostgresStatements: SQLDatabase {
 
     /// Runs the statement prepared in `slot` on a connection of the pool (preparing it there
     /// first if that connection has not yet).
-    private func run<S: PreparedSlot>(_ slot: S.Type, _ bindings: PostgresBindings, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+    private func run<S: PreparedSlot>(
+        _ slot: S.Type, _ bindings: PostgresBindings, _ onRow: @escaping @Sendable (any SQLRow) -> Void
+    ) async throws {
         let statement = PreparedRun<S>(bindings: bindings)
         try await database.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
-                for try await row in try await connection.execute(statement, logger: connection.logger) { onRow(Row(row)) }
+                for try await row in try await connection.execute(statement, logger: connection.logger) {
+                    onRow(Row(row))
+                }
             }
         }.get()
     }
@@ -92,7 +100,9 @@ struct PostgresStatements: SQLDatabase {
         func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
             guard row.contains(column) else { return try original.sql().decode(column: column, as: type) }
             let cell = row[column]
-            guard let (kind, optional) = ColumnType.of(type) else { return try original.sql().decode(column: column, as: type) }
+            guard let (kind, optional) = ColumnType.of(type) else {
+                return try original.sql().decode(column: column, as: type)
+            }
             switch kind {
             case .string: return try decode(cell, String.self, optional, as: type)
             case .uuid: return try decode(cell, UUID.self, optional, as: type)
@@ -103,7 +113,9 @@ struct PostgresStatements: SQLDatabase {
         }
 
         @inline(__always)
-        private func decode<T: PostgresDecodable, D>(_ cell: PostgresCell, _ value: T.Type, _ optional: Bool, as type: D.Type) throws -> D {
+        private func decode<T: PostgresDecodable, D>(
+            _ cell: PostgresCell, _ value: T.Type, _ optional: Bool, as type: D.Type
+        ) throws -> D {
             let decoded: T? = optional && cell.bytes == nil ? nil : try cell.decode(T.self)
             return ColumnType.cast(decoded, optional: optional, to: type)!
         }

@@ -37,7 +37,9 @@ final class SQLiteReader: SQLDatabase, Sendable {
         self.eventLoop = eventLoop
     }
 
-    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<
+        Void
+    > {
         eventLoop.makeCompletedFuture { try run(query, onRow) }
     }
 
@@ -48,7 +50,9 @@ final class SQLiteReader: SQLDatabase, Sendable {
     /// Closes the idle connections; later reads fail (the application is shutting down).
     func close() {
         closed.withLockedValue { $0 = true }
-        for connection in idle.withLockedValue({ list in defer { list = [] }; return list }) { connection.close() }
+        for connection in idle.withLockedValue({ list in
+            defer { list = [] }; return list
+        }) { connection.close() }
     }
 
     private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> Void) throws {
@@ -124,7 +128,8 @@ final class SQLiteReader: SQLDatabase, Sendable {
                 statements = [:]
             }
             var statement: OpaquePointer?
-            try check(sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil))
+            try check(
+                sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil))
             guard let statement else { throw ReadError(code: SQLITE_MISUSE, message: "empty statement") }
             statements[sql] = statement
             return statement
@@ -136,7 +141,8 @@ final class SQLiteReader: SQLDatabase, Sendable {
             case .float(let double): return sqlite_nio_sqlite3_bind_double(statement, index, double)
             case .null: return sqlite_nio_sqlite3_bind_null(statement, index)
             case .text(let text):
-                return sqlite_nio_sqlite3_bind_text64(statement, index, text, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
+                return sqlite_nio_sqlite3_bind_text64(
+                    statement, index, text, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
             case .blob(let bytes):
                 return bytes.withUnsafeReadableBytes {
                     sqlite_nio_sqlite3_bind_blob64(statement, index, $0.baseAddress, UInt64($0.count), transient)
@@ -193,7 +199,8 @@ final class SQLiteReader: SQLDatabase, Sendable {
             guard let (kind, optional) = ColumnType.of(type) else { return nil }
             switch kind {
             case .string: return convert(value, optional, type) { String(sqliteData: $0) }
-            case .uuid: return convert(value, optional, type) { if case .text(let text) = $0 { UUID(text: text) } else { nil } }
+            case .uuid:
+                return convert(value, optional, type) { if case .text(let text) = $0 { UUID(text: text) } else { nil } }
             case .date: return convert(value, optional, type) { Date(sqliteData: $0) }
             case .int: return convert(value, optional, type) { Int(sqliteData: $0) }
             case .bool: return convert(value, optional, type) { Bool(sqliteData: $0) }
@@ -202,7 +209,9 @@ final class SQLiteReader: SQLDatabase, Sendable {
 
         /// nil when `value` does not convert (the decoder then says why).
         @inline(__always)
-        private static func convert<T, D>(_ value: SQLiteData, _ optional: Bool, _ type: D.Type, _ make: (SQLiteData) -> T?) -> D? {
+        private static func convert<T, D>(
+            _ value: SQLiteData, _ optional: Bool, _ type: D.Type, _ make: (SQLiteData) -> T?
+        ) -> D? {
             if value == .null { return optional ? ColumnType.cast(T?.none, optional: true, to: type) : nil }
             guard let converted = make(value) else { return nil }
             return ColumnType.cast(converted, optional: optional, to: type)

@@ -9,10 +9,13 @@ import Vapor
 /// address into those headers, which is why Vapor's `peerAddress` (which always believes them)
 /// is not used.
 enum ClientAddress {
-    static func of(_ request: Request, trustedProxies: [AddressRange], header: ClientAddressChain.Header = .xForwardedFor) -> String {
+    static func of(
+        _ request: Request, trustedProxies: [AddressRange], header: ClientAddressChain.Header = .xForwardedFor
+    ) -> String {
         let peer = request.remoteAddress?.ipAddress ?? "unknown"
         let name = header == .forwarded ? "Forwarded" : "X-Forwarded-For"
-        return ClientAddressChain.client(peer: peer, headerValues: request.headers[name], header: header, trusted: trustedProxies)
+        return ClientAddressChain.client(
+            peer: peer, headerValues: request.headers[name], header: header, trusted: trustedProxies)
     }
 }
 

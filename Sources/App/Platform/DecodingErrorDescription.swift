@@ -13,7 +13,8 @@ extension DecodingError {
             return ("the field '\(field)' is required.", field)
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             let field = path(context)
-            return field.isEmpty ? ("the body must be a JSON object.", nil) : ("the field '\(field)' has the wrong type.", field)
+            return field.isEmpty
+                ? ("the body must be a JSON object.", nil) : ("the field '\(field)' has the wrong type.", field)
         case .dataCorrupted(let context):
             let field = path(context)
             if field.isEmpty, context.debugDescription.contains("fit") {

@@ -5,7 +5,9 @@ import Vapor
 /// logged in full and shown to nobody.
 struct ErrorMiddleware: AsyncMiddleware {
     /// Renders the page for an error on a web route (the web layer's `ErrorPage`, given by `configure`).
-    let webPage: @Sendable (_ status: HTTPResponseStatus, _ message: String, _ headers: HTTPHeaders, _ request: Request) async -> Response
+    let webPage:
+        @Sendable (_ status: HTTPResponseStatus, _ message: String, _ headers: HTTPHeaders, _ request: Request) async ->
+            Response
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         do {
@@ -18,18 +20,22 @@ struct ErrorMiddleware: AsyncMiddleware {
     private func response(for error: any Error, to request: Request) async -> Response {
         var (status, detail, headers, problems) = Self.describe(error)
         if error is ConnectionPoolTimeoutError {
-            request.logger.warning("refused: no database connection came free in time", metadata: ["path": "\(request.url.path)"])
+            request.logger.warning(
+                "refused: no database connection came free in time", metadata: ["path": "\(request.url.path)"])
         } else if status.code >= 500, !(error is APIError) {
             // (An `APIError` is a refusal written on purpose, a 503 with Retry-After say: its
             // message stands and it is no crash to log.)
-            request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.url.path)"])
+            request.logger.error(
+                "request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.url.path)"])
             detail = "Something went wrong on our side. It has been logged; please try again."
         }
         switch request.state.audience {
         case .web:
             return await webPage(status, detail, headers, request)
         case .api, nil:
-            for (name, value) in request.state.responseHeaders ?? [:] where !headers.contains(name: name) { headers.add(name: name, value: value) }
+            for (name, value) in request.state.responseHeaders ?? [:] where !headers.contains(name: name) {
+                headers.add(name: name, value: value)
+            }
             return ProblemDetails(
                 title: status.reasonPhrase, status: Int(status.code), detail: detail,
                 field: problems.first?.field, errors: problems.isEmpty ? nil : problems

@@ -70,6 +70,8 @@ struct APIError: AbortError {
 
     /// A request the server cannot even interpret (400), such as an unknown field or a bad cursor.
     static func badRequest(_ message: String, field: String? = nil) -> APIError {
-        APIError(status: .badRequest, detail: message, problems: field.map { [FieldProblem(field: $0, message: message)] } ?? [])
+        APIError(
+            status: .badRequest, detail: message,
+            problems: field.map { [FieldProblem(field: $0, message: message)] } ?? [])
     }
 }

@@ -10,8 +10,10 @@ enum Health {
             response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
             return response
         } catch {
-            req.logger.warning("health check: database did not answer", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            return ProblemDetails(title: "Service Unavailable", status: 503, detail: "The database is not answering.").response()
+            req.logger.warning(
+                "health check: database did not answer", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            return ProblemDetails(title: "Service Unavailable", status: 503, detail: "The database is not answering.")
+                .response()
         }
     }
 }

@@ -69,7 +69,9 @@ final class Housekeeping: LifecycleHandler, Sendable {
                         let deleted = try await runOnce(on: db, only: ready).filter { $0.value > 0 }
                         if !deleted.isEmpty { logger.debug("housekeeping", metadata: ["done": "\(deleted)"]) }
                     } catch {
-                        logger.warning("housekeeping failed; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                        logger.warning(
+                            "housekeeping failed; will retry",
+                            metadata: ["error": "\(String(reflecting: type(of: error)))"])
                     }
                 }
             }

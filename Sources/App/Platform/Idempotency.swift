@@ -48,7 +48,9 @@ enum Idempotency {
                 return response
             }
         } catch let error as any DatabaseError where error.isConstraintFailure && !claimed.withLockedValue({ $0 }) {
-            return try await replay(req, teamID: teamID, scope: scope, key: key, fingerprint: fingerprint, remembering: remembering, retrying: operation)
+            return try await replay(
+                req, teamID: teamID, scope: scope, key: key, fingerprint: fingerprint, remembering: remembering,
+                retrying: operation)
         }
     }
 
@@ -56,8 +58,9 @@ enum Idempotency {
         _ req: Request, teamID: UUID, scope: UUID?, key: String, fingerprint: String, remembering: Remembered?,
         retrying operation: @escaping @Sendable (any Database) async throws -> Response
     ) async throws -> Response {
-        guard let existing = try await IdempotencyRecord.query(on: req.db)
-            .filter(\.$teamID == teamID).filter(\.$key == key).first()
+        guard
+            let existing = try await IdempotencyRecord.query(on: req.db)
+                .filter(\.$teamID == teamID).filter(\.$key == key).first()
         else {
             // The first attempt failed and released the key in the meantime.
             return try await run(req, teamID: teamID, scope: scope, remembering: remembering, operation)
@@ -69,7 +72,8 @@ enum Idempotency {
         guard existing.fingerprint == fingerprint else {
             throw APIError(
                 status: .unprocessableEntity,
-                detail: "This Idempotency-Key was already used for a different request. Use a new key for a new request.",
+                detail:
+                    "This Idempotency-Key was already used for a different request. Use a new key for a new request.",
                 problems: [FieldProblem(field: header, message: "already used for a different request")])
         }
         let response = Response(status: HTTPResponseStatus(statusCode: existing.status))

@@ -11,7 +11,9 @@ struct JSONBodyMiddleware: AsyncMiddleware {
             guard let type = request.headers.contentType, type.type == "application",
                 type.subType == "json" || type.subType.hasSuffix("+json")
             else {
-                throw APIError(status: .unsupportedMediaType, detail: "Send the request body as JSON with 'Content-Type: application/json'.")
+                throw APIError(
+                    status: .unsupportedMediaType,
+                    detail: "Send the request body as JSON with 'Content-Type: application/json'.")
             }
         } else if [.POST, .PATCH, .PUT].contains(request.method) {
             throw APIError.badRequest("This request needs a JSON object as its body.")

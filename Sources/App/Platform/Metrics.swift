@@ -48,19 +48,33 @@ final class Metrics: Sendable {
 
     private static let latencyBuckets: [Duration] = [
         .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
-        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .seconds(5),
     ]
 
-    private static func descriptor(_ subsystem: String, _ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "kagibag", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
+    private static func descriptor(_ subsystem: String, _ name: String, _ unit: String, _ help: String)
+        -> MetricNameDescriptor
+    {
+        MetricNameDescriptor(
+            namespace: "kagibag", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
     }
 
-    private static var requestsTotal: MetricNameDescriptor { descriptor("http", "requests", "total", "HTTP requests by route template, method and status.") }
-    private static var requestDuration: MetricNameDescriptor { descriptor("http", "request_duration", "seconds", "Time to answer HTTP requests.") }
-    private static var authentications: MetricNameDescriptor { descriptor("api", "authentications", "total", "API key checks by outcome.") }
-    private static var queries: MetricNameDescriptor { descriptor("db", "queries", "total", "Database statements by kind (read, write) and purpose.") }
+    private static var requestsTotal: MetricNameDescriptor {
+        descriptor("http", "requests", "total", "HTTP requests by route template, method and status.")
+    }
+    private static var requestDuration: MetricNameDescriptor {
+        descriptor("http", "request_duration", "seconds", "Time to answer HTTP requests.")
+    }
+    private static var authentications: MetricNameDescriptor {
+        descriptor("api", "authentications", "total", "API key checks by outcome.")
+    }
+    private static var queries: MetricNameDescriptor {
+        descriptor("db", "queries", "total", "Database statements by kind (read, write) and purpose.")
+    }
     private static var leakCredentials: MetricNameDescriptor {
-        descriptor("leak_reports", "credentials", "total", "Credentials reported as leaked, by channel and stage (received, well_formed, live, revoked).")
+        descriptor(
+            "leak_reports", "credentials", "total",
+            "Credentials reported as leaked, by channel and stage (received, well_formed, live, revoked).")
     }
     private static var leakRefusals: MetricNameDescriptor {
         descriptor("leak_reports", "refused", "total", "Leak reports refused as a whole, by channel and reason.")
@@ -80,23 +94,28 @@ final class Metrics: Sendable {
     init() {
         var auth: [String: Counter] = [:]
         for outcome in AuthOutcome.allCases {
-            auth[outcome.rawValue] = registry.makeCounter(descriptor: Self.authentications, labels: [("outcome", outcome.rawValue)])
+            auth[outcome.rawValue] = registry.makeCounter(
+                descriptor: Self.authentications, labels: [("outcome", outcome.rawValue)])
         }
         authCounters = auth
         var leaks: [String: Counter] = [:]
         for channel in LeakChannel.allCases {
             for stage in LeakStage.allCases {
                 leaks[channel.rawValue + " " + stage.rawValue] = registry.makeCounter(
-                    descriptor: Self.leakCredentials, labels: [("channel", channel.rawValue), ("stage", stage.rawValue)])
+                    descriptor: Self.leakCredentials,
+                    labels: [("channel", channel.rawValue), ("stage", stage.rawValue)])
             }
         }
         leakCounters = leaks
         flushBatches = registry.makeCounter(
-            descriptor: Self.descriptor("last_used", "flush_batches", "total", "Batches of last-used times written."), labels: [])
+            descriptor: Self.descriptor("last_used", "flush_batches", "total", "Batches of last-used times written."),
+            labels: [])
         flushRows = registry.makeCounter(
-            descriptor: Self.descriptor("last_used", "flush_rows", "total", "Keys whose last-used time was written."), labels: [])
+            descriptor: Self.descriptor("last_used", "flush_rows", "total", "Keys whose last-used time was written."),
+            labels: [])
         flushDuration = registry.makeDurationHistogram(
-            descriptor: Self.descriptor("last_used", "flush_duration", "seconds", "Time to write one batch of last-used times."),
+            descriptor: Self.descriptor(
+                "last_used", "flush_duration", "seconds", "Time to write one batch of last-used times."),
             labels: [], buckets: Self.latencyBuckets)
     }
 
@@ -113,8 +132,12 @@ final class Metrics: Sendable {
             if let existing = handles[key] { return existing }
             let template = route(), method = key.method
             let made = (
-                registry.makeCounter(descriptor: Self.requestsTotal, labels: [("route", template), ("method", method), ("status", String(key.status))]),
-                registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: [("route", template), ("method", method)], buckets: Self.latencyBuckets)
+                registry.makeCounter(
+                    descriptor: Self.requestsTotal,
+                    labels: [("route", template), ("method", method), ("status", String(key.status))]),
+                registry.makeDurationHistogram(
+                    descriptor: Self.requestDuration, labels: [("route", template), ("method", method)],
+                    buckets: Self.latencyBuckets)
             )
             handles[key] = made
             return made
@@ -133,7 +156,8 @@ final class Metrics: Sendable {
         let registry = self.registry
         let counter = queryCounters.withLockedValue { counters in
             if let existing = counters[key] { return existing }
-            let made = registry.makeCounter(descriptor: Self.queries, labels: [("kind", kind.rawValue), ("purpose", purpose)])
+            let made = registry.makeCounter(
+                descriptor: Self.queries, labels: [("kind", kind.rawValue), ("purpose", purpose)])
             counters[key] = made
             return made
         }
@@ -151,7 +175,8 @@ final class Metrics: Sendable {
         let registry = self.registry
         let counter = leakRefusalCounters.withLockedValue { counters in
             if let existing = counters[key] { return existing }
-            let made = registry.makeCounter(descriptor: Self.leakRefusals, labels: [("channel", channel.rawValue), ("reason", reason.rawValue)])
+            let made = registry.makeCounter(
+                descriptor: Self.leakRefusals, labels: [("channel", channel.rawValue), ("reason", reason.rawValue)])
             counters[key] = made
             return made
         }

@@ -17,7 +17,9 @@ struct MetricsEndpoint: Sendable {
         if let token {
             let presented = req.headers.bearerAuthorization?.token ?? ""
             guard presented.utf8.secureCompare(to: token.utf8) else {
-                let response = ProblemDetails(title: "Unauthorized", status: 401, detail: "Metrics need the operator's token.").response()
+                let response = ProblemDetails(
+                    title: "Unauthorized", status: 401, detail: "Metrics need the operator's token."
+                ).response()
                 response.headers.replaceOrAdd(name: .wwwAuthenticate, value: #"Bearer realm="kagibag-metrics""#)
                 return response
             }

@@ -10,7 +10,8 @@ struct MetricsMiddleware: AsyncMiddleware {
         let response = try await next.respond(to: request)
         let route = request.route
         metrics.request(
-            .init(route: route.map(ObjectIdentifier.init), method: request.method.rawValue, status: response.status.code),
+            .init(
+                route: route.map(ObjectIdentifier.init), method: request.method.rawValue, status: response.status.code),
             route: { route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched" },
             duration: ContinuousClock.now - start)
         return response

@@ -24,14 +24,16 @@ struct PageRequest {
         var limit = Self.defaultLimit
         if let text = try? req.query.get(String.self, at: "limit") {
             guard let value = Int(text), (1...Self.maximumLimit).contains(value) else {
-                throw APIError.badRequest("limit must be a whole number from 1 to \(Self.maximumLimit).", field: "limit")
+                throw APIError.badRequest(
+                    "limit must be a whole number from 1 to \(Self.maximumLimit).", field: "limit")
             }
             limit = value
         }
         var after: UUID?
         if let cursor = try? req.query.get(String.self, at: "cursor") {
             guard let id = Self.decode(cursor) else {
-                throw APIError.badRequest("cursor is not one this API issued; use next_cursor from a previous page.", field: "cursor")
+                throw APIError.badRequest(
+                    "cursor is not one this API issued; use next_cursor from a previous page.", field: "cursor")
             }
             after = id
         }
@@ -46,7 +48,9 @@ struct PageRequest {
         guard cursor.count <= 100 else { return nil }
         var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8), text.hasPrefix("v1:") else {
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
+            text.hasPrefix("v1:")
+        else {
             return nil
         }
         return UUID(uuidString: String(text.dropFirst(3)))
@@ -99,4 +103,5 @@ extension Page: Decodable where Item: Decodable {
     }
 }
 
-extension Page: RequestDecodable, ResponseEncodable, AsyncRequestDecodable, AsyncResponseEncodable, Content where Item: Content {}
+extension Page: RequestDecodable, ResponseEncodable, AsyncRequestDecodable, AsyncResponseEncodable, Content
+where Item: Content {}

@@ -10,7 +10,8 @@ struct ProblemDetails: Content {
     var field: String?
     var errors: [FieldProblem]?
 
-    static let contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
+    static let contentType = HTTPMediaType(
+        type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
 
     func response(headers: HTTPHeaders = [:]) -> Response {
         let response = Response(status: HTTPResponseStatus(statusCode: status), headers: headers)

@@ -17,7 +17,8 @@ enum PublicURL {
         let settings = req.application.services.settings
         if let configured = settings.publicURL { return configured }
         guard let host = req.headers.first(name: .host), isAuthority(host) else { return placeholder }
-        let forwardedHTTPS = req.isFromTrustedProxy && req.headers.first(name: "X-Forwarded-Proto")?.lowercased() == "https"
+        let forwardedHTTPS =
+            req.isFromTrustedProxy && req.headers.first(name: "X-Forwarded-Proto")?.lowercased() == "https"
         return (settings.secureCookies || forwardedHTTPS ? "https://" : "http://") + host.lowercased()
     }
 
@@ -25,12 +26,17 @@ enum PublicURL {
     /// (no user, query, fragment, space or quote); otherwise nil.
     static func validated(_ url: String) -> String? {
         let lower = url.lowercased()
-        guard url.count <= 200, let scheme = ["http://", "https://"].first(where: { lower.hasPrefix($0) }) else { return nil }
+        guard url.count <= 200, let scheme = ["http://", "https://"].first(where: { lower.hasPrefix($0) }) else {
+            return nil
+        }
         let rest = url.dropFirst(scheme.count)
         let authority = rest.prefix { $0 != "/" }
         let path = rest.dropFirst(authority.count)
-        let pathCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/%")
-        guard isAuthority(String(authority)), path.unicodeScalars.allSatisfy(pathCharacters.contains) else { return nil }
+        let pathCharacters = CharacterSet(
+            charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/%")
+        guard isAuthority(String(authority)), path.unicodeScalars.allSatisfy(pathCharacters.contains) else {
+            return nil
+        }
         var base = scheme + authority.lowercased() + path
         while base.hasSuffix("/") { base.removeLast() }
         return base
@@ -44,7 +50,9 @@ enum PublicURL {
         if value.hasPrefix("[") {
             guard let end = value.firstIndex(of: "]") else { return false }
             let inside = value[value.index(after: value.startIndex)..<end]
-            guard inside.count >= 2, inside.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }), inside.contains(":") else { return false }
+            guard inside.count >= 2, inside.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }),
+                inside.contains(":")
+            else { return false }
             let after = value[value.index(after: end)...]
             if !after.isEmpty {
                 guard after.hasPrefix(":") else { return false }

@@ -21,10 +21,12 @@ enum RFC3339 {
         }
         guard let year = digits(0, 4), b[4] == UInt8(ascii: "-"), let month = digits(5, 2), b[7] == UInt8(ascii: "-"),
             let day = digits(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
-            let hour = digits(11, 2), b[13] == UInt8(ascii: ":"), let minute = digits(14, 2), b[16] == UInt8(ascii: ":"),
+            let hour = digits(11, 2), b[13] == UInt8(ascii: ":"), let minute = digits(14, 2),
+            b[16] == UInt8(ascii: ":"),
             let second = digits(17, 2)
         else { return nil }
-        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour <= 23, minute <= 59, second <= 60
+        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour <= 23, minute <= 59,
+            second <= 60
         else { return nil }
         var index = 19
         var fraction = 0.0
@@ -45,7 +47,8 @@ enum RFC3339 {
         case UInt8(ascii: "Z"), UInt8(ascii: "z"):
             guard index + 1 == b.count else { return nil }
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
-            guard index + 6 == b.count, let oh = digits(index + 1, 2), b[index + 3] == UInt8(ascii: ":"), let om = digits(index + 4, 2),
+            guard index + 6 == b.count, let oh = digits(index + 1, 2), b[index + 3] == UInt8(ascii: ":"),
+                let om = digits(index + 4, 2),
                 oh <= 23, om <= 59
             else { return nil }
             offset = (oh * 3600 + om * 60) * (b[index] == UInt8(ascii: "-") ? -1 : 1)
@@ -53,7 +56,9 @@ enum RFC3339 {
             return nil
         }
         // A leap second (:60) is read as the last instant of its minute.
-        let seconds = daysFromCivil(year: year, month: month, day: day) * 86400 + hour * 3600 + minute * 60 + min(second, 59) - offset
+        let seconds =
+            daysFromCivil(year: year, month: month, day: day) * 86400 + hour * 3600 + minute * 60 + min(second, 59)
+            - offset
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 
@@ -79,9 +84,11 @@ enum RFC3339 {
             out.append(UInt8(truncatingIfNeeded: 0x30 + value / 10))
             out.append(UInt8(truncatingIfNeeded: 0x30 + value % 10))
         }
-        two(year / 100 % 100); two(year % 100); out.append(UInt8(ascii: "-")); two(month); out.append(UInt8(ascii: "-")); two(day)
+        two(year / 100 % 100); two(year % 100); out.append(UInt8(ascii: "-")); two(month);
+        out.append(UInt8(ascii: "-")); two(day)
         out.append(UInt8(ascii: "T"))
-        two(secondOfDay / 3600); out.append(UInt8(ascii: ":")); two(secondOfDay % 3600 / 60); out.append(UInt8(ascii: ":"))
+        two(secondOfDay / 3600); out.append(UInt8(ascii: ":")); two(secondOfDay % 3600 / 60);
+        out.append(UInt8(ascii: ":"))
         two(secondOfDay % 60)
         if millis > 0 {
             out.append(UInt8(ascii: "."))

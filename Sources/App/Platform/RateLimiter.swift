@@ -43,7 +43,9 @@ final class RateLimiter: Sendable {
             windows[key] = current
             if windows.count > 50_000 { Self.sweep(&windows, now: now, window: window) }
             let reset = max(1, Int((current.start.addingTimeInterval(window).timeIntervalSince(now)).rounded(.up)))
-            return Decision(allowed: current.count <= limit, limit: limit, remaining: max(0, limit - current.count), resetSeconds: reset)
+            return Decision(
+                allowed: current.count <= limit, limit: limit, remaining: max(0, limit - current.count),
+                resetSeconds: reset)
         }
     }
 
@@ -52,7 +54,8 @@ final class RateLimiter: Sendable {
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
         let limit = self.limit, window = self.window
         return shard.withLockedValue { windows in
-            guard let current = windows[key], now.timeIntervalSince(current.start) < window, current.count >= limit else { return nil }
+            guard let current = windows[key], now.timeIntervalSince(current.start) < window, current.count >= limit
+            else { return nil }
             let reset = max(1, Int((current.start.addingTimeInterval(window).timeIntervalSince(now)).rounded(.up)))
             return Decision(allowed: false, limit: limit, remaining: 0, resetSeconds: reset)
         }
@@ -84,6 +87,9 @@ final class RateLimiter: Sendable {
 extension RateLimiter.Decision {
     /// The IETF draft's headers, on every API response and on the 429.
     var headers: HTTPHeaders {
-        ["RateLimit-Limit": String(limit), "RateLimit-Remaining": String(remaining), "RateLimit-Reset": String(resetSeconds)]
+        [
+            "RateLimit-Limit": String(limit), "RateLimit-Remaining": String(remaining),
+            "RateLimit-Reset": String(resetSeconds),
+        ]
     }
 }

@@ -15,7 +15,8 @@ struct RequestIDMiddleware: AsyncMiddleware {
             id = request.isFromTrustedProxy && Self.isWellFormed(presented) ? presented : UUID().uuidString
             request.logger[metadataKey: "request-id"] = .string(id)
         }
-        request.logger.log(level: logLevel, "\(request.method) \(request.url.path.removingPercentEncoding ?? request.url.path)")
+        request.logger.log(
+            level: logLevel, "\(request.method) \(request.url.path.removingPercentEncoding ?? request.url.path)")
         let response = try await next.respond(to: request)
         // The id the log lines carry, so that a client can quote it (a proxy that sets its own,
         // as the shipped nginx does, hides this one and answers with the same id).
@@ -27,7 +28,8 @@ struct RequestIDMiddleware: AsyncMiddleware {
         (1...64).contains(id.utf8.count)
             && id.utf8.allSatisfy { byte in
                 switch byte {
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"),
                     UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
                     true
                 default: false

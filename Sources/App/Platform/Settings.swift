@@ -69,7 +69,9 @@ public struct Settings: Sendable {
     public init() {}
 
     /// Reads the settings from `environment` (the process environment by default).
-    public static func load(from environment: [String: String] = ProcessInfo.processInfo.environment) throws(SettingsError) -> Settings {
+    public static func load(from environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(SettingsError) -> Settings
+    {
         var settings = Settings()
         let reader = EnvironmentReader(environment: environment)
         settings.hostname = try reader.string("KAGIBAG_HOST") ?? settings.hostname
@@ -85,44 +87,63 @@ public struct Settings: Sendable {
         settings.databasePoolSize = try reader.int("KAGIBAG_DB_POOL_SIZE", in: 1...1000) ?? settings.databasePoolSize
         settings.autoMigrate = try reader.bool("KAGIBAG_AUTO_MIGRATE") ?? settings.autoMigrate
         settings.secureCookies = try reader.bool("KAGIBAG_SECURE_COOKIES") ?? settings.secureCookies
-        settings.sessionLifetimeHours = try reader.int("KAGIBAG_SESSION_HOURS", in: 1...(24 * 366)) ?? settings.sessionLifetimeHours
+        settings.sessionLifetimeHours =
+            try reader.int("KAGIBAG_SESSION_HOURS", in: 1...(24 * 366)) ?? settings.sessionLifetimeHours
         settings.bcryptCost = try reader.int("KAGIBAG_BCRYPT_COST", in: 4...31) ?? settings.bcryptCost
-        settings.lastUsedFlushSeconds = try reader.double("KAGIBAG_LAST_USED_FLUSH_SECONDS", in: 0...3600) ?? settings.lastUsedFlushSeconds
-        settings.maxKeysPerTeam = try reader.int("KAGIBAG_MAX_KEYS_PER_TEAM", in: 1...100_000) ?? settings.maxKeysPerTeam
-        settings.apiRateLimitPerMinute = try reader.int("KAGIBAG_API_RATE_LIMIT", in: 0...1_000_000_000) ?? settings.apiRateLimitPerMinute
-        settings.keyFailuresPerMinute = try reader.int("KAGIBAG_KEY_FAILURES_PER_MINUTE", in: 0...1_000_000) ?? settings.keyFailuresPerMinute
-        settings.loginAttemptsPerAccount = try reader.int("KAGIBAG_LOGIN_ATTEMPTS_PER_ACCOUNT", in: 1...1_000_000) ?? settings.loginAttemptsPerAccount
-        settings.loginAttemptsPerAddress = try reader.int("KAGIBAG_LOGIN_ATTEMPTS_PER_ADDRESS", in: 1...1_000_000) ?? settings.loginAttemptsPerAddress
-        settings.signupsPerAddress = try reader.int("KAGIBAG_SIGNUPS_PER_ADDRESS", in: 1...1_000_000) ?? settings.signupsPerAddress
+        settings.lastUsedFlushSeconds =
+            try reader.double("KAGIBAG_LAST_USED_FLUSH_SECONDS", in: 0...3600) ?? settings.lastUsedFlushSeconds
+        settings.maxKeysPerTeam =
+            try reader.int("KAGIBAG_MAX_KEYS_PER_TEAM", in: 1...100_000) ?? settings.maxKeysPerTeam
+        settings.apiRateLimitPerMinute =
+            try reader.int("KAGIBAG_API_RATE_LIMIT", in: 0...1_000_000_000) ?? settings.apiRateLimitPerMinute
+        settings.keyFailuresPerMinute =
+            try reader.int("KAGIBAG_KEY_FAILURES_PER_MINUTE", in: 0...1_000_000) ?? settings.keyFailuresPerMinute
+        settings.loginAttemptsPerAccount =
+            try reader.int("KAGIBAG_LOGIN_ATTEMPTS_PER_ACCOUNT", in: 1...1_000_000) ?? settings.loginAttemptsPerAccount
+        settings.loginAttemptsPerAddress =
+            try reader.int("KAGIBAG_LOGIN_ATTEMPTS_PER_ADDRESS", in: 1...1_000_000) ?? settings.loginAttemptsPerAddress
+        settings.signupsPerAddress =
+            try reader.int("KAGIBAG_SIGNUPS_PER_ADDRESS", in: 1...1_000_000) ?? settings.signupsPerAddress
         settings.passwordThreads = try reader.int("KAGIBAG_PASSWORD_THREADS", in: 1...256) ?? settings.passwordThreads
         settings.passwordQueue = try reader.int("KAGIBAG_PASSWORD_QUEUE", in: 0...10_000) ?? settings.passwordQueue
         if let proxies = try reader.string("KAGIBAG_TRUSTED_PROXIES") {
-            for entry in proxies.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
+            for entry in proxies.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+            where !entry.isEmpty {
                 do {
                     settings.trustedProxies.append(try AddressRange(parsing: entry))
                 } catch {
-                    throw SettingsError(name: "KAGIBAG_TRUSTED_PROXIES", problem: "must be addresses or CIDR ranges separated by commas: \(error.message)")
+                    throw SettingsError(
+                        name: "KAGIBAG_TRUSTED_PROXIES",
+                        problem: "must be addresses or CIDR ranges separated by commas: \(error.message)")
                 }
             }
         }
         if let header = try reader.string("KAGIBAG_TRUSTED_PROXY_HEADER") {
             guard let value = ClientAddressChain.Header(rawValue: header.lowercased()) else {
-                throw SettingsError(name: "KAGIBAG_TRUSTED_PROXY_HEADER", problem: "must be X-Forwarded-For or Forwarded, got \"\(header.prefix(100))\"")
+                throw SettingsError(
+                    name: "KAGIBAG_TRUSTED_PROXY_HEADER",
+                    problem: "must be X-Forwarded-For or Forwarded, got \"\(header.prefix(100))\"")
             }
             settings.trustedProxyHeader = value
         }
-        settings.idleTimeoutSeconds = try reader.int("KAGIBAG_IDLE_TIMEOUT_SECONDS", in: 0...86_400) ?? settings.idleTimeoutSeconds
-        settings.selfRollsPerHour = try reader.int("KAGIBAG_SELF_ROLLS_PER_HOUR", in: 0...1_000_000) ?? settings.selfRollsPerHour
+        settings.idleTimeoutSeconds =
+            try reader.int("KAGIBAG_IDLE_TIMEOUT_SECONDS", in: 0...86_400) ?? settings.idleTimeoutSeconds
+        settings.selfRollsPerHour =
+            try reader.int("KAGIBAG_SELF_ROLLS_PER_HOUR", in: 0...1_000_000) ?? settings.selfRollsPerHour
         settings.metricsToken = try reader.string("KAGIBAG_METRICS_TOKEN")
-        settings.maxBodyBytes = try reader.int("KAGIBAG_MAX_BODY_BYTES", in: 1024...(64 * 1024 * 1024)) ?? settings.maxBodyBytes
+        settings.maxBodyBytes =
+            try reader.int("KAGIBAG_MAX_BODY_BYTES", in: 1024...(64 * 1024 * 1024)) ?? settings.maxBodyBytes
         settings.credentialRevocationsPerMinute =
-            try reader.int("KAGIBAG_CREDENTIAL_REVOCATIONS_PER_MINUTE", in: 0...1_000_000) ?? settings.credentialRevocationsPerMinute
+            try reader.int("KAGIBAG_CREDENTIAL_REVOCATIONS_PER_MINUTE", in: 0...1_000_000)
+            ?? settings.credentialRevocationsPerMinute
         settings.secretScanningKeysFile = try reader.string("KAGIBAG_SECRET_SCANNING_KEYS")
         if let url = try reader.string("KAGIBAG_PUBLIC_URL") {
             guard let base = PublicURL.validated(url) else {
                 throw SettingsError(
                     name: "KAGIBAG_PUBLIC_URL",
-                    problem: "must be an http:// or https:// address with a host and nothing after an optional path, like https://events.example.com, got \"\(url.prefix(200))\"")
+                    problem:
+                        "must be an http:// or https:// address with a host and nothing after an optional path, like https://events.example.com, got \"\(url.prefix(200))\""
+                )
             }
             settings.publicURL = base
         }
@@ -150,7 +171,9 @@ private struct EnvironmentReader {
     func int(_ name: String, in range: ClosedRange<Int>) throws(SettingsError) -> Int? {
         guard let text = try string(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            throw SettingsError(name: name, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+            throw SettingsError(
+                name: name,
+                problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
         }
         return value
     }
@@ -158,7 +181,9 @@ private struct EnvironmentReader {
     func double(_ name: String, in range: ClosedRange<Double>) throws(SettingsError) -> Double? {
         guard let text = try string(name) else { return nil }
         guard let value = Double(text), range.contains(value) else {
-            throw SettingsError(name: name, problem: "must be a number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+            throw SettingsError(
+                name: name, problem: "must be a number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\""
+            )
         }
         return value
     }

@@ -13,7 +13,9 @@ extension Decoder {
     func rejectUnknownKeys(allowed: Set<String>) throws {
         let container = try container(keyedBy: AnyCodingKey.self)
         if let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !allowed.contains($0) }) {
-            throw APIError.badRequest("Unknown field '\(unknown)'. Allowed fields: \(allowed.sorted().joined(separator: ", ")).", field: unknown)
+            throw APIError.badRequest(
+                "Unknown field '\(unknown)'. Allowed fields: \(allowed.sorted().joined(separator: ", ")).",
+                field: unknown)
         }
     }
 }
@@ -30,13 +32,16 @@ extension KeyedDecodingContainer {
     func decodePatchRequired<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard contains(key) else { return nil }
         if try decodeNil(forKey: key) {
-            throw DomainError.invalid([FieldProblem(field: key.stringValue, message: "\(key.stringValue) cannot be null.")])
+            throw DomainError.invalid([
+                FieldProblem(field: key.stringValue, message: "\(key.stringValue) cannot be null.")
+            ])
         }
         return try decode(T.self, forKey: key)
     }
 
     /// An enum field whose bad value is a 422 naming the allowed values, not a type error.
-    func decodeEnum<T: RawRepresentable>(_ type: T.Type, forKey key: Key, message: String) throws -> T? where T.RawValue == String {
+    func decodeEnum<T: RawRepresentable>(_ type: T.Type, forKey key: Key, message: String) throws -> T?
+    where T.RawValue == String {
         guard let raw = try decodeIfPresent(String.self, forKey: key) else { return nil }
         guard let value = T(rawValue: raw) else {
             throw DomainError.invalid([FieldProblem(field: key.stringValue, message: message)])
@@ -45,10 +50,13 @@ extension KeyedDecodingContainer {
     }
 
     /// For PATCH of an enum field: absent is nil, null is an error, a bad value a 422.
-    func decodePatchEnum<T: RawRepresentable>(_ type: T.Type, forKey key: Key, message: String) throws -> T? where T.RawValue == String {
+    func decodePatchEnum<T: RawRepresentable>(_ type: T.Type, forKey key: Key, message: String) throws -> T?
+    where T.RawValue == String {
         guard contains(key) else { return nil }
         guard let value = try decodeEnum(T.self, forKey: key, message: message) else {
-            throw DomainError.invalid([FieldProblem(field: key.stringValue, message: "\(key.stringValue) cannot be null.")])
+            throw DomainError.invalid([
+                FieldProblem(field: key.stringValue, message: "\(key.stringValue) cannot be null.")
+            ])
         }
         return value
     }

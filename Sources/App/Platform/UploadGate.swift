@@ -23,10 +23,16 @@ final class UploadGate: Sendable {
         let address = req.clientAddressLimitKey
         let refusal: APIError? = state.withLockedValue { state in
             if state.total >= total {
-                return APIError(status: .serviceUnavailable, detail: "Too many reports are being received right now. Retry in a few seconds.", headers: ["Retry-After": "5"])
+                return APIError(
+                    status: .serviceUnavailable,
+                    detail: "Too many reports are being received right now. Retry in a few seconds.",
+                    headers: ["Retry-After": "5"])
             }
             if state.byAddress[address, default: 0] >= perAddress {
-                return APIError(status: .tooManyRequests, detail: "Too many reports are being sent from this address at once. Retry in a few seconds.", headers: ["Retry-After": "5"])
+                return APIError(
+                    status: .tooManyRequests,
+                    detail: "Too many reports are being sent from this address at once. Retry in a few seconds.",
+                    headers: ["Retry-After": "5"])
             }
             state.total += 1
             state.byAddress[address, default: 0] += 1

@@ -31,7 +31,9 @@ struct CSRFMiddleware: AsyncMiddleware {
             let presented = try await Self.presentedToken(in: request),
             expected.utf8.secureCompare(to: presented.utf8)
         else {
-            throw Abort(.forbidden, reason: "This form has expired or did not come from Kagibag. Go back, reload the page and try again.")
+            throw Abort(
+                .forbidden,
+                reason: "This form has expired or did not come from Kagibag. Go back, reload the page and try again.")
         }
         return try await next.respond(to: request)
     }
@@ -99,6 +101,10 @@ struct CSRFMiddleware: AsyncMiddleware {
     }
 
     static func isWellFormed(_ token: String) -> Bool {
-        token.utf8.count == 43 && token.utf8.allSatisfy { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }
+        token.utf8.count == 43
+            && token.utf8.allSatisfy {
+                $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || (48...57).contains($0) || (65...90).contains($0)
+                    || (97...122).contains($0)
+            }
     }
 }

@@ -35,9 +35,10 @@ struct DatabaseSessionDriver: AsyncSessionDriver {
 
     func readSession(_ sessionID: SessionID, for request: Request) async throws -> SessionData? {
         request.application.metrics.query(.read, "session")
-        guard let record = try await BrowserSession.query(on: request.db)
-            .filter(\.$tokenDigest == Self.digest(sessionID))
-            .first()
+        guard
+            let record = try await BrowserSession.query(on: request.db)
+                .filter(\.$tokenDigest == Self.digest(sessionID))
+                .first()
         else { return nil }
         guard record.expiresAt > Date() else {
             try await record.delete(on: request.db)

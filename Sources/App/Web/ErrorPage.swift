@@ -10,18 +10,28 @@ enum ErrorPage {
         let message: String
     }
 
-    static func render(status: HTTPResponseStatus, message: String, headers: HTTPHeaders, for request: Request) async -> Response {
+    static func render(status: HTTPResponseStatus, message: String, headers: HTTPHeaders, for request: Request) async
+        -> Response
+    {
         let message = message.isEmpty ? defaultMessage(for: status) : message
         var response: Response
         do {
-            let context = Context(page: PageContext(request, title: status.reasonPhrase), status: status.code, title: status.reasonPhrase, message: message)
+            let context = Context(
+                page: PageContext(request, title: status.reasonPhrase), status: status.code, title: status.reasonPhrase,
+                message: message)
             response = try await request.renderPage("error", context, status: status)
         } catch {
             let title = "\(status.code) \(status.reasonPhrase)".htmlEscaped()
-            response = Response(status: status, body: .init(string: "<!doctype html><title>\(status.code)</title><h1>\(title)</h1><p>\(message.htmlEscaped())</p>"))
+            response = Response(
+                status: status,
+                body: .init(
+                    string:
+                        "<!doctype html><title>\(status.code)</title><h1>\(title)</h1><p>\(message.htmlEscaped())</p>"))
             response.headers.contentType = .html
         }
-        for (name, value) in headers where name.lowercased() != "content-type" { response.headers.replaceOrAdd(name: name, value: value) }
+        for (name, value) in headers where name.lowercased() != "content-type" {
+            response.headers.replaceOrAdd(name: name, value: value)
+        }
         return response
     }
 

@@ -12,7 +12,9 @@ enum FormInput {
     /// Checks a required, single-line name of at most `maximum` characters.
     static func name(_ raw: String?, field: String, maximum: Int = 100) -> Result<String, FormError> {
         guard let value = text(raw) else { return .failure(FormError("\(field) is required.")) }
-        guard value.count <= maximum else { return .failure(FormError("\(field) must be at most \(maximum) characters.")) }
+        guard value.count <= maximum else {
+            return .failure(FormError("\(field) must be at most \(maximum) characters."))
+        }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             return .failure(FormError("\(field) must not contain control characters."))
         }
@@ -25,7 +27,9 @@ enum FormInput {
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard value.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
             !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-            !value.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
+            !value.unicodeScalars.contains(where: {
+                $0.properties.isWhitespace || $0.properties.generalCategory == .control
+            })
         else { return .failure(FormError("Enter a valid email address, like ada@example.com.")) }
         return .success(value)
     }

@@ -55,8 +55,10 @@ struct PageContext: Encodable {
         let now = Date()
         self.invitations = (user?.invitations ?? []).map {
             InvitationBanner(
-                team: $0.team.name, role: $0.role.label, invitedByName: $0.invitedByName, invitedByEmail: $0.invitedByEmail,
-                acceptPath: SitePath.invitationAccept(.value($0.id!)).path, declinePath: SitePath.invitationDecline(.value($0.id!)).path,
+                team: $0.team.name, role: $0.role.label, invitedByName: $0.invitedByName,
+                invitedByEmail: $0.invitedByEmail,
+                acceptPath: SitePath.invitationAccept(.value($0.id!)).path,
+                declinePath: SitePath.invitationDecline(.value($0.id!)).path,
                 expires: TimeView($0.expiresAt, now: now))
         }
         self.notice = isWeb ? Notice.take(from: request) : nil

@@ -13,7 +13,8 @@ struct PublicFilesMiddleware: AsyncMiddleware {
 
     init(publicDirectory: String) throws {
         let root = URL(fileURLWithPath: publicDirectory).standardizedFileURL
-        let found = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])?
+        let found =
+            FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])?
             .compactMap { $0 as? URL }
             .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true } ?? []
         var files: [String: StaticFile] = [:]

@@ -13,15 +13,18 @@ enum SitePath {
     case home, signup, login, logout, switchTeam
     case admin, team, teamMembers, teamMemberRole(ID), teamMemberRemove(ID), teamLeave, teamDelete, activity
     case teamInvitationWithdraw(ID), invitationAccept(ID), invitationDecline(ID)
-    case apiKeys, apiKeysNew, apiKey(ID), apiKeyEdit(ID), apiKeyRoll(ID), apiKeyPause(ID), apiKeyResume(ID), apiKeyEndGrace(ID), apiKeyDelete(ID)
+    case apiKeys, apiKeysNew, apiKey(ID), apiKeyEdit(ID), apiKeyRoll(ID), apiKeyPause(ID), apiKeyResume(ID),
+        apiKeyEndGrace(ID), apiKeyDelete(ID)
     case apiKeyRestrict(ID)
     case apiKeyDismissLeak(ID)
     case teamKeyPolicy, teamNextStepsDismiss
     case apiReference
-    case events, eventsNew, event(ID), eventEdit(ID), eventCancel(ID), eventAttendees(ID), attendeeCancel(event: ID, attendee: ID)
+    case events, eventsNew, event(ID), eventEdit(ID), eventCancel(ID), eventAttendees(ID), attendeeCancel(
+        event: ID, attendee: ID)
     case stylesheet, script
     // The API.
-    case openAPIDocument, apiV1, apiOrganizer, apiEvents, apiEvent(ID), apiAttendees(event: ID), apiAttendee(event: ID, attendee: ID)
+    case openAPIDocument, apiV1, apiOrganizer, apiEvents, apiEvent(ID), apiAttendees(event: ID), apiAttendee(
+        event: ID, attendee: ID)
 
     private enum Segment {
         case constant(String)
@@ -41,13 +44,18 @@ enum SitePath {
         case .admin: return [.constant("admin")]
         case .team: return team
         case .teamMembers: return team + [.constant("members")]
-        case .teamMemberRole(let id): return team + [.constant("members"), .id(parameter: "membership", id), .constant("role")]
-        case .teamMemberRemove(let id): return team + [.constant("members"), .id(parameter: "membership", id), .constant("remove")]
+        case .teamMemberRole(let id):
+            return team + [.constant("members"), .id(parameter: "membership", id), .constant("role")]
+        case .teamMemberRemove(let id):
+            return team + [.constant("members"), .id(parameter: "membership", id), .constant("remove")]
         case .teamLeave: return team + [.constant("leave")]
         case .teamDelete: return team + [.constant("delete")]
-        case .teamInvitationWithdraw(let id): return team + [.constant("invitations"), .id(parameter: "invitation", id), .constant("withdraw")]
-        case .invitationAccept(let id): return [.constant("invitations"), .id(parameter: "invitation", id), .constant("accept")]
-        case .invitationDecline(let id): return [.constant("invitations"), .id(parameter: "invitation", id), .constant("decline")]
+        case .teamInvitationWithdraw(let id):
+            return team + [.constant("invitations"), .id(parameter: "invitation", id), .constant("withdraw")]
+        case .invitationAccept(let id):
+            return [.constant("invitations"), .id(parameter: "invitation", id), .constant("accept")]
+        case .invitationDecline(let id):
+            return [.constant("invitations"), .id(parameter: "invitation", id), .constant("decline")]
         case .activity: return team + [.constant("activity")]
         case .apiKeys: return team + [.constant("api-keys")]
         case .apiKeysNew: return team + [.constant("api-keys"), .constant("new")]
@@ -70,7 +78,10 @@ enum SitePath {
         case .eventCancel(let id): return events + [.id(parameter: "event", id), .constant("cancel")]
         case .eventAttendees(let id): return events + [.id(parameter: "event", id), .constant("attendees")]
         case .attendeeCancel(let event, let attendee):
-            return events + [.id(parameter: "event", event), .constant("attendees"), .id(parameter: "attendee", attendee), .constant("cancel")]
+            return events + [
+                .id(parameter: "event", event), .constant("attendees"), .id(parameter: "attendee", attendee),
+                .constant("cancel"),
+            ]
         case .stylesheet: return [.constant("style.css")]
         case .script: return [.constant("app.js")]
         case .openAPIDocument: return v1 + [.constant("openapi.json")]
@@ -79,19 +90,21 @@ enum SitePath {
         case .apiEvents: return Self.apiOrganizer.segments + [.constant("events")]
         case .apiEvent(let id): return Self.apiEvents.segments + [.id(parameter: "event", id)]
         case .apiAttendees(let event): return Self.apiEvent(event).segments + [.constant("attendees")]
-        case .apiAttendee(let event, let attendee): return Self.apiAttendees(event: event).segments + [.id(parameter: "attendee", attendee)]
+        case .apiAttendee(let event, let attendee):
+            return Self.apiAttendees(event: event).segments + [.id(parameter: "attendee", attendee)]
         }
     }
 
     /// The path for a link: `/admin/events/0190…`.
     var path: String {
-        "/" + segments.map { segment in
-            switch segment {
-            case .constant(let text): text
-            case .id(let parameter, .parameter): ":" + parameter
-            case .id(_, .value(let id)): id.lowercasedString
-            }
-        }.joined(separator: "/")
+        "/"
+            + segments.map { segment in
+                switch segment {
+                case .constant(let text): text
+                case .id(let parameter, .parameter): ":" + parameter
+                case .id(_, .value(let id)): id.lowercasedString
+                }
+            }.joined(separator: "/")
     }
 
     /// The path as route components, parameters named after what they hold.

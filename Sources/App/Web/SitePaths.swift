@@ -3,7 +3,8 @@
 struct SitePaths: Encodable, Sendable {
     static let shared = SitePaths()
 
-    let home = SitePath.home.path, signup = SitePath.signup.path, login = SitePath.login.path, logout = SitePath.logout.path
+    let home = SitePath.home.path, signup = SitePath.signup.path, login = SitePath.login.path,
+        logout = SitePath.logout.path
     let switchTeam = SitePath.switchTeam.path
     let admin = SitePath.admin.path, team = SitePath.team.path, teamMembers = SitePath.teamMembers.path
     let teamLeave = SitePath.teamLeave.path, teamDelete = SitePath.teamDelete.path, activity = SitePath.activity.path

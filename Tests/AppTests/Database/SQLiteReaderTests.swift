@@ -20,7 +20,8 @@ struct SQLiteReaderTests {
             func draft(venue: String?, capacity: Int?) throws -> EventDraft {
                 try EventDraft(
                     name: "Café «Nacht» 🎉", description: String(repeating: "ü", count: 300),
-                    startsAt: Date(timeIntervalSince1970: 1_900_000_000.25), endsAt: Date(timeIntervalSince1970: 1_900_003_600),
+                    startsAt: Date(timeIntervalSince1970: 1_900_000_000.25),
+                    endsAt: Date(timeIntervalSince1970: 1_900_003_600),
                     timezone: "Europe/Zurich", venue: venue, capacity: capacity, status: .published)
             }
             _ = try await EventStore.create(team: team, try draft(venue: nil, capacity: 40), on: app.db)

@@ -29,14 +29,17 @@ final class Browser: @unchecked Sendable {
 
     /// Posts `form` as a browser would; `withCSRF: false` leaves the token out.
     @discardableResult
-    func post(_ path: String, _ form: [(String, String)] = [], withCSRF: Bool = true, rawBody: String? = nil) async throws -> TestingHTTPResponse {
+    func post(_ path: String, _ form: [(String, String)] = [], withCSRF: Bool = true, rawBody: String? = nil)
+        async throws -> TestingHTTPResponse
+    {
         if withCSRF, csrf == nil { try await get("/login") }
         var fields = form
         if withCSRF, let csrf { fields.append(("_csrf", csrf)) }
         let body = rawBody ?? fields.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
         var headers = cookieHeaders()
         headers.contentType = .urlEncodedForm
-        let response = try await app.testing().sendRequest(.POST, path, headers: headers, body: ByteBuffer(string: body))
+        let response = try await app.testing().sendRequest(
+            .POST, path, headers: headers, body: ByteBuffer(string: body))
         absorb(response)
         return response
     }
@@ -89,12 +92,15 @@ final class Browser: @unchecked Sendable {
 
     static func newAccount(team: String = "Acme Events") -> Account {
         let id = UUID().uuidString.prefix(8).lowercased()
-        return Account(name: "User \(id)", email: "user-\(id)@example.com", password: "correct horse battery", team: team)
+        return Account(
+            name: "User \(id)", email: "user-\(id)@example.com", password: "correct horse battery", team: team)
     }
 
     /// Two people who each signed up with a team of their own: `admin` (team `team`) and `other`
     /// (team "Elsewhere"), who has not joined `admin`'s team yet.
-    static func twoSignedUp(_ app: Application, team: String = "Acme Events") async throws -> (admin: Browser, other: Browser, otherAccount: Account) {
+    static func twoSignedUp(_ app: Application, team: String = "Acme Events") async throws -> (
+        admin: Browser, other: Browser, otherAccount: Account
+    ) {
         let admin = Browser(app), other = Browser(app)
         let otherAccount = newAccount(team: "Elsewhere")
         try await admin.signUp(newAccount(team: team))
@@ -106,9 +112,12 @@ final class Browser: @unchecked Sendable {
     @discardableResult
     func signUp(_ account: Account) async throws -> TestingHTTPResponse {
         try await get("/signup")
-        return try await post("/signup", [
-            ("name", account.name), ("email", account.email), ("password", account.password), ("team", account.team),
-        ])
+        return try await post(
+            "/signup",
+            [
+                ("name", account.name), ("email", account.email), ("password", account.password),
+                ("team", account.team),
+            ])
     }
 
     @discardableResult
@@ -142,7 +151,9 @@ final class Browser: @unchecked Sendable {
 
     /// A new admin of "Acme Events" with one key named "CRM sync" made with `fields`; returns the
     /// admin, the key and the path of its page.
-    static func adminWithKey(_ app: Application, _ fields: [(String, String)] = []) async throws -> (Browser, String, String) {
+    static func adminWithKey(_ app: Application, _ fields: [(String, String)] = []) async throws -> (
+        Browser, String, String
+    ) {
         let admin = Browser(app)
         try await admin.signUp(newAccount())
         let key = try await admin.createKey(named: "CRM sync", fields)
@@ -154,8 +165,10 @@ final class Browser: @unchecked Sendable {
     func rollKey(at keyPath: String, grace: Int, _ fields: [(String, String)] = []) async throws -> String {
         try await get(keyPath)
         let nonce = Self.firstMatch(#"name="nonce" value="([^"]+)""#, in: lastPage) ?? ""
-        let replacing = Self.firstMatch(#"name="replacing" value="([^"]+)""#, in: lastPage).map { [("replacing", $0)] } ?? []
-        let response = try await post(keyPath + "/roll", [("grace", String(grace)), ("nonce", nonce)] + replacing + fields)
+        let replacing =
+            Self.firstMatch(#"name="replacing" value="([^"]+)""#, in: lastPage).map { [("replacing", $0)] } ?? []
+        let response = try await post(
+            keyPath + "/roll", [("grace", String(grace)), ("nonce", nonce)] + replacing + fields)
         #expect(response.status == .created)
         return try #require(Self.firstMatch(#"id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<"#, in: lastPage))
     }

@@ -12,7 +12,8 @@ extension Application {
         let request = Request(
             application: self, method: method, url: URI(string: path), headers: headers,
             collectedBody: body.map { ByteBuffer(string: $0) },
-            remoteAddress: try SocketAddress(ipAddress: address, port: 50_000), logger: logger, on: eventLoopGroup.next())
+            remoteAddress: try SocketAddress(ipAddress: address, port: 50_000), logger: logger,
+            on: eventLoopGroup.next())
         return try await responder.respond(to: request).get()
     }
 }

@@ -15,13 +15,18 @@ struct PartnerKeys {
     init(identifier: String = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a") throws {
         self.identifier = identifier
         privateKey = P256.Signing.PrivateKey()
-        file = FileManager.default.temporaryDirectory.appendingPathComponent("kagibag-partner-keys-\(UUID().uuidString).json").path
+        file =
+            FileManager.default.temporaryDirectory.appendingPathComponent(
+                "kagibag-partner-keys-\(UUID().uuidString).json"
+            ).path
         try write(keys: [(identifier, privateKey.publicKey)])
     }
 
     /// Writes GitHub's document with `keys` to the file.
     func write(keys: [(String, P256.Signing.PublicKey)]) throws {
-        let entries = keys.map { ["key_identifier": $0.0, "key": $0.1.pemRepresentation, "is_current": true] as [String: Any] }
+        let entries = keys.map {
+            ["key_identifier": $0.0, "key": $0.1.pemRepresentation, "is_current": true] as [String: Any]
+        }
         let data = try JSONSerialization.data(withJSONObject: ["public_keys": entries])
         try data.write(to: URL(fileURLWithPath: file), options: .atomic)
     }
@@ -48,21 +53,28 @@ extension Application {
             headers.add(name: GitHubSecretScanningController.signatureHeader, value: try keys.sign(body))
         }
         for (name, value) in extra { headers.replaceOrAdd(name: name, value: value) }
-        return try await testing().sendRequest(.POST, "/api/v1/secret-scanning/github", headers: headers, body: ByteBuffer(data: body))
+        return try await testing().sendRequest(
+            .POST, "/api/v1/secret-scanning/github", headers: headers, body: ByteBuffer(data: body))
     }
 
     /// GitHub's payload for `tokens`, each found at a commit URL.
-    static func gitHubPayload(_ tokens: [String], url: String = "https://github.com/acme/crm/blob/abc123/.env") throws -> Data {
-        try JSONSerialization.data(withJSONObject: tokens.map { ["token": $0, "type": "kagibag_api_key", "url": url, "source": "commit"] })
+    static func gitHubPayload(_ tokens: [String], url: String = "https://github.com/acme/crm/blob/abc123/.env") throws
+        -> Data
+    {
+        try JSONSerialization.data(
+            withJSONObject: tokens.map { ["token": $0, "type": "kagibag_api_key", "url": url, "source": "commit"] })
     }
 
     /// POSTs a raw body to the public revocation endpoint, from `address` when given.
-    func reportToPublicEndpoint(raw: String, contentType: HTTPMediaType? = .json, headers extra: [(String, String)] = []) async throws -> TestingHTTPResponse {
+    func reportToPublicEndpoint(
+        raw: String, contentType: HTTPMediaType? = .json, headers extra: [(String, String)] = []
+    ) async throws -> TestingHTTPResponse {
         var headers = HTTPHeaders()
         if let contentType { headers.contentType = contentType }
         headers.add(name: .accept, value: "application/json")
         for (name, value) in extra { headers.replaceOrAdd(name: name, value: value) }
-        return try await testing().sendRequest(.POST, "/api/v1/credentials/revoke", headers: headers, body: ByteBuffer(string: raw))
+        return try await testing().sendRequest(
+            .POST, "/api/v1/credentials/revoke", headers: headers, body: ByteBuffer(string: raw))
     }
 
     func reportToPublicEndpoint(_ credentials: [String]) async throws -> TestingHTTPResponse {
@@ -73,7 +85,9 @@ extension Application {
     /// The value of one series of /metrics (0 when absent).
     func metric(_ series: String) async throws -> Double {
         let text = String(buffer: try await testing().sendRequest(.GET, "/metrics").body)
-        return text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) } ?? 0
+        return text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {
+            Double($0.split(separator: " ").last!)
+        } ?? 0
     }
 
     /// How many lookups of reported keys reached the database so far.

@@ -36,7 +36,9 @@ struct LiveServer {
         }
     }
 
-    func send(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: String? = nil) async throws -> ClientResponse {
+    func send(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: String? = nil) async throws
+        -> ClientResponse
+    {
         try await app.client.send(method, headers: headers, to: URI(string: base + path)) { request in
             if let body { request.body = ByteBuffer(string: body) }
         }
@@ -44,12 +46,16 @@ struct LiveServer {
 
     /// Posts a form as `browser` would (its cookies, its CSRF token); `from` puts an address in
     /// `X-Forwarded-For`, as a trusted proxy would.
-    func post(_ path: String, _ form: [(String, String)], as browser: Browser, from address: String? = nil) async throws -> ClientResponse {
+    func post(_ path: String, _ form: [(String, String)], as browser: Browser, from address: String? = nil) async throws
+        -> ClientResponse
+    {
         var headers = browser.cookieHeaders()
         if let address { headers.add(name: "X-Forwarded-For", value: address) }
         headers.contentType = .urlEncodedForm
         let fields = form + [("_csrf", browser.csrf ?? "")]
-        return try await send(.POST, path, headers: headers, body: fields.map { "\(Browser.encode($0.0))=\(Browser.encode($0.1))" }.joined(separator: "&"))
+        return try await send(
+            .POST, path, headers: headers,
+            body: fields.map { "\(Browser.encode($0.0))=\(Browser.encode($0.1))" }.joined(separator: "&"))
     }
 }
 

@@ -22,7 +22,11 @@ final class RawConnection: Sendable {
     static func open(port: Int, on group: any EventLoopGroup) async throws -> RawConnection {
         let received = NIOLockedValueBox("")
         let channel = try await ClientBootstrap(group: group)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(received)) } }
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Collector(received))
+                }
+            }
             .connect(host: "127.0.0.1", port: port).get()
         return RawConnection(channel: channel, received: received)
     }

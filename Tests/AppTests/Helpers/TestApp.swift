@@ -67,7 +67,9 @@ enum TestDatabases {
     private static func execute(_ statement: String, on url: String) async throws {
         let admin = try await Application.make(.testing)
         do {
-            admin.databases.use(.postgres(configuration: try SQLPostgresConfiguration(url: url), maxConnectionsPerEventLoop: 1), as: .psql)
+            admin.databases.use(
+                .postgres(configuration: try SQLPostgresConfiguration(url: url), maxConnectionsPerEventLoop: 1),
+                as: .psql)
             try await (admin.db as! any SQLDatabase).raw("\(unsafeRaw: statement)").run()
         } catch {
             try await admin.asyncShutdown()

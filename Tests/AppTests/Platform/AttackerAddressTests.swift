@@ -12,7 +12,9 @@ import VaporTesting
 @Suite("Attackers' addresses, headers and stalled uploads")
 struct AttackerAddressTests {
     /// A server that believes 127.0.0.1 (the test's own connections) as its load balancer.
-    func behindProxy(_ adjust: @escaping (inout Settings) -> Void = { _ in }, _ body: (Application, LiveServer) async throws -> Void) async throws {
+    func behindProxy(
+        _ adjust: @escaping (inout Settings) -> Void = { _ in }, _ body: (Application, LiveServer) async throws -> Void
+    ) async throws {
         try await withKagibag({ settings in
             settings.trustedProxies = [try! AddressRange(parsing: "127.0.0.1")]
             adjust(&settings)
@@ -30,13 +32,17 @@ struct AttackerAddressTests {
                     "Authorization": "Bearer \(APIKeyToken.generate().plaintext)",
                     "X-Forwarded-For": "2001:db8:1:2:\(String(index, radix: 16)):\(String(index * 7, radix: 16))::1",
                 ]
-                statuses[try await live.send(.GET, "/api/v1/organizer/events", headers: headers).status.code, default: 0] += 1
+                statuses[
+                    try await live.send(.GET, "/api/v1/organizer/events", headers: headers).status.code, default: 0] +=
+                    1
             }
             #expect(statuses[401, default: 0] <= 100)
             #expect(statuses[429, default: 0] >= 30)
             #expect(Set(statuses.keys) == [401, 429])
             // Another /64 is someone else.
-            let other: HTTPHeaders = ["Authorization": "Bearer \(APIKeyToken.generate().plaintext)", "X-Forwarded-For": "2001:db8:1:3::1"]
+            let other: HTTPHeaders = [
+                "Authorization": "Bearer \(APIKeyToken.generate().plaintext)", "X-Forwarded-For": "2001:db8:1:3::1",
+            ]
             #expect(try await live.send(.GET, "/api/v1/organizer/events", headers: other).status == .unauthorized)
         }
     }
@@ -57,23 +63,41 @@ struct AttackerAddressTests {
                 try await visitor.get("/signup")
                 let fresh = Browser.newAccount()
                 // The enumeration: "already exists" answers.
-                let account = Browser.Account(name: fresh.name, email: existing.email, password: fresh.password, team: fresh.team)
-                signups.append(try await live.post("/signup", [
-                    ("name", account.name), ("email", account.email), ("password", account.password), ("team", account.team),
-                ], as: visitor, from: address(index)).status.code)
+                let account = Browser.Account(
+                    name: fresh.name, email: existing.email, password: fresh.password, team: fresh.team)
+                signups.append(
+                    try await live.post(
+                        "/signup",
+                        [
+                            ("name", account.name), ("email", account.email), ("password", account.password),
+                            ("team", account.team),
+                        ], as: visitor, from: address(index)
+                    ).status.code)
                 try await visitor.get("/login")
-                logins.append(try await live.post("/login", [("email", "nobody-\(index)@example.com"), ("password", "wrong password here")], as: visitor, from: address(index)).status.code)
+                logins.append(
+                    try await live.post(
+                        "/login", [("email", "nobody-\(index)@example.com"), ("password", "wrong password here")],
+                        as: visitor, from: address(index)
+                    ).status.code)
                 var headers: HTTPHeaders = ["X-Forwarded-For": address(index)]
                 headers.contentType = .json
-                revocations.append(try await live.send(.POST, "/api/v1/credentials/revoke", headers: headers, body: #"{"credentials":["kgb_x"]}"#).status.code)
+                revocations.append(
+                    try await live.send(
+                        .POST, "/api/v1/credentials/revoke", headers: headers, body: #"{"credentials":["kgb_x"]}"#
+                    ).status.code)
             }
-            #expect(signups.prefix(5).allSatisfy { $0 == 422 } && signups.dropFirst(5).allSatisfy { $0 == 429 }, "\(signups)")
-            #expect(logins.prefix(5).allSatisfy { $0 == 401 } && logins.dropFirst(5).allSatisfy { $0 == 429 }, "\(logins)")
+            #expect(
+                signups.prefix(5).allSatisfy { $0 == 422 } && signups.dropFirst(5).allSatisfy { $0 == 429 },
+                "\(signups)")
+            #expect(
+                logins.prefix(5).allSatisfy { $0 == 401 } && logins.dropFirst(5).allSatisfy { $0 == 429 }, "\(logins)")
             #expect(revocations.filter { $0 == 429 }.count == 3, "\(revocations)")
         }
     }
 
-    @Test("behind a proxy that appends X-Forwarded-For, a client's own Forwarded header does not pass a key's address fence")
+    @Test(
+        "behind a proxy that appends X-Forwarded-For, a client's own Forwarded header does not pass a key's address fence"
+    )
     func forgedForwardedDoesNotPassTheFence() async throws {
         try await behindProxy { app, live in
             let admin = Browser(app)
@@ -100,7 +124,9 @@ struct AttackerAddressTests {
             let admin = Browser(app)
             try await admin.signUp(Browser.newAccount())
             let key = try await admin.createKey(named: "Door", [("allowed_addresses", "2001:db8::7")])
-            var headers: HTTPHeaders = ["Authorization": "Bearer \(key)", "Forwarded": #"for="[2001:db8::7]:4711";proto=https"#]
+            var headers: HTTPHeaders = [
+                "Authorization": "Bearer \(key)", "Forwarded": #"for="[2001:db8::7]:4711";proto=https"#,
+            ]
             #expect(try await live.send(.GET, "/api/v1/organizer/events", headers: headers).status == .ok)
             headers.replaceOrAdd(name: "Forwarded", value: "for=203.0.113.5")
             headers.replaceOrAdd(name: "X-Forwarded-For", value: "2001:db8::7")
@@ -108,7 +134,9 @@ struct AttackerAddressTests {
         }
     }
 
-    @Test("stalled GitHub uploads: 4 at once per address, then 429; a stalled one ends with 408 and the server keeps serving")
+    @Test(
+        "stalled GitHub uploads: 4 at once per address, then 429; a stalled one ends with 408 and the server keeps serving"
+    )
     func stalledReports() async throws {
         let partner = try PartnerKeys()
         defer { partner.remove() }
@@ -119,39 +147,40 @@ struct AttackerAddressTests {
             $0.reportReadTimeoutSeconds = 6
             $0.idleTimeoutSeconds = 10
         }) { app in
-          try await LiveServer.with(app) { live in
-            let port = Int(live.base.split(separator: ":").last!)!
-            let head = "POST /api/v1/secret-scanning/github HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                + "\(GitHubSecretScanningController.identifierHeader): \(partner.identifier)\r\n\(GitHubSecretScanningController.signatureHeader): MEUCIQ==\r\n"
-                + "Content-Length: 200000\r\n\r\n[{\"token\":"
-            var connections: [RawConnection] = []
-            for _ in 0..<6 {
-                let connection = try await RawConnection.open(port: port, on: app.eventLoopGroup)
-                try await connection.send(head)
-                connections.append(connection)
-                try await Task.sleep(for: .milliseconds(50))
+            try await LiveServer.with(app) { live in
+                let port = Int(live.base.split(separator: ":").last!)!
+                let head =
+                    "POST /api/v1/secret-scanning/github HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "\(GitHubSecretScanningController.identifierHeader): \(partner.identifier)\r\n\(GitHubSecretScanningController.signatureHeader): MEUCIQ==\r\n"
+                    + "Content-Length: 200000\r\n\r\n[{\"token\":"
+                var connections: [RawConnection] = []
+                for _ in 0..<6 {
+                    let connection = try await RawConnection.open(port: port, on: app.eventLoopGroup)
+                    try await connection.send(head)
+                    connections.append(connection)
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                // Meanwhile the server answers everyone else.
+                #expect(try await live.send(.GET, "/healthz").status == .ok)
+                // Four are read (and time out with 408), the other two are refused at once; which four
+                // depends on which heads the server read first.
+                var statuses: [Int?] = []
+                for connection in connections { statuses.append(try await connection.status(within: 20)) }
+                #expect(statuses.compactMap { $0 }.sorted() == [408, 408, 408, 408, 429, 429], "\(statuses)")
+                let timedOut = zip(connections, statuses).filter { $0.1 == 408 }.map(\.0)
+                try #require(!timedOut.isEmpty)
+                // What the client sends after its 408 is not read (nor kept), and the idle connection is closed.
+                try? await timedOut[0].send(String(repeating: "x", count: 100_000))
+                try await Task.sleep(for: .seconds(13))
+                #expect(timedOut.allSatisfy { $0.isClosed })
+                #expect(!timedOut[0].text.contains("HTTP/1.1 2"))
+                for connection in connections { await connection.close() }
+                // The places are free again.
+                let again = try await RawConnection.open(port: port, on: app.eventLoopGroup)
+                try await again.send(head)
+                #expect(try await again.status(within: 20) == 408)
+                await again.close()
             }
-            // Meanwhile the server answers everyone else.
-            #expect(try await live.send(.GET, "/healthz").status == .ok)
-            // Four are read (and time out with 408), the other two are refused at once; which four
-            // depends on which heads the server read first.
-            var statuses: [Int?] = []
-            for connection in connections { statuses.append(try await connection.status(within: 20)) }
-            #expect(statuses.compactMap { $0 }.sorted() == [408, 408, 408, 408, 429, 429], "\(statuses)")
-            let timedOut = zip(connections, statuses).filter { $0.1 == 408 }.map(\.0)
-            try #require(!timedOut.isEmpty)
-            // What the client sends after its 408 is not read (nor kept), and the idle connection is closed.
-            try? await timedOut[0].send(String(repeating: "x", count: 100_000))
-            try await Task.sleep(for: .seconds(13))
-            #expect(timedOut.allSatisfy { $0.isClosed })
-            #expect(!timedOut[0].text.contains("HTTP/1.1 2"))
-            for connection in connections { await connection.close() }
-            // The places are free again.
-            let again = try await RawConnection.open(port: port, on: app.eventLoopGroup)
-            try await again.send(head)
-            #expect(try await again.status(within: 20) == 408)
-            await again.close()
-          }
         }
     }
 
@@ -160,9 +189,13 @@ struct AttackerAddressTests {
         try await withKagibag { app in
             let request = Request(application: app, method: .GET, url: "/api/v1/x", on: app.eventLoopGroup.any())
             request.state.audience = .api
-            let response = try await ErrorMiddleware(webPage: ErrorPage.render).respond(to: request, chainingTo: Responder { _ in
-                throw APIError(status: .serviceUnavailable, detail: "Too many reports are being received right now.", headers: ["Retry-After": "5"])
-            })
+            let response = try await ErrorMiddleware(webPage: ErrorPage.render).respond(
+                to: request,
+                chainingTo: Responder { _ in
+                    throw APIError(
+                        status: .serviceUnavailable, detail: "Too many reports are being received right now.",
+                        headers: ["Retry-After": "5"])
+                })
             #expect(response.status == .serviceUnavailable)
             #expect(response.headers.first(name: .retryAfter) == "5")
             #expect(response.body.string?.contains("Too many reports are being received right now.") == true)
@@ -177,10 +210,12 @@ struct AttackerAddressTests {
                     application: app, method: .GET, url: "/healthz", headers: ["X-Request-Id": presented],
                     remoteAddress: try SocketAddress(ipAddress: peer, port: 4000), on: app.eventLoopGroup.any())
                 let seen = RequestIDBox()
-                _ = try await RequestIDMiddleware(logLevel: .trace).respond(to: request, chainingTo: Responder { request in
-                    seen.value = request.logger[metadataKey: "request-id"].map { "\($0)" }
-                    return Response(status: .ok)
-                })
+                _ = try await RequestIDMiddleware(logLevel: .trace).respond(
+                    to: request,
+                    chainingTo: Responder { request in
+                        seen.value = request.logger[metadataKey: "request-id"].map { "\($0)" }
+                        return Response(status: .ok)
+                    })
                 return seen.value
             }
             #expect(try await loggedID("abc-123_x.y", from: "10.0.0.2") == "abc-123_x.y")
@@ -192,9 +227,11 @@ struct AttackerAddressTests {
             #expect(direct != "abc-123" && UUID(uuidString: direct ?? "") != nil)
 
             // Through the whole server: the answer names the id its log lines carry.
-            let forged = try await app.send(.GET, "/healthz", from: "203.0.113.9", headers: ["X-Request-Id": "abc\ninjected"])
+            let forged = try await app.send(
+                .GET, "/healthz", from: "203.0.113.9", headers: ["X-Request-Id": "abc\ninjected"])
             #expect(UUID(uuidString: forged.headers.first(name: .xRequestId) ?? "") != nil)
-            let proxied = try await app.send(.GET, "/healthz", from: "10.0.0.2", headers: ["X-Request-Id": "nginx-4f2a"])
+            let proxied = try await app.send(
+                .GET, "/healthz", from: "10.0.0.2", headers: ["X-Request-Id": "nginx-4f2a"])
             #expect(proxied.headers[.xRequestId] == ["nginx-4f2a"])
             let plain = try await app.send(.GET, "/api/v1/organizer/events", from: "203.0.113.9")
             #expect(UUID(uuidString: plain.headers.first(name: .xRequestId) ?? "") != nil)
@@ -223,7 +260,8 @@ struct AttackerAddressTests {
             let marks = "a" + String(repeating: "\u{0301}", count: 30_000)  // 60,001 bytes, one "character"
             var headers: HTTPHeaders = ["Authorization": "Bearer \(key)", "User-Agent": marks]
             headers.add(name: .accept, value: "application/json")
-            #expect(try await app.testing().sendRequest(.GET, "/api/v1/organizer/events", headers: headers).status == .ok)
+            #expect(
+                try await app.testing().sendRequest(.GET, "/api/v1/organizer/events", headers: headers).status == .ok)
             let stored = try #require(try await APIKey.query(on: app.db).first()?.lastUsedUserAgent)
             #expect(stored.utf8.count <= 200 && stored.utf8.count >= 199 && stored.unicodeScalars.first == "a")
             #expect(UsageRecorder.prefix("😀😀", utf8Bytes: 5) == "😀")

@@ -39,7 +39,9 @@ struct HardeningTests {
             try await Browser(app).signUp(account)
             for email in [account.email, "nobody@example.com"] {
                 let browser = Browser(app)
-                for _ in 0..<3 { #expect(try await browser.logIn(email: email, password: "wrong password!").status == .unauthorized) }
+                for _ in 0..<3 {
+                    #expect(try await browser.logIn(email: email, password: "wrong password!").status == .unauthorized)
+                }
                 let blocked = try await browser.logIn(email: email, password: account.password)
                 #expect(blocked.status == .tooManyRequests)
                 #expect(blocked.headers.first(name: .retryAfter) != nil)
@@ -84,7 +86,11 @@ struct HardeningTests {
             try await admin.get("/admin/team/activity")
             let page = admin.lastPage
             let actions = page.components(separatedBy: "data-action=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
-            #expect(actions == ["team.permissions_changed", "member.added", "member.invited", "api_key.deleted", "api_key.created", "team.created"])
+            #expect(
+                actions == [
+                    "team.permissions_changed", "member.added", "member.invited", "api_key.deleted", "api_key.created",
+                    "team.created",
+                ])
             #expect(page.contains("created API key “CRM sync” (…\(key.suffix(4)))"))
             #expect(page.contains("revoked events:write"))
             #expect(page.contains("command line"))
@@ -107,20 +113,30 @@ struct HardeningTests {
         var changed = Array(valid)
         changed[15] = "x"
         let values: [String] = [
-            "", " ", "Bearer", "Bearer ", "Bearer  ", "Bearer  \(valid)", "Bearer\t\(valid)", "bearer", "BEARER x", "Basic dXNlcjpwYXNz",
+            "", " ", "Bearer", "Bearer ", "Bearer  ", "Bearer  \(valid)", "Bearer\t\(valid)", "bearer", "BEARER x",
+            "Basic dXNlcjpwYXNz",
             "Basic", "Digest username=\"a\"", "Token \(valid)", "Bearer \(String(repeating: "A", count: 100_000))",
-            "Bearer kgb_", "Bearer kgb_\(String(repeating: "0", count: 46))", "Bearer \(String(changed))", "Bearer \(valid)\n",
-            "Bearer \"\(valid)\"", "Bearer '\(valid)'", "Bearer \(valid);", "Bearer \(valid),", "Bearer \(valid) \(valid)",
+            "Bearer kgb_", "Bearer kgb_\(String(repeating: "0", count: 46))", "Bearer \(String(changed))",
+            "Bearer \(valid)\n",
+            "Bearer \"\(valid)\"", "Bearer '\(valid)'", "Bearer \(valid);", "Bearer \(valid),",
+            "Bearer \(valid) \(valid)",
             "Bearer ' OR 1=1 --", "Bearer kgb_' OR '1'='1'; DROP TABLE api_keys; --", "Bearer ../../etc/passwd",
-            "Bearer %6b%67%62%5f", "Bearer kgb_ünïcødé", "Bearer 🔑🔑🔑", "Bearer \(valid.uppercased())", "Bearer \(valid.lowercased())",
-            "Bearer null", "Bearer undefined", "Bearer {}", "Bearer []", "Bearer \(valid.dropLast())", "Bearer \(valid)X",
-            "Bearer=\(valid)", "Bearer:\(valid)", "\(valid)", "Authorization: Bearer \(valid)", "Bearer \u{0}", "Bearer kgb_\u{0}\(valid.dropFirst(5))",
+            "Bearer %6b%67%62%5f", "Bearer kgb_ünïcødé", "Bearer 🔑🔑🔑", "Bearer \(valid.uppercased())",
+            "Bearer \(valid.lowercased())",
+            "Bearer null", "Bearer undefined", "Bearer {}", "Bearer []", "Bearer \(valid.dropLast())",
+            "Bearer \(valid)X",
+            "Bearer=\(valid)", "Bearer:\(valid)", "\(valid)", "Authorization: Bearer \(valid)", "Bearer \u{0}",
+            "Bearer kgb_\u{0}\(valid.dropFirst(5))",
             "Bearer \(valid.replacingOccurrences(of: "kgb_", with: "ghp_"))",
         ]
-        return values.map { [$0] } + [["Bearer \(valid)", "Bearer \(valid)"], ["Basic dXNlcjpwYXNz", "Bearer \(valid)"]]
+        return values.map { [$0] } + [
+            ["Bearer \(valid)", "Bearer \(valid)"], ["Basic dXNlcjpwYXNz", "Bearer \(valid)"],
+        ]
     }()
 
-    @Test("at least 40 malformed Authorization headers get 400 or 401 with a Bearer challenge, and a valid key still works")
+    @Test(
+        "at least 40 malformed Authorization headers get 400 or 401 with a Bearer challenge, and a valid key still works"
+    )
     func hostileAuthorizationHeaders() async throws {
         #expect(Self.hostileAuthorizations.count >= 40)
         try await withKagibag { app in
@@ -129,7 +145,8 @@ struct HardeningTests {
             let key = try await admin.createKey(named: "CRM sync")
             for authorization in Self.hostileAuthorizations {
                 let response = try await app.api("/api/v1/organizer/events", key: nil, authorization: authorization)
-                #expect([.badRequest, .unauthorized].contains(response.status), "\(authorization.map { $0.prefix(60) })")
+                #expect(
+                    [.badRequest, .unauthorized].contains(response.status), "\(authorization.map { $0.prefix(60) })")
                 #expect(response.challenge.hasPrefix(#"Bearer realm="kagibag""#))
                 #expect(response.headers.contentType?.description.hasPrefix("application/problem+json") == true)
             }

@@ -20,8 +20,11 @@ struct InputPropertyTests {
             }
         }
         await propertyCheck(count: 100, input: Gen.uint8().array(of: 16)) { bytes in
-            let id = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                                 bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+            let id = UUID(
+                uuid: (
+                    bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                    bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+                ))
             #expect(PageRequest.decode(PageRequest.encode(id)) == id)
         }
     }
@@ -29,7 +32,9 @@ struct InputPropertyTests {
     @Test("a CSRF field passes the shape check only as 43 base64url characters, as the server makes them")
     func csrfTokens() async {
         await propertyCheck(count: 300, input: Self.text) { text in
-            let wellFormed = text.utf8.count == 43 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+            let wellFormed =
+                text.utf8.count == 43
+                && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
             #expect(CSRFMiddleware.isWellFormed(text) == wellFormed)
         }
         for _ in 0..<50 { #expect(CSRFMiddleware.isWellFormed(CSRFMiddleware.newToken())) }
@@ -40,7 +45,10 @@ struct InputPropertyTests {
         await propertyCheck(count: 300, input: Self.text) { text in
             let visible = text.unicodeScalars.allSatisfy { $0.value >= 0x21 && $0.value <= 0x7E }
             #expect(Idempotency.isWellFormed(text) == (visible && (1...255).contains(text.utf8.count)))
-            let idCharacters = text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_".unicodeScalars.contains($0)) }
+            let idCharacters = text.unicodeScalars.allSatisfy {
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_".unicodeScalars.contains($0))
+            }
             #expect(RequestIDMiddleware.isWellFormed(text) == (idCharacters && (1...64).contains(text.utf8.count)))
         }
     }

@@ -10,10 +10,14 @@ struct JSONWriterTests {
     @Test("the JSON writer escapes any text and writes every field of an event, nulls included")
     func eventJSONRoundTripsWhateverTheText() async throws {
         let tricky = "Quote \" backslash \\ newline \n tab \t bell \u{7} é 🎉 </script>"
-        let draft = EventDraft(valid: (
-            name: tricky, description: tricky, startsAt: Date(timeIntervalSince1970: 1_800_000_000.25),
-            endsAt: Date(timeIntervalSince1970: 1_800_003_600), timezone: "Europe/Berlin", venue: nil, capacity: 12, status: .draft))
-        let event = EventRecord(id: UUID.v7(), teamID: UUID(), draft: draft, at: Date(timeIntervalSince1970: 1_790_000_000.5))
+        let draft = EventDraft(
+            valid: (
+                name: tricky, description: tricky, startsAt: Date(timeIntervalSince1970: 1_800_000_000.25),
+                endsAt: Date(timeIntervalSince1970: 1_800_003_600), timezone: "Europe/Berlin", venue: nil, capacity: 12,
+                status: .draft
+            ))
+        let event = EventRecord(
+            id: UUID.v7(), teamID: UUID(), draft: draft, at: Date(timeIntervalSince1970: 1_790_000_000.5))
         let page = Page(data: [EventDTO(event), EventDTO(event)], nextCursor: "abc")
         let body = try #require(page.response().body.data)
         let object = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
@@ -21,7 +25,11 @@ struct JSONWriterTests {
         let items = try #require(object["data"] as? [[String: Any]])
         #expect(items.count == 2)
         let first = try #require(items.first)
-        #expect(Set(first.keys) == ["id", "name", "description", "starts_at", "ends_at", "timezone", "venue", "capacity", "status", "created_at", "updated_at"])
+        #expect(
+            Set(first.keys) == [
+                "id", "name", "description", "starts_at", "ends_at", "timezone", "venue", "capacity", "status",
+                "created_at", "updated_at",
+            ])
         #expect(first["id"] as? String == event.id.lowercasedString)
         #expect(first["name"] as? String == tricky)
         #expect(first["description"] as? String == tricky)
@@ -40,17 +48,23 @@ struct JSONWriterTests {
     @Test("problem details are written byte for byte as JSONEncoder with sorted keys wrote them")
     func problemDetailsMatchTheEncoder() throws {
         let samples = [
-            ProblemDetails(title: "Unauthorized", status: 401, detail: "The key is not valid: “kgb_…” / \"quoted\" \\ \n end"),
+            ProblemDetails(
+                title: "Unauthorized", status: 401, detail: "The key is not valid: “kgb_…” / \"quoted\" \\ \n end"),
             ProblemDetails(title: "Bad Request", status: 400),
             ProblemDetails(
                 title: "Unprocessable Content", status: 422, detail: "2 problems", field: "ends_at",
-                errors: [FieldProblem(field: "ends_at", message: "End must be after start."), FieldProblem(field: "name", message: "Zürich\t🎉")]),
+                errors: [
+                    FieldProblem(field: "ends_at", message: "End must be after start."),
+                    FieldProblem(field: "name", message: "Zürich\t🎉"),
+                ]),
             ProblemDetails(title: "Conflict", status: 409, errors: []),
         ]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for sample in samples {
-            #expect(String(decoding: sample.json().bytes, as: UTF8.self) == String(decoding: try encoder.encode(sample), as: UTF8.self))
+            #expect(
+                String(decoding: sample.json().bytes, as: UTF8.self)
+                    == String(decoding: try encoder.encode(sample), as: UTF8.self))
         }
     }
 }

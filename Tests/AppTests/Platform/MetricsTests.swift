@@ -9,7 +9,9 @@ import VaporTesting
 @Suite("Prometheus metrics")
 struct MetricsTests {
     func value(_ metrics: String, _ series: String) -> Double? {
-        metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+        metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {
+            Double($0.split(separator: " ").last!)
+        }
     }
 
     @Test("metrics count requests and authentication outcomes, and never contain a key or digest")
@@ -77,13 +79,19 @@ struct MetricsTests {
     static func writeFingerprint(_ app: Application) async throws -> [String] {
         let sql = app.db.sql
         guard testingOnPostgres else {
-            return [String(try await sql.raw("SELECT total_changes() AS n").first()?.decode(column: "n", as: Int.self) ?? -1)]
+            return [
+                String(
+                    try await sql.raw("SELECT total_changes() AS n").first()?.decode(column: "n", as: Int.self) ?? -1)
+            ]
         }
-        let tables = try await sql.raw("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename").all()
+        let tables = try await sql.raw("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+            .all()
             .map { try $0.decode(column: "tablename", as: String.self) }
         var fingerprint: [String] = []
         for table in tables {
-            let rows = try await sql.raw("SELECT xmin::text AS v FROM \(ident: table)").all().map { try $0.decode(column: "v", as: String.self) }
+            let rows = try await sql.raw("SELECT xmin::text AS v FROM \(ident: table)").all().map {
+                try $0.decode(column: "v", as: String.self)
+            }
             fingerprint.append("\(table): \(rows.sorted().joined(separator: ","))")
         }
         return fingerprint
@@ -95,15 +103,18 @@ struct MetricsTests {
             #expect(try await app.testing().sendRequest(.GET, "/metrics").status == .unauthorized)
             let wrong = try await app.testing().sendRequest(.GET, "/metrics", headers: ["Authorization": "Bearer nope"])
             #expect(wrong.status == .unauthorized)
-            let right = try await app.testing().sendRequest(.GET, "/metrics", headers: ["Authorization": "Bearer operator-secret"])
+            let right = try await app.testing().sendRequest(
+                .GET, "/metrics", headers: ["Authorization": "Bearer operator-secret"])
             #expect(right.status == .ok)
         }
     }
 
-    @Test("metrics live at /metrics only: /metrics/, //metrics/ and the like answer 404 and set no cookie", arguments: [
-        // ("//metrics" itself reaches the application as "/metrics": Vapor collapses leading slashes.)
-        "/metrics/", "//metrics/", "/metrics//", "///metrics/", "/metrics/x", "/./metrics", "/metrics%2F",
-    ])
+    @Test(
+        "metrics live at /metrics only: /metrics/, //metrics/ and the like answer 404 and set no cookie",
+        arguments: [
+            // ("//metrics" itself reaches the application as "/metrics": Vapor collapses leading slashes.)
+            "/metrics/", "//metrics/", "/metrics//", "///metrics/", "/metrics/x", "/./metrics", "/metrics%2F",
+        ])
     func otherSpellingsAreNotFound(path: String) async throws {
         try await withKagibag { app in
             let response = try await app.testing().sendRequest(.GET, path)
@@ -122,7 +133,8 @@ struct MetricsTests {
             #expect(try await app.send(.GET, "/metrics", from: "203.0.113.9").status == .notFound)
             #expect(try await app.send(.GET, "/metrics", from: "10.0.0.5").status == .notFound)
             // nginx on the same machine connects from loopback, but always adds X-Forwarded-For.
-            let proxied = try await app.send(.GET, "/metrics", from: "127.0.0.1", headers: ["X-Forwarded-For": "127.0.0.1"])
+            let proxied = try await app.send(
+                .GET, "/metrics", from: "127.0.0.1", headers: ["X-Forwarded-For": "127.0.0.1"])
             #expect(proxied.status == .notFound)
         }
     }

@@ -25,7 +25,8 @@ struct MiddlewareChainTests {
             app.grouped(MiddlewareChain(Mark(name: "a"), Mark(name: "b"), Mark(name: "c"))).get("all") { req in
                 req.headers["X-Path"].joined()
             }
-            app.grouped(MiddlewareChain(Mark(name: "a"), Mark(name: "b", answers: true), Mark(name: "c"))).get("stop") { _ in
+            app.grouped(MiddlewareChain(Mark(name: "a"), Mark(name: "b", answers: true), Mark(name: "c"))).get("stop") {
+                _ in
                 "never"
             }
             app.grouped(MiddlewareChain(Mark(name: "a"), Mark(name: "b"))).get("fails") { _ -> String in

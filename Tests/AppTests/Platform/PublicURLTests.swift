@@ -8,8 +8,10 @@ struct PublicURLTests {
     @Test(
         "a usable address is kept without its trailing slash",
         arguments: [
-            ("https://events.example.com", "https://events.example.com"), ("https://events.example.com/", "https://events.example.com"),
-            ("HTTP://Kagibag.Example:8080/base/", "http://kagibag.example:8080/base"), ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("https://events.example.com", "https://events.example.com"),
+            ("https://events.example.com/", "https://events.example.com"),
+            ("HTTP://Kagibag.Example:8080/base/", "http://kagibag.example:8080/base"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
             ("https://[2001:db8::1]:8443", "https://[2001:db8::1]:8443"),
         ]
     )
@@ -43,8 +45,10 @@ struct PublicURLTests {
     @Test(
         "a Host header counts only as a bare host name or address with a port",
         arguments: [
-            ("kagibag.test", true), ("kagibag.test:8080", true), ("127.0.0.1:80", true), ("[::1]:8080", true), ("localhost", true),
-            ("", false), ("a@b.test", false), ("b.test/path", false), ("b.test:", false), ("b.test:abc", false), ("[::1", false),
+            ("kagibag.test", true), ("kagibag.test:8080", true), ("127.0.0.1:80", true), ("[::1]:8080", true),
+            ("localhost", true),
+            ("", false), ("a@b.test", false), ("b.test/path", false), ("b.test:", false), ("b.test:abc", false),
+            ("[::1", false),
             ("b.test\"", false), ("-b.test", false), ("b..test", false), ("ünï.test", false),
         ]
     )

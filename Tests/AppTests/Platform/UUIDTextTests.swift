@@ -15,10 +15,14 @@ struct UUIDTextTests {
         }
     }
 
-    @Test("text that is not a hyphenated UUID is refused", arguments: [
-        "", "e621e1f8-c36c-495a-93fc-0c247a3e6e5", "e621e1f8-c36c-495a-93fc-0c247a3e6e5ff", "e621e1f8c36c-495a-93fc-0c247a3e6e5f0",
-        "g621e1f8-c36c-495a-93fc-0c247a3e6e5f", "e621e1f8-c36c-495a-93fc_0c247a3e6e5f", "e621e1f8-c36c-495a-93fc-0c247a3e6é5",
-    ])
+    @Test(
+        "text that is not a hyphenated UUID is refused",
+        arguments: [
+            "", "e621e1f8-c36c-495a-93fc-0c247a3e6e5", "e621e1f8-c36c-495a-93fc-0c247a3e6e5ff",
+            "e621e1f8c36c-495a-93fc-0c247a3e6e5f0",
+            "g621e1f8-c36c-495a-93fc-0c247a3e6e5f", "e621e1f8-c36c-495a-93fc_0c247a3e6e5f",
+            "e621e1f8-c36c-495a-93fc-0c247a3e6é5",
+        ])
     func refusesMalformed(_ text: String) {
         #expect(UUID(text: text) == nil)
         #expect(UUID(uuidString: text) == nil)

@@ -21,7 +21,9 @@ struct AnonymousSessionTests {
                 let headers: HTTPHeaders = n % 2 == 0 ? [:] : ["Cookie": "kagibag_session=\(invented)"]
                 let response = try await app.testing().sendRequest(.GET, paths[n % paths.count], headers: headers)
                 #expect(response.status.code < 500)
-                let set = response.headers[.setCookie].filter { $0.hasPrefix("kagibag_session=") && !$0.hasPrefix("kagibag_session=;") }
+                let set = response.headers[.setCookie].filter {
+                    $0.hasPrefix("kagibag_session=") && !$0.hasPrefix("kagibag_session=;")
+                }
                 sessionCookies += set.count
             }
             // validate
@@ -58,7 +60,8 @@ struct AnonymousSessionTests {
             #expect(victim.csrf != attackersToken)
             #expect(victim.otherCookies["kagibag_csrf"] == victim.csrf)
             let fields = [
-                ("name", account.name), ("email", account.email), ("password", account.password), ("team", account.team),
+                ("name", account.name), ("email", account.email), ("password", account.password),
+                ("team", account.team),
             ]
             // MUT: the attacker's token in the victim's browser (a cross-site form), then no cookie at all
             let forged = try await victim.post("/signup", fields + [("_csrf", attackersToken)], withCSRF: false)
@@ -93,7 +96,8 @@ struct AnonymousSessionTests {
             // setup: 2,500 expired rows and 3 live ones
             let past = Date().addingTimeInterval(-60), future = Date().addingTimeInterval(3600)
             for n in 0..<2503 {
-                try await BrowserSession(tokenDigest: "digest-\(n)", data: "{}", expiresAt: n < 2500 ? past : future).create(on: app.db)
+                try await BrowserSession(tokenDigest: "digest-\(n)", data: "{}", expiresAt: n < 2500 ? past : future)
+                    .create(on: app.db)
             }
             let housekeeping = Housekeeping(
                 interval: .milliseconds(50), batchSize: 1000,
@@ -116,14 +120,18 @@ struct AnonymousSessionTests {
     func purgeRunsInBatches() async throws {
         try await withKagibag { app in
             let past = Date().addingTimeInterval(-60)
-            for n in 0..<250 { try await BrowserSession(tokenDigest: "d\(n)", data: "{}", expiresAt: past).create(on: app.db) }
+            for n in 0..<250 {
+                try await BrowserSession(tokenDigest: "d\(n)", data: "{}", expiresAt: past).create(on: app.db)
+            }
             let batches = Counter()
-            let housekeeping = Housekeeping(batchSize: 100, jobs: [
-                .init(name: "sessions") { db, limit in
-                    await batches.increment()
-                    return try await DatabaseSessionDriver.purgeExpired(on: db, limit: limit)
-                },
-            ])
+            let housekeeping = Housekeeping(
+                batchSize: 100,
+                jobs: [
+                    .init(name: "sessions") { db, limit in
+                        await batches.increment()
+                        return try await DatabaseSessionDriver.purgeExpired(on: db, limit: limit)
+                    }
+                ])
             let deleted = try await housekeeping.runOnce(on: app.db)
             #expect(deleted["sessions"] == 250)
             #expect(await batches.value == 3)

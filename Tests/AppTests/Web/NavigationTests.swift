@@ -12,10 +12,14 @@ struct NavigationTests {
             let admin = Browser(app)
             try await admin.signUp(Browser.newAccount())
             try await admin.get("/admin/team/api-keys")
-            let nav = try #require(admin.lastPage.components(separatedBy: #"<nav aria-label="Main""#).dropFirst().first?
-                .components(separatedBy: "</nav>").first)
-            let order = [">Admin</a>", #"<ul class="nav-sections">"#, ">Team</a>", #"<ul class="nav-pages">"#, ">API Keys</a>", ">Members</a>",
-                         ">Activity</a>", "</ul>", ">Events</a>"]
+            let nav = try #require(
+                admin.lastPage.components(separatedBy: #"<nav aria-label="Main""#).dropFirst().first?
+                    .components(separatedBy: "</nav>").first)
+            let order = [
+                ">Admin</a>", #"<ul class="nav-sections">"#, ">Team</a>", #"<ul class="nav-pages">"#, ">API Keys</a>",
+                ">Members</a>",
+                ">Activity</a>", "</ul>", ">Events</a>",
+            ]
             var rest = Substring(nav)
             for part in order {
                 let found = try #require(rest.range(of: part), "\(part) missing or out of order")
@@ -28,7 +32,8 @@ struct NavigationTests {
     @Test(
         "each Admin page has a breadcrumb down to it",
         arguments: [
-            ("/admin", ["Admin"]), ("/admin/team", ["Admin", "Team"]), ("/admin/team/api-keys", ["Admin", "Team", "API Keys"]),
+            ("/admin", ["Admin"]), ("/admin/team", ["Admin", "Team"]),
+            ("/admin/team/api-keys", ["Admin", "Team", "API Keys"]),
             ("/admin/team/api-keys/new", ["Admin", "Team", "API Keys", "Create API Key"]),
             ("/admin/team/activity", ["Admin", "Team", "Activity"]), ("/admin/events", ["Admin", "Events"]),
             ("/admin/events/new", ["Admin", "Events", "Create event"]),
@@ -39,8 +44,10 @@ struct NavigationTests {
             let admin = Browser(app)
             try await admin.signUp(Browser.newAccount())
             try await admin.get(path)
-            let trail = try #require(admin.lastPage.components(separatedBy: #"<nav aria-label="Breadcrumb" class="breadcrumb">"#).dropFirst().first?
-                .components(separatedBy: "</nav>").first)
+            let trail = try #require(
+                admin.lastPage.components(separatedBy: #"<nav aria-label="Breadcrumb" class="breadcrumb">"#).dropFirst()
+                    .first?
+                    .components(separatedBy: "</nav>").first)
             let labels = trail.components(separatedBy: "<li>").dropFirst().map { item in
                 item.replacingOccurrences(of: #"<[^>]+>"#, with: "", options: .regularExpression)
             }
@@ -54,9 +61,14 @@ struct NavigationTests {
         try await withKagibag { app in
             let (admin, _, keyPath) = try await Browser.adminWithKey(app)
             try await admin.get(keyPath)
-            #expect(admin.lastPage.contains(#"<li><a href="/admin/team/api-keys">API Keys</a></li><li><span aria-current="page">CRM sync</span></li>"#))
+            #expect(
+                admin.lastPage.contains(
+                    #"<li><a href="/admin/team/api-keys">API Keys</a></li><li><span aria-current="page">CRM sync</span></li>"#
+                ))
             try await admin.get(keyPath + "/edit")
-            #expect(admin.lastPage.contains(#"<li><a href="\#(keyPath)">CRM sync</a></li><li><span aria-current="page">Edit</span></li>"#))
+            #expect(
+                admin.lastPage.contains(
+                    #"<li><a href="\#(keyPath)">CRM sync</a></li><li><span aria-current="page">Edit</span></li>"#))
         }
     }
 
@@ -100,7 +112,8 @@ struct NavigationTests {
         try await withKagibag { app in
             let browser = Browser(app)
             try await browser.get("/signup")
-            let response = try await browser.post("/signup", [("name", ""), ("email", "nope"), ("password", "short"), ("team", "")])
+            let response = try await browser.post(
+                "/signup", [("name", ""), ("email", "nope"), ("password", "short"), ("team", "")])
             #expect(response.status == .unprocessableEntity)
             #expect(browser.lastPage.contains("There are 4 problems"))
             for id in ["name-error", "email-error", "password-error", "team-error"] {
@@ -110,7 +123,9 @@ struct NavigationTests {
             try await Browser(app).signUp(account)
             let again = Browser(app)
             #expect(try await again.signUp(account).status == .unprocessableEntity)
-            #expect(again.lastPage.contains(#"An account with this email already exists. <a href="/login">Log in instead</a>"#))
+            #expect(
+                again.lastPage.contains(
+                    #"An account with this email already exists. <a href="/login">Log in instead</a>"#))
         }
     }
 
@@ -120,9 +135,13 @@ struct NavigationTests {
             let admin = Browser(app)
             try await admin.signUp(Browser.newAccount())
             try await admin.get("/admin/team")
-            let response = try await admin.post("/admin/team/members", [("email", "not an address"), ("role", "member")])
+            let response = try await admin.post(
+                "/admin/team/members", [("email", "not an address"), ("role", "member")])
             #expect(response.status == .unprocessableEntity)
-            #expect(admin.lastPage.contains(#"<p class="field-error" id="member-email-error">Enter a valid email address, like ada@example.com.</p>"#))
+            #expect(
+                admin.lastPage.contains(
+                    #"<p class="field-error" id="member-email-error">Enter a valid email address, like ada@example.com.</p>"#
+                ))
             #expect(admin.lastPage.contains(##"<a href="#member-email">Enter a valid email address"##))
             #expect(admin.lastPage.contains(#"value="not an address""#))
         }

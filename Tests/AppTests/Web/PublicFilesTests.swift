@@ -24,7 +24,8 @@ struct PublicFilesTests {
                 #expect(cached.body.readableBytes == 0)
                 #expect(cached.headers.first(name: .eTag) == etag)
             }
-            let changed = try await app.testing().sendRequest(.GET, "/style.css", headers: ["If-None-Match": "\"other\""])
+            let changed = try await app.testing().sendRequest(
+                .GET, "/style.css", headers: ["If-None-Match": "\"other\""])
             #expect(changed.status == .ok)
 
             let script = try await app.testing().sendRequest(.GET, "/app.js")
@@ -34,7 +35,9 @@ struct PublicFilesTests {
         }
     }
 
-    @Test("nothing else is served from the folder or beside it", arguments: ["/style.css/", "/Style.css", "/../Package.swift", "/%2e%2e/Package.swift", "/"])
+    @Test(
+        "nothing else is served from the folder or beside it",
+        arguments: ["/style.css/", "/Style.css", "/../Package.swift", "/%2e%2e/Package.swift", "/"])
     func nothingElse(path: String) async throws {
         try await withKagibag { app in
             let response = try await app.testing().sendRequest(.GET, path)

@@ -15,7 +15,8 @@ struct TemplatePathsTests {
         var found: [String] = []
         for file in files {
             let text = try String(contentsOf: views.appendingPathComponent(file), encoding: .utf8)
-            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where line.contains(literal) {
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where line.contains(literal) {
                 found.append("\(file):\(number + 1): \(line.trimmingCharacters(in: .whitespaces).prefix(120))")
             }
         }
@@ -29,7 +30,8 @@ struct TemplatePathsTests {
             let mirror = Mirror(reflecting: SitePaths.shared)
             for child in mirror.children {
                 let path = try #require(child.value as? String)
-                if path == SitePath.stylesheet.path || path == SitePath.script.path { continue }  // served by PublicFilesMiddleware
+                // The shipped files are served by PublicFilesMiddleware, not by routes.
+                if path == SitePath.stylesheet.path || path == SitePath.script.path { continue }
                 #expect(registered.contains(path == "/" ? "/" : path), "\(child.label ?? "?"): \(path)")
             }
         }

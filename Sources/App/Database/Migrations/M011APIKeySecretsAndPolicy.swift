@@ -33,7 +33,9 @@ struct M011APIKeySecretsAndPolicy: AsyncMigration {
             .unique(on: "team_id", "name")
             .create()
         let sql = database.sql
-        try await sql.raw("INSERT INTO api_keys_v2 (\(unsafeRaw: Self.copied)) SELECT \(unsafeRaw: Self.copied) FROM api_keys").run()
+        try await sql.raw(
+            "INSERT INTO api_keys_v2 (\(unsafeRaw: Self.copied)) SELECT \(unsafeRaw: Self.copied) FROM api_keys"
+        ).run()
 
         // Each existing key keeps its secret; the secret row takes the key's id.
         let secrets = try await sql.raw("SELECT id, digest, last_four, created_at, last_used_at FROM api_keys").all()
@@ -57,7 +59,8 @@ struct M011APIKeySecretsAndPolicy: AsyncMigration {
                     SQLBind(id), SQLBind(id), SQLBind(try row.decode(column: "digest", as: String.self)),
                     SQLBind(try row.decode(column: "last_four", as: String.self)),
                     SQLBind(try row.decode(column: "created_at", as: Date?.self)),
-                    SQLBind(try row.decode(column: "last_used_at", as: Date?.self)))
+                    SQLBind(try row.decode(column: "last_used_at", as: Date?.self))
+                )
                 .run()
         }
         try await sql.create(index: "api_key_secrets_key_id_idx").on(APIKeySecret.schema).column("key_id").run()

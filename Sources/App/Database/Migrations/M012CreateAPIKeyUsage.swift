@@ -10,7 +10,8 @@ struct M012CreateAPIKeyUsage: AsyncMigration {
     /// The counters as they were when this migration was written (a literal, so that today's
     /// code changing its columns never changes an old migration; a new column is a new migration).
     static let counterColumns = [
-        "ok", "client_errors", "rate_limited", "server_errors", "events_read", "events_write", "attendees_read", "attendees_write",
+        "ok", "client_errors", "rate_limited", "server_errors", "events_read", "events_write", "attendees_read",
+        "attendees_write",
     ]
 
     func prepare(on database: any Database) async throws {
@@ -19,7 +20,8 @@ struct M012CreateAPIKeyUsage: AsyncMigration {
             // Days since 1970-01-01 (UTC): portable, and compared as a number.
             .field("day", .int, .required)
         for column in Self.counterColumns {
-            days = days.field(.definition(name: .key(.string(column)), dataType: .int, constraints: [.required, .sql(.default(0))]))
+            days = days.field(
+                .definition(name: .key(.string(column)), dataType: .int, constraints: [.required, .sql(.default(0))]))
         }
         try await days.unique(on: "key_id", "day").create()
         try await database.sql.create(index: "api_key_usage_days_day_idx").on("api_key_usage_days").column("day").run()

@@ -9,9 +9,11 @@ struct M016AddInvitationsInvitedBy: AsyncMigration {
 
     func prepare(on database: any Database) async throws {
         try await database.schema(Invitation.schema).field("invited_by_id", .uuid).update()
-        try await database.sql.raw("""
+        try await database.sql.raw(
+            """
             UPDATE invitations SET invited_by_id = (SELECT u.id FROM users u WHERE u.email = invitations.invited_by_email)
-            """).run()
+            """
+        ).run()
     }
 
     func revert(on database: any Database) async throws {

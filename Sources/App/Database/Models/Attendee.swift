@@ -26,7 +26,10 @@ final class Attendee: Model, @unchecked Sendable {
 
     init() {}
 
-    init(id: UUID? = UUID.v7(), eventID: UUID, teamID: UUID, name: String, email: String, ticketType: String, status: AttendeeStatus) {
+    init(
+        id: UUID? = UUID.v7(), eventID: UUID, teamID: UUID, name: String, email: String, ticketType: String,
+        status: AttendeeStatus
+    ) {
         self.id = id
         self.$event.id = eventID
         self.teamID = teamID

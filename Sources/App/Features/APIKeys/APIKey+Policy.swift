@@ -3,7 +3,9 @@ import Foundation
 /// A key's policy as the store takes it: the model (in Database) knows columns, this knows
 /// what they mean.
 extension APIKey {
-    convenience init(id: UUID? = UUID(), teamID: UUID, createdByID: UUID, name: String, lastFour: String, policy: APIKeyPolicy) {
+    convenience init(
+        id: UUID? = UUID(), teamID: UUID, createdByID: UUID, name: String, lastFour: String, policy: APIKeyPolicy
+    ) {
         self.init()
         self.id = id
         self.$team.id = teamID
@@ -23,7 +25,8 @@ extension APIKey {
     func apply(_ policy: APIKeyPolicy) {
         keyDescription = policy.description
         granted = policy.granted
-        allowedAddresses = policy.allowedAddresses.isEmpty ? nil : policy.allowedAddresses.map(\.description).joined(separator: " ")
+        allowedAddresses =
+            policy.allowedAddresses.isEmpty ? nil : policy.allowedAddresses.map(\.description).joined(separator: " ")
         mayRollItself = policy.mayRollItself
         expiresAt = policy.expiresAt
     }

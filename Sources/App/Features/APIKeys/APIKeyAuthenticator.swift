@@ -53,13 +53,15 @@ struct APIKeyAuthenticator: AsyncMiddleware {
             metrics.auth(.addressLimited)
             throw APIError(
                 status: .tooManyRequests,
-                detail: "Too many requests with unknown, revoked, expired or paused keys came from this address. Retry after \(blocked.resetSeconds) seconds.",
+                detail:
+                    "Too many requests with unknown, revoked, expired or paused keys came from this address. Retry after \(blocked.resetSeconds) seconds.",
                 headers: ["Retry-After": String(blocked.resetSeconds)])
         }
         let found = try await lookUp(parsed.digest, on: request)
         // From here the key is known: every answer counts in its usage, refusals included.
         var use = UsageRecorder.Use(
-            secret: found.secretID, key: found.id, address: address, userAgent: request.headers.first(name: .userAgent), status: 200)
+            secret: found.secretID, key: found.id, address: address, userAgent: request.headers.first(name: .userAgent),
+            status: 200)
         do {
             let response = try await admit(found, use: &use, on: request, next: next)
             use.status = response.status.code
@@ -86,12 +88,16 @@ struct APIKeyAuthenticator: AsyncMiddleware {
             metrics.auth(.fenced)
             throw APIError(
                 status: .forbidden,
-                detail: "This key may be used only from the client addresses its admins allowed, and this request came from \(use.address).")
+                detail:
+                    "This key may be used only from the client addresses its admins allowed, and this request came from \(use.address)."
+            )
         }
         use.accepted = true
         request.keyState.key = verified
         var headers: HTTPHeaders = [:]
-        if let expiresAt = verified.expiresAt { headers.add(name: "Kagibag-Key-Expires", value: RFC3339.format(expiresAt)) }
+        if let expiresAt = verified.expiresAt {
+            headers.add(name: "Kagibag-Key-Expires", value: RFC3339.format(expiresAt))
+        }
         metrics.auth(.accepted)
         if let limiter = request.application.limits.api {
             // Per key, all its secrets together: a roll's grace period does not double the budget.
@@ -102,7 +108,8 @@ struct APIKeyAuthenticator: AsyncMiddleware {
                 headers.replaceOrAdd(name: .retryAfter, value: String(decision.resetSeconds))
                 throw APIError(
                     status: .tooManyRequests,
-                    detail: "This key made more than \(decision.limit) requests in a minute. Retry after \(decision.resetSeconds) seconds.",
+                    detail:
+                        "This key made more than \(decision.limit) requests in a minute. Retry after \(decision.resetSeconds) seconds.",
                     headers: headers)
             }
         }
@@ -121,7 +128,8 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         do {
             try await usage.flush(on: request.db)
         } catch {
-            request.logger.warning("could not write key usage; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            request.logger.warning(
+                "could not write key usage; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
         }
     }
 
@@ -140,9 +148,12 @@ struct APIKeyAuthenticator: AsyncMiddleware {
     /// The 401 for a key revoked as leaked, a rolled key's ended old secret, a paused key or an
     /// expired one (the key's status as `KeyState` decides it; an ended secret before the rest).
     private func refuseIfUnusable(_ verified: VerifiedKey, on request: Request, now: Date) throws {
-        let status = KeyState.Status(revokedAt: verified.revokedAt, expiresAt: verified.expiresAt, pausedAt: verified.pausedAt, now: now)
+        let status = KeyState.Status(
+            revokedAt: verified.revokedAt, expiresAt: verified.expiresAt, pausedAt: verified.pausedAt, now: now)
         if status == .leaked { throw Self.refuse(.leaked, .leaked, on: request) }
-        if let ends = verified.secretEndsAt, ends <= now { throw Self.refuse(.revoked, .rolled(endedAt: ends), on: request) }
+        if let ends = verified.secretEndsAt, ends <= now {
+            throw Self.refuse(.revoked, .rolled(endedAt: ends), on: request)
+        }
         switch status {
         case .expired: throw Self.refuse(.expired, .expired, on: request)
         case .paused: throw Self.refuse(.paused, .paused, on: request)
@@ -150,7 +161,9 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         }
     }
 
-    private static func refuse(_ outcome: Metrics.AuthOutcome, _ challenge: BearerChallenge, on request: Request) -> BearerChallenge {
+    private static func refuse(_ outcome: Metrics.AuthOutcome, _ challenge: BearerChallenge, on request: Request)
+        -> BearerChallenge
+    {
         request.application.metrics.auth(outcome)
         _ = request.application.limits.keyFailures?.hit(request.clientAddressLimitKey)
         return challenge

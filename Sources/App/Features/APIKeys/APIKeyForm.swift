@@ -28,8 +28,10 @@ struct APIKeyFormInput: Content {
         var policy: APIKeyPolicy?
         do {
             policy = try APIKeyPolicy(
-                description: description, permissionChoice: permissionChoice, permissions: permissions ?? [], addresses: addresses,
-                mayRollItself: mayRollItself != nil, lifetime: key.map { .keep($0.expiresAt) } ?? .choose(days: expiresInDays), team: team)
+                description: description, permissionChoice: permissionChoice, permissions: permissions ?? [],
+                addresses: addresses,
+                mayRollItself: mayRollItself != nil,
+                lifetime: key.map { .keep($0.expiresAt) } ?? .choose(days: expiresInDays), team: team)
         } catch let error as DomainError {
             problems += error.problems
         }
@@ -60,7 +62,9 @@ struct APIKeyFormValues: Encodable {
 
     init(team: Team, key: APIKey? = nil, posted: APIKeyFormInput? = nil) {
         let chosen = Set(posted?.permissions ?? key?.granted?.map(\.rawValue) ?? [])
-        permissions = team.permissions.sorted().map { Option(value: $0.rawValue, label: $0.rawValue, selected: chosen.contains($0.rawValue)) }
+        permissions = team.permissions.sorted().map {
+            Option(value: $0.rawValue, label: $0.rawValue, selected: chosen.contains($0.rawValue))
+        }
         let days = posted?.expiresInDays ?? (team.maxKeyLifetimeDays.map(String.init) ?? "0")
         lifetimes = APIKeyPolicy.lifetimes(allowedBy: team.maxKeyLifetimeDays).map {
             Option(value: String($0), label: Self.lifetimeLabel($0), selected: String($0) == days)

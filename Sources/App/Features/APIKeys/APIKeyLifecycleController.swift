@@ -20,7 +20,8 @@ struct APIKeyLifecycleController: RouteCollection {
 
     @Sendable func show(req: Request) async throws -> Response {
         let current = try req.requireTeam()
-        return try await KeyPage.render(req, key: try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db))
+        return try await KeyPage.render(
+            req, key: try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db))
     }
 
     @Sendable func editPage(req: Request) async throws -> Response {
@@ -42,9 +43,13 @@ struct APIKeyLifecycleController: RouteCollection {
             key.apply(after.policy)
             let actor = try req.requireUser().user
             try await APIKeysController.asAdmin(req) { db, _, _ in
-                try await APIKeyStore.save(key, audit: { db in
-                    try await Audit.record(.keyChanged, team: key.$team.id, by: actor, "changed API key “\(after.name)” (…\(key.lastFour)): \(changes)", on: db)
-                }, on: db)
+                try await APIKeyStore.save(
+                    key,
+                    audit: { db in
+                        try await Audit.record(
+                            .keyChanged, team: key.$team.id, by: actor,
+                            "changed API key “\(after.name)” (…\(key.lastFour)): \(changes)", on: db)
+                    }, on: db)
             }
             Notice.set("Saved “\(after.name)”. The change applies to its next request.", on: req)
             return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
@@ -79,7 +84,9 @@ struct APIKeyLifecycleController: RouteCollection {
             return req.redirect(to: keyPath)
         }
         guard let grace = Int(form.grace ?? ""), APIKeySecrets.graceChoices.contains(grace) else {
-            throw DomainError.invalid([.init(field: "grace", message: "Choose how long the old secret keeps working from the list.")])
+            throw DomainError.invalid([
+                .init(field: "grace", message: "Choose how long the old secret keeps working from the list.")
+            ])
         }
         let expiresAt = try APIKeyPolicy.expiry(chosen: form.expiresInDays, team: current.team)
         let token = APIKeyToken.generate()
@@ -92,9 +99,13 @@ struct APIKeyLifecycleController: RouteCollection {
         do {
             ends = try await APIKeysController.asAdmin(req) { db, _, _ in
                 try await APIKeySecrets.roll(
-                    key, to: token, grace: grace, expiresAt: .some(expiresAt), revivingLeaked: true, replacing: replacing,
+                    key, to: token, grace: grace, expiresAt: .some(expiresAt), revivingLeaked: true,
+                    replacing: replacing,
                     audit: { db, wasLeaked in
-                        let how = wasLeaked ? ", which had been reported as leaked; every old secret ended at once" : Self.graceSummary(grace)
+                        let how =
+                            wasLeaked
+                            ? ", which had been reported as leaked; every old secret ended at once"
+                            : Self.graceSummary(grace)
                         try await Audit.record(.keyRolled, team: key.$team.id, by: actor, summary + how, on: db)
                     }, on: db)
             }
@@ -107,18 +118,23 @@ struct APIKeyLifecycleController: RouteCollection {
         req.logger.info("api key rolled", metadata: ["key": "\(key.id!)", "preview": "\(token.lastFour)"])
         let fresh = try await APIKeyStore.find(key.id!.uuidString, team: current.team.id!, on: req.db)
         let created = APIKeyPages.CreatedKey(
-            req, name: key.name, plaintext: token.plaintext, donePath: keyPath, rolled: true, oldEnds: ends.map { TimeView($0) },
+            req, name: key.name, plaintext: token.plaintext, donePath: keyPath, rolled: true,
+            oldEnds: ends.map { TimeView($0) },
             policy: fresh.policy, team: current.team)
         return try await KeyPage.render(req, key: fresh, created: created, status: .created)
     }
 
     /// What the key used in the last 30 days, and what it holds without using it.
-    private func unusedPermissions(_ req: Request, _ key: APIKey, team: Team) async throws -> (used: Set<Permission>, unused: Set<Permission>) {
+    private func unusedPermissions(_ req: Request, _ key: APIKey, team: Team) async throws -> (
+        used: Set<Permission>, unused: Set<Permission>
+    ) {
         let days = try await APIKeyUsage.days(of: key.id!, count: KeyUsageView.period, on: req.db)
         let used = APIKeyUsage.permissionsUsed(in: days)
         let held = KeyState(key, teamPermissions: team.permissions).permissions
         guard !used.isEmpty, !held.subtracting(used).isEmpty else {
-            throw DomainError.conflict("This key used every permission it holds in the last 30 days (or none at all), so there is nothing to take away.")
+            throw DomainError.conflict(
+                "This key used every permission it holds in the last 30 days (or none at all), so there is nothing to take away."
+            )
         }
         return (used.intersection(held), held.subtracting(used))
     }
@@ -135,7 +151,9 @@ struct APIKeyLifecycleController: RouteCollection {
         let (used, unused) = try await unusedPermissions(req, key, team: current.team)
         let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
         let context = RestrictContext(
-            page: PageContext(req, title: "Restrict \(key.name)", section: "api-keys", trail: [.init(key.name, SitePath.apiKey(.value(key.id!)).path), .init("Restrict")]),
+            page: PageContext(
+                req, title: "Restrict \(key.name)", section: "api-keys",
+                trail: [.init(key.name, SitePath.apiKey(.value(key.id!)).path), .init("Restrict")]),
             key: .init(key, creators: creators),
             used: APIKeyChanges.permissions(used), unused: APIKeyChanges.permissions(unused))
         return try await req.renderPage("api-key-restrict", context)
@@ -149,31 +167,42 @@ struct APIKeyLifecycleController: RouteCollection {
         let before = APIKeyChanges.permissions(key.granted)
         key.granted = used
         let actor = try req.requireUser().user
-        let summary = "restricted API key “\(key.name)” (…\(key.lastFour)) to what it used in 30 days: permissions \(before) → "
+        let summary =
+            "restricted API key “\(key.name)” (…\(key.lastFour)) to what it used in 30 days: permissions \(before) → "
             + "\(APIKeyChanges.permissions(used)) (unused: \(APIKeyChanges.permissions(unused)))"
         try await APIKeysController.asAdmin(req) { db, _, _ in
-            try await APIKeyStore.save(key, audit: { db in
-                try await Audit.record(.keyChanged, team: key.$team.id, by: actor, summary, on: db)
-            }, on: db)
+            try await APIKeyStore.save(
+                key,
+                audit: { db in
+                    try await Audit.record(.keyChanged, team: key.$team.id, by: actor, summary, on: db)
+                }, on: db)
         }
-        Notice.set("“\(key.name)” may now only \(APIKeyChanges.permissions(used)). The change applies to its next request.", on: req)
+        Notice.set(
+            "“\(key.name)” may now only \(APIKeyChanges.permissions(used)). The change applies to its next request.",
+            on: req)
         return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
     }
 
     @Sendable func endGrace(req: Request) async throws -> Response {
-        try await change(req, .keyGraceEnded, "ended the grace period of API key", notice: "The old secret of “%@” no longer works.") { key, audit, db in
+        try await change(
+            req, .keyGraceEnded, "ended the grace period of API key", notice: "The old secret of “%@” no longer works."
+        ) { key, audit, db in
             try await APIKeySecrets.endGrace(key, audit: audit, on: db)
         }
     }
 
     @Sendable func pause(req: Request) async throws -> Response {
-        try await change(req, .keyPaused, "paused API key", notice: "Paused “%@”. Requests with it now get 401 until you resume it.") { key, audit, db in
+        try await change(
+            req, .keyPaused, "paused API key", notice: "Paused “%@”. Requests with it now get 401 until you resume it."
+        ) { key, audit, db in
             try await APIKeySecrets.setPaused(key, true, audit: audit, on: db)
         }
     }
 
     @Sendable func resume(req: Request) async throws -> Response {
-        try await change(req, .keyResumed, "resumed API key", notice: "Resumed “%@”. It works again from its next request.") { key, audit, db in
+        try await change(
+            req, .keyResumed, "resumed API key", notice: "Resumed “%@”. It works again from its next request."
+        ) { key, audit, db in
             try await APIKeySecrets.setPaused(key, false, audit: audit, on: db)
         }
     }
@@ -181,21 +210,26 @@ struct APIKeyLifecycleController: RouteCollection {
     /// An admin action on one key that needs no form: done, audited, then back to the key.
     private func change(
         _ req: Request, _ action: AuditEvent.Action, _ verb: String, notice: String,
-        _ body: @escaping @Sendable (APIKey, @escaping @Sendable (any Database) async throws -> Void, any Database) async throws -> Void
+        _ body:
+            @escaping @Sendable (APIKey, @escaping @Sendable (any Database) async throws -> Void, any Database)
+            async throws -> Void
     ) async throws -> Response {
         let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
         let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
         let actor = try req.requireUser().user
         let summary = "\(verb) “\(key.name)” (…\(key.lastFour))"
         try await APIKeysController.asAdmin(req) { db, _, _ in
-            try await body(key, { db in try await Audit.record(action, team: key.$team.id, by: actor, summary, on: db) }, db)
+            try await body(
+                key, { db in try await Audit.record(action, team: key.$team.id, by: actor, summary, on: db) }, db)
         }
         Notice.set(notice.replacingOccurrences(of: "%@", with: key.name), on: req)
         return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
     }
 
     static func graceSummary(_ grace: Int) -> String {
-        grace == 0 ? ", old secret ended at once" : ", old secret works for \(APIKeyPages.graceLabels[grace] ?? "\(grace) seconds") more"
+        grace == 0
+            ? ", old secret ended at once"
+            : ", old secret works for \(APIKeyPages.graceLabels[grace] ?? "\(grace) seconds") more"
     }
 
     private func renderEdit(
@@ -203,9 +237,12 @@ struct APIKeyLifecycleController: RouteCollection {
     ) async throws -> Response {
         let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
         let context = APIKeyPages.FormContext(
-            page: PageContext(req, title: "Edit \(key.name)", section: "api-keys", trail: [.init(key.name, SitePath.apiKey(.value(key.id!)).path), .init("Edit")]),
+            page: PageContext(
+                req, title: "Edit \(key.name)", section: "api-keys",
+                trail: [.init(key.name, SitePath.apiKey(.value(key.id!)).path), .init("Edit")]),
             isAdmin: true, admins: "", nonce: "",
-            action: SitePath.apiKeyEdit(.value(key.id!)).path, key: .init(key, creators: creators), form: form, errors: errors)
+            action: SitePath.apiKeyEdit(.value(key.id!)).path, key: .init(key, creators: creators), form: form,
+            errors: errors)
         return try await req.renderPage("api-key-edit", context, status: status)
     }
 }

@@ -85,7 +85,8 @@ struct APIKeyListQuery: Sendable, Equatable {
             let escaped = search.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
             let pattern = "%\(escaped)%"
-            conditions.append("""
+            conditions.append(
+                """
                 (lower(name) LIKE \(bind: pattern) ESCAPE '\\' OR lower(coalesce(description, '')) LIKE \(bind: pattern) ESCAPE '\\'
                  OR lower(last_four) LIKE \(bind: pattern) ESCAPE '\\')
                 """)
@@ -102,12 +103,15 @@ struct APIKeyListQuery: Sendable, Equatable {
             conditions.append("(last_used_at IS NULL OR last_used_at < \(bind: idle))")
         }
         let whereClause = SQLQueryString(" WHERE ") + conditions.joined(separator: " AND ")
-        let order = switch sort {
-        case .created: "created_at DESC, id DESC"
-        case .name: "lower(name), id"
-        case .lastUsed: "last_used_at IS NULL, last_used_at DESC, id DESC"
-        }
-        let total = try await sql.raw("SELECT COUNT(*) AS n FROM api_keys" + whereClause).first()?.decode(column: "n", as: Int.self) ?? 0
+        let order =
+            switch sort {
+            case .created: "created_at DESC, id DESC"
+            case .name: "lower(name), id"
+            case .lastUsed: "last_used_at IS NULL, last_used_at DESC, id DESC"
+            }
+        let total =
+            try await sql.raw("SELECT COUNT(*) AS n FROM api_keys" + whereClause).first()?.decode(
+                column: "n", as: Int.self) ?? 0
         let ids = try await sql.raw(
             "SELECT id FROM api_keys" + whereClause
                 + " ORDER BY \(unsafeRaw: order) LIMIT \(literal: Self.pageSize) OFFSET \(literal: (page - 1) * Self.pageSize)"

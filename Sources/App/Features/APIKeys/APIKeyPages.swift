@@ -32,7 +32,8 @@ enum APIKeyPages {
             preview = "…" + key.lastFour
             lastFour = key.lastFour
             createdBy = creators[key.$createdBy.id] ?? "a former member"
-            permissions = key.granted.map { $0.sorted().map(\.rawValue).joined(separator: ", ") } ?? "All team permissions"
+            permissions =
+                key.granted.map { $0.sorted().map(\.rawValue).joined(separator: ", ") } ?? "All team permissions"
             let ranges = APIKeyPolicy.ranges(key.allowedAddresses)
             fence = ranges.isEmpty ? nil : ranges.map(\.description).joined(separator: ", ")
             created = TimeView(key.createdAt ?? now, now: now)
@@ -45,7 +46,11 @@ enum APIKeyPages {
             (status, statusClass) = (state.label, state.tone)
             leak = LeakView(key, now: now)
             oldSecret = old.flatMap { secret in
-                secret.endsAt.map { OldSecret(preview: "…" + secret.lastFour, ends: TimeView($0, now: now), lastUsed: secret.lastUsedAt.map { TimeView($0, now: now) }) }
+                secret.endsAt.map {
+                    OldSecret(
+                        preview: "…" + secret.lastFour, ends: TimeView($0, now: now),
+                        lastUsed: secret.lastUsedAt.map { TimeView($0, now: now) })
+                }
             }
             path = SitePath.apiKey(.value(id)).path
             editPath = SitePath.apiKeyEdit(.value(id)).path
@@ -69,19 +74,29 @@ enum APIKeyPages {
         /// made with more power than meant is noticed before it is stored anywhere.
         let abilities: [String]
 
-        init(_ req: Request, name: String, plaintext: String, donePath: String, rolled: Bool, oldEnds: TimeView?, policy: APIKeyPolicy, team: Team) {
-            (self.name, self.plaintext, self.donePath, self.rolled, self.oldEnds) = (name, plaintext, donePath, rolled, oldEnds)
+        init(
+            _ req: Request, name: String, plaintext: String, donePath: String, rolled: Bool, oldEnds: TimeView?,
+            policy: APIKeyPolicy, team: Team
+        ) {
+            (self.name, self.plaintext, self.donePath, self.rolled, self.oldEnds) = (
+                name, plaintext, donePath, rolled, oldEnds
+            )
             example = ExampleRequest.curl(req, key: plaintext)
             abilities = Self.abilities(of: policy, team: team)
         }
 
         static func abilities(of policy: APIKeyPolicy, team: Team, now: Date = Date()) -> [String] {
             let held = team.permissions.sorted().map(\.rawValue).joined(separator: ", ")
-            let permissions = policy.granted.map { "Permissions: only " + $0.sorted().map(\.rawValue).joined(separator: ", ") }
+            let permissions =
+                policy.granted.map { "Permissions: only " + $0.sorted().map(\.rawValue).joined(separator: ", ") }
                 ?? "Permissions: all of the team’s, following them as they change (now \(held.isEmpty ? "none" : held))"
-            let from = policy.allowedAddresses.isEmpty
-                ? "From: any address" : "From: only " + policy.allowedAddresses.map(\.description).joined(separator: ", ")
-            let expires = policy.expiresAt.map { "Expires: \(TimeView($0, now: now).exact) (\(TimeView($0, now: now).relative))" } ?? "Expires: never"
+            let from =
+                policy.allowedAddresses.isEmpty
+                ? "From: any address"
+                : "From: only " + policy.allowedAddresses.map(\.description).joined(separator: ", ")
+            let expires =
+                policy.expiresAt.map { "Expires: \(TimeView($0, now: now).exact) (\(TimeView($0, now: now).relative))" }
+                ?? "Expires: never"
             return [permissions, from, expires, policy.mayRollItself ? "May roll itself: yes" : "May roll itself: no"]
         }
     }
@@ -117,9 +132,15 @@ enum APIKeyPages {
         init(_ query: APIKeyListQuery, total: Int) {
             search = query.search
             clearPath = SitePath.apiKeys.path
-            statuses = APIKeyListQuery.Status.allCases.map { .init(value: $0.rawValue, label: $0.label, selected: $0 == query.status) }
+            statuses = APIKeyListQuery.Status.allCases.map {
+                .init(value: $0.rawValue, label: $0.label, selected: $0 == query.status)
+            }
             sorts = APIKeyListQuery.Sort.allCases.map { sort in
-                Link(label: sort.label, path: query.path { $0.sort = sort; $0.page = 1 }, current: sort == query.sort)
+                Link(
+                    label: sort.label,
+                    path: query.path {
+                        $0.sort = sort; $0.page = 1
+                    }, current: sort == query.sort)
             }
             isFiltered = query.isFiltered
             hasMatches = total > 0

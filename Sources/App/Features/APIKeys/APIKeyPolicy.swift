@@ -41,10 +41,14 @@ struct APIKeyPolicy: Sendable, Equatable {
         let description = FormInput.text(description)
         if let description {
             if description.count > Self.maximumDescription {
-                problems.append(.init(field: "description", message: "Description must be at most \(Self.maximumDescription) characters."))
+                problems.append(
+                    .init(
+                        field: "description",
+                        message: "Description must be at most \(Self.maximumDescription) characters."))
             }
             if description.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-                problems.append(.init(field: "description", message: "Description must be one line without control characters."))
+                problems.append(
+                    .init(field: "description", message: "Description must be one line without control characters."))
             }
         }
         var granted: Set<Permission>?
@@ -52,9 +56,12 @@ struct APIKeyPolicy: Sendable, Equatable {
         // and guessing either way could make a key more powerful than its admin meant.
         switch permissionChoice ?? (permissions.isEmpty ? "team" : "only") {
         case "team" where !permissions.isEmpty:
-            problems.append(.init(
-                field: "permissions",
-                message: "You chose all of the team’s permissions and also ticked some. Choose “Only these” to limit the key to the ticked ones, or untick them."))
+            problems.append(
+                .init(
+                    field: "permissions",
+                    message:
+                        "You chose all of the team’s permissions and also ticked some. Choose “Only these” to limit the key to the ticked ones, or untick them."
+                ))
         case "team":
             granted = nil
         case "only":
@@ -62,7 +69,8 @@ struct APIKeyPolicy: Sendable, Equatable {
             if let problem { problems.append(problem) }
             granted = chosen
         default:
-            problems.append(.init(field: "permissions", message: "Choose all of the team's permissions or only some of them."))
+            problems.append(
+                .init(field: "permissions", message: "Choose all of the team's permissions or only some of them."))
         }
         let (ranges, addressProblems) = Self.parse(addresses: addresses ?? "")
         problems += addressProblems
@@ -79,10 +87,14 @@ struct APIKeyPolicy: Sendable, Equatable {
         }
         guard problems.isEmpty else { throw DomainError.invalid(problems) }
         self.init(
-            description: description, granted: granted, allowedAddresses: ranges, mayRollItself: mayRollItself, expiresAt: expiresAt)
+            description: description, granted: granted, allowedAddresses: ranges, mayRollItself: mayRollItself,
+            expiresAt: expiresAt)
     }
 
-    init(description: String?, granted: Set<Permission>?, allowedAddresses: [AddressRange], mayRollItself: Bool, expiresAt: Date?) {
+    init(
+        description: String?, granted: Set<Permission>?, allowedAddresses: [AddressRange], mayRollItself: Bool,
+        expiresAt: Date?
+    ) {
         self.description = description
         self.granted = granted
         self.allowedAddresses = allowedAddresses
@@ -93,7 +105,10 @@ struct APIKeyPolicy: Sendable, Equatable {
     /// The expiry for a lifetime picked from the list, within the team's maximum.
     static func expiry(chosen text: String?, team: Team, from now: Date = Date()) throws -> Date? {
         guard let days = Int(text ?? "0"), lifetimes(allowedBy: team.maxKeyLifetimeDays).contains(days) else {
-            let message = team.maxKeyLifetimeDays.map { "This team's keys may live at most \($0) days; choose a lifetime from the list." }
+            let message =
+                team.maxKeyLifetimeDays.map {
+                    "This team's keys may live at most \($0) days; choose a lifetime from the list."
+                }
                 ?? "Choose when the key expires from the list."
             throw DomainError.invalid([.init(field: "expires_in_days", message: message)])
         }
@@ -114,12 +129,15 @@ struct APIKeyPolicy: Sendable, Equatable {
             return expiry(choice).map { $0 <= ceiling } ?? false
         }
         guard allowed.contains(days) else {
-            var message = allowed.isEmpty
+            var message =
+                allowed.isEmpty
                 ? "Leave expires_in_days out to keep this key's expiry"
-                : "expires_in_days must be one of " + allowed.map { $0 == 0 ? "0 (no expiry)" : String($0) }.joined(separator: ", ")
+                : "expires_in_days must be one of "
+                    + allowed.map { $0 == 0 ? "0 (no expiry)" : String($0) }.joined(separator: ", ")
                     + ", or left out to keep this key's expiry"
             if let current, current == ceiling {
-                message += " (it expires at \(RFC3339.format(current)); a key rolling itself may shorten its life, never lengthen it)."
+                message +=
+                    " (it expires at \(RFC3339.format(current)); a key rolling itself may shorten its life, never lengthen it)."
             } else if let maximum = team.maxKeyLifetimeDays {
                 message += " (this team's keys live at most \(maximum) days)."
             } else {
@@ -138,12 +156,22 @@ struct APIKeyPolicy: Sendable, Equatable {
                 return (nil, .init(field: "permissions", message: "“\(name.prefix(40))” is not a permission."))
             }
             guard team.permissions.contains(permission) else {
-                return (nil, .init(field: "permissions", message: "This team does not hold \(permission.rawValue), so no key of it can."))
+                return (
+                    nil,
+                    .init(
+                        field: "permissions",
+                        message: "This team does not hold \(permission.rawValue), so no key of it can.")
+                )
             }
             chosen.insert(permission)
         }
         guard !chosen.isEmpty else {
-            return (nil, .init(field: "permissions", message: "Choose at least one permission, or give the key all of the team's permissions."))
+            return (
+                nil,
+                .init(
+                    field: "permissions",
+                    message: "Choose at least one permission, or give the key all of the team's permissions.")
+            )
         }
         return (chosen, nil)
     }
@@ -154,7 +182,10 @@ struct APIKeyPolicy: Sendable, Equatable {
         var ranges: [AddressRange] = []
         var problems: [FieldProblem] = []
         if entries.count > maximumAddresses {
-            problems.append(.init(field: "allowed_addresses", message: "At most \(maximumAddresses) addresses or ranges; this has \(entries.count)."))
+            problems.append(
+                .init(
+                    field: "allowed_addresses",
+                    message: "At most \(maximumAddresses) addresses or ranges; this has \(entries.count)."))
         }
         for entry in entries.prefix(maximumAddresses + 5) {
             do {

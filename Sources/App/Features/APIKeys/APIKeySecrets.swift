@@ -24,7 +24,8 @@ enum APIKeySecrets {
     /// changes and `NotCurrent` is thrown: a roll never ends a secret newer than its caller's.
     @discardableResult
     static func roll(
-        _ key: APIKey, to token: APIKeyToken, grace: Int, expiresAt: Date??, now: Date = Date(), revivingLeaked: Bool = false,
+        _ key: APIKey, to token: APIKeyToken, grace: Int, expiresAt: Date??, now: Date = Date(),
+        revivingLeaked: Bool = false,
         replacing: Replacing = .whicheverIsCurrent,
         audit: @escaping @Sendable (_ db: any Database, _ wasLeaked: Bool) async throws -> Void, on db: any Database
     ) async throws -> Date? {
@@ -40,12 +41,15 @@ enum APIKeySecrets {
             let wasLeaked = try row.decode(column: "revoked_at", as: Date?.self) != nil
             if wasLeaked {
                 guard revivingLeaked else {
-                    throw DomainError.conflict("This key was revoked because it was reported as leaked; only an admin can roll it now.")
+                    throw DomainError.conflict(
+                        "This key was revoked because it was reported as leaked; only an admin can roll it now.")
                 }
                 try await db.sql.update(APIKey.schema)
                     .set("revoked_at", to: SQLLiteral.null).set("revoked_via", to: SQLLiteral.null)
                     .set("leak_url", to: SQLLiteral.null).set("leak_source", to: SQLLiteral.null)
-                    .set("leak_notice_dismissed_at", to: SQLLiteral.null).set("leak_notice_dismissed_by", to: SQLLiteral.null)
+                    .set("leak_notice_dismissed_at", to: SQLLiteral.null).set(
+                        "leak_notice_dismissed_by", to: SQLLiteral.null
+                    )
                     .where("id", .equal, keyID).run()
             }
             let secrets = try await APIKeySecret.query(on: db).filter(\.$key.$id == keyID).all()
@@ -86,10 +90,14 @@ enum APIKeySecrets {
     }
 
     /// Ends a rolled key's old secret now.
-    static func endGrace(_ key: APIKey, audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database) async throws {
+    static func endGrace(
+        _ key: APIKey, audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database
+    ) async throws {
         let keyID = try key.requireID()
         try await db.transaction { db in
-            try await db.sql.update(APIKey.schema).set("last_four", to: SQLColumn("last_four")).where("id", .equal, keyID).run()
+            try await db.sql.update(APIKey.schema).set("last_four", to: SQLColumn("last_four")).where(
+                "id", .equal, keyID
+            ).run()
             let old = try await APIKeySecret.query(on: db).filter(\.$key.$id == keyID).filter(\.$endsAt != nil).all()
             guard !old.isEmpty else { return }
             try await retire(old, of: key, on: db)
@@ -98,12 +106,14 @@ enum APIKeySecrets {
     }
 
     static func setPaused(
-        _ key: APIKey, _ paused: Bool, now: Date = Date(), audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database
+        _ key: APIKey, _ paused: Bool, now: Date = Date(),
+        audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database
     ) async throws {
         let keyID = try key.requireID()
         try await db.transaction { db in
             let changed = try await db.sql.update(APIKey.schema).set("paused_at", to: paused ? now : nil)
-                .where("id", .equal, keyID).where("paused_at", paused ? .is : .isNot, SQLLiteral.null).returning("id").all()
+                .where("id", .equal, keyID).where("paused_at", paused ? .is : .isNot, SQLLiteral.null).returning("id")
+                .all()
             if !changed.isEmpty { try await audit(db) }
         }
         key.pausedAt = paused ? now : nil
@@ -127,7 +137,8 @@ enum APIKeySecrets {
                 .where("expires_at", .lessThanOrEqual, now).where("expiry_recorded_at", .is, SQLLiteral.null)
                 .returning("team_id", "name", "last_four").all()
             for row in rows {
-                let name = try row.decode(column: "name", as: String.self), lastFour = try row.decode(column: "last_four", as: String.self)
+                let name = try row.decode(column: "name", as: String.self),
+                    lastFour = try row.decode(column: "last_four", as: String.self)
                 try await Audit.record(
                     .keyExpired, team: try row.decode(column: "team_id", as: UUID.self), by: nil, actor: "Kagibag",
                     "API key “\(name)” (…\(lastFour)) expired", on: db)

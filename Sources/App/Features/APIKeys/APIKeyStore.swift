@@ -33,8 +33,11 @@ enum APIKeyStore {
         case .leaked: return "revoked_at IS NOT NULL"
         case .expired: return "revoked_at IS NULL AND expires_at <= \(bind: now)"
         case .paused: return "revoked_at IS NULL AND " + notExpired + " AND paused_at IS NOT NULL"
-        case .expiring: return "revoked_at IS NULL AND paused_at IS NULL AND expires_at > \(bind: now) AND expires_at <= \(bind: soon)"
-        case .active: return "revoked_at IS NULL AND paused_at IS NULL AND (expires_at IS NULL OR expires_at > \(bind: soon))"
+        case .expiring:
+            return
+                "revoked_at IS NULL AND paused_at IS NULL AND expires_at > \(bind: now) AND expires_at <= \(bind: soon)"
+        case .active:
+            return "revoked_at IS NULL AND paused_at IS NULL AND (expires_at IS NULL OR expires_at > \(bind: soon))"
         }
     }
 
@@ -43,7 +46,9 @@ enum APIKeyStore {
     }
 
     /// Old secrets still in their grace period, by key.
-    static func oldSecrets(of keys: [UUID], now: Date = Date(), on db: any Database) async throws -> [UUID: APIKeySecret] {
+    static func oldSecrets(of keys: [UUID], now: Date = Date(), on db: any Database) async throws -> [UUID:
+        APIKeySecret]
+    {
         guard !keys.isEmpty else { return [:] }
         let secrets = try await APIKeySecret.query(on: db).filter(\.$key.$id ~~ keys).filter(\.$endsAt > now).all()
         return Dictionary(secrets.map { ($0.$key.id, $0) }, uniquingKeysWith: { $0.endsAt! > $1.endsAt! ? $0 : $1 })
@@ -61,13 +66,15 @@ enum APIKeyStore {
     /// team has (compared case-insensitively), and its audit entry. A key revoked as leaked
     /// gives its name up to the new one (and keeps a dated name).
     static func create(
-        _ key: APIKey, secret token: APIKeyToken, limit: Int, audit: @escaping @Sendable (any Database) async throws -> Void,
+        _ key: APIKey, secret token: APIKeyToken, limit: Int,
+        audit: @escaping @Sendable (any Database) async throws -> Void,
         on db: any Database
     ) async throws {
         let existing = try await APIKey.query(on: db).filter(\.$team.$id == key.$team.id).all()
         if existing.count >= limit {
             throw DomainError.conflict(
-                "This team already has \(limit) API keys, the most it can hold. Delete keys you no longer use, then try again.")
+                "This team already has \(limit) API keys, the most it can hold. Delete keys you no longer use, then try again."
+            )
         }
         let namesake = existing.first { $0.name.caseInsensitiveCompare(key.name) == .orderedSame }
         if let namesake, namesake.revokedAt == nil { throw nameTaken(key.name) }
@@ -85,9 +92,13 @@ enum APIKeyStore {
     }
 
     /// Saves a changed name or policy, with its audit entry; a name another key has is a conflict.
-    static func save(_ key: APIKey, audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database) async throws {
-        let clash = try await APIKey.query(on: db).filter(\.$team.$id == key.$team.id).filter(\.$id != key.id!).all(\.$name)
-            .contains { $0.caseInsensitiveCompare(key.name) == .orderedSame }
+    static func save(_ key: APIKey, audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database)
+        async throws
+    {
+        let clash = try await APIKey.query(on: db).filter(\.$team.$id == key.$team.id).filter(\.$id != key.id!).all(
+            \.$name
+        )
+        .contains { $0.caseInsensitiveCompare(key.name) == .orderedSame }
         if clash { throw nameTaken(key.name) }
         do {
             try await db.transaction { db in
@@ -102,19 +113,28 @@ enum APIKeyStore {
     /// Deletes the key and its secrets, keeping their digests as tombstones, with its audit entry.
     /// Starts with a write on the key's row (SQLite cannot turn a reader into a writer while
     /// another transaction writes), so a roll or a leak report of the same key waits its turn.
-    static func delete(_ key: APIKey, audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database) async throws {
+    static func delete(
+        _ key: APIKey, audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database
+    ) async throws {
         try await db.transaction { db in
-            try await db.sql.update(APIKey.schema).set("last_four", to: SQLColumn("last_four")).where("id", .equal, key.id!).run()
-            try await APIKeySecrets.retire(APIKeySecret.query(on: db).filter(\.$key.$id == key.id!).all(), of: key, on: db)
+            try await db.sql.update(APIKey.schema).set("last_four", to: SQLColumn("last_four")).where(
+                "id", .equal, key.id!
+            ).run()
+            try await APIKeySecrets.retire(
+                APIKeySecret.query(on: db).filter(\.$key.$id == key.id!).all(), of: key, on: db)
             try await key.delete(on: db)
             try await audit(db)
         }
     }
 
     /// The team's keys that expire within `window` or expired within it, soonest first.
-    static func nearExpiry(team: UUID, window: TimeInterval, now: Date = Date(), on db: any Database) async throws -> [APIKey] {
+    static func nearExpiry(team: UUID, window: TimeInterval, now: Date = Date(), on db: any Database) async throws
+        -> [APIKey]
+    {
         try await APIKey.query(on: db).filter(\.$team.$id == team)
-            .filter(\.$expiresAt >= now.addingTimeInterval(-window)).filter(\.$expiresAt <= now.addingTimeInterval(window))
+            .filter(\.$expiresAt >= now.addingTimeInterval(-window)).filter(
+                \.$expiresAt <= now.addingTimeInterval(window)
+            )
             .sort(\.$expiresAt).all()
     }
 
@@ -144,6 +164,7 @@ extension APIKeyStore {
         guard !changed.isEmpty else { throw nameTaken(key.name) }
         try await Audit.record(
             .keyChanged, team: key.$team.id, by: nil, actor: "Kagibag",
-            "renamed API key “\(key.name)” (…\(key.lastFour)), revoked as leaked, to “\(renamed)” so that a new key can have its name", on: db)
+            "renamed API key “\(key.name)” (…\(key.lastFour)), revoked as leaked, to “\(renamed)” so that a new key can have its name",
+            on: db)
     }
 }

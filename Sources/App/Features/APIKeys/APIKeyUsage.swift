@@ -33,28 +33,35 @@ enum APIKeyUsage {
             let sql = db.sql
             for part in Array(batch.secrets).chunked(chunk) {
                 let whens = caseWhen(part.map { ($0.key, $0.value) })
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     UPDATE api_key_secrets SET last_used_at = \(whens)
                     WHERE id IN (\(binds: part.map(\.key))) AND (last_used_at IS NULL OR last_used_at < \(whens))
-                    """).run()
+                    """
+                ).run()
             }
             let used = batch.keys.compactMap { key, tally in tally.lastAt.map { (key, $0, tally) } }
             for part in used.chunked(chunk) {
                 let at = caseWhen(part.map { ($0.0, $0.1) })
                 let address = caseWhen(part.map { ($0.0, $0.2.lastAddress) })
                 let agent = caseWhen(part.map { ($0.0, $0.2.lastUserAgent) })
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     UPDATE api_keys SET last_used_at = \(at), last_used_address = \(address), last_used_user_agent = \(agent)
                     WHERE id IN (\(binds: part.map(\.0))) AND (last_used_at IS NULL OR last_used_at < \(at))
-                    """).run()
+                    """
+                ).run()
             }
             let days = batch.keys.flatMap { key, tally in tally.days.map { (key, $0.key, $0.value) } }
             for part in days.chunked(chunk) {
-                var query = SQLQueryString("INSERT INTO api_key_usage_days (key_id, day, \(unsafeRaw: counterColumns.joined(separator: ", "))) ")
+                var query = SQLQueryString(
+                    "INSERT INTO api_key_usage_days (key_id, day, \(unsafeRaw: counterColumns.joined(separator: ", "))) "
+                )
                 query.appendInterpolation(unsafeRaw: "SELECT * FROM (VALUES ")
                 for (index, row) in part.enumerated() {
                     let t = row.2
-                    let values: [any Encodable & Sendable] = [row.0, row.1, t.ok, t.clientErrors, t.rateLimited, t.serverErrors] + t.permissions
+                    let values: [any Encodable & Sendable] =
+                        [row.0, row.1, t.ok, t.clientErrors, t.rateLimited, t.serverErrors] + t.permissions
                     query.appendLiteral(index == 0 ? "(" : ", (")
                     query.appendInterpolation(binds: values)
                     query.appendLiteral(")")
@@ -62,20 +69,25 @@ enum APIKeyUsage {
                 // A key deleted since its requests leaves nothing behind (VALUES columns are
                 // named column1, column2, … on both SQLite and PostgreSQL).
                 query.appendLiteral(") AS v WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.id = v.column1)")
-                let sums = counterColumns.map { "\($0) = api_key_usage_days.\($0) + excluded.\($0)" }.joined(separator: ", ")
+                let sums = counterColumns.map { "\($0) = api_key_usage_days.\($0) + excluded.\($0)" }.joined(
+                    separator: ", ")
                 query.appendLiteral(" ON CONFLICT (key_id, day) DO UPDATE SET \(sums)")
                 try await sql.raw(query).run()
             }
-            let seen = batch.keys.flatMap { key, tally in tally.addresses.map { (key, $0.key, $0.value.first, $0.value.last) } }
+            let seen = batch.keys.flatMap { key, tally in
+                tally.addresses.map { (key, $0.key, $0.value.first, $0.value.last) }
+            }
             for part in seen.chunked(chunk) {
-                var query = SQLQueryString("INSERT INTO api_key_addresses (key_id, address, first_seen, last_seen) SELECT * FROM (VALUES ")
+                var query = SQLQueryString(
+                    "INSERT INTO api_key_addresses (key_id, address, first_seen, last_seen) SELECT * FROM (VALUES ")
                 for (index, row) in part.enumerated() {
                     query.appendLiteral(index == 0 ? "(" : ", (")
                     query.appendInterpolation(binds: [row.0, row.1, row.2, row.3] as [any Encodable & Sendable])
                     query.appendLiteral(")")
                 }
                 query.appendLiteral(") AS v WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.id = v.column1)")
-                query.appendLiteral("""
+                query.appendLiteral(
+                    """
                      ON CONFLICT (key_id, address) DO UPDATE SET
                     first_seen = CASE WHEN excluded.first_seen < api_key_addresses.first_seen THEN excluded.first_seen ELSE api_key_addresses.first_seen END,
                     last_seen = CASE WHEN excluded.last_seen > api_key_addresses.last_seen THEN excluded.last_seen ELSE api_key_addresses.last_seen END
@@ -102,19 +114,23 @@ enum APIKeyUsage {
     /// a thousand rows at a time.
     static func prune(now: Date = Date(), on db: any Database) async throws {
         let oldest = UsageRecorder.day(of: now) - retentionDays
-        while try await db.sql.raw("""
+        while try await db.sql.raw(
+            """
             DELETE FROM api_key_usage_days WHERE (key_id, day) IN
               (SELECT key_id, day FROM api_key_usage_days WHERE day < \(bind: oldest) LIMIT 1000)
             RETURNING day
-            """).all().count == 1000 {}
+            """
+        ).all().count == 1000 {}
         let cutoff = now.addingTimeInterval(-TimeInterval(retentionDays) * 86400)
-        while try await db.sql.raw("""
+        while try await db.sql.raw(
+            """
             DELETE FROM api_key_addresses WHERE (key_id, address) IN
               (SELECT key_id, address FROM (SELECT key_id, address, last_seen,
                  ROW_NUMBER() OVER (PARTITION BY key_id ORDER BY last_seen DESC) AS n FROM api_key_addresses) ranked
                WHERE n > \(bind: UsageRecorder.addressesPerKey) OR last_seen < \(bind: cutoff) LIMIT 1000)
             RETURNING address
-            """).all().count == 1000 {}
+            """
+        ).all().count == 1000 {}
     }
 
     /// The key's requests for each of the last `count` days (today included), oldest first;
@@ -122,10 +138,12 @@ enum APIKeyUsage {
     static func days(of key: UUID, count: Int, now: Date = Date(), on db: any Database) async throws -> [Day] {
         let today = UsageRecorder.day(of: now)
         let first = today - count + 1
-        let rows = try await db.sql.raw("""
+        let rows = try await db.sql.raw(
+            """
             SELECT day, \(unsafeRaw: counterColumns.joined(separator: ", ")) FROM api_key_usage_days
             WHERE key_id = \(bind: key) AND day >= \(bind: first) ORDER BY day
-            """).all()
+            """
+        ).all()
         var byDay: [Int: UsageRecorder.DayTally] = [:]
         for row in rows {
             var t = UsageRecorder.DayTally()
@@ -141,19 +159,24 @@ enum APIKeyUsage {
 
     /// The most recent distinct client addresses of the key.
     static func addresses(of key: UUID, on db: any Database) async throws -> [Address] {
-        try await db.sql.raw("""
+        try await db.sql.raw(
+            """
             SELECT address, first_seen, last_seen FROM api_key_addresses WHERE key_id = \(bind: key)
             ORDER BY last_seen DESC LIMIT \(literal: UsageRecorder.addressesPerKey)
-            """).all().map {
-                Address(
-                    address: try $0.decode(column: "address", as: String.self), firstSeen: try $0.decode(column: "first_seen", as: Date.self),
-                    lastSeen: try $0.decode(column: "last_seen", as: Date.self))
-            }
+            """
+        ).all().map {
+            Address(
+                address: try $0.decode(column: "address", as: String.self),
+                firstSeen: try $0.decode(column: "first_seen", as: Date.self),
+                lastSeen: try $0.decode(column: "last_seen", as: Date.self))
+        }
     }
 
     /// The permissions requests with the key actually used on `days`.
     static func permissionsUsed(in days: [Day]) -> Set<Permission> {
-        Set(Permission.allCases.enumerated().filter { index, _ in days.contains { $0.tally.permissions[index] > 0 } }.map(\.1))
+        Set(
+            Permission.allCases.enumerated().filter { index, _ in days.contains { $0.tally.permissions[index] > 0 } }
+                .map(\.1))
     }
 }
 

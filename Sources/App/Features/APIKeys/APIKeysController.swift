@@ -21,7 +21,8 @@ struct APIKeysController: RouteCollection {
     /// cannot finish key changes already in flight (member changes take the same lock).
     @discardableResult
     static func asAdmin<T: Sendable>(
-        _ req: Request, _ change: @escaping @Sendable (_ db: any Database, _ actor: User, _ team: UUID) async throws -> T
+        _ req: Request,
+        _ change: @escaping @Sendable (_ db: any Database, _ actor: User, _ team: UUID) async throws -> T
     ) async throws -> T {
         try await TeamController.asAdmin(req, to: adminAction, change)
     }
@@ -51,25 +52,34 @@ struct APIKeysController: RouteCollection {
         let token = APIKeyToken.generate()
         do {
             let (name, policy) = try input.validated(for: team)
-            let key = APIKey(teamID: team.id!, createdByID: current.membership.$user.id, name: name, lastFour: token.lastFour, policy: policy)
+            let key = APIKey(
+                teamID: team.id!, createdByID: current.membership.$user.id, name: name, lastFour: token.lastFour,
+                policy: policy)
             let actor = try req.requireUser().user
             let summary = "created API key “\(name)” (…\(token.lastFour))" + APIKeyChanges.describe(policy)
             let limit = maxKeysPerTeam
             try await Self.asAdmin(req) { db, _, _ in
-                try await APIKeyStore.create(key, secret: token, limit: limit, audit: { db in
-                    try await Audit.record(.keyCreated, team: team.id!, by: actor, summary, on: db)
-                }, on: db)
+                try await APIKeyStore.create(
+                    key, secret: token, limit: limit,
+                    audit: { db in
+                        try await Audit.record(.keyCreated, team: team.id!, by: actor, summary, on: db)
+                    }, on: db)
             }
             if let nonce = input.nonce { CreationNonce.markUsed(nonce, on: req) }
-            req.logger.info("api key created", metadata: ["key": "\(key.id!)", "team": "\(team.id!)", "preview": "\(token.lastFour)"])
+            req.logger.info(
+                "api key created",
+                metadata: ["key": "\(key.id!)", "team": "\(team.id!)", "preview": "\(token.lastFour)"])
             let created = APIKeyPages.CreatedKey(
-                req, name: name, plaintext: token.plaintext, donePath: SitePath.apiKeys.path, rolled: false, oldEnds: nil, policy: policy, team: team)
+                req, name: name, plaintext: token.plaintext, donePath: SitePath.apiKeys.path, rolled: false,
+                oldEnds: nil, policy: policy, team: team)
             return try await renderList(req, created: created, status: .created)
         } catch let error as DomainError {
             let form = APIKeyFormValues(team: team, posted: input)
             let errors = FormErrors(Self.problems(of: error), ids: APIKeyFormValues.fieldIDs)
             // Posted from the list's dialog: the list again, the dialog open with the problems.
-            if input.from == "dialog" { return try await renderList(req, form: form, errors: errors, status: error.status) }
+            if input.from == "dialog" {
+                return try await renderList(req, form: form, errors: errors, status: error.status)
+            }
             return try await renderForm(req, form: form, errors: errors, status: error.status)
         }
     }
@@ -79,9 +89,12 @@ struct APIKeysController: RouteCollection {
         let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
         let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
         let context = APIKeyPages.FormContext(
-            page: PageContext(req, title: "Delete API key", section: "api-keys", trail: [.init(key.name, SitePath.apiKey(.value(key.id!)).path), .init("Delete")]),
+            page: PageContext(
+                req, title: "Delete API key", section: "api-keys",
+                trail: [.init(key.name, SitePath.apiKey(.value(key.id!)).path), .init("Delete")]),
             isAdmin: true, admins: "", nonce: "",
-            action: SitePath.apiKeyDelete(.value(key.id!)).path, key: .init(key, creators: creators), form: APIKeyFormValues(team: current.team))
+            action: SitePath.apiKeyDelete(.value(key.id!)).path, key: .init(key, creators: creators),
+            form: APIKeyFormValues(team: current.team))
         return try await req.renderPage("api-key-delete", context)
     }
 
@@ -93,9 +106,11 @@ struct APIKeysController: RouteCollection {
         let actor = try req.requireUser().user
         let summary = "deleted API key “\(key.name)” (…\(key.lastFour))"
         try await Self.asAdmin(req) { db, _, _ in
-            try await APIKeyStore.delete(key, audit: { db in
-                try await Audit.record(.keyDeleted, team: key.$team.id, by: actor, summary, on: db)
-            }, on: db)
+            try await APIKeyStore.delete(
+                key,
+                audit: { db in
+                    try await Audit.record(.keyDeleted, team: key.$team.id, by: actor, summary, on: db)
+                }, on: db)
         }
         req.logger.info("api key deleted", metadata: ["key": "\(key.id!)", "team": "\(current.team.id!)"])
         Notice.set("Deleted “\(key.name)”. Requests using it now fail with 401 Unauthorized.", on: req)
@@ -104,7 +119,9 @@ struct APIKeysController: RouteCollection {
 
     /// The plain create page (the list's dialog holds the same form), or the form again with
     /// its problems.
-    private func renderForm(_ req: Request, form: APIKeyFormValues, errors: FormErrors = .none, status: HTTPStatus = .ok) async throws -> Response {
+    private func renderForm(
+        _ req: Request, form: APIKeyFormValues, errors: FormErrors = .none, status: HTTPStatus = .ok
+    ) async throws -> Response {
         let current = try req.requireTeam()
         var atLimit = false
         if current.role == .admin, !errors.hasAny {
@@ -113,12 +130,14 @@ struct APIKeysController: RouteCollection {
         let context = APIKeyPages.FormContext(
             page: PageContext(req, title: "Create API Key", section: "api-keys"), isAdmin: current.role == .admin,
             admins: try await TeamStore.adminNames(of: current.team, on: req.db), nonce: CreationNonce.issue(),
-            action: SitePath.apiKeys.path, key: nil, form: form, errors: errors, atLimit: atLimit, limit: maxKeysPerTeam)
+            action: SitePath.apiKeys.path, key: nil, form: form, errors: errors, atLimit: atLimit, limit: maxKeysPerTeam
+        )
         return try await req.renderPage("api-key-new", context, status: status)
     }
 
     private func renderList(
-        _ req: Request, created: APIKeyPages.CreatedKey? = nil, form: APIKeyFormValues? = nil, errors: FormErrors = .none, status: HTTPStatus = .ok
+        _ req: Request, created: APIKeyPages.CreatedKey? = nil, form: APIKeyFormValues? = nil,
+        errors: FormErrors = .none, status: HTTPStatus = .ok
     ) async throws -> Response {
         let current = try req.requireTeam()
         let query = APIKeyListQuery(from: req)
@@ -162,12 +181,16 @@ enum APIKeyChanges {
         if policy.granted != nil { parts.append("with \(permissions(policy.granted))") }
         if !policy.allowedAddresses.isEmpty { parts.append("from \(fence(policy.allowedAddresses))") }
         if policy.mayRollItself { parts.append("able to roll itself") }
-        if let expiresAt = policy.expiresAt { parts.append("expiring in \(Int((expiresAt.timeIntervalSince(now) / 86400).rounded())) days") }
+        if let expiresAt = policy.expiresAt {
+            parts.append("expiring in \(Int((expiresAt.timeIntervalSince(now) / 86400).rounded())) days")
+        }
         return parts.isEmpty ? "" : ", " + parts.joined(separator: ", ")
     }
 
     /// "renamed from “A”; permissions: all team permissions → events:read" — empty when nothing changed.
-    static func describe(from old: (name: String, policy: APIKeyPolicy), to new: (name: String, policy: APIKeyPolicy)) -> String {
+    static func describe(from old: (name: String, policy: APIKeyPolicy), to new: (name: String, policy: APIKeyPolicy))
+        -> String
+    {
         var parts: [String] = []
         if old.name != new.name { parts.append("renamed from “\(old.name)”") }
         if old.policy.description != new.policy.description { parts.append("description changed") }

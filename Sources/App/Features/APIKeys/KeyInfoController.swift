@@ -16,7 +16,8 @@ struct KeyInfoController: RouteCollection {
         var count = 30
         if let text = try? req.query.get(String.self, at: "days") {
             guard let value = Int(text), (1...APIKeyUsage.retentionDays).contains(value) else {
-                throw APIError.badRequest("days must be a whole number from 1 to \(APIKeyUsage.retentionDays).", field: "days")
+                throw APIError.badRequest(
+                    "days must be a whole number from 1 to \(APIKeyUsage.retentionDays).", field: "days")
             }
             count = value
         }
@@ -38,35 +39,48 @@ struct KeyInfoController: RouteCollection {
         guard verified.mayRollItself else {
             throw APIError(
                 status: .forbidden,
-                detail: "This key may not roll itself. An admin of its team can allow it (“May roll itself”) or roll it under Admin → Team → API Keys.")
+                detail:
+                    "This key may not roll itself. An admin of its team can allow it (“May roll itself”) or roll it under Admin → Team → API Keys."
+            )
         }
         guard verified.secretEndsAt == nil else { throw Self.onlyCurrentSecret }
         let body = try req.content.decode(SelfRollRequest.self)
         let grace = body.graceSeconds ?? 3600
         guard (0...APIKeySecrets.maximumGrace).contains(grace) else {
-            throw DomainError.invalid([.init(field: "grace_seconds", message: "grace_seconds must be a whole number from 0 to \(APIKeySecrets.maximumGrace).")])
+            throw DomainError.invalid([
+                .init(
+                    field: "grace_seconds",
+                    message: "grace_seconds must be a whole number from 0 to \(APIKeySecrets.maximumGrace).")
+            ])
         }
         let key = try await APIKeyStore.find(verified.id.uuidString, team: verified.teamID, on: req.db)
-        guard let team = try await TeamStore.team(slugOrID: verified.teamID.uuidString, on: req.db) else { throw BearerChallenge.invalidKey }
+        guard let team = try await TeamStore.team(slugOrID: verified.teamID.uuidString, on: req.db) else {
+            throw BearerChallenge.invalidKey
+        }
         let expiresAt = try APIKeyPolicy.selfRollExpiry(days: body.expiresInDays, current: key.expiresAt, team: team)
         let token = APIKeyToken.generate()
         let actor = "API key “\(key.name)”"
-        let summary = "rolled itself (…\(key.lastFour) → …\(token.lastFour))" + APIKeyLifecycleController.graceSummary(grace)
+        let summary =
+            "rolled itself (…\(key.lastFour) → …\(token.lastFour))" + APIKeyLifecycleController.graceSummary(grace)
         let remembered: Idempotency.Remembered = { _ in
             let problem = ProblemDetails(
                 title: "Conflict", status: 409,
-                detail: "This key was already rolled with this Idempotency-Key; the new secret (…\(token.lastFour)) was shown only in that response and is not stored. If it was lost, roll again with a new Idempotency-Key.")
+                detail:
+                    "This key was already rolled with this Idempotency-Key; the new secret (…\(token.lastFour)) was shown only in that response and is not stored. If it was lost, roll again with a new Idempotency-Key."
+            )
             return (.conflict, problem.response().body.string ?? "")
         }
         let limiter = req.application.limits.selfRolls
-        return try await Idempotency.run(req, teamID: verified.teamID, scope: verified.id, remembering: remembered) { db in
+        return try await Idempotency.run(req, teamID: verified.teamID, scope: verified.id, remembering: remembered) {
+            db in
             // Counted where a roll would really happen: a replayed retry is not a roll.
             if let limiter {
                 let decision = limiter.hit(verified.id.uuidString)
                 guard decision.allowed else {
                     throw APIError(
                         status: .tooManyRequests,
-                        detail: "This key rolled itself \(decision.limit) times in the last hour, the most it may. Retry after \(decision.resetSeconds) seconds.",
+                        detail:
+                            "This key rolled itself \(decision.limit) times in the last hour, the most it may. Retry after \(decision.resetSeconds) seconds.",
                         headers: ["Retry-After": String(decision.resetSeconds)])
                 }
             }
@@ -74,14 +88,20 @@ struct KeyInfoController: RouteCollection {
             do {
                 ends = try await APIKeySecrets.roll(
                     key, to: token, grace: grace, expiresAt: .some(expiresAt), replacing: .secret(verified.secretID),
-                    audit: { db, _ in try await Audit.record(.keyRolled, team: verified.teamID, by: nil, actor: actor, summary, on: db) }, on: db)
+                    audit: { db, _ in
+                        try await Audit.record(
+                            .keyRolled, team: verified.teamID, by: nil, actor: actor, summary, on: db)
+                    }, on: db)
             } catch {
                 limiter?.release(verified.id.uuidString)
                 if error is APIKeySecrets.NotCurrent { throw Self.onlyCurrentSecret }
                 throw error
             }
-            req.logger.info("api key rolled itself", metadata: ["key": "\(verified.id)", "preview": "\(token.lastFour)"])
-            let dto = RolledKeyDTO(key: token.plaintext, preview: "…" + token.lastFour, oldSecretExpiresAt: Nullable(ends), expiresAt: Nullable(expiresAt))
+            req.logger.info(
+                "api key rolled itself", metadata: ["key": "\(verified.id)", "preview": "\(token.lastFour)"])
+            let dto = RolledKeyDTO(
+                key: token.plaintext, preview: "…" + token.lastFour, oldSecretExpiresAt: Nullable(ends),
+                expiresAt: Nullable(expiresAt))
             return try await dto.response(.created, for: req)
         }
     }
@@ -89,6 +109,7 @@ struct KeyInfoController: RouteCollection {
     /// An old secret (or one another roll replaced a moment ago) presented to roll the key.
     static let onlyCurrentSecret = APIError(
         status: .forbidden,
-        detail: "Only the key's current secret can roll it. This is an old secret that works only until its grace period ends; "
+        detail:
+            "Only the key's current secret can roll it. This is an old secret that works only until its grace period ends; "
             + "use the new secret, or ask an admin of the team to roll the key.")
 }

@@ -23,7 +23,8 @@ struct KeyInfoDTO: Content {
             let container = try decoder.singleValueContainer()
             if let list = try? container.decode([String].self) { self = .only(list); return }
             guard try container.decode(String.self) == "team" else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"team\" or a list of permissions expected")
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "\"team\" or a list of permissions expected")
             }
             self = .team
         }
@@ -103,7 +104,9 @@ struct KeyUsageDTO: Content {
 
     init(_ days: [APIKeyUsage.Day]) {
         self.days = days.map {
-            Day(date: KeyUsageView.dateText($0.date), ok: $0.tally.ok, clientErrors: $0.tally.clientErrors, rateLimited: $0.tally.rateLimited,
+            Day(
+                date: KeyUsageView.dateText($0.date), ok: $0.tally.ok, clientErrors: $0.tally.clientErrors,
+                rateLimited: $0.tally.rateLimited,
                 serverErrors: $0.tally.serverErrors, total: $0.total)
         }
         total = days.map(\.total).reduce(0, +)

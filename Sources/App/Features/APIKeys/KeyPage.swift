@@ -3,7 +3,9 @@ import Vapor
 /// Admin → Team → API Keys → a key: its settings, what it does, and (for admins) what can be
 /// done to it. The page a roll answers with, too, holding the new secret once.
 enum KeyPage {
-    static func render(_ req: Request, key: APIKey, created: APIKeyPages.CreatedKey? = nil, status: HTTPStatus = .ok) async throws -> Response {
+    static func render(_ req: Request, key: APIKey, created: APIKeyPages.CreatedKey? = nil, status: HTTPStatus = .ok)
+        async throws -> Response
+    {
         let current = try req.requireTeam()
         let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
         let old = try await APIKeyStore.oldSecrets(of: [key.id!], on: req.db)[key.id!]
@@ -13,7 +15,8 @@ enum KeyPage {
         let context = APIKeyPages.KeyContext(
             page: PageContext(req, title: key.name, section: "api-keys"), key: .init(key, creators: creators, old: old),
             isAdmin: current.role == .admin, admins: try await TeamStore.adminNames(of: current.team, on: req.db),
-            nonce: CreationNonce.issue(), created: created, graces: APIKeyPages.graces, form: APIKeyFormValues(team: current.team),
+            nonce: CreationNonce.issue(), created: created, graces: APIKeyPages.graces,
+            form: APIKeyFormValues(team: current.team),
             usage: KeyUsageView(key: key, effective: effective, days: days, addresses: addresses))
         return try await req.renderPage("api-key", context, status: status)
     }

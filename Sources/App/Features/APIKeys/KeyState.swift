@@ -30,12 +30,17 @@ struct KeyState: Sendable, Equatable {
         }
 
         init(revokedAt: Date?, expiresAt: Date?, pausedAt: Date?, now: Date = Date()) {
-            self =
-                if revokedAt != nil { .leaked }
-                else if let expiresAt, expiresAt <= now { .expired }
-                else if pausedAt != nil { .paused }
-                else if let expiresAt, expiresAt.timeIntervalSince(now) <= KeyState.expiringWindow { .expiring }
-                else { .active }
+            if revokedAt != nil {
+                self = .leaked
+            } else if let expiresAt, expiresAt <= now {
+                self = .expired
+            } else if pausedAt != nil {
+                self = .paused
+            } else if let expiresAt, expiresAt.timeIntervalSince(now) <= KeyState.expiringWindow {
+                self = .expiring
+            } else {
+                self = .active
+            }
         }
 
         init(_ key: APIKey, now: Date = Date()) {
@@ -55,7 +60,10 @@ struct KeyState: Sendable, Equatable {
     let granted: Set<Permission>?
     let teamPermissions: Set<Permission>
 
-    init(revokedAt: Date?, expiresAt: Date?, pausedAt: Date?, granted: Set<Permission>?, teamPermissions: Set<Permission>, now: Date = Date()) {
+    init(
+        revokedAt: Date?, expiresAt: Date?, pausedAt: Date?, granted: Set<Permission>?,
+        teamPermissions: Set<Permission>, now: Date = Date()
+    ) {
         self.expiresAt = expiresAt
         self.granted = granted
         self.teamPermissions = teamPermissions

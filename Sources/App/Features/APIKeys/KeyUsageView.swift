@@ -46,7 +46,10 @@ struct KeyUsageView: Encodable {
     static let barWidth = 12
     static let chartHeightPoints = 100
 
-    init(key: APIKey, effective: Set<Permission>, days: [APIKeyUsage.Day], addresses: [APIKeyUsage.Address], now: Date = Date()) {
+    init(
+        key: APIKey, effective: Set<Permission>, days: [APIKeyUsage.Day], addresses: [APIKeyUsage.Address],
+        now: Date = Date()
+    ) {
         lastUsed = key.lastUsedAt.map { TimeView($0, now: now) }
         lastAddress = key.lastUsedAddress
         lastUserAgent = key.lastUsedUserAgent
@@ -61,16 +64,25 @@ struct KeyUsageView: Encodable {
             let limited = Double(day.tally.rateLimited) * scale
             let bottom = Double(Self.chartHeightPoints)
             return Bar(
-                x: index * Self.barWidth + 1, okY: bottom - ok, okHeight: ok, errorY: bottom - ok - errors, errorHeight: errors,
+                x: index * Self.barWidth + 1, okY: bottom - ok, okHeight: ok, errorY: bottom - ok - errors,
+                errorHeight: errors,
                 limitedY: bottom - ok - errors - limited, limitedHeight: limited,
-                label: "\(Self.dateText(day.date)): \(day.tally.ok) 2xx, \(day.tally.clientErrors + day.tally.serverErrors) errors, \(day.tally.rateLimited) rate-limited")
+                label:
+                    "\(Self.dateText(day.date)): \(day.tally.ok) 2xx, \(day.tally.clientErrors + day.tally.serverErrors) errors, \(day.tally.rateLimited) rate-limited"
+            )
         }
         rows = days.reversed().map {
-            Row(date: Self.dateText($0.date), ok: $0.tally.ok, clientErrors: $0.tally.clientErrors, rateLimited: $0.tally.rateLimited,
+            Row(
+                date: Self.dateText($0.date), ok: $0.tally.ok, clientErrors: $0.tally.clientErrors,
+                rateLimited: $0.tally.rateLimited,
                 serverErrors: $0.tally.serverErrors, total: $0.total)
         }
         total = days.map(\.total).reduce(0, +)
-        self.addresses = addresses.map { AddressRow(address: $0.address, firstSeen: TimeView($0.firstSeen, now: now), lastSeen: TimeView($0.lastSeen, now: now)) }
+        self.addresses = addresses.map {
+            AddressRow(
+                address: $0.address, firstSeen: TimeView($0.firstSeen, now: now),
+                lastSeen: TimeView($0.lastSeen, now: now))
+        }
         hasAddresses = !addresses.isEmpty
         let used = APIKeyUsage.permissionsUsed(in: days)
         permissions = effective.sorted().map { permission in

@@ -1,9 +1,10 @@
 import Vapor
 
 /// The handlers of one collection of the organizer API.
-struct ResourceHandlers<List: AsyncResponseEncodable, Create: AsyncResponseEncodable, Show: AsyncResponseEncodable,
-    Update: AsyncResponseEncodable, Delete: AsyncResponseEncodable>: Sendable
-{
+struct ResourceHandlers<
+    List: AsyncResponseEncodable, Create: AsyncResponseEncodable, Show: AsyncResponseEncodable,
+    Update: AsyncResponseEncodable, Delete: AsyncResponseEncodable
+>: Sendable {
     let list: @Sendable (Request) async throws -> List
     let create: @Sendable (Request) async throws -> Create
     let show: @Sendable (Request) async throws -> Show
@@ -14,7 +15,9 @@ struct ResourceHandlers<List: AsyncResponseEncodable, Create: AsyncResponseEncod
 extension RoutesBuilder {
     /// A collection's five routes: list and create at the root; show, update and delete under
     /// `:parameter`. Reads need the key's `read` permission, writes its `write` permission.
-    func resource<L, C, S, U, D>(_ parameter: String, read: Permission, write: Permission, _ handlers: ResourceHandlers<L, C, S, U, D>) {
+    func resource<L, C, S, U, D>(
+        _ parameter: String, read: Permission, write: Permission, _ handlers: ResourceHandlers<L, C, S, U, D>
+    ) {
         let reads = grouped(RequirePermission(read))
         let writes = grouped(RequirePermission(write))
         let item: PathComponent = .parameter(parameter)

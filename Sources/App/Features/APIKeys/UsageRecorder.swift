@@ -97,7 +97,9 @@ final class UsageRecorder: Sendable {
             if let seen = tally.addresses[use.address] {
                 tally.addresses[use.address] = (min(seen.first, use.at), max(seen.last, use.at))
             } else {
-                if tally.addresses.count >= Self.addressesPerKey, let stalest = tally.addresses.min(by: { $0.value.last < $1.value.last }) {
+                if tally.addresses.count >= Self.addressesPerKey,
+                    let stalest = tally.addresses.min(by: { $0.value.last < $1.value.last })
+                {
                     tally.addresses[stalest.key] = nil
                 }
                 tally.addresses[use.address] = (use.at, use.at)
@@ -137,11 +139,15 @@ final class UsageRecorder: Sendable {
 
     static func merge(_ a: Batch, _ b: Batch) -> Batch {
         var merged = a
-        for (secret, at) in b.secrets where (merged.secrets[secret] ?? .distantPast) < at { merged.secrets[secret] = at }
+        for (secret, at) in b.secrets where (merged.secrets[secret] ?? .distantPast) < at {
+            merged.secrets[secret] = at
+        }
         for (key, other) in b.keys {
             var tally = merged.keys[key] ?? KeyTally()
             if (tally.lastAt ?? .distantPast) < (other.lastAt ?? .distantPast) {
-                (tally.lastAt, tally.lastAddress, tally.lastUserAgent) = (other.lastAt, other.lastAddress, other.lastUserAgent)
+                (tally.lastAt, tally.lastAddress, tally.lastUserAgent) = (
+                    other.lastAt, other.lastAddress, other.lastUserAgent
+                )
             }
             for (day, counts) in other.days {
                 var sum = tally.days[day] ?? DayTally()
@@ -154,7 +160,9 @@ final class UsageRecorder: Sendable {
             }
             for (address, seen) in other.addresses {
                 let mine = tally.addresses[address]
-                tally.addresses[address] = (min(mine?.first ?? seen.first, seen.first), max(mine?.last ?? seen.last, seen.last))
+                tally.addresses[address] = (
+                    min(mine?.first ?? seen.first, seen.first), max(mine?.last ?? seen.last, seen.last)
+                )
             }
             merged.keys[key] = tally
         }
@@ -189,7 +197,9 @@ final class UsageFlusher: LifecycleHandler, Sendable {
                         let count = try await recorder.flush(on: db)
                         if count > 0 { logger.debug("wrote key usage", metadata: ["keys": "\(count)"]) }
                     } catch {
-                        logger.warning("could not write key usage; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                        logger.warning(
+                            "could not write key usage; will retry",
+                            metadata: ["error": "\(String(reflecting: type(of: error)))"])
                     }
                 }
             }
@@ -213,7 +223,9 @@ extension Application {
     /// Key usage waiting to be written (set by `configure`).
     var usage: UsageRecorder {
         get {
-            guard let usage = storage[FeatureService<UsageRecorder>.self] else { fatalError("configure(_:settings:) has not run") }
+            guard let usage = storage[FeatureService<UsageRecorder>.self] else {
+                fatalError("configure(_:settings:) has not run")
+            }
             return usage
         }
         set { storage[FeatureService<UsageRecorder>.self] = newValue }

@@ -65,12 +65,16 @@ struct VerifiedKey: Sendable {
     /// What the key is now: status, effective permissions (its own choice within the team's
     /// current permissions), expiry.
     func state(now: Date = Date()) -> KeyState {
-        KeyState(revokedAt: revokedAt, expiresAt: expiresAt, pausedAt: pausedAt, granted: granted, teamPermissions: teamPermissions, now: now)
+        KeyState(
+            revokedAt: revokedAt, expiresAt: expiresAt, pausedAt: pausedAt, granted: granted,
+            teamPermissions: teamPermissions, now: now)
     }
 
     /// Whether `address` may use the key (a key without a fence may be used from anywhere).
     func allows(address: String) -> Bool {
         guard let allowedAddresses else { return true }
-        return allowedAddresses.split(separator: " ").contains { (try? AddressRange(parsing: $0))?.contains(address) == true }
+        return allowedAddresses.split(separator: " ").contains {
+            (try? AddressRange(parsing: $0))?.contains(address) == true
+        }
     }
 }

@@ -40,7 +40,8 @@ struct AccountController: RouteCollection {
 
     @Sendable func signupPage(req: Request) async throws -> Response {
         if req.currentUser != nil { return req.redirect(to: SitePath.team.path) }
-        return try await req.renderPage("signup", FormPage(page: PageContext(req, title: "Sign up"), form: SignupForm()))
+        return try await req.renderPage(
+            "signup", FormPage(page: PageContext(req, title: "Sign up"), form: SignupForm()))
     }
 
     @Sendable func signup(req: Request) async throws -> Response {
@@ -52,11 +53,13 @@ struct AccountController: RouteCollection {
         form.password = nil
         func answer(_ message: String, _ status: HTTPStatus, retryAfter: Int? = nil) async throws -> Response {
             form.error = message
-            return try await Self.render("signup", title: "Sign up", form: form, status: status, retryAfter: retryAfter, on: req)
+            return try await Self.render(
+                "signup", title: "Sign up", form: form, status: status, retryAfter: retryAfter, on: req)
         }
         func answer(_ problems: [FieldProblem], emailTaken: Bool = false) async throws -> Response {
             let page = FormPage(
-                page: PageContext(req, title: "Sign up"), form: form, errors: FormErrors(problems, ids: Self.signupFieldIDs), emailTaken: emailTaken)
+                page: PageContext(req, title: "Sign up"), form: form,
+                errors: FormErrors(problems, ids: Self.signupFieldIDs), emailTaken: emailTaken)
             return try await req.renderPage("signup", page, status: .unprocessableEntity)
         }
         // Every problem at once, each next to its field.
@@ -74,10 +77,12 @@ struct AccountController: RouteCollection {
             guard decision.allowed else {
                 let minutes = Self.minutes(decision.resetSeconds)
                 return try await answer(
-                    "Too many sign-ups from your network. Try again in \(minutes).", .tooManyRequests, retryAfter: decision.resetSeconds)
+                    "Too many sign-ups from your network. Try again in \(minutes).", .tooManyRequests,
+                    retryAfter: decision.resetSeconds)
             }
             if try await AccountStore.user(email: email, on: req.db) != nil {
-                return try await answer([FieldProblem(field: "email", message: AccountStore.emailTaken)], emailTaken: true)
+                return try await answer(
+                    [FieldProblem(field: "email", message: AccountStore.emailTaken)], emailTaken: true)
             }
             let hash: String
             do {
@@ -92,7 +97,8 @@ struct AccountController: RouteCollection {
                 team = try await AccountStore.signUp(user, teamName: teamName, on: req.db)
             } catch let error as DomainError {
                 // Two sign-ups raced for the same email: the loser gets a clear answer.
-                return try await answer(error.problems, emailTaken: error.problems.first?.message == AccountStore.emailTaken)
+                return try await answer(
+                    error.problems, emailTaken: error.problems.first?.message == AccountStore.emailTaken)
             }
             try await Self.startSession(for: user, team: team.id, on: req)
             NextSteps.offer(on: req)
@@ -121,7 +127,8 @@ struct AccountController: RouteCollection {
         form.password = nil
         func answer(_ message: String, _ status: HTTPStatus, retryAfter: Int? = nil) async throws -> Response {
             form.error = message
-            return try await Self.render("login", title: "Log in", form: form, status: status, retryAfter: retryAfter, on: req)
+            return try await Self.render(
+                "login", title: "Log in", form: form, status: status, retryAfter: retryAfter, on: req)
         }
         // Only a well-formed address is looked up (a NUL byte, say, would upset PostgreSQL).
         let email = try? FormInput.email(form.email).get()
@@ -138,7 +145,9 @@ struct AccountController: RouteCollection {
             giveBack()
             // The same answer whether or not the account exists.
             let wait = [byAddress, byAccount].filter { !$0.allowed }.map(\.resetSeconds).max() ?? 60
-            return try await answer("Too many failed login attempts. Try again in \(Self.minutes(wait)).", .tooManyRequests, retryAfter: wait)
+            return try await answer(
+                "Too many failed login attempts. Try again in \(Self.minutes(wait)).", .tooManyRequests,
+                retryAfter: wait)
         }
         let user: User?
         let verified: Bool
@@ -197,7 +206,8 @@ struct AccountController: RouteCollection {
     private static func render(
         _ template: String, title: String, form: some Encodable, status: HTTPStatus, retryAfter: Int?, on req: Request
     ) async throws -> Response {
-        let response = try await req.renderPage(template, FormPage(page: PageContext(req, title: title), form: form), status: status)
+        let response = try await req.renderPage(
+            template, FormPage(page: PageContext(req, title: title), form: form), status: status)
         if let retryAfter { response.headers.replaceOrAdd(name: .retryAfter, value: String(retryAfter)) }
         return response
     }

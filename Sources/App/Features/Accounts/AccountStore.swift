@@ -31,7 +31,8 @@ enum AccountStore {
                     user.lastTeamID = team.id
                     try await user.create(on: db)
                     try await Membership(userID: user.id!, teamID: team.id!, role: .admin).create(on: db)
-                    try await Audit.record(.teamCreated, team: team.id!, by: user, "created the team “\(teamName)”", on: db)
+                    try await Audit.record(
+                        .teamCreated, team: team.id!, by: user, "created the team “\(teamName)”", on: db)
                     return team
                 }
             } catch let error as any DatabaseError where error.isConstraintFailure {

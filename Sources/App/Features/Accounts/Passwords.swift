@@ -5,7 +5,7 @@ import NIOPosix
 import Vapor
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Hashes and checks passwords — bcrypt over a SHA-256 pre-hash — on threads of its own.
@@ -89,7 +89,7 @@ final class PasswordHasher: LifecycleHandler, Sendable {
     /// that with every core busy the event loops, and the database's threads, are served first.
     private static func yieldToEventLoops() {
         #if os(Linux)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         #endif
     }
 
@@ -103,7 +103,9 @@ extension Application {
     /// bcrypt on threads of its own, with a bounded queue (set by `configure`).
     var passwordHasher: PasswordHasher {
         get {
-            guard let passwords = storage[FeatureService<PasswordHasher>.self] else { fatalError("configure(_:settings:) has not run") }
+            guard let passwords = storage[FeatureService<PasswordHasher>.self] else {
+                fatalError("configure(_:settings:) has not run")
+            }
             return passwords
         }
         set { storage[FeatureService<PasswordHasher>.self] = newValue }

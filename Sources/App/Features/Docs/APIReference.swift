@@ -55,7 +55,9 @@ struct APIReference: Encodable, Sendable {
     enum ReadError: Error, CustomStringConvertible {
         case unreadable(String)
         var description: String {
-            switch self { case .unreadable(let what): "openapi.json cannot be shown as the API reference: \(what)" }
+            switch self {
+            case .unreadable(let what): "openapi.json cannot be shown as the API reference: \(what)"
+            }
         }
     }
 
@@ -83,14 +85,19 @@ struct APIReference: Encodable, Sendable {
                 guard let operation = item[method] as? [String: Any] else { continue }
                 keys.append("\(method.uppercased()) \(path)")
                 let tag = (operation["tags"] as? [String])?.first ?? "Other"
-                byTag[tag, default: []].append(Self.operation(operation, method: method, path: path, shared: shared,
-                                                              globalSecurity: globalSecurity, document: document))
+                byTag[tag, default: []].append(
+                    Self.operation(
+                        operation, method: method, path: path, shared: shared,
+                        globalSecurity: globalSecurity, document: document))
             }
         }
         let declared = (root["tags"] as? [[String: Any]]) ?? []
         var tags = declared.compactMap { tag -> Tag? in
-            guard let name = tag["name"] as? String, let operations = byTag.removeValue(forKey: name) else { return nil }
-            return Tag(name: name, description: Markdown.html(tag["description"] as? String ?? ""), operations: operations)
+            guard let name = tag["name"] as? String, let operations = byTag.removeValue(forKey: name) else {
+                return nil
+            }
+            return Tag(
+                name: name, description: Markdown.html(tag["description"] as? String ?? ""), operations: operations)
         }
         tags += byTag.keys.sorted().map { Tag(name: $0, description: "", operations: byTag[$0]!) }
         self.tags = tags
@@ -99,7 +106,12 @@ struct APIReference: Encodable, Sendable {
         let responses = ((root["components"] as? [String: Any])?["responses"] as? [String: Any]) ?? [:]
         errors = responses.compactMap { name, value -> (Int, ErrorStatus)? in
             guard let response = value as? [String: Any], let code = Self.errorCodes[name] else { return nil }
-            return (code, ErrorStatus(status: String(code), title: Self.titles[code] ?? name, description: Markdown.html(response["description"] as? String ?? "")))
+            return (
+                code,
+                ErrorStatus(
+                    status: String(code), title: Self.titles[code] ?? name,
+                    description: Markdown.html(response["description"] as? String ?? ""))
+            )
         }.sorted { $0.0 < $1.0 }.map(\.1)
         let problem = document.resolve(["$ref": "#/components/schemas/Problem"])
         let required = Set((problem["required"] as? [String]) ?? [])
@@ -107,25 +119,30 @@ struct APIReference: Encodable, Sendable {
             (Self.problemOrder.firstIndex(of: a) ?? 99) < (Self.problemOrder.firstIndex(of: b) ?? 99)
         }.map { name in
             let property = document.resolve((problem["properties"] as! [String: Any])[name] as? [String: Any] ?? [:])
-            return Parameter(name: name, location: "", type: document.typeName(property), required: required.contains(name),
-                             description: Markdown.html(property["description"] as? String ?? ""))
+            return Parameter(
+                name: name, location: "", type: document.typeName(property), required: required.contains(name),
+                description: Markdown.html(property["description"] as? String ?? ""))
         }
         problemExample = document.example(of: problem).flatMap(Self.pretty) ?? "{}"
     }
 
     private static let problemOrder = ["type", "title", "status", "detail", "field", "errors"]
     private static let errorCodes = [
-        "BadRequest": 400, "Unauthorized": 401, "Forbidden": 403, "NotFound": 404, "Conflict": 409, "PayloadTooLarge": 413,
+        "BadRequest": 400, "Unauthorized": 401, "Forbidden": 403, "NotFound": 404, "Conflict": 409,
+        "PayloadTooLarge": 413,
         "UnsupportedMediaType": 415, "UnprocessableEntity": 422, "TooManyRequests": 429,
     ]
     static let titles = [
-        200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-        404: "Not Found", 409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
+        200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found", 409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type",
+        422: "Unprocessable Content",
         429: "Too Many Requests", 503: "Service Unavailable",
     ]
 
     private static func operation(
-        _ operation: [String: Any], method: String, path: String, shared: [Any], globalSecurity: Bool, document: OpenAPIDocument
+        _ operation: [String: Any], method: String, path: String, shared: [Any], globalSecurity: Bool,
+        document: OpenAPIDocument
     ) -> Operation {
         let parameters = (shared + ((operation["parameters"] as? [Any]) ?? [])).compactMap { raw -> Parameter? in
             guard let object = raw as? [String: Any] else { return nil }
@@ -134,7 +151,8 @@ struct APIReference: Encodable, Sendable {
             let schema = document.resolve(parameter["schema"] as? [String: Any] ?? [:])
             return Parameter(
                 name: name, location: parameter["in"] as? String ?? "", type: document.typeName(schema),
-                required: parameter["required"] as? Bool ?? false, description: Markdown.html(parameter["description"] as? String ?? ""))
+                required: parameter["required"] as? Bool ?? false,
+                description: Markdown.html(parameter["description"] as? String ?? ""))
         }
         var requestExample: String?
         if let body = operation["requestBody"] as? [String: Any] {
@@ -153,16 +171,19 @@ struct APIReference: Encodable, Sendable {
         let id = operation["operationId"] as? String ?? anchor(method, path)
         return Operation(
             id: id, link: "#" + id, method: method.uppercased(), path: path,
-            summary: operation["summary"] as? String ?? "", description: Markdown.html(operation["description"] as? String ?? ""),
+            summary: operation["summary"] as? String ?? "",
+            description: Markdown.html(operation["description"] as? String ?? ""),
             permission: operation["x-permission"] as? String, needsKey: security.map { !$0.isEmpty } ?? globalSecurity,
-            parameters: parameters, hasParameters: !parameters.isEmpty, requestExample: requestExample, answers: answers)
+            parameters: parameters, hasParameters: !parameters.isEmpty, requestExample: requestExample, answers: answers
+        )
     }
 
     /// The paths in the order the file lists them.
     private static func pathOrder(data: Data, paths: [String: Any]) -> [String] {
         let text = String(decoding: data, as: UTF8.self)
         return paths.keys.sorted { a, b in
-            (text.range(of: "\"\(a)\":")?.lowerBound ?? text.endIndex) < (text.range(of: "\"\(b)\":")?.lowerBound ?? text.endIndex)
+            (text.range(of: "\"\(a)\":")?.lowerBound ?? text.endIndex)
+                < (text.range(of: "\"\(b)\":")?.lowerBound ?? text.endIndex)
         }
     }
 
@@ -172,7 +193,10 @@ struct APIReference: Encodable, Sendable {
 
     static func pretty(_ value: Any) -> String? {
         guard JSONSerialization.isValidJSONObject(value) || value is String || value is NSNumber else { return nil }
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: value,
+                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
         else { return nil }
         return String(decoding: data, as: UTF8.self)
     }

@@ -42,7 +42,8 @@ struct APIReferenceController: RouteCollection {
         let fragments = try await fragments(req)
         let context = Context(
             page: PageContext(req, title: "API reference"), example: ExampleRequest.curl(req),
-            bearerDescription: reference.bearerDescription, contents: fragments.contents, operations: fragments.operations)
+            bearerDescription: reference.bearerDescription, contents: fragments.contents,
+            operations: fragments.operations)
         return try await req.renderPage("api-reference", context)
     }
 

@@ -4,7 +4,8 @@ import Foundation
 /// everything else escaped.
 enum Markdown {
     static func html(_ text: String) -> String {
-        text.components(separatedBy: "\n\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }.map { paragraph in
+        text.components(separatedBy: "\n\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }.map
+        { paragraph in
             "<p>" + inline(paragraph) + "</p>"
         }.joined(separator: "\n")
     }

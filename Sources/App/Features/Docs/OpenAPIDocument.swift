@@ -8,7 +8,9 @@ struct OpenAPIDocument {
         guard depth < 10, let ref = object["$ref"] as? String, ref.hasPrefix("#/") else { return object }
         var node: Any? = root
         for part in ref.dropFirst(2).split(separator: "/") {
-            node = (node as? [String: Any])?[String(part).replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")]
+            node =
+                (node as? [String: Any])?[
+                    String(part).replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")]
         }
         return resolve(node as? [String: Any] ?? [:], depth: depth + 1)
     }
@@ -19,7 +21,9 @@ struct OpenAPIDocument {
         if let type = schema["type"] as? String {
             if type == "array", let items = schema["items"] as? [String: Any] { return "array of " + typeName(items) }
             if let format = schema["format"] as? String { return "\(type) (\(format))" }
-            if let values = schema["enum"] as? [Any] { return "\(type): " + values.map { "\($0)" }.joined(separator: ", ") }
+            if let values = schema["enum"] as? [Any] {
+                return "\(type): " + values.map { "\($0)" }.joined(separator: ", ")
+            }
             return type
         }
         if let types = schema["type"] as? [String] { return types.joined(separator: " or ") }
@@ -31,7 +35,9 @@ struct OpenAPIDocument {
 
     /// The first example of a request or response body: the media type's own, else its schema's.
     func mediaExample(_ content: [String: Any]?) -> Any? {
-        guard let content, let media = (content["application/json"] ?? content.values.first) as? [String: Any] else { return nil }
+        guard let content, let media = (content["application/json"] ?? content.values.first) as? [String: Any] else {
+            return nil
+        }
         if let example = media["example"] { return example }
         if let examples = media["examples"] as? [String: Any], let first = examples.keys.sorted().first,
             let value = (resolve(examples[first] as? [String: Any] ?? [:]))["value"]
@@ -55,7 +61,9 @@ struct OpenAPIDocument {
             return NSNull()
         }
         let types = (schema["type"] as? [String]) ?? []
-        let type = (schema["type"] as? String) ?? types.first(where: { $0 != "null" }) ?? (schema["properties"] != nil ? "object" : "")
+        let type =
+            (schema["type"] as? String) ?? types.first(where: { $0 != "null" })
+            ?? (schema["properties"] != nil ? "object" : "")
         switch type {
         case "object":
             var object: [String: Any] = [:]

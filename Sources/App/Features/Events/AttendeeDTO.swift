@@ -15,7 +15,8 @@ extension Attendee {
     func toDTO() -> AttendeeDTO {
         let created = createdAt ?? Date()
         return AttendeeDTO(
-            id: id!.lowercasedString, eventId: $event.id.lowercasedString, name: name, email: email, ticketType: ticketType, status: status.rawValue,
+            id: id!.lowercasedString, eventId: $event.id.lowercasedString, name: name, email: email,
+            ticketType: ticketType, status: status.rawValue,
             createdAt: created, updatedAt: updatedAt ?? created
         )
     }
@@ -61,7 +62,8 @@ struct UpdateAttendeeRequest: Decodable {
         name = try container.decodePatchRequired(String.self, forKey: .name)
         email = try container.decodePatchRequired(String.self, forKey: .email)
         ticketType = try container.decodePatchRequired(String.self, forKey: .ticketType)
-        status = try container.decodePatchEnum(AttendeeStatus.self, forKey: .status, message: AttendeeDraft.statusMessage)
+        status = try container.decodePatchEnum(
+            AttendeeStatus.self, forKey: .status, message: AttendeeDraft.statusMessage)
     }
 
     func applied(to attendee: Attendee) throws -> AttendeeDraft {

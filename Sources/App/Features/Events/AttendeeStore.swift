@@ -5,7 +5,9 @@ import Foundation
 /// conditional updates in `Capacity`, so no burst can overfill an event.
 enum AttendeeStore {
     /// An event's attendees in registration order (ids are UUIDv7).
-    static func list(event: UUID, updatedSince: Date? = nil, after: UUID? = nil, limit: Int, on db: any Database) async throws -> [Attendee] {
+    static func list(event: UUID, updatedSince: Date? = nil, after: UUID? = nil, limit: Int, on db: any Database)
+        async throws -> [Attendee]
+    {
         let query = Attendee.query(on: db).filter(\.$event.$id == event)
         if let updatedSince { query.filter(\.$updatedAt >= updatedSince) }
         if let after { query.filter(\.$id > after) }
@@ -23,7 +25,8 @@ enum AttendeeStore {
     static func register(_ draft: AttendeeDraft, for event: EventRecord, on db: any Database) async throws -> Attendee {
         guard event.status != .cancelled else { throw cancelled }
         let attendee = Attendee(
-            eventID: event.id, teamID: event.teamID, name: draft.name, email: draft.email, ticketType: draft.ticketType, status: draft.status)
+            eventID: event.id, teamID: event.teamID, name: draft.name, email: draft.email, ticketType: draft.ticketType,
+            status: draft.status)
         do {
             try await db.transaction { db in
                 // The write comes first, so the transaction holds the write lock from its start.
@@ -38,13 +41,17 @@ enum AttendeeStore {
         return attendee
     }
 
-    static func update(_ attendee: Attendee, to draft: AttendeeDraft, event: EventRecord, on db: any Database) async throws {
+    static func update(_ attendee: Attendee, to draft: AttendeeDraft, event: EventRecord, on db: any Database)
+        async throws
+    {
         let before = attendee.status.holdsPlace, after = draft.status.holdsPlace
         do {
             try await db.transaction { db in
                 if !before, after {
                     guard event.status != .cancelled else { throw cancelled }
-                    guard try await Capacity.reserve(eventID: event.id, on: db) else { throw full(event, field: "status") }
+                    guard try await Capacity.reserve(eventID: event.id, on: db) else {
+                        throw full(event, field: "status")
+                    }
                 } else if before, !after {
                     try await Capacity.release(eventID: event.id, on: db)
                 }

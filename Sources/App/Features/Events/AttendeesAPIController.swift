@@ -3,7 +3,9 @@ import Vapor
 /// `/api/v1/organizer/events/{id}/attendees`.
 struct AttendeesAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.resource("attendee", read: .attendeesRead, write: .attendeesWrite, .init(list: list, create: create, show: show, update: update, delete: delete))
+        routes.resource(
+            "attendee", read: .attendeesRead, write: .attendeesWrite,
+            .init(list: list, create: create, show: show, update: update, delete: delete))
     }
 
     private func event(_ req: Request) async throws -> EventRecord {
@@ -16,7 +18,8 @@ struct AttendeesAPIController: RouteCollection {
         let paging = try PageRequest(from: req)
         req.application.metrics.query(.read, "api")
         let rows = try await AttendeeStore.list(
-            event: event.id, updatedSince: try req.dateQuery("updated_since"), after: paging.after, limit: paging.limit + 1, on: req.db)
+            event: event.id, updatedSince: try req.dateQuery("updated_since"), after: paging.after,
+            limit: paging.limit + 1, on: req.db)
         return paging.page(rows, id: { $0.id! }, map: { $0.toDTO() })
     }
 
@@ -45,7 +48,8 @@ struct AttendeesAPIController: RouteCollection {
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
         let event = try await event(req)
-        try await AttendeeStore.delete(try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db), on: req.db)
+        try await AttendeeStore.delete(
+            try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db), on: req.db)
         return .noContent
     }
 }

@@ -27,12 +27,21 @@ struct EventForm: Content {
         var capacityValue: Int?
         if let text = FormInput.text(capacity) {
             capacityValue = Int(text)
-            if capacityValue == nil { unreadable.append(.init(field: "capacity", message: EventDraft.capacityMessage, formMessage: EventDraft.capacityFormMessage)) }
+            if capacityValue == nil {
+                unreadable.append(
+                    .init(
+                        field: "capacity", message: EventDraft.capacityMessage,
+                        formMessage: EventDraft.capacityFormMessage))
+            }
         }
         let eventStatus = EventStatus(rawValue: status ?? "draft")
-        if eventStatus == nil { unreadable.append(.init(field: "status", message: EventDraft.statusMessage, formMessage: EventDraft.statusFormMessage)) }
+        if eventStatus == nil {
+            unreadable.append(
+                .init(field: "status", message: EventDraft.statusMessage, formMessage: EventDraft.statusFormMessage))
+        }
         return try EventDraft(
-            name: name ?? "", description: description, startsAt: zone.flatMap { LocalTime.parse(startsAt ?? "", in: $0) },
+            name: name ?? "", description: description,
+            startsAt: zone.flatMap { LocalTime.parse(startsAt ?? "", in: $0) },
             endsAt: zone.flatMap { LocalTime.parse(endsAt ?? "", in: $0) }, timezone: timezone ?? "", venue: venue,
             capacity: capacityValue, status: eventStatus ?? .draft, unreadable: unreadable)
     }
@@ -48,6 +57,7 @@ struct AttendeeForm: Content {
     }
 
     func draft() throws -> AttendeeDraft {
-        try AttendeeDraft(name: name ?? "", email: email ?? "", ticketType: FormInput.text(ticketType), status: .registered)
+        try AttendeeDraft(
+            name: name ?? "", email: email ?? "", ticketType: FormInput.text(ticketType), status: .registered)
     }
 }

@@ -9,7 +9,10 @@ enum EventPages {
 
         init() {}
 
-        init(name: String, description: String, startsAt: String, endsAt: String, timezone: String, venue: String, capacity: String, status: String) {
+        init(
+            name: String, description: String, startsAt: String, endsAt: String, timezone: String, venue: String,
+            capacity: String, status: String
+        ) {
             (self.name, self.description, self.startsAt, self.endsAt) = (name, description, startsAt, endsAt)
             (self.timezone, self.venue, self.capacity, self.status) = (timezone, venue, capacity, status)
         }
@@ -18,7 +21,8 @@ enum EventPages {
             let view = EventView(event)
             self.init(
                 name: event.name, description: event.description, startsAt: view.startsInput, endsAt: view.endsInput,
-                timezone: event.timezone, venue: event.venue ?? "", capacity: event.capacity.map(String.init) ?? "", status: event.status.rawValue)
+                timezone: event.timezone, venue: event.venue ?? "", capacity: event.capacity.map(String.init) ?? "",
+                status: event.status.rawValue)
         }
     }
 
@@ -87,7 +91,9 @@ enum EventPages {
         "name": "event-name", "description": "event-description", "starts_at": "event-starts", "ends_at": "event-ends",
         "timezone": "event-timezone", "venue": "event-venue", "capacity": "event-capacity", "status": "event-status",
     ]
-    static let attendeeFieldIDs = ["name": "attendee-name", "email": "attendee-email", "ticket_type": "attendee-ticket"]
+    static let attendeeFieldIDs = [
+        "name": "attendee-name", "email": "attendee-email", "ticket_type": "attendee-ticket",
+    ]
 
     /// The create form (no event) or the edit form of `event`.
     static func form(
@@ -95,21 +101,26 @@ enum EventPages {
     ) async throws -> Response {
         let action = event.map { SitePath.event(.value($0.id)).path } ?? SitePath.events.path
         let context = FormContext(
-            page: PageContext(req, title: event == nil ? "Create event" : "Edit event", section: "events",
-                              trail: event.map { [.init($0.name, SitePath.event(.value($0.id)).path), .init("Edit")] }),
-            values: values, errors: FormErrors(problems, ids: eventFieldIDs), isNew: event == nil, action: action, cancelPath: action, timezones: timezones)
+            page: PageContext(
+                req, title: event == nil ? "Create event" : "Edit event", section: "events",
+                trail: event.map { [.init($0.name, SitePath.event(.value($0.id)).path), .init("Edit")] }),
+            values: values, errors: FormErrors(problems, ids: eventFieldIDs), isNew: event == nil, action: action,
+            cancelPath: action, timezones: timezones)
         return try await req.renderPage("event-form", context, status: status)
     }
 
     static func event(
-        _ req: Request, event: EventRecord, problems: [FieldProblem] = [], name: String = "", email: String = "", status: HTTPStatus = .ok
+        _ req: Request, event: EventRecord, problems: [FieldProblem] = [], name: String = "", email: String = "",
+        status: HTTPStatus = .ok
     ) async throws -> Response {
         let current = try req.requireTeam()
         let access = Access(current)
-        let attendees = access.canSeeAttendees ? try await AttendeeStore.list(event: event.id, limit: 1000, on: req.db) : []
+        let attendees =
+            access.canSeeAttendees ? try await AttendeeStore.list(event: event.id, limit: 1000, on: req.db) : []
         let context = EventContext(
             page: PageContext(req, title: event.name, section: "events"), event: EventView(event),
-            attendees: attendees.map { AttendeeView($0, event: event.id) }, errors: FormErrors(problems, ids: attendeeFieldIDs),
+            attendees: attendees.map { AttendeeView($0, event: event.id) },
+            errors: FormErrors(problems, ids: attendeeFieldIDs),
             hasAttendees: !attendees.isEmpty, isAdmin: current.role == .admin, access: access,
             attendeeName: String(name.prefix(300)), attendeeEmail: String(email.prefix(300)))
         return try await req.renderPage("event", context, status: status)

@@ -57,7 +57,10 @@ struct EventRecord: Sendable {
     /// The event's current values as a draft, for changes that touch one field.
     var draft: EventDraft {
         EventDraft(
-            valid: (name: name, description: description, startsAt: startsAt, endsAt: endsAt, timezone: timezone, venue: venue,
-                    capacity: capacity, status: status))
+            valid: (
+                name: name, description: description, startsAt: startsAt, endsAt: endsAt, timezone: timezone,
+                venue: venue,
+                capacity: capacity, status: status
+            ))
     }
 }

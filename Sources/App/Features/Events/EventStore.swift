@@ -21,12 +21,14 @@ enum EventStore {
     }
 
     static func list(
-        team: UUID, filter: Filter = Filter(), order: Order = .id, after: UUID? = nil, limit: Int, on db: any SQLDatabase
+        team: UUID, filter: Filter = Filter(), order: Order = .id, after: UUID? = nil, limit: Int,
+        on db: any SQLDatabase
     ) async throws -> [EventRecord] {
         // Written out rather than built with SQLKit's query builder, whose identifier quoting
         // and expression tree were ~10 % of an API list's CPU; the same text every time, so the
         // SQLite reader's prepared statement is reused.
-        var query: SQLQueryString = "SELECT \(unsafeRaw: selectColumns) FROM \(unsafeRaw: Event.schema) WHERE team_id = \(bind: team)"
+        var query: SQLQueryString =
+            "SELECT \(unsafeRaw: selectColumns) FROM \(unsafeRaw: Event.schema) WHERE team_id = \(bind: team)"
         if let status = filter.status { query += " AND status = \(bind: status.rawValue)" }
         if let date = filter.startsAfter { query += " AND starts_at > \(bind: date)" }
         if let date = filter.startsBefore { query += " AND starts_at < \(bind: date)" }
@@ -54,9 +56,11 @@ enum EventStore {
         let insert = sql.insert(into: Event.schema)
             .columns(EventRecord.columns)
             .values(
-                SQLBind(event.id), SQLBind(event.teamID), SQLBind(event.name), SQLBind(event.description), SQLBind(event.startsAt),
+                SQLBind(event.id), SQLBind(event.teamID), SQLBind(event.name), SQLBind(event.description),
+                SQLBind(event.startsAt),
                 SQLBind(event.endsAt), SQLBind(event.timezone), SQLBind(event.venue), SQLBind(event.capacity),
-                SQLBind(event.status.rawValue), SQLBind(event.activeAttendees), SQLBind(event.createdAt), SQLBind(event.updatedAt)
+                SQLBind(event.status.rawValue), SQLBind(event.activeAttendees), SQLBind(event.createdAt),
+                SQLBind(event.updatedAt)
             )
         // An insert's plan is the same for every row: planned once per connection on PostgreSQL.
         try await sql.execute(sql: FixedPlan(insert.insert)) { _ in }
@@ -80,13 +84,18 @@ enum EventStore {
             if draft.capacity != event.capacity, let capacity = draft.capacity {
                 guard try await Capacity.setCapacity(capacity, eventID: event.id, on: db) else {
                     throw DomainError.conflict(
-                        "capacity cannot be lower than the \(event.activeAttendees) places already taken.", field: "capacity")
+                        "capacity cannot be lower than the \(event.activeAttendees) places already taken.",
+                        field: "capacity")
                 }
             }
             try await db.sql.update(Event.schema)
                 .set("name", to: changed.name).set("description", to: changed.description)
-                .set("starts_at", to: changed.startsAt).set("ends_at", to: changed.endsAt).set("timezone", to: changed.timezone)
-                .set("venue", to: changed.venue).set("capacity", to: changed.capacity).set("status", to: changed.status.rawValue)
+                .set("starts_at", to: changed.startsAt).set("ends_at", to: changed.endsAt).set(
+                    "timezone", to: changed.timezone
+                )
+                .set("venue", to: changed.venue).set("capacity", to: changed.capacity).set(
+                    "status", to: changed.status.rawValue
+                )
                 .set("updated_at", to: changed.updatedAt)
                 .where("id", .equal, changed.id)
                 .run()

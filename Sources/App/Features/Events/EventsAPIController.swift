@@ -3,7 +3,9 @@ import Vapor
 /// `/api/v1/organizer/events`.
 struct EventsAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.resource("event", read: .eventsRead, write: .eventsWrite, .init(list: list, create: create, show: show, update: update, delete: delete))
+        routes.resource(
+            "event", read: .eventsRead, write: .eventsWrite,
+            .init(list: list, create: create, show: show, update: update, delete: delete))
     }
 
     /// The team's events, oldest first, filtered by status, start and last change.
@@ -14,14 +16,17 @@ struct EventsAPIController: RouteCollection {
         var filter = EventStore.Filter()
         if req.url.query?.isEmpty == false {
             if let status = try? req.query.get(String.self, at: "status") {
-                guard let status = EventStatus(rawValue: status) else { throw APIError.badRequest(EventDraft.statusMessage, field: "status") }
+                guard let status = EventStatus(rawValue: status) else {
+                    throw APIError.badRequest(EventDraft.statusMessage, field: "status")
+                }
                 filter.status = status
             }
             filter.startsAfter = try req.dateQuery("starts_after")
             filter.startsBefore = try req.dateQuery("starts_before")
             filter.updatedSince = try req.dateQuery("updated_since")
         }
-        let rows = try await EventStore.list(team: key.teamID, filter: filter, after: paging.after, limit: paging.limit + 1, on: req.reads)
+        let rows = try await EventStore.list(
+            team: key.teamID, filter: filter, after: paging.after, limit: paging.limit + 1, on: req.reads)
         return paging.page(rows, id: { $0.id }, map: EventDTO.init).response()
     }
 
@@ -49,7 +54,8 @@ struct EventsAPIController: RouteCollection {
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
         let key = try req.requireAPIKey()
-        try await EventStore.delete(try await EventStore.find(req.parameters.get("event"), team: key.teamID, on: req.db), on: req.db)
+        try await EventStore.delete(
+            try await EventStore.find(req.parameters.get("event"), team: key.teamID, on: req.db), on: req.db)
         return .noContent
     }
 }

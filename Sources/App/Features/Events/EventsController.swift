@@ -23,7 +23,8 @@ struct EventsController: RouteCollection {
         let current = try req.requireTeamPermission(.eventsRead, to: "see its events")
         let events = try await EventStore.list(team: current.team.id!, order: .startsAt, limit: 500, on: req.reads)
         let context = EventPages.ListContext(
-            page: PageContext(req, title: "Events", section: "events"), events: events.map(EventView.init), hasEvents: !events.isEmpty,
+            page: PageContext(req, title: "Events", section: "events"), events: events.map(EventView.init),
+            hasEvents: !events.isEmpty,
             isAdmin: current.role == .admin, access: .init(current))
         return try await req.renderPage("events", context)
     }
@@ -41,7 +42,8 @@ struct EventsController: RouteCollection {
             Notice.set("Created “\(event.name)”.", on: req)
             return req.redirect(to: SitePath.event(.value(event.id)).path)
         } catch let error as DomainError {
-            return try await EventPages.form(req, event: nil, values: form.values, problems: error.problems, status: error.status)
+            return try await EventPages.form(
+                req, event: nil, values: form.values, problems: error.problems, status: error.status)
         }
     }
 
@@ -64,8 +66,10 @@ struct EventsController: RouteCollection {
             Notice.set("Saved “\(saved.name)”.", on: req)
             return req.redirect(to: SitePath.event(.value(event.id)).path)
         } catch let error as DomainError {
-            let problems = error.problems.isEmpty ? [FieldProblem(field: "event", message: error.message)] : error.problems
-            return try await EventPages.form(req, event: event, values: form.values, problems: problems, status: error.status)
+            let problems =
+                error.problems.isEmpty ? [FieldProblem(field: "event", message: error.message)] : error.problems
+            return try await EventPages.form(
+                req, event: event, values: form.values, problems: problems, status: error.status)
         }
     }
 
@@ -88,8 +92,11 @@ struct EventsController: RouteCollection {
             Notice.set("Registered \(attendee.name).", on: req)
             return req.redirect(to: SitePath.event(.value(event.id)).path)
         } catch let error as DomainError {
-            let problems = error.problems.isEmpty ? [FieldProblem(field: "attendee", message: error.message)] : error.problems
-            return try await EventPages.event(req, event: event, problems: problems, name: form.name ?? "", email: form.email ?? "", status: error.status)
+            let problems =
+                error.problems.isEmpty ? [FieldProblem(field: "attendee", message: error.message)] : error.problems
+            return try await EventPages.event(
+                req, event: event, problems: problems, name: form.name ?? "", email: form.email ?? "",
+                status: error.status)
         }
     }
 
@@ -101,9 +108,12 @@ struct EventsController: RouteCollection {
         guard ConfirmPage.isConfirmed(req) else {
             let eventPath = SitePath.event(.value(event.id)).path
             return try await ConfirmPage(
-                page: PageContext(req, title: "Cancel registration", section: "events", trail: [.init(event.name, eventPath), .init("Cancel registration")]),
+                page: PageContext(
+                    req, title: "Cancel registration", section: "events",
+                    trail: [.init(event.name, eventPath), .init("Cancel registration")]),
                 question: "Cancel the registration of \(attendee.name)?",
-                explanation: "\(attendee.name) (\(attendee.email)) keeps their record, marked cancelled, and their place is freed.",
+                explanation:
+                    "\(attendee.name) (\(attendee.email)) keeps their record, marked cancelled, and their place is freed.",
                 action: AttendeeView(attendee, event: event.id).cancelPath, confirmLabel: "Cancel registration",
                 keepLabel: "Keep registration", keepPath: eventPath
             ).response(for: req)

@@ -18,7 +18,8 @@ enum LocalTime {
         var components = DateComponents()
         components.year = parts[0]; components.month = parts[1]; components.day = parts[2]
         components.hour = parts[3]; components.minute = parts[4]; components.second = parts.count == 6 ? parts[5] : 0
-        guard let year = components.year, (1900...9999).contains(year), let month = components.month, (1...12).contains(month),
+        guard let year = components.year, (1900...9999).contains(year), let month = components.month,
+            (1...12).contains(month),
             let day = components.day, (1...31).contains(day), let hour = components.hour, (0...23).contains(hour),
             let minute = components.minute, (0...59).contains(minute)
         else { return nil }

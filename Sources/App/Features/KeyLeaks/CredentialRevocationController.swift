@@ -47,7 +47,8 @@ struct CredentialRevocationController: RouteCollection {
                 refused(.rateLimited)
                 throw APIError(
                     status: .tooManyRequests,
-                    detail: "This address sent more than \(decision.limit) revocation requests in a minute. Retry after \(decision.resetSeconds) seconds.",
+                    detail:
+                        "This address sent more than \(decision.limit) revocation requests in a minute. Retry after \(decision.resetSeconds) seconds.",
                     headers: ["Retry-After": String(decision.resetSeconds)])
             }
         }
@@ -62,23 +63,34 @@ struct CredentialRevocationController: RouteCollection {
         do {
             request = try JSONDecoder().decode(RevocationRequest.self, from: Data(buffer: body))
             guard (1...Self.maximumCredentials).contains(request.credentials.count) else {
-                throw DomainError.invalid([.init(
-                    field: "credentials",
-                    message: "credentials must hold 1 to \(Self.maximumCredentials) strings; this request has \(request.credentials.count).")])
+                throw DomainError.invalid([
+                    .init(
+                        field: "credentials",
+                        message:
+                            "credentials must hold 1 to \(Self.maximumCredentials) strings; this request has \(request.credentials.count)."
+                    )
+                ])
             }
             if let bad = request.credentials.firstIndex(where: { !Self.looksLikeCredential($0) }) {
-                throw DomainError.invalid([.init(
-                    field: "credentials.\(bad)",
-                    message: "Each credential must be 1 to \(Self.maximumLength) printable ASCII characters without spaces, as keys are; credentials.\(bad) is not.")])
+                throw DomainError.invalid([
+                    .init(
+                        field: "credentials.\(bad)",
+                        message:
+                            "Each credential must be 1 to \(Self.maximumLength) printable ASCII characters without spaces, as keys are; credentials.\(bad) is not."
+                    )
+                ])
             }
         } catch {
             refused(.malformed)
             throw error
         }
         let outcomes = try await KeyLeakStore.revoke(
-            request.credentials.map { KeyLeakStore.Report(token: $0) }, via: .publicEndpoint, metrics: metrics, on: req.db)
+            request.credentials.map { KeyLeakStore.Report(token: $0) }, via: .publicEndpoint, metrics: metrics,
+            on: req.db)
         let revoked = outcomes.filter(\.revokedNow).count
-        if revoked > 0 { req.logger.notice("api keys revoked as leaked", metadata: ["via": "public endpoint", "keys": "\(revoked)"]) }
+        if revoked > 0 {
+            req.logger.notice("api keys revoked as leaked", metadata: ["via": "public endpoint", "keys": "\(revoked)"])
+        }
         return try await Receipt(received: request.credentials.count).response(.accepted, for: req)
     }
 }

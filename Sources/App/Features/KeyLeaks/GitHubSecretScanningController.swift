@@ -46,23 +46,32 @@ struct GitHubSecretScanningController: RouteCollection {
         let metrics = req.application.metrics
         func refused(_ reason: Metrics.LeakRefusal, _ status: HTTPStatus, _ detail: String) -> APIError {
             metrics.leakReportRefused(.github, reason)
-            let headers: HTTPHeaders = status == .unauthorized ? ["WWW-Authenticate": #"GitHub-Public-Key-Signature realm="kagibag""#] : [:]
+            let headers: HTTPHeaders =
+                status == .unauthorized ? ["WWW-Authenticate": #"GitHub-Public-Key-Signature realm="kagibag""#] : [:]
             return APIError(status: status, detail: detail, headers: headers)
         }
         if let length = req.headers.first(name: .contentLength).flatMap(Int.init), length > Self.bodyLimit {
             throw refused(.tooLarge, .payloadTooLarge, "The request body must be at most \(Self.bodyLimit) bytes.")
         }
         guard let keys = req.application.secretScanningKeys else {
-            throw refused(.unknownKey, .unauthorized, "This server has no GitHub public keys to check reports with (KAGIBAG_SECRET_SCANNING_KEYS is not set).")
+            throw refused(
+                .unknownKey, .unauthorized,
+                "This server has no GitHub public keys to check reports with (KAGIBAG_SECRET_SCANNING_KEYS is not set)."
+            )
         }
         let signature = req.headers.first(name: Self.signatureHeader)
         let key: P256.Signing.PublicKey
         do {
             key = try keys.key(identifier: req.headers.first(name: Self.identifierHeader), signature: signature)
         } catch .unsigned {
-            throw refused(.unsigned, .unauthorized, "Reports must be signed: send \(Self.identifierHeader) and \(Self.signatureHeader).")
+            throw refused(
+                .unsigned, .unauthorized,
+                "Reports must be signed: send \(Self.identifierHeader) and \(Self.signatureHeader).")
         } catch {
-            throw refused(.unknownKey, .unauthorized, "\(Self.identifierHeader) names no key this server knows. Its operator may need to refresh GitHub's public keys.")
+            throw refused(
+                .unknownKey, .unauthorized,
+                "\(Self.identifierHeader) names no key this server knows. Its operator may need to refresh GitHub's public keys."
+            )
         }
         let body: ByteBuffer
         do {
@@ -75,24 +84,35 @@ struct GitHubSecretScanningController: RouteCollection {
         do {
             try SecretScanningKeys.verify(signature: signature ?? "", over: bytes, with: key)
         } catch {
-            throw refused(.badSignature, .unauthorized, "\(Self.signatureHeader) is not a valid signature of this body by the named key.")
+            throw refused(
+                .badSignature, .unauthorized,
+                "\(Self.signatureHeader) is not a valid signature of this body by the named key.")
         }
         let matches: [Match]
         do {
             matches = try JSONDecoder().decode([Match].self, from: bytes)
         } catch {
-            throw refused(.malformed, .badRequest, "The body must be a JSON array of objects with a string token (and type, url, source).")
+            throw refused(
+                .malformed, .badRequest,
+                "The body must be a JSON array of objects with a string token (and type, url, source).")
         }
         guard matches.count <= Self.maximumMatches else {
-            throw refused(.malformed, .badRequest, "A report may hold at most \(Self.maximumMatches) matches; this one has \(matches.count).")
+            throw refused(
+                .malformed, .badRequest,
+                "A report may hold at most \(Self.maximumMatches) matches; this one has \(matches.count).")
         }
         let outcomes = try await KeyLeakStore.revoke(
-            matches.map { KeyLeakStore.Report(token: $0.token, url: $0.url, source: $0.source) }, via: .github, metrics: metrics, on: req.db)
+            matches.map { KeyLeakStore.Report(token: $0.token, url: $0.url, source: $0.source) }, via: .github,
+            metrics: metrics, on: req.db)
         let revoked = outcomes.filter(\.revokedNow).count
-        if revoked > 0 { req.logger.notice("api keys revoked as leaked", metadata: ["via": "github", "keys": "\(revoked)"]) }
+        if revoked > 0 {
+            req.logger.notice("api keys revoked as leaked", metadata: ["via": "github", "keys": "\(revoked)"])
+        }
         // GitHub's feedback format requires the token back (token_raw); nothing else ever echoes one.
         let feedback = zip(matches, outcomes).map { match, outcome in
-            Feedback(tokenRaw: match.token, tokenType: match.type ?? "", label: outcome.live ? "true_positive" : "false_positive")
+            Feedback(
+                tokenRaw: match.token, tokenType: match.type ?? "",
+                label: outcome.live ? "true_positive" : "false_positive")
         }
         return try await feedback.encodeResponse(status: .ok, for: req)
     }

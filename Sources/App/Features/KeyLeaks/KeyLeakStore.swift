@@ -72,7 +72,9 @@ enum KeyLeakStore {
         }
         for keyID in order {
             let (digest, index) = keys[keyID]!
-            if try await revoke(key: keyID, digest: digest, report: reports[index], via: channel, now: now, metrics: metrics, on: db) {
+            if try await revoke(
+                key: keyID, digest: digest, report: reports[index], via: channel, now: now, metrics: metrics, on: db)
+            {
                 outcomes[index].revokedNow = true
             }
         }
@@ -96,16 +98,21 @@ enum KeyLeakStore {
             let rows = try await db.sql.update(APIKey.schema)
                 .set("revoked_at", to: now).set("revoked_via", to: channel.rawValue)
                 .set("leak_url", to: url).set("leak_source", to: source)
-                .set("leak_notice_dismissed_at", to: SQLLiteral.null).set("leak_notice_dismissed_by", to: SQLLiteral.null)
+                .set("leak_notice_dismissed_at", to: SQLLiteral.null).set(
+                    "leak_notice_dismissed_by", to: SQLLiteral.null
+                )
                 .where("id", .equal, keyID).where("revoked_at", .is, SQLLiteral.null)
                 .where(secretStillThere)
                 .returning("team_id", "name", "last_four")
                 .all()
             guard let row = rows.first else { return false }
-            let name = try row.decode(column: "name", as: String.self), lastFour = try row.decode(column: "last_four", as: String.self)
-            let summary = "revoked API key “\(name)” (…\(lastFour)): reported as leaked \(LeakDetails.how(channel, url: url, source: source))"
+            let name = try row.decode(column: "name", as: String.self),
+                lastFour = try row.decode(column: "last_four", as: String.self)
+            let summary =
+                "revoked API key “\(name)” (…\(lastFour)): reported as leaked \(LeakDetails.how(channel, url: url, source: source))"
             try await Audit.record(
-                .keyRevokedAsLeaked, team: try row.decode(column: "team_id", as: UUID.self), by: nil, actor: LeakDetails.actor(channel),
+                .keyRevokedAsLeaked, team: try row.decode(column: "team_id", as: UUID.self), by: nil,
+                actor: LeakDetails.actor(channel),
                 summary, on: db)
             return true
         }

@@ -46,7 +46,8 @@ struct KeysRevokeCommand: AsyncCommand {
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let summary = try await Self.revoke(reading: input, on: context.application.db, metrics: context.application.metrics)
+        let summary = try await Self.revoke(
+            reading: input, on: context.application.db, metrics: context.application.metrics)
         context.console.print(summary.description)
     }
 
@@ -58,7 +59,8 @@ struct KeysRevokeCommand: AsyncCommand {
         var batch: [String] = []
         func revoke(_ batch: [String]) async throws {
             guard !batch.isEmpty else { return }
-            let outcomes = try await KeyLeakStore.revoke(batch.map { .init(token: $0) }, via: .commandLine, metrics: metrics, on: db)
+            let outcomes = try await KeyLeakStore.revoke(
+                batch.map { .init(token: $0) }, via: .commandLine, metrics: metrics, on: db)
             summary.wellFormed += outcomes.filter(\.wellFormed).count
             summary.matched += outcomes.filter(\.live).count
             summary.revoked += outcomes.filter(\.revokedNow).count

@@ -57,7 +57,9 @@ final class SecretScanningKeys: Sendable {
 
     /// Checks `signature` (base64 of an ASN.1 DER ECDSA P-256 signature, as GitHub sends it)
     /// over the raw `body` with `key`.
-    static func verify(signature: String, over body: some DataProtocol, with key: P256.Signing.PublicKey) throws(Refusal) {
+    static func verify(signature: String, over body: some DataProtocol, with key: P256.Signing.PublicKey)
+        throws(Refusal)
+    {
         guard let der = Data(base64Encoded: signature),
             let parsed = try? P256.Signing.ECDSASignature(derRepresentation: der),
             key.isValidSignature(parsed, for: body)
@@ -72,7 +74,8 @@ final class SecretScanningKeys: Sendable {
                 loaded.stamp = stamp  // tried once per change, whatever the outcome
                 do {
                     loaded.keys = try Self.read(file)
-                    logger.notice("secret-scanning public keys re-read", metadata: ["keys": "\(loaded.keys.keys.sorted())"])
+                    logger.notice(
+                        "secret-scanning public keys re-read", metadata: ["keys": "\(loaded.keys.keys.sorted())"])
                 } catch {
                     logger.error(
                         "secret-scanning public keys changed but cannot be used; keeping the ones read before",
@@ -85,7 +88,8 @@ final class SecretScanningKeys: Sendable {
 
     private static func stamp(of file: String) -> FileStamp? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: file) else { return nil }
-        return FileStamp(modified: attributes[.modificationDate] as? Date, size: (attributes[.size] as? NSNumber)?.intValue)
+        return FileStamp(
+            modified: attributes[.modificationDate] as? Date, size: (attributes[.size] as? NSNumber)?.intValue)
     }
 
     struct FileProblem: Error {
@@ -114,12 +118,15 @@ final class SecretScanningKeys: Sendable {
         do {
             document = try JSONDecoder().decode(Document.self, from: data)
         } catch {
-            throw FileProblem(message: "is not GitHub's public-key document ({\"public_keys\": [{\"key_identifier\": …, \"key\": …}]})")
+            throw FileProblem(
+                message:
+                    "is not GitHub's public-key document ({\"public_keys\": [{\"key_identifier\": …, \"key\": …}]})")
         }
         var keys: [String: P256.Signing.PublicKey] = [:]
         for entry in document.public_keys {
             guard let key = try? P256.Signing.PublicKey(pemRepresentation: entry.key) else {
-                throw FileProblem(message: "the key \(entry.key_identifier.prefix(80)) is not an ECDSA P-256 public key in PEM form")
+                throw FileProblem(
+                    message: "the key \(entry.key_identifier.prefix(80)) is not an ECDSA P-256 public key in PEM form")
             }
             keys[entry.key_identifier] = key
         }

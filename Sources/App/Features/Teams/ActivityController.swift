@@ -28,7 +28,9 @@ struct ActivityController: RouteCollection {
         let pageContext = PageContext(req, title: "Activity", section: "activity")
         guard current.role == .admin else {
             let admins = try await TeamStore.adminNames(of: current.team, on: req.db)
-            let context = Context(page: pageContext, entries: [], isAdmin: false, hasEntries: false, isFirstPage: true, olderPath: nil, admins: admins)
+            let context = Context(
+                page: pageContext, entries: [], isAdmin: false, hasEntries: false, isFirstPage: true, olderPath: nil,
+                admins: admins)
             return try await req.renderPage("activity", context)
         }
         let before = (try? req.query.get(String.self, at: "before")).flatMap(PageRequest.decode)
@@ -36,11 +38,15 @@ struct ActivityController: RouteCollection {
         let visible = rows.prefix(Self.pageSize)
         let now = Date()
         let entries = visible.map {
-            Entry(time: TimeView($0.createdAt ?? now, now: now), actor: $0.actor, action: $0.action, summary: $0.summary)
+            Entry(
+                time: TimeView($0.createdAt ?? now, now: now), actor: $0.actor, action: $0.action, summary: $0.summary)
         }
-        let older = rows.count > Self.pageSize ? visible.last.map { SitePath.activity.path + "?before=" + PageRequest.encode($0.id!) } : nil
+        let older =
+            rows.count > Self.pageSize
+            ? visible.last.map { SitePath.activity.path + "?before=" + PageRequest.encode($0.id!) } : nil
         let context = Context(
-            page: pageContext, entries: Array(entries), isAdmin: true, hasEntries: !entries.isEmpty, isFirstPage: before == nil,
+            page: pageContext, entries: Array(entries), isAdmin: true, hasEntries: !entries.isEmpty,
+            isFirstPage: before == nil,
             olderPath: older, admins: "")
         return try await req.renderPage("activity", context)
     }

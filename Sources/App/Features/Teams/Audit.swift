@@ -7,10 +7,13 @@ enum Audit {
     /// actor is `actor` ("command line" for operator commands, "Kagibag" for what the server
     /// does on its own, an API key's name for what a key does).
     static func record(
-        _ action: AuditEvent.Action, team: UUID, by user: User?, actor: String = "command line", _ summary: String, on db: any Database
+        _ action: AuditEvent.Action, team: UUID, by user: User?, actor: String = "command line", _ summary: String,
+        on db: any Database
     ) async throws {
-        try await AuditEvent(teamID: team, actorID: user?.id, actor: user?.name ?? actor, action: action, summary: summary)
-            .create(on: db)
+        try await AuditEvent(
+            teamID: team, actorID: user?.id, actor: user?.name ?? actor, action: action, summary: summary
+        )
+        .create(on: db)
     }
 
     /// A page of the team's entries, newest first, older than `before` when given.

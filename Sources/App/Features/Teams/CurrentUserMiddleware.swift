@@ -17,7 +17,8 @@ struct CurrentUserMiddleware: AsyncMiddleware {
             let wanted = request.session.data[Self.teamKey].flatMap(UUID.init(uuidString:))
             let current = memberships.first { $0.team.id == wanted } ?? memberships.first
             let invitations = try await InvitationStore.pending(for: user.email, on: request.db)
-            request.currentUser = CurrentUser(user: user, memberships: memberships, current: current, invitations: invitations)
+            request.currentUser = CurrentUser(
+                user: user, memberships: memberships, current: current, invitations: invitations)
         }
         return try await next.respond(to: request)
     }

@@ -9,9 +9,13 @@ enum InvitationStore {
 
     /// Invites `email` as `role`, or renews the pending invitation to it (new role, new expiry),
     /// with the audit entry. Run under the team's lock by a caller that has checked the actor.
-    static func invite(_ email: String, as role: TeamRole, to team: UUID, by actor: User, on db: any Database) async throws {
+    static func invite(_ email: String, as role: TeamRole, to team: UUID, by actor: User, on db: any Database)
+        async throws
+    {
         let expiresAt = Date().addingTimeInterval(lifetime)
-        if let pending = try await Invitation.query(on: db).filter(\.$team.$id == team).filter(\.$email == email).first() {
+        if let pending = try await Invitation.query(on: db).filter(\.$team.$id == team).filter(\.$email == email)
+            .first()
+        {
             pending.role = role
             pending.expiresAt = expiresAt
             pending.invitedByName = actor.name
@@ -19,7 +23,8 @@ enum InvitationStore {
             pending.invitedByID = actor.id
             try await pending.save(on: db)
         } else {
-            try await Invitation(teamID: team, email: email, role: role, invitedBy: actor, expiresAt: expiresAt).create(on: db)
+            try await Invitation(teamID: team, email: email, role: role, invitedBy: actor, expiresAt: expiresAt).create(
+                on: db)
         }
         try await Audit.record(.memberInvited, team: team, by: actor, "invited \(email) as \(role.label)", on: db)
     }
@@ -49,7 +54,9 @@ enum InvitationStore {
     static func find(_ id: String?, team: UUID, on db: any Database) async throws -> Invitation {
         guard let id = id.flatMap(UUID.init(uuidString:)),
             let invitation = try await Invitation.query(on: db).filter(\.$id == id).filter(\.$team.$id == team).first()
-        else { throw DomainError.notFound("There is no such invitation. It may have been accepted or withdrawn already.") }
+        else {
+            throw DomainError.notFound("There is no such invitation. It may have been accepted or withdrawn already.")
+        }
         return invitation
     }
 
@@ -65,21 +72,24 @@ enum InvitationStore {
             }
             guard let inviter = fresh.invitedByID, try await TeamStore.isAdmin(inviter, of: teamID, on: db) else {
                 try await fresh.delete(on: db)
-                throw DomainError.notFound("That invitation is no longer valid: whoever sent it is no longer an admin of the team.")
+                throw DomainError.notFound(
+                    "That invitation is no longer valid: whoever sent it is no longer an admin of the team.")
             }
             try await invitation.delete(on: db)
             guard try await TeamStore.membership(of: user.id!, in: teamID, on: db) == nil else { return }
             try await Membership(userID: user.id!, teamID: teamID, role: invitation.role).create(on: db)
             try await Audit.record(
                 .memberAdded, team: teamID, by: user,
-                "accepted the invitation from \(invitation.invitedByName) and joined as \(invitation.role.label)", on: db)
+                "accepted the invitation from \(invitation.invitedByName) and joined as \(invitation.role.label)",
+                on: db)
         }
     }
 
     static func decline(_ invitation: Invitation, by user: User, on db: any Database) async throws {
         try await db.transaction { db in
             try await invitation.delete(on: db)
-            try await Audit.record(.invitationDeclined, team: invitation.$team.id, by: user, "declined the invitation", on: db)
+            try await Audit.record(
+                .invitationDeclined, team: invitation.$team.id, by: user, "declined the invitation", on: db)
         }
     }
 
@@ -87,19 +97,25 @@ enum InvitationStore {
     /// that has checked the actor.
     static func withdraw(_ invitation: Invitation, by actor: User, on db: any Database) async throws {
         try await invitation.delete(on: db)
-        try await Audit.record(.invitationWithdrawn, team: invitation.$team.id, by: actor, "withdrew the invitation to \(invitation.email)", on: db)
+        try await Audit.record(
+            .invitationWithdrawn, team: invitation.$team.id, by: actor,
+            "withdrew the invitation to \(invitation.email)", on: db)
     }
 
     /// Withdraws every pending invitation `inviter` sent to `team` (they were removed or
     /// demoted), with one audit entry naming them. Run under the team's lock.
-    static func withdrawAll(sentBy inviter: User, in team: UUID, by actor: User, because reason: String, on db: any Database) async throws {
-        let sent = try await Invitation.query(on: db).filter(\.$team.$id == team).filter(\.$invitedByID == inviter.id).all()
+    static func withdrawAll(
+        sentBy inviter: User, in team: UUID, by actor: User, because reason: String, on db: any Database
+    ) async throws {
+        let sent = try await Invitation.query(on: db).filter(\.$team.$id == team).filter(\.$invitedByID == inviter.id)
+            .all()
         guard !sent.isEmpty else { return }
         try await Invitation.query(on: db).filter(\.$id ~~ sent.compactMap(\.id)).delete()
         let emails = sent.map(\.email).sorted().joined(separator: ", ")
         try await Audit.record(
             .invitationWithdrawn, team: team, by: actor,
-            "withdrew \(sent.count == 1 ? "the invitation" : "\(sent.count) invitations") \(inviter.name) had sent (\(emails)), \(reason)", on: db)
+            "withdrew \(sent.count == 1 ? "the invitation" : "\(sent.count) invitations") \(inviter.name) had sent (\(emails)), \(reason)",
+            on: db)
     }
 
     /// Deletes up to `limit` expired invitations; returns how many.

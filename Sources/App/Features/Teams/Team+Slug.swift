@@ -19,9 +19,10 @@ extension Team {
     /// The base slug, or the first free `base-N`.
     static func uniqueSlug(for name: String, on database: any Database) async throws -> String {
         let base = baseSlug(for: name)
-        let taken = Set(try await Team.query(on: database)
-            .group(.or) { $0.filter(\.$slug == base).filter(\.$slug, .custom("LIKE"), "\(base)-%") }
-            .all(\.$slug))
+        let taken = Set(
+            try await Team.query(on: database)
+                .group(.or) { $0.filter(\.$slug == base).filter(\.$slug, .custom("LIKE"), "\(base)-%") }
+                .all(\.$slug))
         if !taken.contains(base) { return base }
         var number = 2
         while taken.contains("\(base)-\(number)") { number += 1 }

@@ -46,12 +46,14 @@ struct TeamController: RouteCollection {
         _ = try req.requireTeamAdmin(to: Self.adminAction)
         let form = try req.content.decode(AddMemberForm.self)
         guard let role = TeamRole(rawValue: form.role ?? "member") else {
-            return try await TeamPage.render(req, error: "Choose the role Admin or Member.", status: .unprocessableEntity)
+            return try await TeamPage.render(
+                req, error: "Choose the role Admin or Member.", status: .unprocessableEntity)
         }
         let email: String
         switch FormInput.email(form.email) {
         case .failure(let error):
-            return try await TeamPage.render(req, addError: error.message, addEmail: form.email, status: .unprocessableEntity)
+            return try await TeamPage.render(
+                req, addError: error.message, addEmail: form.email, status: .unprocessableEntity)
         case .success(let value):
             email = value
         }
@@ -60,12 +62,15 @@ struct TeamController: RouteCollection {
                 // Its members are on the page already: saying so tells the admin nothing new.
                 if try await TeamStore.hasMember(email: email, in: teamID, on: db) { throw AlreadyMember() }
                 if try await InvitationStore.pending(team: teamID, on: db).count >= Self.maxPendingInvitations {
-                    throw DomainError.conflict("This team has \(Self.maxPendingInvitations) pending invitations. Withdraw some first.")
+                    throw DomainError.conflict(
+                        "This team has \(Self.maxPendingInvitations) pending invitations. Withdraw some first.")
                 }
                 try await InvitationStore.invite(email, as: role, to: teamID, by: actor, on: db)
             }
         } catch is AlreadyMember {
-            return try await TeamPage.render(req, addError: "\(email) is already a member of this team.", addEmail: email, status: .unprocessableEntity)
+            return try await TeamPage.render(
+                req, addError: "\(email) is already a member of this team.", addEmail: email,
+                status: .unprocessableEntity)
         } catch let error as DomainError {
             return try await TeamPage.render(req, addError: error.message, addEmail: email, status: error.status)
         }
@@ -80,22 +85,27 @@ struct TeamController: RouteCollection {
     @Sendable func changeRole(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: Self.adminAction)
         guard let role = TeamRole(rawValue: try req.content.decode(RoleForm.self).role ?? "") else {
-            return try await TeamPage.render(req, error: "Choose the role Admin or Member.", status: .unprocessableEntity)
+            return try await TeamPage.render(
+                req, error: "Choose the role Admin or Member.", status: .unprocessableEntity)
         }
         let target = try await TeamStore.membership(req.parameters.get("membership"), in: current.team.id!, on: req.db)
         let previous = target.role
         do {
             try await Self.asAdmin(req) { db, actor, teamID in
-                if previous == .admin, role == .member, try await TeamStore.adminCount(of: teamID, on: db) <= 1 { throw LastAdmin() }
+                if previous == .admin, role == .member, try await TeamStore.adminCount(of: teamID, on: db) <= 1 {
+                    throw LastAdmin()
+                }
                 target.role = role
                 try await target.save(on: db)
                 if previous != role {
                     try await Audit.record(
-                        .memberRoleChanged, team: teamID, by: actor, "changed \(target.user.name) from \(previous.label) to \(role.label)", on: db)
+                        .memberRoleChanged, team: teamID, by: actor,
+                        "changed \(target.user.name) from \(previous.label) to \(role.label)", on: db)
                 }
                 // Their invitations were an admin's: a demoted admin cannot bring people in.
                 if role == .member {
-                    try await InvitationStore.withdrawAll(sentBy: target.user, in: teamID, by: actor, because: "as they are no longer an admin", on: db)
+                    try await InvitationStore.withdrawAll(
+                        sentBy: target.user, in: teamID, by: actor, because: "as they are no longer an admin", on: db)
                 }
             }
         } catch is LastAdmin {
@@ -111,9 +121,12 @@ struct TeamController: RouteCollection {
         let target = try await TeamStore.membership(req.parameters.get("membership"), in: current.team.id!, on: req.db)
         guard ConfirmPage.isConfirmed(req) else {
             return try await ConfirmPage(
-                page: PageContext(req, title: "Remove \(target.user.name)", section: "team", trail: [.init("Remove \(target.user.name)")]),
+                page: PageContext(
+                    req, title: "Remove \(target.user.name)", section: "team",
+                    trail: [.init("Remove \(target.user.name)")]),
                 question: "Remove \(target.user.name) from \(current.team.name)?",
-                explanation: "\(target.user.name) (\(target.user.email)) loses access to the team’s events and API keys at once. "
+                explanation:
+                    "\(target.user.name) (\(target.user.email)) loses access to the team’s events and API keys at once. "
                     + "The keys they created keep working; an admin can invite them again.",
                 action: SitePath.teamMemberRemove(.value(target.id!)).path, confirmLabel: "Remove \(target.user.name)",
                 keepLabel: "Keep \(target.user.name)", keepPath: SitePath.team.path
@@ -125,8 +138,11 @@ struct TeamController: RouteCollection {
                 guard let fresh = try await Membership.find(target.id, on: db) else { return }
                 if fresh.role == .admin, try await TeamStore.adminCount(of: teamID, on: db) <= 1 { throw LastAdmin() }
                 try await fresh.delete(on: db)
-                try await Audit.record(.memberRemoved, team: teamID, by: actor, "removed \(target.user.name) (\(target.user.email))", on: db)
-                try await InvitationStore.withdrawAll(sentBy: target.user, in: teamID, by: actor, because: "as they were removed from the team", on: db)
+                try await Audit.record(
+                    .memberRemoved, team: teamID, by: actor, "removed \(target.user.name) (\(target.user.email))",
+                    on: db)
+                try await InvitationStore.withdrawAll(
+                    sentBy: target.user, in: teamID, by: actor, because: "as they were removed from the team", on: db)
             }
         } catch is LastAdmin {
             return try await TeamPage.render(req, error: LastAdmin.message, status: .conflict)
@@ -147,24 +163,30 @@ struct TeamController: RouteCollection {
         let text = try req.content.decode(KeyPolicyForm.self).maxKeyLifetimeDays ?? ""
         let days = Int(text)
         guard text.isEmpty || TeamStore.keyLifetimeLimits.contains(days) else {
-            return try await TeamPage.render(req, error: "Choose the maximum key lifetime from the list.", status: .unprocessableEntity)
+            return try await TeamPage.render(
+                req, error: "Choose the maximum key lifetime from the list.", status: .unprocessableEntity)
         }
         let team = current.team
         guard team.maxKeyLifetimeDays != days else { return req.redirect(to: SitePath.team.path) }
         team.maxKeyLifetimeDays = days
-        let summary = days.map { "set the maximum API key lifetime to \($0) days" } ?? "removed the maximum API key lifetime"
+        let summary =
+            days.map { "set the maximum API key lifetime to \($0) days" } ?? "removed the maximum API key lifetime"
         try await Self.asAdmin(req, to: "change the team's key policy") { db, actor, teamID in
             try await team.save(on: db)
             try await Audit.record(.keyPolicyChanged, team: teamID, by: actor, summary, on: db)
         }
-        Notice.set(days.map { "New and rolled keys now live at most \($0) days. Existing keys keep their expiry until rolled." }
-            ?? "Keys may now live without an expiry.", on: req)
+        Notice.set(
+            days.map {
+                "New and rolled keys now live at most \($0) days. Existing keys keep their expiry until rolled."
+            }
+                ?? "Keys may now live without an expiry.", on: req)
         return req.redirect(to: SitePath.team.path)
     }
 
     @Sendable func withdrawInvitation(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: Self.adminAction)
-        let invitation = try await InvitationStore.find(req.parameters.get("invitation"), team: current.team.id!, on: req.db)
+        let invitation = try await InvitationStore.find(
+            req.parameters.get("invitation"), team: current.team.id!, on: req.db)
         try await Self.asAdmin(req) { db, actor, _ in
             try await InvitationStore.withdraw(invitation, by: actor, on: db)
         }
@@ -185,7 +207,9 @@ struct TeamController: RouteCollection {
         let teamID = current.team.id!
         return try await TeamStore.locked(teamID, on: req.db) { db in
             guard try await TeamStore.isAdmin(actor.id!, of: teamID, on: db) else {
-                throw Abort(.forbidden, reason: "Only team admins can \(action). You are no longer an admin of \(current.team.name).")
+                throw Abort(
+                    .forbidden,
+                    reason: "Only team admins can \(action). You are no longer an admin of \(current.team.name).")
             }
             return try await change(db, actor, teamID)
         }

@@ -18,8 +18,10 @@ struct TeamExitController: RouteCollection {
             return try await ConfirmPage(
                 page: PageContext(req, title: "Leave \(current.team.name)", section: "team", trail: [.init("Leave")]),
                 question: "Leave \(current.team.name)?",
-                explanation: "You lose access to its events and API keys at once. To come back, an admin has to invite you again.",
-                action: SitePath.teamLeave.path, confirmLabel: "Leave team", keepLabel: "Stay in the team", keepPath: SitePath.team.path
+                explanation:
+                    "You lose access to its events and API keys at once. To come back, an admin has to invite you again.",
+                action: SitePath.teamLeave.path, confirmLabel: "Leave team", keepLabel: "Stay in the team",
+                keepPath: SitePath.team.path
             ).response(for: req)
         }
         do {
@@ -30,18 +32,23 @@ struct TeamExitController: RouteCollection {
                     let keys = try await TeamStore.keyCount(of: teamID, on: db)
                     if keys > 0 { throw LastMemberWithKeys(keys: keys) }
                 }
-                if own.role == .admin, members > 1, try await TeamStore.adminCount(of: teamID, on: db) <= 1 { throw LastAdmin() }
+                if own.role == .admin, members > 1, try await TeamStore.adminCount(of: teamID, on: db) <= 1 {
+                    throw LastAdmin()
+                }
                 try await own.delete(on: db)
                 try await Audit.record(.memberLeft, team: teamID, by: actor, "left the team", on: db)
-                try await InvitationStore.withdrawAll(sentBy: actor, in: teamID, by: actor, because: "as they left the team", on: db)
+                try await InvitationStore.withdrawAll(
+                    sentBy: actor, in: teamID, by: actor, because: "as they left the team", on: db)
             }
         } catch is LastAdmin {
             return try await TeamPage.render(
-                req, error: "You are this team's only admin. Make someone else an admin before you leave.", status: .conflict)
+                req, error: "You are this team's only admin. Make someone else an admin before you leave.",
+                status: .conflict)
         } catch let refusal as LastMemberWithKeys {
             return try await TeamPage.render(
                 req,
-                error: "You are the last member of \(current.team.name), and it still has \(TeamPage.keys(refusal.keys)) that nobody could revoke after you left. "
+                error:
+                    "You are the last member of \(current.team.name), and it still has \(TeamPage.keys(refusal.keys)) that nobody could revoke after you left. "
                     + "Delete the team (its keys stop working at once), or invite someone, make them an admin, and then leave.",
                 status: .conflict)
         }
@@ -77,12 +84,16 @@ struct TeamExitController: RouteCollection {
             deletedKeys = try await TeamController.asAdmin(req, to: "delete the team") { db, actor, teamID in
                 let keys = try await TeamStore.keyCount(of: teamID, on: db)
                 guard try await TeamStore.memberCount(of: teamID, on: db) == 1 else {
-                    throw DomainError.conflict("Other people are still members of \(name). Remove them first, or leave the team to them.")
+                    throw DomainError.conflict(
+                        "Other people are still members of \(name). Remove them first, or leave the team to them.")
                 }
                 // A key created since the page was shown: confirm again, with the new number.
-                guard confirmed == keys else { throw DomainError.conflict("\(name) now has \(TeamPage.keys(keys)). Confirm again.") }
+                guard confirmed == keys else {
+                    throw DomainError.conflict("\(name) now has \(TeamPage.keys(keys)). Confirm again.")
+                }
                 try await TeamStore.delete(teamID, on: db)
-                req.logger.notice("team deleted", metadata: ["team": "\(teamID)", "by": "\(actor.id!)", "keys": "\(keys)"])
+                req.logger.notice(
+                    "team deleted", metadata: ["team": "\(teamID)", "by": "\(actor.id!)", "keys": "\(keys)"])
                 return keys
             }
         } catch let error as DomainError {
@@ -93,14 +104,17 @@ struct TeamExitController: RouteCollection {
         return req.redirect(to: SitePath.admin.path)
     }
 
-    private static func renderDelete(_ req: Request, error: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
+    private static func renderDelete(_ req: Request, error: String? = nil, status: HTTPStatus = .ok) async throws
+        -> Response
+    {
         let current = try req.requireTeamAdmin(to: "delete the team")
         let teamID = current.team.id!
         let keys = try await TeamStore.keyCount(of: teamID, on: req.db)
         let others = try await TeamStore.memberCount(of: teamID, on: req.db) - 1
         let context = DeleteContext(
             page: PageContext(req, title: "Delete \(current.team.name)", section: "team"), team: current.team.name,
-            othersText: "\(others) other member\(others == 1 ? "" : "s")", keys: keys, keysText: keys > 0 ? TeamPage.keys(keys) : nil,
+            othersText: "\(others) other member\(others == 1 ? "" : "s")", keys: keys,
+            keysText: keys > 0 ? TeamPage.keys(keys) : nil,
             error: error, canDelete: others == 0)
         return try await req.renderPage("team-delete", context, status: status)
     }

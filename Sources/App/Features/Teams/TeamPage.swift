@@ -55,24 +55,31 @@ enum TeamPage {
         }
         let isAdmin = current.role == .admin
         let now = Date()
-        let invitations = isAdmin
+        let invitations =
+            isAdmin
             ? try await InvitationStore.pending(team: team.id!, on: req.db).map {
                 Context.InvitationView(
                     email: $0.email, role: $0.role.label, invitedBy: $0.invitedByName,
-                    withdrawPath: SitePath.teamInvitationWithdraw(.value($0.id!)).path, expires: TimeView($0.expiresAt, now: now))
+                    withdrawPath: SitePath.teamInvitationWithdraw(.value($0.id!)).path,
+                    expires: TimeView($0.expiresAt, now: now))
             }
             : []
         let context = Context(
             page: PageContext(req, title: team.name, section: "team", trail: []),
             team: .init(
-                name: team.name, slug: team.slug, keyLifetime: team.maxKeyLifetimeDays.map { "\($0) days" } ?? "No limit",
+                name: team.name, slug: team.slug,
+                keyLifetime: team.maxKeyLifetimeDays.map { "\($0) days" } ?? "No limit",
                 permissions: permissions, hasPermissions: !permissions.isEmpty,
                 keyLifetimes: TeamStore.keyLifetimeLimits.map { days in
-                    .init(value: days.map(String.init) ?? "", label: days.map { "\($0) days" } ?? "No limit", selected: days == team.maxKeyLifetimeDays)
+                    .init(
+                        value: days.map(String.init) ?? "", label: days.map { "\($0) days" } ?? "No limit",
+                        selected: days == team.maxKeyLifetimeDays)
                 }),
             members: members, invitations: invitations, isAdmin: isAdmin, hasInvitations: !invitations.isEmpty,
             nextSteps: isAdmin && NextSteps.isOffered(on: req),
-            error: error, errors: FormErrors(addError.map { [FieldProblem(field: "email", message: $0)] } ?? [], ids: ["email": "member-email"]),
+            error: error,
+            errors: FormErrors(
+                addError.map { [FieldProblem(field: "email", message: $0)] } ?? [], ids: ["email": "member-email"]),
             addEmail: addEmail.map { String($0.prefix(300)) }
         )
         return try await req.renderPage("team", context, status: status)

@@ -70,7 +70,9 @@ struct TeamPermissionsCommand: AsyncCommand {
         var result = Set<Permission>()
         for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
             guard let permission = Permission(rawValue: name) else {
-                throw CommandFailure("unknown permission '\(name)'; known: \(Permission.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw CommandFailure(
+                    "unknown permission '\(name)'; known: \(Permission.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             result.insert(permission)
         }

@@ -49,7 +49,11 @@ enum TeamStore {
             .filter(\.$team.$id == team)
             .with(\.$user)
             .all()
-            .sorted { ($0.role == .admin ? 0 : 1, $0.user.name.lowercased()) < ($1.role == .admin ? 0 : 1, $1.user.name.lowercased()) }
+            .sorted {
+                ($0.role == .admin ? 0 : 1, $0.user.name.lowercased()) < (
+                    $1.role == .admin ? 0 : 1, $1.user.name.lowercased()
+                )
+            }
     }
 
     /// A membership of `team` by id; another team's id answers like a missing one.
@@ -79,7 +83,8 @@ enum TeamStore {
     }
 
     static func adminCount(of team: UUID, on db: any Database) async throws -> Int {
-        try await Membership.query(on: db).filter(\.$team.$id == team).filter(\.$roleColumn == TeamRole.admin.rawValue).count()
+        try await Membership.query(on: db).filter(\.$team.$id == team).filter(\.$roleColumn == TeamRole.admin.rawValue)
+            .count()
     }
 
     static func memberCount(of team: UUID, on db: any Database) async throws -> Int {
@@ -106,7 +111,9 @@ enum TeamStore {
     /// lock on PostgreSQL, the write lock on SQLite), so that checks such as "is there another
     /// admin?" cannot race with a concurrent change to the same team.
     @discardableResult
-    static func locked<T: Sendable>(_ team: UUID, on db: any Database, _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+    static func locked<T: Sendable>(
+        _ team: UUID, on db: any Database, _ body: @escaping @Sendable (any Database) async throws -> T
+    ) async throws -> T {
         try await db.transaction { db in
             try await db.sql.raw("UPDATE teams SET name = name WHERE id = \(bind: team)").run()
             return try await body(db)

@@ -16,13 +16,18 @@ struct APIKeyPagesTests {
             let nonce = try #require(Browser.firstMatch(#"name="nonce" value="([^"]+)""#, in: admin.lastPage))
             let response = try await admin.post(
                 "/admin/team/api-keys",
-                [("name", " "), ("nonce", nonce), ("from", "dialog"), ("allowed_addresses", "10.0.0.0/99"), ("permission_choice", "only")])
+                [
+                    ("name", " "), ("nonce", nonce), ("from", "dialog"), ("allowed_addresses", "10.0.0.0/99"),
+                    ("permission_choice", "only"),
+                ])
             #expect(response.status == .unprocessableEntity)
             let page = admin.lastPage
             // The list, with its dialog open and holding every problem.
             #expect(page.contains("<h1>API Keys</h1>"))
-            #expect(page.contains(#"<dialog id="create-key-dialog" aria-labelledby="create-key-title" open data-reopen>"#))
-            let dialog = try #require(page.components(separatedBy: "<dialog id=\"create-key-dialog\"").dropFirst().first)
+            #expect(
+                page.contains(#"<dialog id="create-key-dialog" aria-labelledby="create-key-title" open data-reopen>"#))
+            let dialog = try #require(
+                page.components(separatedBy: "<dialog id=\"create-key-dialog\"").dropFirst().first)
             #expect(dialog.contains("There are 3 problems"))
             #expect(dialog.contains(#"<p class="field-error" id="key-name-error">Name is required.</p>"#))
             #expect(dialog.contains(#"id="key-permissions-error">Choose at least one permission"#))
@@ -44,7 +49,9 @@ struct APIKeyPagesTests {
             #expect(response.status == .conflict)
             #expect(admin.lastPage.contains("<h1>Create API Key</h1>"))
             #expect(!admin.lastPage.contains("<dialog id=\"create-key-dialog\""))
-            #expect(admin.lastPage.contains(#"id="key-name-error">This team already has a key named “CRM sync”. Choose another name.</p>"#))
+            #expect(
+                admin.lastPage.contains(
+                    #"id="key-name-error">This team already has a key named “CRM sync”. Choose another name.</p>"#))
             #expect(admin.lastPage.contains(#"value="CRM sync""#))
         }
     }
@@ -66,7 +73,9 @@ struct APIKeyPagesTests {
         }
     }
 
-    @Test("the shown-once answer has the key first, a curl line with it and this server's address, and a link to the reference")
+    @Test(
+        "the shown-once answer has the key first, a curl line with it and this server's address, and a link to the reference"
+    )
     func firstRequestWithTheNewKey() async throws {
         try await withKagibag({ $0.publicURL = "https://events.example.com" }) { app in
             let admin = Browser(app)
@@ -78,7 +87,8 @@ struct APIKeyPagesTests {
             let dialogAt = try #require(body.range(of: "<dialog id=\"new-key-dialog\""))
             let headingAt = try #require(body.range(of: "<h1>API Keys</h1>"))
             #expect(dialogAt.lowerBound < headingAt.lowerBound)
-            let curl = "curl -H &quot;Authorization: Bearer \(key)&quot; \\\n     -H &quot;Accept: application/json&quot; \\\n"
+            let curl =
+                "curl -H &quot;Authorization: Bearer \(key)&quot; \\\n     -H &quot;Accept: application/json&quot; \\\n"
                 + "     https://events.example.com/api/v1/organizer/events"
             #expect(page.contains(curl))
             #expect(page.contains(#"<a href="/docs/api">API reference</a>"#))

@@ -24,13 +24,17 @@ struct APIKeyPolicyTests {
         try await withKagibag { app in
             let admin = try await admin(app)
             let key = try await admin.createKey(
-                named: "CRM read", [("permission_choice", "only"), ("permissions[]", "events:read"), ("permissions[]", "attendees:read")])
+                named: "CRM read",
+                [("permission_choice", "only"), ("permissions[]", "events:read"), ("permissions[]", "attendees:read")])
             #expect(try await app.api("/api/v1/organizer/events", key: key).status == .ok)
             let write = try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: ["name": "x"])
             #expect(write.status == .forbidden)
             #expect(write.challenge.contains(#"error="insufficient_scope""#))
             #expect(write.challenge.contains(#"scope="events:write""#))
-            #expect(try write.json()["detail"] as? String == "This key's permissions do not include events:write; its team has it, so an admin can widen the key.")
+            #expect(
+                try write.json()["detail"] as? String
+                    == "This key's permissions do not include events:write; its team has it, so an admin can widen the key."
+            )
             let json = try await app.api("/api/v1/organizer/key", key: key).json()
             #expect(json["granted"] as? [String] == ["events:read", "attendees:read"])
             #expect(json["permissions"] as? [String] == ["events:read", "attendees:read"])
@@ -44,7 +48,8 @@ struct APIKeyPolicyTests {
     func intersectionWithTeam() async throws {
         try await withKagibag { app in
             let admin = try await admin(app)
-            let narrow = try await admin.createKey(named: "Reader", [("permission_choice", "only"), ("permissions[]", "events:read")])
+            let narrow = try await admin.createKey(
+                named: "Reader", [("permission_choice", "only"), ("permissions[]", "events:read")])
             let full = try await admin.createKey(named: "Full")
             try await app.runCommand(["team", "permissions", "acme-events", "--revoke", "events:read"])
             let refused = try await app.api("/api/v1/organizer/events", key: narrow)
@@ -61,11 +66,13 @@ struct APIKeyPolicyTests {
         }
     }
 
-    @Test("an empty, unknown or unheld permission choice is refused with a message and creates nothing", arguments: [
-        ([("permission_choice", "only")], "Choose at least one permission"),
-        ([("permission_choice", "only"), ("permissions[]", "events:delete")], "is not a permission"),
-        ([("permission_choice", "some")], "permissions or only some of them"),
-    ])
+    @Test(
+        "an empty, unknown or unheld permission choice is refused with a message and creates nothing",
+        arguments: [
+            ([("permission_choice", "only")], "Choose at least one permission"),
+            ([("permission_choice", "only"), ("permissions[]", "events:delete")], "is not a permission"),
+            ([("permission_choice", "some")], "permissions or only some of them"),
+        ])
     func badPermissionChoices(fields: [(String, String)], message: String) async throws {
         try await withKagibag { app in
             let admin = try await admin(app)
@@ -85,7 +92,8 @@ struct APIKeyPolicyTests {
             try await admin.get("/admin/team/api-keys/new")
             #expect(!admin.lastPage.contains(#"value="events:write""#))
             let response = try await admin.post(
-                "/admin/team/api-keys", [("name", "Writer"), ("permission_choice", "only"), ("permissions[]", "events:write")])
+                "/admin/team/api-keys",
+                [("name", "Writer"), ("permission_choice", "only"), ("permissions[]", "events:write")])
             #expect(response.status == .unprocessableEntity)
             #expect(admin.lastPage.contains("This team does not hold events:write"))
             #expect(try await APIKey.query(on: app.db).count() == 0)
@@ -96,7 +104,8 @@ struct APIKeyPolicyTests {
     func addressFence() async throws {
         try await withKagibag { app in
             let admin = try await admin(app)
-            let fenced = try await admin.createKey(named: "Office", [("allowed_addresses", "10.0.0.0/8\n2001:db8::/32")])
+            let fenced = try await admin.createKey(
+                named: "Office", [("allowed_addresses", "10.0.0.0/8\n2001:db8::/32")])
             let local = try await admin.createKey(named: "Local", [("allowed_addresses", "127.0.0.0/8, ::1")])
             let live = try app.testing(method: .running(port: 0))
             var headers = HTTPHeaders()
@@ -113,17 +122,20 @@ struct APIKeyPolicyTests {
         }
     }
 
-    @Test("malformed and too many fence entries are refused, each bad entry named", arguments: [
-        ("10.0.0.0/33", "needs a prefix length from 0 to 32"),
-        ("10.0.0.0/8\nexample.com", "“example.com” is not an IPv4 or IPv6 address"),
-        ("10.1.0.0/8", "did you mean 10.0.0.0/8?"),
-        ((1...21).map { "10.0.0.\($0)" }.joined(separator: " "), "At most 20 addresses or ranges; this has 21."),
-    ])
+    @Test(
+        "malformed and too many fence entries are refused, each bad entry named",
+        arguments: [
+            ("10.0.0.0/33", "needs a prefix length from 0 to 32"),
+            ("10.0.0.0/8\nexample.com", "“example.com” is not an IPv4 or IPv6 address"),
+            ("10.1.0.0/8", "did you mean 10.0.0.0/8?"),
+            ((1...21).map { "10.0.0.\($0)" }.joined(separator: " "), "At most 20 addresses or ranges; this has 21."),
+        ])
     func badFences(entries: String, message: String) async throws {
         try await withKagibag { app in
             let admin = try await admin(app)
             try await admin.get("/admin/team/api-keys/new")
-            let response = try await admin.post("/admin/team/api-keys", [("name", "Fenced"), ("allowed_addresses", entries)])
+            let response = try await admin.post(
+                "/admin/team/api-keys", [("name", "Fenced"), ("allowed_addresses", entries)])
             #expect(response.status == .unprocessableEntity)
             #expect(admin.lastPage.contains(message))
             #expect(try await APIKey.query(on: app.db).count() == 0)
@@ -144,10 +156,12 @@ struct APIKeyPolicyTests {
             let control = try await admin.post(path + "/edit", [("name", "CRM sync"), ("description", "bell \u{7}")])
             #expect(control.status == .unprocessableEntity)
             #expect(admin.lastPage.contains("without control characters"))
-            let saved = try await admin.post(path + "/edit", [
-                ("name", "Salesforce"), ("description", "Nightly sync, owner: ops@"), ("permission_choice", "only"),
-                ("permissions[]", "events:read"), ("allowed_addresses", "10.0.0.0/8"),
-            ])
+            let saved = try await admin.post(
+                path + "/edit",
+                [
+                    ("name", "Salesforce"), ("description", "Nightly sync, owner: ops@"), ("permission_choice", "only"),
+                    ("permissions[]", "events:read"), ("allowed_addresses", "10.0.0.0/8"),
+                ])
             #expect(saved.status == .seeOther)
             let stored = try #require(try await APIKey.query(on: app.db).filter(\.$name == "Salesforce").first())
             #expect(stored.keyDescription == "Nightly sync, owner: ops@")
@@ -158,7 +172,8 @@ struct APIKeyPolicyTests {
             #expect(fenced.status == .forbidden)
             try await admin.get("/admin/team/api-keys")
             #expect(admin.lastPage.contains("Nightly sync, owner: ops@"))
-            let audit = try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.changed").all().map(\.summary)
+            let audit = try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.changed").all().map(
+                \.summary)
             #expect(audit.count == 1)
             #expect(audit.first?.contains("renamed from “CRM sync”") == true)
             #expect(audit.first?.contains("permissions: all team permissions → events:read") == true)
@@ -171,7 +186,8 @@ struct APIKeyPolicyTests {
         try await withKagibag { app in
             let admin = try await admin(app)
             try await admin.get("/admin/team/api-keys/new")
-            let response = try await admin.post("/admin/team/api-keys", [("name", "Long"), ("description", String(repeating: "x", count: 501))])
+            let response = try await admin.post(
+                "/admin/team/api-keys", [("name", "Long"), ("description", String(repeating: "x", count: 501))])
             #expect(response.status == .unprocessableEntity)
             #expect(admin.lastPage.contains("Description must be at most 500 characters."))
         }
@@ -183,12 +199,16 @@ struct APIKeyPolicyTests {
             let admin = try await admin(app)
             _ = try await admin.createKey(named: "Forever")
             try await admin.get("/admin/team")
-            #expect(try await admin.post("/admin/team/key-policy", [("max_key_lifetime_days", "45")]).status == .unprocessableEntity)
-            #expect(try await admin.post("/admin/team/key-policy", [("max_key_lifetime_days", "30")]).status == .seeOther)
+            #expect(
+                try await admin.post("/admin/team/key-policy", [("max_key_lifetime_days", "45")]).status
+                    == .unprocessableEntity)
+            #expect(
+                try await admin.post("/admin/team/key-policy", [("max_key_lifetime_days", "30")]).status == .seeOther)
             try await admin.get("/admin/team/api-keys/new")
             #expect(!admin.lastPage.contains("No expiration</option>"))
             for days in ["0", "365"] {
-                let refused = try await admin.post("/admin/team/api-keys", [("name", "Long \(days)"), ("expires_in_days", days)])
+                let refused = try await admin.post(
+                    "/admin/team/api-keys", [("name", "Long \(days)"), ("expires_in_days", days)])
                 #expect(refused.status == .unprocessableEntity)
                 #expect(admin.lastPage.contains("keys may live at most 30 days"))
             }
@@ -220,9 +240,11 @@ struct APIKeyPolicyTests {
             #expect(member.lastPage.contains("Only team admins can change API keys."))
             #expect(!member.lastPage.contains("Roll key"))
             for action in ["/edit", "/roll", "/pause", "/resume", "/end-grace", "/delete"] {
-                #expect(try await member.post(path + action, [("name", "Hijacked"), ("grace", "0")]).status == .forbidden)
+                #expect(
+                    try await member.post(path + action, [("name", "Hijacked"), ("grace", "0")]).status == .forbidden)
             }
-            #expect(try await member.post("/admin/team/key-policy", [("max_key_lifetime_days", "30")]).status == .forbidden)
+            #expect(
+                try await member.post("/admin/team/key-policy", [("max_key_lifetime_days", "30")]).status == .forbidden)
             let key = try #require(try await APIKey.query(on: app.db).first())
             #expect(key.name == "CRM sync" && key.pausedAt == nil)
             #expect(try await APIKeySecret.query(on: app.db).count() == 1)

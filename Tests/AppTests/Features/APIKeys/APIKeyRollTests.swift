@@ -14,7 +14,8 @@ struct APIKeyRollTests {
     @Test("a roll shows a new secret once; both work during the grace period; End now ends the old one")
     func rollWithGrace() async throws {
         try await withKagibag { app in
-            let (admin, old, path) = try await Browser.adminWithKey(app, [("permission_choice", "only"), ("permissions[]", "events:read")])
+            let (admin, old, path) = try await Browser.adminWithKey(
+                app, [("permission_choice", "only"), ("permissions[]", "events:read")])
             let new = try await admin.rollKey(at: path, grace: 3600)
             #expect(new != old)
             #expect(admin.lastPage.contains("The old secret keeps working until"))
@@ -52,7 +53,9 @@ struct APIKeyRollTests {
             #expect(try await APIKeySecret.query(on: app.db).count() == 2)
             // Every secret that stopped working is kept as a tombstone, so it counts as revoked.
             for ended in [first, second] {
-                #expect(try await RevokedAPIKey.query(on: app.db).filter(\.$digest == APIKeyToken.digest(of: ended)).count() == 1)
+                #expect(
+                    try await RevokedAPIKey.query(on: app.db).filter(\.$digest == APIKeyToken.digest(of: ended)).count()
+                        == 1)
             }
         }
     }
@@ -105,7 +108,8 @@ struct APIKeyRollTests {
         try await withKagibag { app in
             let (_, key, _) = try await Browser.adminWithKey(app, [("may_roll_itself", "on")])
             let headers = [("Idempotency-Key", "roll-2026-11")]
-            let response = try await app.api("/api/v1/organizer/key/roll", method: .POST, key: key, json: ["grace_seconds": 600], headers: headers)
+            let response = try await app.api(
+                "/api/v1/organizer/key/roll", method: .POST, key: key, json: ["grace_seconds": 600], headers: headers)
             #expect(response.status == .created)
             #expect(response.headers.first(name: .cacheControl) == "no-store")
             let json = try response.json()
@@ -116,30 +120,37 @@ struct APIKeyRollTests {
             #expect(try await status(app, key) == .ok)
             #expect(try await status(app, new) == .ok)
             // A retry whose answer was lost comes with the old secret: only the current one may roll.
-            let retry = try await app.api("/api/v1/organizer/key/roll", method: .POST, key: key, json: ["grace_seconds": 600], headers: headers)
+            let retry = try await app.api(
+                "/api/v1/organizer/key/roll", method: .POST, key: key, json: ["grace_seconds": 600], headers: headers)
             #expect(retry.status == .forbidden)
             #expect(try retry.json()["detail"] as? String == KeyInfoController.onlyCurrentSecret.detail)
             // The same request again with the new secret is a replay: 409, and the secret is not shown again.
-            let replay = try await app.api("/api/v1/organizer/key/roll", method: .POST, key: new, json: ["grace_seconds": 600], headers: headers)
+            let replay = try await app.api(
+                "/api/v1/organizer/key/roll", method: .POST, key: new, json: ["grace_seconds": 600], headers: headers)
             #expect(replay.status == .conflict)
             #expect(replay.headers.first(name: "Idempotent-Replayed") == "true")
             #expect(!retry.text.contains(new) && !replay.text.contains(new))
             #expect(try await APIKeySecret.query(on: app.db).count() == 2)
-            let audit = try #require(try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.rolled").first())
+            let audit = try #require(
+                try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.rolled").first())
             #expect(audit.actor == "API key “CRM sync”")
             let stored = try await IdempotencyRecord.query(on: app.db).all().map(\.body).joined()
             #expect(!stored.contains(new))
         }
     }
 
-    @Test("a key not allowed to roll itself gets 403 saying so; a grace out of range gets 422", arguments: [false, true])
+    @Test(
+        "a key not allowed to roll itself gets 403 saying so; a grace out of range gets 422", arguments: [false, true])
     func selfRollRefused(allowed: Bool) async throws {
         try await withKagibag { app in
             let (_, key, _) = try await Browser.adminWithKey(app, allowed ? [("may_roll_itself", "on")] : [])
-            let response = try await app.api("/api/v1/organizer/key/roll", method: .POST, key: key, json: ["grace_seconds": 604_801])
+            let response = try await app.api(
+                "/api/v1/organizer/key/roll", method: .POST, key: key, json: ["grace_seconds": 604_801])
             #expect(response.status == (allowed ? .unprocessableEntity : .forbidden))
             let detail = try #require(try response.json()["detail"] as? String)
-            #expect(detail.contains(allowed ? "grace_seconds must be a whole number from 0 to 604800" : "This key may not roll itself"))
+            #expect(
+                detail.contains(
+                    allowed ? "grace_seconds must be a whole number from 0 to 604800" : "This key may not roll itself"))
             #expect(try await APIKeySecret.query(on: app.db).count() == 1)
         }
     }

@@ -9,8 +9,12 @@ import VaporTesting
 
 @Suite("Key usage: gathered in memory, written in batches, shown per key")
 struct APIKeyUsageTests {
-    func call(_ app: Application, _ key: String, _ path: String = "/api/v1/organizer/events", agent: String = "crm/1.0") async throws -> HTTPStatus {
-        try await app.testing().sendRequest(.GET, path, headers: ["Authorization": "Bearer \(key)", "User-Agent": agent]).status
+    func call(_ app: Application, _ key: String, _ path: String = "/api/v1/organizer/events", agent: String = "crm/1.0")
+        async throws -> HTTPStatus
+    {
+        try await app.testing().sendRequest(
+            .GET, path, headers: ["Authorization": "Bearer \(key)", "User-Agent": agent]
+        ).status
     }
 
     @Test("two instances' batches add up, and the last use keeps the newest address and client")
@@ -21,9 +25,18 @@ struct APIKeyUsageTests {
             let secret = try #require(try await APIKeySecret.query(on: app.db).first()?.id)
             let a = UsageRecorder(interval: 3600), b = UsageRecorder(interval: 3600)
             let now = Date()
-            for _ in 0..<3 { a.record(.init(secret: secret, key: key.id!, at: now.addingTimeInterval(-60), address: "192.0.2.1", userAgent: "a/1", status: 200, permission: .eventsRead)) }
-            a.record(.init(secret: secret, key: key.id!, at: now.addingTimeInterval(-50), address: "192.0.2.1", status: 404))
-            b.record(.init(secret: secret, key: key.id!, at: now, address: "198.51.100.7", userAgent: "b/2", status: 200, permission: .eventsRead))
+            for _ in 0..<3 {
+                a.record(
+                    .init(
+                        secret: secret, key: key.id!, at: now.addingTimeInterval(-60), address: "192.0.2.1",
+                        userAgent: "a/1", status: 200, permission: .eventsRead))
+            }
+            a.record(
+                .init(secret: secret, key: key.id!, at: now.addingTimeInterval(-50), address: "192.0.2.1", status: 404))
+            b.record(
+                .init(
+                    secret: secret, key: key.id!, at: now, address: "198.51.100.7", userAgent: "b/2", status: 200,
+                    permission: .eventsRead))
             b.record(.init(secret: secret, key: key.id!, at: now, address: "198.51.100.7", status: 429))
             try await b.flush(on: app.db)
             try await a.flush(on: app.db)  // older, written later: counts add, times do not go back
@@ -42,7 +55,9 @@ struct APIKeyUsageTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kagibag-usage-\(UUID()).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) } }
         var postgres: String?
-        if let base = ProcessInfo.processInfo.environment["DATABASE_URL"] { postgres = try await TestDatabases.create(from: base).url }
+        if let base = ProcessInfo.processInfo.environment["DATABASE_URL"] {
+            postgres = try await TestDatabases.create(from: base).url
+        }
         func configured(_ settings: inout Settings) {
             settings.lastUsedFlushSeconds = 3600
             settings.database = postgres.map { .postgres(url: $0) } ?? .sqliteFile(path: file)
@@ -51,13 +66,17 @@ struct APIKeyUsageTests {
         try await withKagibag(configured) { app in
             (_, key, _) = try await Browser.adminWithKey(app)
             for _ in 0..<5 { #expect(try await call(app, key) == .ok) }
-            #expect(try await APIKeyUsage.days(of: try #require(try await APIKey.query(on: app.db).first()?.id), count: 1, on: app.db)
+            #expect(
+                try await APIKeyUsage.days(
+                    of: try #require(try await APIKey.query(on: app.db).first()?.id), count: 1, on: app.db
+                )
                 .first?.total == 0)
         }  // shutdown writes the batch
         try await withKagibag(configured) { app in
             let id = try #require(try await APIKey.query(on: app.db).first()?.id)
             #expect(try await APIKeyUsage.days(of: id, count: 1, on: app.db).first?.total == 5)
-            let dump = try await app.db.sql.raw("SELECT * FROM api_key_usage_days").all().description
+            let dump =
+                try await app.db.sql.raw("SELECT * FROM api_key_usage_days").all().description
                 + (try await app.db.sql.raw("SELECT * FROM api_key_addresses").all().description)
             #expect(!dump.contains(key) && !dump.contains(APIKeyToken.digest(of: key)))
         }
@@ -91,13 +110,16 @@ struct APIKeyUsageTests {
             let (admin, key, path) = try await Browser.adminWithKey(app)
             _ = try await call(app, key)
             try await admin.get(path + "/restrict")
-            #expect(admin.lastPage.contains(#"<strong id="restrict-unused">events:write, attendees:read, attendees:write</strong>"#))
+            #expect(
+                admin.lastPage.contains(
+                    #"<strong id="restrict-unused">events:write, attendees:read, attendees:write</strong>"#))
             #expect(try await admin.post(path + "/restrict").status == .seeOther)
             #expect(try await APIKey.query(on: app.db).first()?.granted == [.eventsRead])
             let write = try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: ["name": "x"])
             #expect(write.status == .forbidden)
             #expect(try await call(app, key) == .ok)
-            let audit = try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.changed").all().map(\.summary)
+            let audit = try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.changed").all().map(
+                \.summary)
             #expect(audit.first?.contains("restricted API key “CRM sync”") == true)
             // Nothing left to take away now.
             #expect(try await admin.post(path + "/restrict").status == .conflict)
@@ -155,9 +177,12 @@ struct APIKeyUsageTests {
             let userID = try #require(try await User.query(on: app.db).first()?.id)
             for index in 1...55 {
                 let key = APIKey(
-                    teamID: teamID, createdByID: userID, name: String(format: "Key %02d", index), lastFour: String(format: "z%03d", index),
-                    policy: .init(description: index == 7 ? "Salesforce 100% sync" : nil, granted: nil, allowedAddresses: [], mayRollItself: false,
-                                  expiresAt: index == 9 ? Date().addingTimeInterval(86400) : nil))
+                    teamID: teamID, createdByID: userID, name: String(format: "Key %02d", index),
+                    lastFour: String(format: "z%03d", index),
+                    policy: .init(
+                        description: index == 7 ? "Salesforce 100% sync" : nil, granted: nil, allowedAddresses: [],
+                        mayRollItself: false,
+                        expiresAt: index == 9 ? Date().addingTimeInterval(86400) : nil))
                 if index == 3 { key.pausedAt = Date() }
                 try await key.create(on: app.db)
             }
@@ -168,7 +193,9 @@ struct APIKeyUsageTests {
             try await admin.get("/admin/team/api-keys?page=2")
             #expect(admin.lastPage.components(separatedBy: "<tr data-key-id=").count - 1 == 5)
             try await admin.get("/admin/team/api-keys?q=100%25")
-            #expect(admin.lastPage.contains(#"<span id="key-count">1 key</span>"#) && admin.lastPage.contains(">Key 07</a>"))
+            #expect(
+                admin.lastPage.contains(#"<span id="key-count">1 key</span>"#) && admin.lastPage.contains(">Key 07</a>")
+            )
             try await admin.get("/admin/team/api-keys?q=Z055")
             #expect(admin.lastPage.contains(">Key 55</a>") && admin.lastPage.contains("1 key<"))
             try await admin.get("/admin/team/api-keys?status=paused")

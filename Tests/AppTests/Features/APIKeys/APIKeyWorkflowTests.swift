@@ -22,7 +22,8 @@ struct APIKeyWorkflowTests {
             // validate
             #expect(created.status == .created)
             #expect(created.headers.first(name: .cacheControl) == "no-store")
-            let key = try #require(Browser.firstMatch(#"id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<"#, in: admin.lastPage))
+            let key = try #require(
+                Browser.firstMatch(#"id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<"#, in: admin.lastPage))
             #expect(try APIKeyToken(parsing: key).plaintext == key)
             #expect(admin.lastPage.contains("shown only once"))
 
@@ -66,8 +67,11 @@ struct APIKeyWorkflowTests {
 
     @Test(
         "a key needs a name of 1 to 100 characters, unique in the team",
-        arguments: [("", "Name is required."), ("   ", "Name is required."), (String(repeating: "x", count: 101), "at most 100"),
-                    ("crm SYNC", "already has a key named")]
+        arguments: [
+            ("", "Name is required."), ("   ", "Name is required."),
+            (String(repeating: "x", count: 101), "at most 100"),
+            ("crm SYNC", "already has a key named"),
+        ]
     )
     func nameRules(name: String, message: String) async throws {
         try await withKagibag { app in
@@ -167,9 +171,11 @@ struct APIKeyWorkflowTests {
             try await admin.get("/admin/team/api-keys/new")
             let bad = try await admin.post("/admin/team/api-keys", [("name", "odd"), ("expires_in_days", "13")])
             #expect(bad.status == .unprocessableEntity)
-            let created = try await admin.post("/admin/team/api-keys", [("name", "Temporary"), ("expires_in_days", "7")])
+            let created = try await admin.post(
+                "/admin/team/api-keys", [("name", "Temporary"), ("expires_in_days", "7")])
             #expect(created.status == .created)
-            let key = try #require(Browser.firstMatch(#"id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<"#, in: admin.lastPage))
+            let key = try #require(
+                Browser.firstMatch(#"id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<"#, in: admin.lastPage))
             let stored = try #require(try await APIKey.query(on: app.db).first())
             let expiresAt = try #require(stored.expiresAt)
             #expect(abs(expiresAt.timeIntervalSinceNow - 7 * 86400) < 120)

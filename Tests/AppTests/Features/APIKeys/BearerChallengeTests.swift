@@ -7,7 +7,10 @@ import Vapor
 struct BearerChallengeTests {
     @Test("the challenge header is printable ASCII and still reads like the problem's detail")
     func challengeHeaderIsSafe() {
-        #expect(BearerChallenge.paused.challenge == #"Bearer realm="kagibag", error="invalid_token", error_description="The API key is paused. An admin of its team can resume it under Admin > Team > API Keys.""#)
+        #expect(
+            BearerChallenge.paused.challenge
+                == #"Bearer realm="kagibag", error="invalid_token", error_description="The API key is paused. An admin of its team can resume it under Admin > Team > API Keys.""#
+        )
         #expect(BearerChallenge.paused.detail.contains("Admin → Team → API Keys"))
         #expect(BearerChallenge.headerSafe("say “hi” \"there\" \\ now\u{7}\n🎉") == "say 'hi' 'there' / now")
         // Scalar by scalar: a quote with a combining mark on it still cannot end the quoted string.

@@ -16,10 +16,16 @@ struct KeyLifecycleHolesTests {
     func membershipID(_ app: Application, of email: String) async throws -> String {
         let user = try #require(try await User.query(on: app.db).filter(\.$email == email).first())
         let team = try #require(try await Team.query(on: app.db).filter(\.$name == "Acme Events").first())
-        return try #require(try await Membership.query(on: app.db).filter(\.$user.$id == user.id!).filter(\.$team.$id == team.id!).first()?.id).lowercasedString
+        return try #require(
+            try await Membership.query(on: app.db).filter(\.$user.$id == user.id!).filter(\.$team.$id == team.id!)
+                .first()?.id
+        ).lowercasedString
     }
 
-    func selfRoll(_ app: Application, _ key: String, _ body: [String: Any?] = ["grace_seconds": 0], headers: [(String, String)] = []) async throws -> TestingHTTPResponse {
+    func selfRoll(
+        _ app: Application, _ key: String, _ body: [String: Any?] = ["grace_seconds": 0],
+        headers: [(String, String)] = []
+    ) async throws -> TestingHTTPResponse {
         try await app.api("/api/v1/organizer/key/roll", method: .POST, key: key, json: body, headers: headers)
     }
 
@@ -61,7 +67,8 @@ struct KeyLifecycleHolesTests {
             let current = try #require(try await APIKeySecret.query(on: app.db).filter(\.$endsAt == nil).first())
             await #expect(throws: APIKeySecrets.NotCurrent.self) {
                 try await APIKeySecrets.roll(
-                    key, to: APIKeyToken.generate(), grace: 0, expiresAt: nil, replacing: .secret(UUID()), audit: { _, _ in }, on: app.db)
+                    key, to: APIKeyToken.generate(), grace: 0, expiresAt: nil, replacing: .secret(UUID()),
+                    audit: { _, _ in }, on: app.db)
             }
             #expect(try await APIKeySecret.query(on: app.db).filter(\.$endsAt == nil).first()?.id == current.id)
         }
@@ -77,7 +84,8 @@ struct KeyLifecycleHolesTests {
                         group.addTask {
                             var headers: HTTPHeaders = ["Authorization": "Bearer \(key)"]
                             headers.contentType = .json
-                            let response = try await live.send(.POST, "/api/v1/organizer/key/roll", headers: headers, body: #"{"grace_seconds":3600}"#)
+                            let response = try await live.send(
+                                .POST, "/api/v1/organizer/key/roll", headers: headers, body: #"{"grace_seconds":3600}"#)
                             let secret = try? response.content.decode([String: String?].self)["key"] ?? nil
                             return (response.status.code, secret)
                         }
@@ -99,13 +107,16 @@ struct KeyLifecycleHolesTests {
     @Test("a self-roll keeps the expiry its admins set: it may shorten it, never clear or lengthen it")
     func selfRollKeepsExpiry() async throws {
         try await withKagibag { app in
-            let (_, key, _) = try await Browser.adminWithKey(app, [("may_roll_itself", "on"), ("expires_in_days", "30")])
+            let (_, key, _) = try await Browser.adminWithKey(
+                app, [("may_roll_itself", "on"), ("expires_in_days", "30")])
             let before = try #require(try await APIKey.query(on: app.db).first()?.expiresAt)
             for days in [0, 60, 365] {
                 let refused = try await selfRoll(app, key, ["expires_in_days": days])
                 #expect(refused.status == .unprocessableEntity)
                 let message = try #require(try refused.json()["errors"] as? [[String: String]]).first?["message"] ?? ""
-                #expect(message.contains("must be one of 7, or left out") && message.contains("never lengthen it") && !message.contains("0 (no expiry)"), "\(message)")
+                #expect(
+                    message.contains("must be one of 7, or left out") && message.contains("never lengthen it")
+                        && !message.contains("0 (no expiry)"), "\(message)")
             }
             #expect(try await APIKey.query(on: app.db).first()?.expiresAt == before)
             // Left out: the expiry stays as it was.
@@ -127,10 +138,13 @@ struct KeyLifecycleHolesTests {
             let (admin, key, _) = try await Browser.adminWithKey(app, [("may_roll_itself", "on")])
             #expect(try await APIKey.query(on: app.db).first()?.expiresAt == nil)
             try await admin.get("/admin/team")
-            #expect(try await admin.post("/admin/team/key-policy", [("max_key_lifetime_days", "30")]).status == .seeOther)
+            #expect(
+                try await admin.post("/admin/team/key-policy", [("max_key_lifetime_days", "30")]).status == .seeOther)
             let refused = try await selfRoll(app, key, ["expires_in_days": 0])
             #expect(refused.status == .unprocessableEntity)
-            #expect(refused.text.contains("expires_in_days must be one of 7, 30") && refused.text.contains("at most 30 days"))
+            #expect(
+                refused.text.contains("expires_in_days must be one of 7, 30")
+                    && refused.text.contains("at most 30 days"))
             let rolled = try await selfRoll(app, key, ["grace_seconds": 0])
             #expect(rolled.status == .created)
             let expiry = try #require(try await APIKey.query(on: app.db).first()?.expiresAt)
@@ -162,7 +176,8 @@ struct KeyLifecycleHolesTests {
             let (admin, old, path) = try await Browser.adminWithKey(app)
             let new = try await admin.rollKey(at: path, grace: 3600)
             let statuses = [
-                try await status(app, old), try await status(app, new), try await status(app, old), try await status(app, new),
+                try await status(app, old), try await status(app, new), try await status(app, old),
+                try await status(app, new),
                 try await status(app, old), try await status(app, new),
             ]
             #expect(statuses == [.ok, .ok, .ok, .ok, .tooManyRequests, .tooManyRequests])
@@ -194,17 +209,27 @@ struct KeyLifecycleHolesTests {
             try await second.get("/admin/team/api-keys/new")
             try await owner.get("/admin/team")
             // Over real connections, all at once: 40 creations, the removal among them.
-            let statuses = try await LiveServer.with(app) { live in try await withThrowingTaskGroup(of: UInt.self) { group in
-                for index in 0..<40 {
-                    // (A request the client gave up on, on a loaded machine, counts as 0: the server's
-                    // side of it is checked below all the same.)
-                    group.addTask { (try? await live.post("/admin/team/api-keys", [("name", "Race \(trial)-\(index)")], as: second).status.code) ?? 0 }
-                    if index == 10 {
-                        group.addTask { try await live.post("/admin/team/members/\(membership)/remove", [("confirmed", "yes")], as: owner).status.code }
+            let statuses = try await LiveServer.with(app) { live in
+                try await withThrowingTaskGroup(of: UInt.self) { group in
+                    for index in 0..<40 {
+                        // (A request the client gave up on, on a loaded machine, counts as 0: the server's
+                        // side of it is checked below all the same.)
+                        group.addTask {
+                            (try? await live.post(
+                                "/admin/team/api-keys", [("name", "Race \(trial)-\(index)")], as: second
+                            ).status.code) ?? 0
+                        }
+                        if index == 10 {
+                            group.addTask {
+                                try await live.post(
+                                    "/admin/team/members/\(membership)/remove", [("confirmed", "yes")], as: owner
+                                ).status.code
+                            }
+                        }
                     }
+                    return try await group.reduce(into: [UInt]()) { $0.append($1) }
                 }
-                return try await group.reduce(into: [UInt]()) { $0.append($1) }
-            } }
+            }
             #expect(statuses.allSatisfy { [0, 201, 303, 403].contains($0) }, "\(statuses)")
             // Under the team's lock every change is in one order, and each audit time is taken
             // inside its transaction: no key creation in the team may come after the removal.
@@ -219,36 +244,47 @@ struct KeyLifecycleHolesTests {
     }
 
     /// A team whose second admin has invited an address of their own as Admin.
-    func adminWhoInvited(_ app: Application) async throws -> (owner: Browser, second: Browser, account: Browser.Account, alternate: Browser.Account) {
+    func adminWhoInvited(_ app: Application) async throws -> (
+        owner: Browser, second: Browser, account: Browser.Account, alternate: Browser.Account
+    ) {
         let (owner, second, account) = try await Browser.twoSignedUp(app)
         try await second.joinTeam(of: owner, email: account.email, role: "admin")
         let alternate = Browser.newAccount(team: "Alt")
-        #expect(try await second.post("/admin/team/members", [("email", alternate.email), ("role", "admin")]).status == .seeOther)
+        #expect(
+            try await second.post("/admin/team/members", [("email", alternate.email), ("role", "admin")]).status
+                == .seeOther)
         #expect(try await Invitation.query(on: app.db).count() == 1)
         return (owner, second, account, alternate)
     }
 
-    @Test("removing, demoting or the leaving of an admin withdraws the invitations they sent, with an Activity entry", arguments: ["removed", "demoted", "left"])
+    @Test(
+        "removing, demoting or the leaving of an admin withdraws the invitations they sent, with an Activity entry",
+        arguments: ["removed", "demoted", "left"])
     func removedAdminsInvitationsGo(how: String) async throws {
         try await withKagibag { app in
             let (owner, second, account, alternate) = try await adminWhoInvited(app)
             let membership = try await membershipID(app, of: account.email)
-            let change = switch how {
-            case "removed": try await owner.post("/admin/team/members/\(membership)/remove", [("confirmed", "yes")])
-            case "demoted": try await owner.post("/admin/team/members/\(membership)/role", [("role", "member")])
-            default: try await second.post("/admin/team/leave", [("confirmed", "yes")])
-            }
+            let change =
+                switch how {
+                case "removed": try await owner.post("/admin/team/members/\(membership)/remove", [("confirmed", "yes")])
+                case "demoted": try await owner.post("/admin/team/members/\(membership)/role", [("role", "member")])
+                default: try await second.post("/admin/team/leave", [("confirmed", "yes")])
+                }
             #expect(change.status == .seeOther)
             #expect(try await Invitation.query(on: app.db).count() == 0)
             let withdrawn = try await AuditEvent.query(on: app.db).filter(\.$action == "invitation.withdrawn").all()
-            let reason = ["removed": "removed from the team", "demoted": "no longer an admin", "left": "left the team"][how]!
+            let reason = [
+                "removed": "removed from the team", "demoted": "no longer an admin", "left": "left the team",
+            ][how]!
             #expect(withdrawn.contains { $0.summary.contains(alternate.email) && $0.summary.contains(reason) })
             let returning = Browser(app)
             try await returning.signUp(alternate)
             try await returning.get("/admin")
             #expect(!returning.lastPage.contains("/accept"))
             let acme = try #require(try await Team.query(on: app.db).filter(\.$name == "Acme Events").first()?.id)
-            #expect(try await Membership.query(on: app.db).filter(\.$team.$id == acme).count() == (how == "demoted" ? 2 : 1))
+            #expect(
+                try await Membership.query(on: app.db).filter(\.$team.$id == acme).count() == (how == "demoted" ? 2 : 1)
+            )
         }
     }
 
@@ -259,27 +295,37 @@ struct KeyLifecycleHolesTests {
             let returning = Browser(app)
             try await returning.signUp(alternate)
             try await returning.get("/admin")
-            let accept = try #require(Browser.firstMatch(#"action="(/invitations/[0-9a-f-]+/accept)""#, in: returning.lastPage))
+            let accept = try #require(
+                Browser.firstMatch(#"action="(/invitations/[0-9a-f-]+/accept)""#, in: returning.lastPage))
             // Demoted behind the invitation's back (not through the page, which would withdraw it).
-            let membership = try #require(try await Membership.find(UUID(uuidString: try await membershipID(app, of: account.email)), on: app.db))
+            let membership = try #require(
+                try await Membership.find(UUID(uuidString: try await membershipID(app, of: account.email)), on: app.db))
             membership.role = .member
             try await membership.save(on: app.db)
             let refused = try await returning.post(accept)
             #expect(refused.status == .notFound, "\(refused.status) \(refused.text.prefix(300))")
-            #expect(try await Membership.query(on: app.db).filter(\.$user.$id == (try await User.query(on: app.db).filter(\.$email == alternate.email).first()!.id!)).count() == 1)
+            #expect(
+                try await Membership.query(on: app.db).filter(
+                    \.$user.$id == (try await User.query(on: app.db).filter(\.$email == alternate.email).first()!.id!)
+                ).count() == 1)
         }
     }
 
-    @Test("a form that chooses all of the team's permissions and also ticks some creates nothing; the shown-once dialog says what a key can do")
+    @Test(
+        "a form that chooses all of the team's permissions and also ticks some creates nothing; the shown-once dialog says what a key can do"
+    )
     func permissionTrap() async throws {
         try await withKagibag { app in
             let admin = Browser(app)
             try await admin.signUp(Browser.newAccount())
             try await admin.get("/admin/team/api-keys")
             let nonce = try #require(Browser.firstMatch(#"name="nonce" value="([^"]+)""#, in: admin.lastPage))
-            let trap = try await admin.post("/admin/team/api-keys", [
-                ("name", "Door"), ("nonce", nonce), ("from", "dialog"), ("permission_choice", "team"), ("permissions[]", "events:read"),
-            ])
+            let trap = try await admin.post(
+                "/admin/team/api-keys",
+                [
+                    ("name", "Door"), ("nonce", nonce), ("from", "dialog"), ("permission_choice", "team"),
+                    ("permissions[]", "events:read"),
+                ])
             #expect(trap.status == .unprocessableEntity)
             #expect(admin.lastPage.contains("You chose all of the team’s permissions and also ticked some."))
             #expect(admin.lastPage.contains("data-reopen"))
@@ -288,9 +334,14 @@ struct KeyLifecycleHolesTests {
             _ = try await admin.createKey(named: "Door", [("permissions[]", "events:read")])
             #expect(try await APIKey.query(on: app.db).first()?.granted == [.eventsRead])
             #expect(admin.lastPage.contains(#"<span class="ability">Permissions: only events:read.</span>"#))
-            #expect(admin.lastPage.contains(#"<span class="ability">From: any address.</span>"#) && admin.lastPage.contains(#"<span class="ability">Expires: never.</span>"#))
-            _ = try await admin.createKey(named: "Sync", [("permission_choice", "team"), ("allowed_addresses", "10.0.0.0/8")])
-            #expect(admin.lastPage.contains(#"<span class="ability">Permissions: all of the team’s, following them as they change (now "#))
+            #expect(
+                admin.lastPage.contains(#"<span class="ability">From: any address.</span>"#)
+                    && admin.lastPage.contains(#"<span class="ability">Expires: never.</span>"#))
+            _ = try await admin.createKey(
+                named: "Sync", [("permission_choice", "team"), ("allowed_addresses", "10.0.0.0/8")])
+            #expect(
+                admin.lastPage.contains(
+                    #"<span class="ability">Permissions: all of the team’s, following them as they change (now "#))
             #expect(admin.lastPage.contains(#"<span class="ability">From: only 10.0.0.0/8.</span>"#))
         }
     }

@@ -12,7 +12,8 @@ struct KeyStateTests {
         let now = Date()
         func status(revoked: Bool = false, expires: TimeInterval? = nil, paused: Bool = false) -> KeyState.Status {
             KeyState.Status(
-                revokedAt: revoked ? now : nil, expiresAt: expires.map { now.addingTimeInterval($0) }, pausedAt: paused ? now : nil, now: now)
+                revokedAt: revoked ? now : nil, expiresAt: expires.map { now.addingTimeInterval($0) },
+                pausedAt: paused ? now : nil, now: now)
         }
         #expect(status() == .active)
         #expect(status(expires: 8 * 86400) == .active)
@@ -24,7 +25,9 @@ struct KeyStateTests {
 
     @Test("effective permissions are the key's choice within the team's, and a lack names the side that lacks it")
     func permissions() {
-        let state = KeyState(revokedAt: nil, expiresAt: nil, pausedAt: nil, granted: [.eventsRead, .attendeesRead], teamPermissions: [.eventsRead, .eventsWrite])
+        let state = KeyState(
+            revokedAt: nil, expiresAt: nil, pausedAt: nil, granted: [.eventsRead, .attendeesRead],
+            teamPermissions: [.eventsRead, .eventsWrite])
         #expect(state.permissions == [.eventsRead])
         #expect(state.lacks(.eventsRead) == nil)
         #expect(state.lacks(.eventsWrite) == .byKey)
@@ -47,8 +50,11 @@ struct KeyStateTests {
                     for expiry in expiries {
                         index += 1
                         let key = APIKey(
-                            teamID: first.$team.id, createdByID: first.$createdBy.id, name: "Key \(index)", lastFour: "abcd",
-                            policy: APIKeyPolicy(description: nil, granted: nil, allowedAddresses: [], mayRollItself: false, expiresAt: expiry.map { now.addingTimeInterval($0) }))
+                            teamID: first.$team.id, createdByID: first.$createdBy.id, name: "Key \(index)",
+                            lastFour: "abcd",
+                            policy: APIKeyPolicy(
+                                description: nil, granted: nil, allowedAddresses: [], mayRollItself: false,
+                                expiresAt: expiry.map { now.addingTimeInterval($0) }))
                         key.pausedAt = paused ? now : nil
                         key.revokedAt = revoked ? now : nil
                         try await key.create(on: app.db)
@@ -57,7 +63,9 @@ struct KeyStateTests {
                 }
             }
             for status in KeyState.Status.allCases {
-                let rows = try await app.db.sql.raw(SQLQueryString("SELECT id FROM api_keys WHERE ") + APIKeyStore.condition(for: status, now: now)).all()
+                let rows = try await app.db.sql.raw(
+                    SQLQueryString("SELECT id FROM api_keys WHERE ") + APIKeyStore.condition(for: status, now: now)
+                ).all()
                 let found = Set(try rows.map { try $0.decode(column: "id", as: UUID.self) })
                 #expect(found == Set(expected.filter { $0.value == status }.keys), "\(status)")
             }

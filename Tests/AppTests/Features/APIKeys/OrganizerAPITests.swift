@@ -13,8 +13,11 @@ struct OrganizerAPITests {
         try await admin.signUp(Browser.newAccount(team: team))
         let key = try await admin.createKey(named: "CRM sync")
         let teamID = try #require(try await Team.query(on: app.db).filter(\.$name == team).first()?.id)
-        try await Event(teamID: teamID, name: event, startsAt: Date(), endsAt: Date().addingTimeInterval(3600), timezone: "Europe/Berlin")
-            .create(on: app.db)
+        try await Event(
+            teamID: teamID, name: event, startsAt: Date(), endsAt: Date().addingTimeInterval(3600),
+            timezone: "Europe/Berlin"
+        )
+        .create(on: app.db)
         return (key, admin)
     }
 
@@ -74,7 +77,9 @@ struct OrganizerAPITests {
             var tampered = Array(a.key)
             tampered[10] = tampered[10] == "a" ? "b" : "a"
             let unknown = APIKeyToken.generate().plaintext
-            for key in ["nonsense", String(tampered), unknown, a.key.lowercased() == a.key ? a.key + "x" : a.key.lowercased()] {
+            for key in [
+                "nonsense", String(tampered), unknown, a.key.lowercased() == a.key ? a.key + "x" : a.key.lowercased(),
+            ] {
                 let response = try await app.api("/api/v1/organizer/events", key: key)
                 #expect(response.status == .unauthorized)
                 #expect(response.challenge.hasPrefix(#"Bearer realm="kagibag", error="invalid_token""#))
@@ -89,7 +94,9 @@ struct OrganizerAPITests {
     func malformedHeaders() async throws {
         try await withKagibag { app in
             let a = try await teamWithKey(app, team: "Team A", event: "x")
-            for authorization in [["Bearer"], ["Bearer  \(a.key)"], ["Bearer \(a.key) extra"], ["Bearer \(a.key)", "Bearer \(a.key)"]] {
+            for authorization in [
+                ["Bearer"], ["Bearer  \(a.key)"], ["Bearer \(a.key) extra"], ["Bearer \(a.key)", "Bearer \(a.key)"],
+            ] {
                 let response = try await app.api("/api/v1/organizer/events", key: nil, authorization: authorization)
                 #expect(response.status == .badRequest)
                 #expect(response.challenge.contains(#"error="invalid_request""#))
@@ -140,12 +147,15 @@ struct OrganizerAPITests {
         try await withKagibag { app in
             let key = try await teamWithKey(app, team: "Team A", event: "x").key
             let unknown: [(HTTPMethod, String)] = [
-                (.GET, "/api/v1/organizer/nothing"), (.DELETE, "/api/v1/organizer/events/a/b/c"), (.GET, "/api/v2/organizer/events"),
+                (.GET, "/api/v1/organizer/nothing"), (.DELETE, "/api/v1/organizer/events/a/b/c"),
+                (.GET, "/api/v2/organizer/events"),
             ]
             for (method, path) in unknown {
                 let response = try await app.api(path, method: method, key: key)
                 #expect(response.status == .notFound, "\(method) \(path)")
-                #expect(response.headers.contentType?.description.hasPrefix("application/problem+json") == true, "\(method) \(path)")
+                #expect(
+                    response.headers.contentType?.description.hasPrefix("application/problem+json") == true,
+                    "\(method) \(path)")
             }
         }
     }

@@ -34,7 +34,8 @@ struct AccountTests {
             let account = Browser.newAccount()
             try await Browser(app).signUp(account)
             let second = Browser(app)
-            let response = try await second.signUp(.init(name: "Other", email: account.email.uppercased(), password: "another password", team: "Other"))
+            let response = try await second.signUp(
+                .init(name: "Other", email: account.email.uppercased(), password: "another password", team: "Other"))
             #expect(response.status == .unprocessableEntity)
             #expect(second.lastPage.contains("already exists"))
             #expect(try await User.query(on: app.db).count() == 1)
@@ -81,7 +82,8 @@ struct AccountTests {
             try await browser.logIn(email: account.email, password: account.password)
             let before = try #require(browser.cookie)
             try await browser.get("/admin/team")
-            let response = try await browser.post("/login", [("email", account.email.uppercased()), ("password", account.password)])
+            let response = try await browser.post(
+                "/login", [("email", account.email.uppercased()), ("password", account.password)])
             #expect(response.status == .seeOther)
             let after = try #require(browser.cookie)
             #expect(after != before)
@@ -126,16 +128,22 @@ struct AccountTests {
             let browser = Browser(app)
             try await browser.get("/signup")
             let account = Browser.newAccount()
-            let response = try await browser.post("/signup", [
-                ("name", account.name), ("email", account.email), ("password", account.password), ("team", account.team),
-            ], withCSRF: false)
+            let response = try await browser.post(
+                "/signup",
+                [
+                    ("name", account.name), ("email", account.email), ("password", account.password),
+                    ("team", account.team),
+                ], withCSRF: false)
             #expect(response.status == .forbidden)
             #expect(try await User.query(on: app.db).count() == 0)
 
-            let forged = try await browser.post("/signup", [
-                ("name", account.name), ("email", account.email), ("password", account.password), ("team", account.team),
-                ("_csrf", "forged-token"),
-            ], withCSRF: false)
+            let forged = try await browser.post(
+                "/signup",
+                [
+                    ("name", account.name), ("email", account.email), ("password", account.password),
+                    ("team", account.team),
+                    ("_csrf", "forged-token"),
+                ], withCSRF: false)
             #expect(forged.status == .forbidden)
             #expect(try await User.query(on: app.db).count() == 0)
         }
@@ -194,7 +202,9 @@ struct AccountTests {
         try await withKagibag { app in
             let browser = Browser(app)
             var account = Browser.newAccount(team: "<script>alert(1)</script>")
-            account = .init(name: "\"><img src=x onerror=alert(1)>", email: account.email, password: account.password, team: account.team)
+            account = .init(
+                name: "\"><img src=x onerror=alert(1)>", email: account.email, password: account.password,
+                team: account.team)
             try await browser.signUp(account)
             try await browser.get("/admin/team")
             #expect(!browser.lastPage.contains("<script>alert(1)</script>"))

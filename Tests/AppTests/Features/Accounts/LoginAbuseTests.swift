@@ -26,7 +26,9 @@ struct LoginAbuseTests {
         }
     }
 
-    @Test("30 concurrent wrong passwords for one account: at most 10 are checked, every other one is refused with Retry-After")
+    @Test(
+        "30 concurrent wrong passwords for one account: at most 10 are checked, every other one is refused with Retry-After"
+    )
     func concurrentGuessesGetNoMoreChecksThanTheLimit() async throws {
         try await withKagibag { app in
             // setup
@@ -37,7 +39,9 @@ struct LoginAbuseTests {
             // MUT
             let responses = try await withThrowingTaskGroup(of: TestingHTTPResponse.self) { group in
                 for browser in browsers {
-                    group.addTask { try await browser.post("/login", [("email", account.email), ("password", "wrong password!")]) }
+                    group.addTask {
+                        try await browser.post("/login", [("email", account.email), ("password", "wrong password!")])
+                    }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }

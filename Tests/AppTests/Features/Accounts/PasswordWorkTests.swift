@@ -11,7 +11,9 @@ import VaporTesting
 struct PasswordWorkTests {
     @Test("with every hashing thread busy and the queue full, login and sign-up answer 503 with Retry-After at once")
     func fullQueueRefusesAtOnce() async throws {
-        try await withKagibag({ $0.passwordThreads = 1; $0.passwordQueue = 0 }) { app in
+        try await withKagibag({
+            $0.passwordThreads = 1; $0.passwordQueue = 0
+        }) { app in
             // setup: the only hashing thread is held until the test lets go
             let account = Browser.newAccount()
             try await Browser(app).signUp(account)
@@ -29,9 +31,12 @@ struct PasswordWorkTests {
             }
             // MUT
             let login = try await browser.post("/login", [("email", account.email), ("password", account.password)])
-            let signup = try await newcomer.post("/signup", [
-                ("name", "New"), ("email", "new@example.com"), ("password", "correct horse battery"), ("team", "New team"),
-            ])
+            let signup = try await newcomer.post(
+                "/signup",
+                [
+                    ("name", "New"), ("email", "new@example.com"), ("password", "correct horse battery"),
+                    ("team", "New team"),
+                ])
             let answeredWhileHeld = hasher.load == 1
             failsafe.cancel()
             gate.signal()
@@ -46,11 +51,14 @@ struct PasswordWorkTests {
             #expect(try await User.query(on: app.db).count() == 1)
             // Refused before any check: the attempt did not count, and the same login now works.
             try await browser.get("/login")
-            #expect(try await browser.post("/login", [("email", account.email), ("password", account.password)]).status == .seeOther)
+            #expect(
+                try await browser.post("/login", [("email", account.email), ("password", account.password)]).status
+                    == .seeOther)
         }
     }
 
-    @Test("30 concurrent wrong passwords for one account: exactly 10 bcrypt checks, 20 refusals that never reach bcrypt")
+    @Test(
+        "30 concurrent wrong passwords for one account: exactly 10 bcrypt checks, 20 refusals that never reach bcrypt")
     func accountReservationsBoundTheChecks() async throws {
         try await withKagibag({ $0.passwordQueue = 100 }) { app in
             let account = Browser.newAccount()
@@ -61,18 +69,23 @@ struct PasswordWorkTests {
             #expect(app.passwordHasher.runs == 1 + 10)  // the sign-up's hash, and the 10 checks
             // The right password is refused too now: the account is blocked for the window.
             let browser = Browser(app)
-            #expect(try await browser.logIn(email: account.email, password: account.password).status == .tooManyRequests)
+            #expect(
+                try await browser.logIn(email: account.email, password: account.password).status == .tooManyRequests)
         }
     }
 
-    @Test("80 concurrent failures from one address: exactly 50 checked, none a 5xx, and the address is blocked afterwards")
+    @Test(
+        "80 concurrent failures from one address: exactly 50 checked, none a 5xx, and the address is blocked afterwards"
+    )
     func addressReservationsBoundTheChecks() async throws {
         try await withKagibag({ $0.passwordQueue = 100 }) { app in
             let statuses = try await Self.burst(app, count: 80) { n in ("nobody-\(n)@example.com", "wrong password!") }
             #expect(statuses.filter { $0 == 401 }.count == 50)
             #expect(statuses.filter { $0 == 429 }.count == 30)
             #expect(app.passwordHasher.runs == 50)
-            #expect(try await Browser(app).logIn(email: "someone@example.com", password: "any password at all").status == .tooManyRequests)
+            #expect(
+                try await Browser(app).logIn(email: "someone@example.com", password: "any password at all").status
+                    == .tooManyRequests)
         }
     }
 
@@ -85,7 +98,8 @@ struct PasswordWorkTests {
         ("empty password", "known", ""),
     ]
 
-    @Test("every login failure costs exactly one bcrypt at the configured cost, whatever the reason", arguments: failures)
+    @Test(
+        "every login failure costs exactly one bcrypt at the configured cost, whatever the reason", arguments: failures)
     func everyFailureCostsOneBcrypt(reason: String, email: String, password: String) async throws {
         try await withKagibag { app in
             let account = Browser.newAccount()
@@ -106,7 +120,9 @@ struct PasswordWorkTests {
         return try await withThrowingTaskGroup(of: UInt.self) { group in
             for (n, browser) in browsers.enumerated() {
                 let (email, password) = credentials(n)
-                group.addTask { try await browser.post("/login", [("email", email), ("password", password)]).status.code }
+                group.addTask {
+                    try await browser.post("/login", [("email", email), ("password", password)]).status.code
+                }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }

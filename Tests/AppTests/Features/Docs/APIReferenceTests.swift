@@ -10,7 +10,8 @@ struct APIReferenceTests {
     /// Every operation of the shipped openapi.json, as `METHOD path`.
     static func documentedOperations(_ app: Application) throws -> [String] {
         let data = try #require(FileManager.default.contents(atPath: app.directory.resourcesDirectory + "openapi.json"))
-        let paths = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["paths"] as? [String: [String: Any]])
+        let paths = try #require(
+            (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["paths"] as? [String: [String: Any]])
         return paths.flatMap { path, item in
             APIReference.methods.filter { item[$0] != nil }.map { "\($0.uppercased()) \(path)" }
         }
@@ -28,7 +29,9 @@ struct APIReferenceTests {
                 #expect(page.contains("data-operation=\"\(operation)\""), "\(operation) is not on the page")
             }
             #expect(page.components(separatedBy: "class=\"operation\"").count - 1 == operations.count)
-            #expect(response.headers.first(name: "Content-Security-Policy") == SecurityHeadersMiddleware.contentSecurityPolicy)
+            #expect(
+                response.headers.first(name: "Content-Security-Policy")
+                    == SecurityHeadersMiddleware.contentSecurityPolicy)
             // The only script is the site's own file, and nothing is loaded from elsewhere.
             #expect(page.components(separatedBy: "<script").count == 2)
             #expect(!page.contains("src=\"http") && !page.contains("href=\"http"))
@@ -38,7 +41,8 @@ struct APIReferenceTests {
     @Test("explains authentication with the Bearer header and a request to this server")
     func authentication() async throws {
         try await withKagibag { app in
-            let page = try await app.testing().sendRequest(.GET, "/docs/api", headers: ["Host": "kagibag.test:8443"]).text
+            let page = try await app.testing().sendRequest(.GET, "/docs/api", headers: ["Host": "kagibag.test:8443"])
+                .text
             #expect(page.contains("<h2 id=\"authentication\">Authentication</h2>"))
             #expect(page.contains("Authorization: Bearer YOUR_API_KEY"))
             #expect(page.contains("http://kagibag.test:8443/api/v1/organizer/events"))
@@ -50,10 +54,14 @@ struct APIReferenceTests {
         try await withKagibag { app in
             let page = try await app.testing().sendRequest(.GET, "/docs/api").text
             // createEvent: its Idempotency-Key header, its request example and its 422.
-            let create = try #require(page.components(separatedBy: "data-operation=\"POST /api/v1/organizer/events\"").dropFirst().first)
-                .components(separatedBy: "</article>")[0]
+            let create = try #require(
+                page.components(separatedBy: "data-operation=\"POST /api/v1/organizer/events\"").dropFirst().first
+            )
+            .components(separatedBy: "</article>")[0]
             #expect(create.contains("<code>Idempotency-Key</code>"))
-            #expect(create.contains("&quot;name&quot; : &quot;Swift meetup&quot;") || create.contains("&quot;name&quot;: &quot;Swift meetup&quot;"))
+            #expect(
+                create.contains("&quot;name&quot; : &quot;Swift meetup&quot;")
+                    || create.contains("&quot;name&quot;: &quot;Swift meetup&quot;"))
             #expect(create.contains("<code>422</code>"))
             #expect(create.contains("needs <code>events:write</code>"))
             // Errors: the problem details fields and an example.
@@ -74,17 +82,21 @@ struct APIReferenceTests {
         }
     }
 
-    @Test("openapi.json is the shipped document, as JSON, cacheable for five minutes, and a client that has it gets a 304")
+    @Test(
+        "openapi.json is the shipped document, as JSON, cacheable for five minutes, and a client that has it gets a 304"
+    )
     func documentItself() async throws {
         try await withKagibag { app in
-            let shipped = try #require(FileManager.default.contents(atPath: app.directory.resourcesDirectory + "openapi.json"))
+            let shipped = try #require(
+                FileManager.default.contents(atPath: app.directory.resourcesDirectory + "openapi.json"))
             let response = try await app.testing().sendRequest(.GET, "/api/v1/openapi.json")
             #expect(response.status == .ok)
             #expect(Data(buffer: response.body) == shipped)
             #expect(response.headers.contentType == .json)
             #expect(response.headers.first(name: .cacheControl) == "public, max-age=300")
             let etag = try #require(response.headers.first(name: .eTag))
-            let again = try await app.testing().sendRequest(.GET, "/api/v1/openapi.json", headers: ["If-None-Match": etag])
+            let again = try await app.testing().sendRequest(
+                .GET, "/api/v1/openapi.json", headers: ["If-None-Match": etag])
             #expect(again.status == .notModified)
             #expect(again.body.readableBytes == 0)
         }
@@ -106,7 +118,9 @@ struct APIReferenceTests {
 
     @Test(
         "a Host that is not a bare host name is not put into the example",
-        arguments: ["evil.example/\"><script>alert(1)</script>", "user@evil.example", "evil.example:99999", "evil example", ""]
+        arguments: [
+            "evil.example/\"><script>alert(1)</script>", "user@evil.example", "evil.example:99999", "evil example", "",
+        ]
     )
     func hostileHost(host: String) async throws {
         try await withKagibag { app in

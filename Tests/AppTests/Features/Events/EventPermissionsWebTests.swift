@@ -28,7 +28,9 @@ struct EventPermissionsWebTests {
             #expect(newForm.status == .forbidden)
             #expect(viaAPI.status == .forbidden)
             #expect(!listPage.contains("Create event</a>"))
-            #expect(listPage.contains("Acme Events cannot create or change events: the team does not have the events:write permission"))
+            #expect(
+                listPage.contains(
+                    "Acme Events cannot create or change events: the team does not have the events:write permission"))
             #expect(try await Event.query(on: app.db).count() == 0)
         }
     }
@@ -43,7 +45,9 @@ struct EventPermissionsWebTests {
             #expect(!admin.lastPage.contains("Cancel event</button>"))
             #expect(try await admin.get("\(path)/edit").status == .forbidden)
             #expect(try await admin.post("\(path)/cancel").status == .forbidden)
-            #expect(try await admin.post(path, EventsWebTests.form.map { $0.0 == "name" ? ("name", "Renamed") : $0 }).status == .forbidden)
+            #expect(
+                try await admin.post(path, EventsWebTests.form.map { $0.0 == "name" ? ("name", "Renamed") : $0 }).status
+                    == .forbidden)
             let event = try #require(try await Event.query(on: app.db).first())
             #expect(event.name == "Swift Summit")
             #expect(event.status == .published)
@@ -72,16 +76,24 @@ struct EventPermissionsWebTests {
             try await app.runCommand(["team", "permissions", "acme-events", "--revoke", "attendees:read"])
             try await admin.get(path)
             #expect(!admin.lastPage.contains("ada@example.com"))
-            #expect(admin.lastPage.contains("cannot see attendees: the team does not have the attendees:read permission"))
+            #expect(
+                admin.lastPage.contains("cannot see attendees: the team does not have the attendees:read permission"))
 
-            try await app.runCommand(["team", "permissions", "acme-events", "--grant", "attendees:read", "--revoke", "attendees:write"])
+            try await app.runCommand([
+                "team", "permissions", "acme-events", "--grant", "attendees:read", "--revoke", "attendees:write",
+            ])
             try await admin.get(path)
             #expect(admin.lastPage.contains("ada@example.com"))
             #expect(!admin.lastPage.contains("Add attendee</button>"))
             #expect(!admin.lastPage.contains("Cancel registration</button>"))
-            #expect(admin.lastPage.contains("cannot register or cancel attendees: the team does not have the attendees:write permission"))
-            #expect(try await admin.post("\(path)/attendees", [("name", "Grace"), ("email", "grace@example.com")]).status == .forbidden)
-            #expect(try await admin.post("\(path)/attendees/\(attendee.id!.lowercasedString)/cancel").status == .forbidden)
+            #expect(
+                admin.lastPage.contains(
+                    "cannot register or cancel attendees: the team does not have the attendees:write permission"))
+            #expect(
+                try await admin.post("\(path)/attendees", [("name", "Grace"), ("email", "grace@example.com")]).status
+                    == .forbidden)
+            #expect(
+                try await admin.post("\(path)/attendees/\(attendee.id!.lowercasedString)/cancel").status == .forbidden)
             #expect(try await Attendee.query(on: app.db).count() == 1)
             #expect(try await Attendee.query(on: app.db).first()?.status == .registered)
         }

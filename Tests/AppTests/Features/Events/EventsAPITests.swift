@@ -20,7 +20,8 @@ struct EventsAPITests {
     }
 
     func createEvent(_ app: Application, key: String, _ overrides: [String: Any?] = [:]) async throws -> [String: Any] {
-        let response = try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody.merging(overrides) { $1 })
+        let response = try await app.api(
+            "/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody.merging(overrides) { $1 })
         #expect(response.status == .created, "\(response.text)")
         return try response.json()
     }
@@ -38,7 +39,8 @@ struct EventsAPITests {
 
             let shown = try await app.api("/api/v1/organizer/events/\(id)", key: key)
             #expect(shown.status == .ok)
-            let patched = try await app.api("/api/v1/organizer/events/\(id)", method: .PATCH, key: key, json: ["venue": nil, "status": "cancelled"])
+            let patched = try await app.api(
+                "/api/v1/organizer/events/\(id)", method: .PATCH, key: key, json: ["venue": nil, "status": "cancelled"])
             #expect(patched.status == .ok, "\(patched.text)")
             #expect(try patched.json()["venue"] is NSNull)
             #expect(try patched.json()["status"] as? String == "cancelled")
@@ -63,7 +65,8 @@ struct EventsAPITests {
         let overrides = try #require(try JSONSerialization.jsonObject(with: Data(overridesJSON.utf8)) as? [String: Any])
         try await withKagibag { app in
             let key = try await team(app)
-            let response = try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody.merging(overrides) { $1 })
+            let response = try await app.api(
+                "/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody.merging(overrides) { $1 })
             #expect(response.status == .unprocessableEntity)
             #expect(response.headers.contentType?.description.hasPrefix("application/problem+json") == true)
             #expect(try response.json()["field"] as? String == field)
@@ -105,7 +108,10 @@ struct EventsAPITests {
                 (.PATCH, "/api/v1/organizer/events/\(eventID)", ["name": "Hijacked"]),
                 (.DELETE, "/api/v1/organizer/events/\(eventID)", nil),
                 (.GET, "/api/v1/organizer/events/\(eventID)/attendees", nil),
-                (.POST, "/api/v1/organizer/events/\(eventID)/attendees", ["name": "Mallory", "email": "m@example.com"]),
+                (
+                    .POST, "/api/v1/organizer/events/\(eventID)/attendees",
+                    ["name": "Mallory", "email": "m@example.com"]
+                ),
                 (.GET, "/api/v1/organizer/events/\(eventID)/attendees/\(attendeeID)", nil),
                 (.PATCH, "/api/v1/organizer/events/\(eventID)/attendees/\(attendeeID)", ["status": "cancelled"]),
                 (.DELETE, "/api/v1/organizer/events/\(eventID)/attendees/\(attendeeID)", nil),
@@ -113,7 +119,9 @@ struct EventsAPITests {
             for (method, path, body) in paths {
                 let foreign = try await app.api(path, method: method, key: keyB, json: body)
                 #expect(foreign.status == .notFound, "\(method) \(path)")
-                let missing = try await app.api(path.replacingOccurrences(of: eventID, with: UUID().uuidString), method: method, key: keyB, json: body)
+                let missing = try await app.api(
+                    path.replacingOccurrences(of: eventID, with: UUID().uuidString), method: method, key: keyB,
+                    json: body)
                 #expect(missing.status == .notFound)
                 #expect(foreign.text == missing.text)
             }
@@ -138,7 +146,8 @@ struct EventsAPITests {
             #expect(try await app.api("/api/v1/organizer/events/\(eventID)/attendees", key: key).status == .forbidden)
             #expect(try await app.api("/api/v1/organizer/events/\(eventID)", key: key).status == .ok)
             let register = try await app.api(
-                "/api/v1/organizer/events/\(eventID)/attendees", method: .POST, key: key, json: ["name": "Ada", "email": "ada@example.com"])
+                "/api/v1/organizer/events/\(eventID)/attendees", method: .POST, key: key,
+                json: ["name": "Ada", "email": "ada@example.com"])
             #expect(register.status == .created)
             #expect(try await Event.query(on: app.db).count() == 1)
         }
@@ -149,8 +158,10 @@ struct EventsAPITests {
         try await withKagibag { app in
             let key = try await team(app)
             let retryKey = [("Idempotency-Key", "create-summit-1")]
-            let first = try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody, headers: retryKey)
-            let second = try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody, headers: retryKey)
+            let first = try await app.api(
+                "/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody, headers: retryKey)
+            let second = try await app.api(
+                "/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody, headers: retryKey)
             #expect(first.status == .created)
             #expect(second.status == .created)
             #expect(second.headers.first(name: "Idempotent-Replayed") == "true")
@@ -160,7 +171,8 @@ struct EventsAPITests {
 
             var changed = Self.eventBody
             changed["name"] = "Another event"
-            let conflicting = try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: changed, headers: retryKey)
+            let conflicting = try await app.api(
+                "/api/v1/organizer/events", method: .POST, key: key, json: changed, headers: retryKey)
             #expect(conflicting.status == .unprocessableEntity)
             #expect(try await Event.query(on: app.db).count() == 1)
 
@@ -168,8 +180,13 @@ struct EventsAPITests {
             let badKey = [("Idempotency-Key", "create-2")]
             var invalid = Self.eventBody
             invalid["timezone"] = "Nowhere"
-            #expect(try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: invalid, headers: badKey).status == .unprocessableEntity)
-            #expect(try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody, headers: badKey).status == .created)
+            #expect(
+                try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: invalid, headers: badKey)
+                    .status == .unprocessableEntity)
+            #expect(
+                try await app.api(
+                    "/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody, headers: badKey
+                ).status == .created)
             #expect(try await Event.query(on: app.db).count() == 2)
         }
     }
@@ -179,8 +196,10 @@ struct EventsAPITests {
         try await withKagibag { app in
             let keyA = try await team(app, "Team A"), keyB = try await team(app, "Team B")
             let header = [("Idempotency-Key", "same-key")]
-            let a = try await app.api("/api/v1/organizer/events", method: .POST, key: keyA, json: Self.eventBody, headers: header)
-            let b = try await app.api("/api/v1/organizer/events", method: .POST, key: keyB, json: Self.eventBody, headers: header)
+            let a = try await app.api(
+                "/api/v1/organizer/events", method: .POST, key: keyA, json: Self.eventBody, headers: header)
+            let b = try await app.api(
+                "/api/v1/organizer/events", method: .POST, key: keyB, json: Self.eventBody, headers: header)
             #expect(a.status == .created)
             #expect(b.status == .created)
             #expect(try a.json()["id"] as? String != (try b.json()["id"] as? String))
@@ -218,8 +237,11 @@ struct EventsAPITests {
     func badQueryParameters() async throws {
         try await withKagibag { app in
             let key = try await team(app)
-            for (query, field) in [("limit=0", "limit"), ("limit=101", "limit"), ("limit=x", "limit"), ("cursor=abc", "cursor"),
-                                   ("status=open", "status"), ("starts_after=tomorrow", "starts_after"), ("updated_since=1", "updated_since")] {
+            for (query, field) in [
+                ("limit=0", "limit"), ("limit=101", "limit"), ("limit=x", "limit"), ("cursor=abc", "cursor"),
+                ("status=open", "status"), ("starts_after=tomorrow", "starts_after"),
+                ("updated_since=1", "updated_since"),
+            ] {
                 let response = try await app.api("/api/v1/organizer/events?\(query)", key: key)
                 #expect(response.status == .badRequest, "\(query)")
                 #expect(try response.json()["field"] as? String == field)
@@ -231,8 +253,14 @@ struct EventsAPITests {
     func filters() async throws {
         try await withKagibag { app in
             let key = try await team(app)
-            _ = try await createEvent(app, key: key, ["name": "Early", "starts_at": "2027-01-01T09:00:00Z", "ends_at": "2027-01-01T10:00:00Z", "status": "draft"])
-            _ = try await createEvent(app, key: key, ["name": "Late", "starts_at": "2027-09-01T09:00:00Z", "ends_at": "2027-09-01T10:00:00Z"])
+            _ = try await createEvent(
+                app, key: key,
+                [
+                    "name": "Early", "starts_at": "2027-01-01T09:00:00Z", "ends_at": "2027-01-01T10:00:00Z",
+                    "status": "draft",
+                ])
+            _ = try await createEvent(
+                app, key: key, ["name": "Late", "starts_at": "2027-09-01T09:00:00Z", "ends_at": "2027-09-01T10:00:00Z"])
             func names(_ query: String) async throws -> [String] {
                 let response = try await app.api("/api/v1/organizer/events?\(query)", key: key)
                 return ((try response.json()["data"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
@@ -269,15 +297,21 @@ struct EventsAPITests {
             // Cancelling frees a place; lowering capacity below what is taken is refused.
             let list = try await app.api("/api/v1/organizer/events/\(eventID)/attendees", key: key)
             let first = try #require((try list.json()["data"] as? [[String: Any]])?.first?["id"] as? String)
-            let cancel = try await app.api("/api/v1/organizer/events/\(eventID)/attendees/\(first)", method: .PATCH, key: key, json: ["status": "cancelled"])
+            let cancel = try await app.api(
+                "/api/v1/organizer/events/\(eventID)/attendees/\(first)", method: .PATCH, key: key,
+                json: ["status": "cancelled"])
             #expect(cancel.status == .ok)
-            let lower = try await app.api("/api/v1/organizer/events/\(eventID)", method: .PATCH, key: key, json: ["capacity": 3])
+            let lower = try await app.api(
+                "/api/v1/organizer/events/\(eventID)", method: .PATCH, key: key, json: ["capacity": 3])
             #expect(lower.status == .conflict)
             #expect(try lower.json()["field"] as? String == "capacity")
             let late = try await app.api(
-                "/api/v1/organizer/events/\(eventID)/attendees", method: .POST, key: key, json: ["name": "Late", "email": "late@example.com"])
+                "/api/v1/organizer/events/\(eventID)/attendees", method: .POST, key: key,
+                json: ["name": "Late", "email": "late@example.com"])
             #expect(late.status == .created)
-            let reactivate = try await app.api("/api/v1/organizer/events/\(eventID)/attendees/\(first)", method: .PATCH, key: key, json: ["status": "registered"])
+            let reactivate = try await app.api(
+                "/api/v1/organizer/events/\(eventID)/attendees/\(first)", method: .PATCH, key: key,
+                json: ["status": "registered"])
             #expect(reactivate.status == .conflict)
         }
     }
@@ -288,21 +322,31 @@ struct EventsAPITests {
             let key = try await team(app)
             let eventID = try #require(try await createEvent(app, key: key)["id"] as? String)
             let path = "/api/v1/organizer/events/\(eventID)/attendees"
-            #expect(try await app.api(path, method: .POST, key: key, json: ["name": "Ada", "email": "Ada@Example.com", "ticket_type": "vip"]).status == .created)
-            let duplicate = try await app.api(path, method: .POST, key: key, json: ["name": "Ada again", "email": "ada@example.com"])
+            #expect(
+                try await app.api(
+                    path, method: .POST, key: key,
+                    json: ["name": "Ada", "email": "Ada@Example.com", "ticket_type": "vip"]
+                ).status == .created)
+            let duplicate = try await app.api(
+                path, method: .POST, key: key, json: ["name": "Ada again", "email": "ada@example.com"])
             #expect(duplicate.status == .conflict)
             #expect(try duplicate.json()["field"] as? String == "email")
-            let invalid = try await app.api(path, method: .POST, key: key, json: ["name": "Bob", "email": "not-an-email"])
+            let invalid = try await app.api(
+                path, method: .POST, key: key, json: ["name": "Bob", "email": "not-an-email"])
             #expect(invalid.status == .unprocessableEntity)
-            #expect(try await app.api(path, method: .POST, key: key, json: ["name": "Bob", "email": "bob@example.com"]).status == .created)
+            #expect(
+                try await app.api(path, method: .POST, key: key, json: ["name": "Bob", "email": "bob@example.com"])
+                    .status == .created)
 
             try await Task.sleep(for: .milliseconds(20))
             let since = RFC3339.format(Date())
             try await Task.sleep(for: .milliseconds(20))
             let bob = try #require(try await Attendee.query(on: app.db).filter(\.$email == "bob@example.com").first())
-            let checkIn = try await app.api("\(path)/\(bob.id!.uuidString)", method: .PATCH, key: key, json: ["status": "checked_in"])
+            let checkIn = try await app.api(
+                "\(path)/\(bob.id!.uuidString)", method: .PATCH, key: key, json: ["status": "checked_in"])
             #expect(try checkIn.json()["status"] as? String == "checked_in")
-            let changed = try await app.api("\(path)?updated_since=\(since.replacingOccurrences(of: "+", with: "%2B"))", key: key)
+            let changed = try await app.api(
+                "\(path)?updated_since=\(since.replacingOccurrences(of: "+", with: "%2B"))", key: key)
             let emails = ((try changed.json()["data"] as? [[String: Any]]) ?? []).compactMap { $0["email"] as? String }
             #expect(emails == ["bob@example.com"])
         }
@@ -317,7 +361,8 @@ struct EventsAPITests {
             headers.add(name: .authorization, value: "Bearer \(key)")
             headers.contentType = .urlEncodedForm
             let form = try await app.testing().sendRequest(
-                .PATCH, "/api/v1/organizer/events/\(eventID)", headers: headers, body: ByteBuffer(string: "name=renamed"))
+                .PATCH, "/api/v1/organizer/events/\(eventID)", headers: headers,
+                body: ByteBuffer(string: "name=renamed"))
             #expect(form.status == .unsupportedMediaType)
             let empty = try await app.api("/api/v1/organizer/events/\(eventID)/attendees", method: .POST, key: key)
             #expect(empty.status == .badRequest)
@@ -330,7 +375,8 @@ struct EventsAPITests {
     func wireFormat() async throws {
         try await withKagibag { app in
             let key = try await team(app)
-            let created = try await createEvent(app, key: key, ["starts_at": "2027-05-01T09:00:00.250+02:00", "ends_at": "2027-05-01T17:00:00Z"])
+            let created = try await createEvent(
+                app, key: key, ["starts_at": "2027-05-01T09:00:00.250+02:00", "ends_at": "2027-05-01T17:00:00Z"])
             let id = try #require(created["id"] as? String)
             #expect(id == id.lowercased())
             #expect(created["starts_at"] as? String == "2027-05-01T07:00:00.250Z")
@@ -347,8 +393,10 @@ struct EventsAPITests {
             let eventID = try #require(try await createEvent(app, key: key, ["capacity": 1])["id"] as? String)
             let path = "/api/v1/organizer/events/\(eventID)/attendees"
             let header = [("Idempotency-Key", "register-ada")]
-            let first = try await app.api(path, method: .POST, key: key, json: ["name": "Ada", "email": "ada@example.com"], headers: header)
-            let retry = try await app.api(path, method: .POST, key: key, json: ["name": "Ada", "email": "ada@example.com"], headers: header)
+            let first = try await app.api(
+                path, method: .POST, key: key, json: ["name": "Ada", "email": "ada@example.com"], headers: header)
+            let retry = try await app.api(
+                path, method: .POST, key: key, json: ["name": "Ada", "email": "ada@example.com"], headers: header)
             #expect(first.status == .created)
             #expect(retry.status == .created)
             #expect(try first.json()["id"] as? String == (try retry.json()["id"] as? String))
@@ -359,12 +407,17 @@ struct EventsAPITests {
 
     @Test(
         "only RFC 3339 date-times are accepted",
-        arguments: ["2027-02-30T09:00:00Z", "2027-05-01T24:00:00Z", "2027-05-01T09:00:00+0100", "2027-05-01 09:00:00Z", "2027-05-01T09:00:00"]
+        arguments: [
+            "2027-02-30T09:00:00Z", "2027-05-01T24:00:00Z", "2027-05-01T09:00:00+0100", "2027-05-01 09:00:00Z",
+            "2027-05-01T09:00:00",
+        ]
     )
     func strictDates(value: String) async throws {
         try await withKagibag { app in
             let key = try await team(app)
-            let response = try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody.merging(["starts_at": value]) { $1 })
+            let response = try await app.api(
+                "/api/v1/organizer/events", method: .POST, key: key,
+                json: Self.eventBody.merging(["starts_at": value]) { $1 })
             #expect(response.status == .badRequest)
             #expect(try response.json()["field"] as? String == "starts_at")
         }

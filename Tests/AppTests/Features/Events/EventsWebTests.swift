@@ -55,7 +55,8 @@ struct EventsWebTests {
             #expect(!page.contains("ends_at must be after starts_at"))
             // What was typed comes back.
             #expect(page.contains(#"value="2027-05-01T08:00""#))
-            let badZone = try await admin.post("/admin/events", Self.form.filter { $0.0 != "timezone" } + [("timezone", "Mars/Olympus")])
+            let badZone = try await admin.post(
+                "/admin/events", Self.form.filter { $0.0 != "timezone" } + [("timezone", "Mars/Olympus")])
             #expect(badZone.status == .unprocessableEntity)
             #expect(admin.lastPage.contains("Choose a time zone from the list, like Europe/Berlin."))
             #expect(try await Event.query(on: app.db).count() == 0)
@@ -70,7 +71,10 @@ struct EventsWebTests {
             let key = try await admin.createKey(named: "CRM sync")
             let response = try await app.api(
                 "/api/v1/organizer/events", method: .POST, key: key,
-                json: ["name": "X", "starts_at": "2027-05-01T09:00:00Z", "ends_at": "2027-05-01T08:00:00Z", "timezone": "UTC"])
+                json: [
+                    "name": "X", "starts_at": "2027-05-01T09:00:00Z", "ends_at": "2027-05-01T08:00:00Z",
+                    "timezone": "UTC",
+                ])
             #expect(response.status == .unprocessableEntity)
             #expect(response.text.contains("ends_at must be after starts_at."))
             #expect(!response.text.contains("End must be after start"))
@@ -82,10 +86,13 @@ struct EventsWebTests {
     func attendeeProblemsInPlace() async throws {
         try await withKagibag { app in
             let (admin, path) = try await Self.adminWithEvent(app)
-            let response = try await admin.post(path + "/attendees", [("name", ""), ("email", "not-an-address"), ("ticket_type", "general")])
+            let response = try await admin.post(
+                path + "/attendees", [("name", ""), ("email", "not-an-address"), ("ticket_type", "general")])
             #expect(response.status == .unprocessableEntity)
             #expect(admin.lastPage.contains(#"id="attendee-name-error">Enter the attendee’s name.</p>"#))
-            #expect(admin.lastPage.contains(#"id="attendee-email-error">Enter a valid email address, like ada@example.com.</p>"#))
+            #expect(
+                admin.lastPage.contains(
+                    #"id="attendee-email-error">Enter a valid email address, like ada@example.com.</p>"#))
         }
     }
 
@@ -94,7 +101,10 @@ struct EventsWebTests {
         try await withKagibag { app in
             let (admin, path) = try await Self.adminWithEvent(app)
             for name in ["Ada", "Grace"] {
-                #expect(try await admin.post("\(path)/attendees", [("name", name), ("email", "\(name.lowercased())@example.com")]).status == .seeOther)
+                #expect(
+                    try await admin.post(
+                        "\(path)/attendees", [("name", name), ("email", "\(name.lowercased())@example.com")]
+                    ).status == .seeOther)
             }
             let full = try await admin.post("\(path)/attendees", [("name", "Linus"), ("email", "linus@example.com")])
             #expect(full.status == .conflict)
@@ -110,7 +120,9 @@ struct EventsWebTests {
             #expect(try await Attendee.find(ada.id, on: app.db)?.status == .registered)
             #expect(try await admin.post(cancelPath, [("confirmed", "yes")]).status == .seeOther)
             #expect(try await Attendee.find(ada.id, on: app.db)?.status == .cancelled)
-            #expect(try await admin.post("\(path)/attendees", [("name", "Linus"), ("email", "linus@example.com")]).status == .seeOther)
+            #expect(
+                try await admin.post("\(path)/attendees", [("name", "Linus"), ("email", "linus@example.com")]).status
+                    == .seeOther)
             try await admin.get(path)
             #expect(admin.lastPage.contains("2 of 2"))
         }
@@ -136,7 +148,9 @@ struct EventsWebTests {
             #expect(member.lastPage.contains("<h1>Swift Summit</h1>"))
             #expect(!member.lastPage.contains("Add attendee"))
             #expect(try await member.post("\(path)/cancel").status == .forbidden)
-            #expect(try await member.post("\(path)/attendees", [("name", "X"), ("email", "x@example.com")]).status == .forbidden)
+            #expect(
+                try await member.post("\(path)/attendees", [("name", "X"), ("email", "x@example.com")]).status
+                    == .forbidden)
 
             #expect(try await stranger.get(path).status == .notFound)
             #expect(try await stranger.post("\(path)/cancel").status == .notFound)
@@ -153,7 +167,9 @@ struct EventsWebTests {
             #expect(try await admin.post("\(path)/cancel").status == .seeOther)
             try await admin.get(path)
             #expect(admin.lastPage.contains(#"<dd id="event-status">Cancelled</dd>"#))
-            #expect(try await admin.post("\(path)/attendees", [("name", "Ada"), ("email", "ada@example.com")]).status == .conflict)
+            #expect(
+                try await admin.post("\(path)/attendees", [("name", "Ada"), ("email", "ada@example.com")]).status
+                    == .conflict)
             #expect(admin.lastPage.contains("takes no registrations"))
             #expect(try await Attendee.query(on: app.db).count() == 0)
         }

@@ -20,7 +20,9 @@ struct CredentialRevocationTests {
         try await AuditEvent.query(on: app.db).sort(\.$id).all().map(\.action)
     }
 
-    @Test("a reported key is refused at its next request with 401 'revoked because it was reported as leaked'; the answer is 202 and the count")
+    @Test(
+        "a reported key is refused at its next request with 401 'revoked because it was reported as leaked'; the answer is 202 and the count"
+    )
     func reportedKeyIsRefused() async throws {
         try await withKagibag { app in
             let (admin, key, path) = try await adminWithKey(app)
@@ -49,9 +51,13 @@ struct CredentialRevocationTests {
             #expect(admin.lastPage.contains(#"<h2 id="leak-heading">Revoked: reported leaked</h2>"#))
             #expect(!admin.lastPage.contains(key))
             #expect(try await auditActions(app).last == "api_key.revoked_as_leaked")
-            let entry = try #require(try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").first())
+            let entry = try #require(
+                try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").first())
             #expect(entry.actor == "Public revocation endpoint")
-            #expect(entry.summary == "revoked API key “CRM sync” (…\(key.suffix(4))): reported as leaked through the public revocation endpoint")
+            #expect(
+                entry.summary
+                    == "revoked API key “CRM sync” (…\(key.suffix(4))): reported as leaked through the public revocation endpoint"
+            )
         }
     }
 
@@ -60,7 +66,9 @@ struct CredentialRevocationTests {
         try await withKagibag { app in
             let (_, key, _) = try await adminWithKey(app)
             var answers: Set<String> = []
-            for candidate in [key, key, APIKeyToken.generate().plaintext, "kgb_short", String(repeating: "x", count: 50)] {
+            for candidate in [
+                key, key, APIKeyToken.generate().plaintext, "kgb_short", String(repeating: "x", count: 50),
+            ] {
                 let response = try await app.reportToPublicEndpoint([candidate])
                 answers.insert("\(response.status.code) \(response.text)")
             }
@@ -80,9 +88,13 @@ struct CredentialRevocationTests {
             let revokedAt = try #require(try await APIKey.query(on: app.db).first()?.revokedAt)
             _ = try await app.reportToPublicEndpoint([key])
             #expect(try await APIKey.query(on: app.db).first()?.revokedAt == revokedAt)
-            #expect(try await app.metric(#"kagibag_leak_reports_credentials_total{channel="public",stage="received"}"#) == 5)
-            #expect(try await app.metric(#"kagibag_leak_reports_credentials_total{channel="public",stage="live"}"#) == 5)
-            #expect(try await app.metric(#"kagibag_leak_reports_credentials_total{channel="public",stage="revoked"}"#) == 1)
+            #expect(
+                try await app.metric(#"kagibag_leak_reports_credentials_total{channel="public",stage="received"}"#) == 5
+            )
+            #expect(
+                try await app.metric(#"kagibag_leak_reports_credentials_total{channel="public",stage="live"}"#) == 5)
+            #expect(
+                try await app.metric(#"kagibag_leak_reports_credentials_total{channel="public",stage="revoked"}"#) == 1)
         }
     }
 
@@ -95,7 +107,9 @@ struct CredentialRevocationTests {
             for secret in [old, new] {
                 let refused = try await app.api("/api/v1/organizer/events", key: secret)
                 #expect(refused.status == .unauthorized)
-                #expect((try refused.json()["detail"] as? String ?? "").contains("revoked because it was reported as leaked"))
+                #expect(
+                    (try refused.json()["detail"] as? String ?? "").contains(
+                        "revoked because it was reported as leaked"))
             }
         }
     }
@@ -130,7 +144,11 @@ struct CredentialRevocationTests {
                 ("objects", #"{"credentials": [{"token": "\#(key)"}]}"#, .json, 400),
                 ("null", #"{"credentials": [null]}"#, .json, 400),
                 ("no entries", #"{"credentials": []}"#, .json, 422),
-                ("101 keys", "{\"credentials\": [" + Array(repeating: "\"\(key)\"", count: 101).joined(separator: ",") + "]}", .json, 422),
+                (
+                    "101 keys",
+                    "{\"credentials\": [" + Array(repeating: "\"\(key)\"", count: 101).joined(separator: ",") + "]}",
+                    .json, 422
+                ),
                 ("10,000 entries", many, .json, 413),
                 ("a 1 MB string", huge, .json, 413),
                 ("an unknown field", #"{"credentials": ["\#(key)"], "force": true}"#, .json, 400),
@@ -148,7 +166,9 @@ struct CredentialRevocationTests {
             let hundredOne = "{\"credentials\": [" + Array(repeating: "\"x\"", count: 101).joined(separator: ",") + "]}"
             let refused = try await app.reportToPublicEndpoint(raw: hundredOne)
             #expect(refused.status == .unprocessableEntity)
-            #expect(try refused.json()["detail"] as? String == "credentials must hold 1 to 100 strings; this request has 101.")
+            #expect(
+                try refused.json()["detail"] as? String
+                    == "credentials must hold 1 to 100 strings; this request has 101.")
             // Strings that cannot be keys are refused, naming the first: an escaped NUL, a space, 101 characters, nothing.
             for bad in ["\\u0000", " \(key)", String(repeating: "k", count: 101), ""] {
                 let response = try await app.reportToPublicEndpoint(raw: #"{"credentials": ["\#(key)", "\#(bad)"]}"#)
@@ -162,7 +182,8 @@ struct CredentialRevocationTests {
             #expect(try await app.leakLookups() == 0)
             #expect(try await app.api("/api/v1/organizer/events", key: key).status == .ok)
             #expect(try await APIKey.query(on: app.db).filter(\.$revokedAt != nil).count() == 0)
-            #expect(try await app.metric(#"kagibag_leak_reports_refused_total{channel="public",reason="malformed"}"#) >= 10)
+            #expect(
+                try await app.metric(#"kagibag_leak_reports_refused_total{channel="public",reason="malformed"}"#) >= 10)
         }
     }
 
@@ -178,7 +199,9 @@ struct CredentialRevocationTests {
         }
     }
 
-    @Test("an admin rolls a revoked key back to life: every old secret ends at once, whatever the grace, and the notice goes")
+    @Test(
+        "an admin rolls a revoked key back to life: every old secret ends at once, whatever the grace, and the notice goes"
+    )
     func rollRevives() async throws {
         try await withKagibag { app in
             let (admin, leaked, path) = try await adminWithKey(app)
@@ -196,7 +219,8 @@ struct CredentialRevocationTests {
             try await admin.get("/admin/team/api-keys")
             #expect(!admin.lastPage.contains(">Revoked: reported leaked</span>"))
             #expect(!admin.lastPage.contains("dismiss-leak-notice"))
-            let rolled = try #require(try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.rolled").first())
+            let rolled = try #require(
+                try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.rolled").first())
             #expect(rolled.summary.hasSuffix("which had been reported as leaked; every old secret ended at once"))
         }
     }
@@ -208,7 +232,8 @@ struct CredentialRevocationTests {
             _ = try await app.reportToPublicEndpoint([leaked])
             let key = try #require(try await APIKey.query(on: app.db).first())
             await #expect(throws: DomainError.self) {
-                try await APIKeySecrets.roll(key, to: APIKeyToken.generate(), grace: 0, expiresAt: nil, audit: { _, _ in }, on: app.db)
+                try await APIKeySecrets.roll(
+                    key, to: APIKeyToken.generate(), grace: 0, expiresAt: nil, audit: { _, _ in }, on: app.db)
             }
             #expect(try await APIKey.query(on: app.db).first()?.revokedAt != nil)
             #expect(try await APIKeySecret.query(on: app.db).count() == 1)
@@ -247,7 +272,8 @@ struct CredentialRevocationTests {
                 // Sent at once; whichever lands first, the leaked secret must end up refused.
                 let change: @Sendable () async throws -> TestingHTTPResponse = {
                     round.isMultiple(of: 2)
-                        ? try await admin.post(path + "/roll", [("grace", "3600"), ("nonce", nonce), ("_csrf", csrf)], withCSRF: false)
+                        ? try await admin.post(
+                            path + "/roll", [("grace", "3600"), ("nonce", nonce), ("_csrf", csrf)], withCSRF: false)
                         : try await admin.post(path + "/delete", [("_csrf", csrf)], withCSRF: false)
                 }
                 async let report = app.reportToPublicEndpoint([leaked])
@@ -255,8 +281,12 @@ struct CredentialRevocationTests {
                 let (reported, changed) = try await (report, changing)
                 #expect(reported.status == .accepted)
                 #expect(changed.status.code < 500)
-                #expect(try await app.api("/api/v1/organizer/events", key: leaked).status == .unauthorized, "round \(round)")
-                #expect(try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").count() <= round + 1)
+                #expect(
+                    try await app.api("/api/v1/organizer/events", key: leaked).status == .unauthorized, "round \(round)"
+                )
+                #expect(
+                    try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").count()
+                        <= round + 1)
             }
         }
     }

@@ -30,33 +30,45 @@ struct GitHubSecretScanningTests {
         try await withPartner { app, partner in
             let (admin, key) = try await adminWithKey(app)
             let unknown = APIKeyToken.generate().plaintext
-            let response = try await app.reportToGitHubEndpoint(try Application.gitHubPayload([key, unknown, "kgb_nope"]), signedBy: partner)
+            let response = try await app.reportToGitHubEndpoint(
+                try Application.gitHubPayload([key, unknown, "kgb_nope"]), signedBy: partner)
             #expect(response.status == .ok)
             #expect(response.headers.contentType == .json)
-            #expect(try feedback(response) == [
-                ["token_raw": key, "token_type": "kagibag_api_key", "label": "true_positive"],
-                ["token_raw": unknown, "token_type": "kagibag_api_key", "label": "false_positive"],
-                ["token_raw": "kgb_nope", "token_type": "kagibag_api_key", "label": "false_positive"],
-            ])
+            #expect(
+                try feedback(response) == [
+                    ["token_raw": key, "token_type": "kagibag_api_key", "label": "true_positive"],
+                    ["token_raw": unknown, "token_type": "kagibag_api_key", "label": "false_positive"],
+                    ["token_raw": "kgb_nope", "token_type": "kagibag_api_key", "label": "false_positive"],
+                ])
             let refused = try await app.api("/api/v1/organizer/events", key: key)
             #expect(refused.status == .unauthorized)
-            #expect((try refused.json()["detail"] as? String ?? "").contains("revoked because it was reported as leaked"))
+            #expect(
+                (try refused.json()["detail"] as? String ?? "").contains("revoked because it was reported as leaked"))
 
             let stored = try #require(try await APIKey.query(on: app.db).first())
             #expect(stored.revokedVia == "github" && stored.leakSource == "commit")
             #expect(stored.leakURL == "https://github.com/acme/crm/blob/abc123/.env")
             try await admin.get("/admin/team/api-keys")
             #expect(admin.lastPage.contains("via GitHub secret scanning"))
-            #expect(admin.lastPage.contains(#"<a href="https://github.com/acme/crm/blob/abc123/.env" rel="nofollow noopener noreferrer">"#))
-            #expect(admin.lastPage.contains("because it was found at https://github.com/acme/crm/blob/abc123/.env (commit), reported by GitHub secret scanning."))
-            let entry = try #require(try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").first())
+            #expect(
+                admin.lastPage.contains(
+                    #"<a href="https://github.com/acme/crm/blob/abc123/.env" rel="nofollow noopener noreferrer">"#))
+            #expect(
+                admin.lastPage.contains(
+                    "because it was found at https://github.com/acme/crm/blob/abc123/.env (commit), reported by GitHub secret scanning."
+                ))
+            let entry = try #require(
+                try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").first())
             #expect(entry.actor == "GitHub secret scanning")
-            #expect(entry.summary.hasSuffix("through GitHub secret scanning, found at https://github.com/acme/crm/blob/abc123/.env (commit)"))
+            #expect(
+                entry.summary.hasSuffix(
+                    "through GitHub secret scanning, found at https://github.com/acme/crm/blob/abc123/.env (commit)"))
 
             // GitHub may send the same match again: the same labels, one revocation.
             let again = try await app.reportToGitHubEndpoint(try Application.gitHubPayload([key]), signedBy: partner)
             #expect(try feedback(again).first?["label"] == "true_positive")
-            #expect(try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").count() == 1)
+            #expect(
+                try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").count() == 1)
         }
     }
 
@@ -68,7 +80,8 @@ struct GitHubSecretScanningTests {
             let other = try Application.gitHubPayload([key], url: "https://github.com/acme/other")
             let stranger = try PartnerKeys(identifier: "stranger")
             defer { stranger.remove() }
-            let id = GitHubSecretScanningController.identifierHeader, sig = GitHubSecretScanningController.signatureHeader
+            let id = GitHubSecretScanningController.identifierHeader,
+                sig = GitHubSecretScanningController.signatureHeader
             let cases: [(String, Data, PartnerKeys?, [(String, String)])] = [
                 ("no headers", payload, nil, []),
                 ("no signature", payload, nil, [(id, partner.identifier)]),
@@ -79,8 +92,14 @@ struct GitHubSecretScanningTests {
                 ("signed by a key GitHub never published", payload, stranger, [(id, partner.identifier)]),
                 ("signed for another body", payload, partner, [(sig, try partner.sign(other))]),
                 ("not base64", payload, partner, [(sig, "not base64 at all!")]),
-                ("base64 but not DER", payload, partner, [(sig, Data("definitely not DER".utf8).base64EncodedString())]),
-                ("raw signature, not DER", payload, partner, [(sig, try partner.privateKey.signature(for: payload).rawRepresentation.base64EncodedString())]),
+                (
+                    "base64 but not DER", payload, partner,
+                    [(sig, Data("definitely not DER".utf8).base64EncodedString())]
+                ),
+                (
+                    "raw signature, not DER", payload, partner,
+                    [(sig, try partner.privateKey.signature(for: payload).rawRepresentation.base64EncodedString())]
+                ),
             ]
             for (name, body, signer, headers) in cases {
                 let response = try await app.reportToGitHubEndpoint(body, signedBy: signer, headers: headers)
@@ -91,14 +110,20 @@ struct GitHubSecretScanningTests {
             // A good signature over a body with one byte changed.
             var tampered = payload
             tampered[tampered.count - 3] ^= 0x01
-            let response = try await app.reportToGitHubEndpoint(tampered, signedBy: partner, headers: [(sig, try partner.sign(payload))])
+            let response = try await app.reportToGitHubEndpoint(
+                tampered, signedBy: partner, headers: [(sig, try partner.sign(payload))])
             #expect(response.status == .unauthorized)
 
             #expect(try await app.leakLookups() == 0)
             #expect(try await app.api("/api/v1/organizer/events", key: key).status == .ok)
-            #expect(try await app.metric(#"kagibag_leak_reports_refused_total{channel="github",reason="bad_signature"}"#) == 6)
-            #expect(try await app.metric(#"kagibag_leak_reports_refused_total{channel="github",reason="unsigned"}"#) == 4)
-            #expect(try await app.metric(#"kagibag_leak_reports_refused_total{channel="github",reason="unknown_key"}"#) == 2)
+            #expect(
+                try await app.metric(#"kagibag_leak_reports_refused_total{channel="github",reason="bad_signature"}"#)
+                    == 6)
+            #expect(
+                try await app.metric(#"kagibag_leak_reports_refused_total{channel="github",reason="unsigned"}"#) == 4)
+            #expect(
+                try await app.metric(#"kagibag_leak_reports_refused_total{channel="github",reason="unknown_key"}"#) == 2
+            )
         }
     }
 
@@ -117,7 +142,10 @@ struct GitHubSecretScanningTests {
                 ("no token", try json([["type": "kagibag_api_key", "url": "https://github.com/x"]]), 400),
                 ("an array as url", try json([["token": key, "url": ["https://github.com/x"]]]), 400),
                 ("1,001 entries", try json(Array(repeating: ["token": "kgb_x", "type": "t"], count: 1_001)), 400),
-                ("10,000 entries, over 256 KiB", try json(Array(repeating: ["token": "kgb_x", "type": "kagibag_api_key"], count: 10_000)), 413),
+                (
+                    "10,000 entries, over 256 KiB",
+                    try json(Array(repeating: ["token": "kgb_x", "type": "kagibag_api_key"], count: 10_000)), 413
+                ),
                 ("a raw NUL byte", Data("[{\"token\": \"\(key)\u{0}\"}]".utf8), 400),
                 ("a 1 MB token", try json([["token": String(repeating: "k", count: 1 << 20)]]), 413),
             ]
@@ -127,7 +155,9 @@ struct GitHubSecretScanningTests {
                 #expect(!response.text.contains(key), "\(name) echoed the key")
             }
             // Signed strings that are not keys are labelled, and cost no lookup.
-            let odd = try await app.reportToGitHubEndpoint(try json([["token": "\(key)\u{0}"], ["token": ""], ["token": String(repeating: "é", count: 5000)]]), signedBy: partner)
+            let odd = try await app.reportToGitHubEndpoint(
+                try json([["token": "\(key)\u{0}"], ["token": ""], ["token": String(repeating: "é", count: 5000)]]),
+                signedBy: partner)
             #expect(odd.status == .ok)
             #expect(try feedback(odd).map { $0["label"] } == ["false_positive", "false_positive", "false_positive"])
 
@@ -142,27 +172,34 @@ struct GitHubSecretScanningTests {
             let body = Data(repeating: UInt8(ascii: " "), count: GitHubSecretScanningController.bodyLimit + 1)
             let response = try await app.reportToGitHubEndpoint(body, signedBy: nil)
             #expect(response.status == .payloadTooLarge)
-            #expect(try await app.metric(#"kagibag_leak_reports_refused_total{channel="github",reason="too_large"}"#) == 1)
+            #expect(
+                try await app.metric(#"kagibag_leak_reports_refused_total{channel="github",reason="too_large"}"#) == 1)
         }
     }
 
-    @Test("a large report sent over a real connection, so that it arrives in chunks, is read whole before its signature is checked")
+    @Test(
+        "a large report sent over a real connection, so that it arrives in chunks, is read whole before its signature is checked"
+    )
     func streamedOverTheNetwork() async throws {
         try await withPartner { app, partner in
             let (_, key) = try await adminWithKey(app)
             // About 220 kB: it arrives in many chunks.
             let filler = (0..<999).map { _ in APIKeyToken.generate().plaintext + String(repeating: "x", count: 60) }
             let payload = try Application.gitHubPayload(filler + [key])
-            #expect(payload.count > 150_000 && payload.count < GitHubSecretScanningController.bodyLimit, "\(payload.count)")
+            #expect(
+                payload.count > 150_000 && payload.count < GitHubSecretScanningController.bodyLimit, "\(payload.count)")
             var headers = HTTPHeaders()
             headers.contentType = .json
             headers.add(name: GitHubSecretScanningController.identifierHeader, value: partner.identifier)
             headers.add(name: GitHubSecretScanningController.signatureHeader, value: try partner.sign(payload))
             let live = try app.testing(method: .running(hostname: "127.0.0.1", port: 0))
-            let response = try await live.sendRequest(.POST, "/api/v1/secret-scanning/github", headers: headers, body: ByteBuffer(data: payload))
+            let response = try await live.sendRequest(
+                .POST, "/api/v1/secret-scanning/github", headers: headers, body: ByteBuffer(data: payload))
             #expect(response.status == .ok)
             let labels = try feedback(response).map { $0["label"] ?? "" }
-            #expect(labels.count == 1000 && labels.last == "true_positive" && labels.dropLast().allSatisfy { $0 == "false_positive" })
+            #expect(
+                labels.count == 1000 && labels.last == "true_positive"
+                    && labels.dropLast().allSatisfy { $0 == "false_positive" })
             #expect(try await app.api("/api/v1/organizer/events", key: key).status == .unauthorized)
         }
     }
@@ -172,7 +209,8 @@ struct GitHubSecretScanningTests {
         try await withKagibag { app in
             let partner = try PartnerKeys()
             defer { partner.remove() }
-            let response = try await app.reportToGitHubEndpoint(try Application.gitHubPayload([APIKeyToken.generate().plaintext]), signedBy: partner)
+            let response = try await app.reportToGitHubEndpoint(
+                try Application.gitHubPayload([APIKeyToken.generate().plaintext]), signedBy: partner)
             #expect(response.status == .unauthorized)
             #expect((try response.json()["detail"] as? String ?? "").contains("KAGIBAG_SECRET_SCANNING_KEYS"))
         }
@@ -185,22 +223,36 @@ struct GitHubSecretScanningTests {
             let payload = try Application.gitHubPayload([APIKeyToken.generate().plaintext])
             let signedByRotated: [(String, String)] = [
                 (GitHubSecretScanningController.identifierHeader, "rotated"),
-                (GitHubSecretScanningController.signatureHeader, try rotated.signature(for: payload).derRepresentation.base64EncodedString()),
+                (
+                    GitHubSecretScanningController.signatureHeader,
+                    try rotated.signature(for: payload).derRepresentation.base64EncodedString()
+                ),
             ]
-            #expect(try await app.reportToGitHubEndpoint(payload, signedBy: nil, headers: signedByRotated).status == .unauthorized)
-            try partner.write(keys: [(partner.identifier, partner.privateKey.publicKey), ("rotated", rotated.publicKey)])
-            #expect(try await app.reportToGitHubEndpoint(payload, signedBy: nil, headers: signedByRotated).status == .ok)
+            #expect(
+                try await app.reportToGitHubEndpoint(payload, signedBy: nil, headers: signedByRotated).status
+                    == .unauthorized)
+            try partner.write(keys: [
+                (partner.identifier, partner.privateKey.publicKey), ("rotated", rotated.publicKey),
+            ])
+            #expect(
+                try await app.reportToGitHubEndpoint(payload, signedBy: nil, headers: signedByRotated).status == .ok)
             try Data("{\"public_keys\": 3}".utf8).write(to: URL(fileURLWithPath: partner.file))
-            #expect(try await app.reportToGitHubEndpoint(payload, signedBy: nil, headers: signedByRotated).status == .ok)
+            #expect(
+                try await app.reportToGitHubEndpoint(payload, signedBy: nil, headers: signedByRotated).status == .ok)
             #expect(try await app.reportToGitHubEndpoint(payload, signedBy: partner).status == .ok)
         }
     }
 
     @Test("a key file that cannot be used stops start-up with a message naming the setting")
     func badKeyFile() async throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kagibag-bad-keys-\(UUID().uuidString).json").path
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kagibag-bad-keys-\(UUID().uuidString).json"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: file) }
-        for content in ["not json", #"{"public_keys": []}"#, #"{"public_keys": [{"key_identifier": "a", "key": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"}]}"#] {
+        for content in [
+            "not json", #"{"public_keys": []}"#,
+            #"{"public_keys": [{"key_identifier": "a", "key": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"}]}"#,
+        ] {
             try Data(content.utf8).write(to: URL(fileURLWithPath: file))
             #expect(throws: SettingsError.self) { try SecretScanningKeys(file: file, logger: Logger(label: "test")) }
         }
@@ -214,7 +266,9 @@ struct GitHubSecretScanningTests {
 
     @Test("the leak's URL becomes a link only if it is an http(s) URL; odd sources are dropped")
     func leakDetailsAreSanitised() {
-        #expect(KeyLeakFields.url("https://github.com/acme/crm/blob/main/.env") == "https://github.com/acme/crm/blob/main/.env")
+        #expect(
+            KeyLeakFields.url("https://github.com/acme/crm/blob/main/.env")
+                == "https://github.com/acme/crm/blob/main/.env")
         #expect(KeyLeakFields.url("javascript:alert(1)") == nil)
         #expect(KeyLeakFields.url("https://github.com/a b") == nil)
         #expect(KeyLeakFields.url("https://github.com/\u{0}") == nil)

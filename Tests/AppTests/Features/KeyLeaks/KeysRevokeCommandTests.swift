@@ -27,18 +27,27 @@ struct KeysRevokeCommandTests {
             ]
             let lines = NIOLockedValueBox(log[...])
             let summary = try await KeysRevokeCommand.revoke(
-                reading: { lines.withLockedValue { $0.popFirst().map { Array(($0 + "\n").utf8) } } }, on: app.db, metrics: app.metrics)
+                reading: { lines.withLockedValue { $0.popFirst().map { Array(($0 + "\n").utf8) } } }, on: app.db,
+                metrics: app.metrics)
             #expect(summary == .init(lines: 6, found: 4, wellFormed: 3, matched: 2, revoked: 2))
-            #expect(summary.description == "Read 6 lines: 4 distinct keys found, 3 well-formed; 2 matched a key of this server, 2 of them revoked now.")
-            for key in [first, second] { #expect(try await app.api("/api/v1/organizer/events", key: key).status == .unauthorized) }
-            let actors = try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").all().map(\.actor)
+            #expect(
+                summary.description
+                    == "Read 6 lines: 4 distinct keys found, 3 well-formed; 2 matched a key of this server, 2 of them revoked now."
+            )
+            for key in [first, second] {
+                #expect(try await app.api("/api/v1/organizer/events", key: key).status == .unauthorized)
+            }
+            let actors = try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").all()
+                .map(\.actor)
             #expect(actors == ["command line", "command line"])
 
             // Through the command line itself, with its own input: nothing new to revoke.
             let again = NIOLockedValueBox([first][...])
-            app.asyncCommands.use(KeysCommand(input: { again.withLockedValue { $0.popFirst().map { Array($0.utf8) } } }), as: "keys")
+            app.asyncCommands.use(
+                KeysCommand(input: { again.withLockedValue { $0.popFirst().map { Array($0.utf8) } } }), as: "keys")
             try await app.runCommand(["keys", "revoke"])
-            #expect(try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").count() == 2)
+            #expect(
+                try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.revoked_as_leaked").count() == 2)
         }
     }
 

@@ -31,7 +31,9 @@ struct LeakNoticeTests {
     func noticeUntilDismissed() async throws {
         try await withKagibag { app in
             let (admin, member, keyPath) = try await teamWithLeakedKey(app)
-            for page in ["/admin", "/admin/team", "/admin/team/api-keys", "/admin/team/activity", "/admin/events", keyPath] {
+            for page in [
+                "/admin", "/admin/team", "/admin/team/api-keys", "/admin/team/activity", "/admin/events", keyPath,
+            ] {
                 try await admin.get(page)
                 #expect(admin.lastPage.contains(Self.notice), "no notice on \(page)")
                 #expect(admin.lastPage.contains("reported as leaked through the public revocation endpoint"), "\(page)")
@@ -60,7 +62,9 @@ struct LeakNoticeTests {
             #expect(admin.lastPage.contains("dismissed the notice that API key “CRM sync”"))
             // Dismissing twice records once.
             try await admin.post(keyPath + "/dismiss-leak-notice")
-            #expect(try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.leak_notice_dismissed").count() == 1)
+            #expect(
+                try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.leak_notice_dismissed").count() == 1
+            )
         }
     }
 
@@ -88,7 +92,9 @@ struct LeakNoticeTests {
         }
     }
 
-    @Test("checking for a revocation costs no query: an accepted request still reads the database once, a revoked key's refusal once too")
+    @Test(
+        "checking for a revocation costs no query: an accepted request still reads the database once, a revoked key's refusal once too"
+    )
     func noSecondQuery() async throws {
         try await withKagibag { app in
             let admin = Browser(app)
@@ -104,7 +110,8 @@ struct LeakNoticeTests {
         }
     }
 
-    @Test("metrics count received, well-formed, live and revoked credentials per channel, and never show a key or digest")
+    @Test(
+        "metrics count received, well-formed, live and revoked credentials per channel, and never show a key or digest")
     func metrics() async throws {
         try await withKagibag { app in
             let (admin, _, _) = try await teamWithLeakedKey(app)
@@ -113,10 +120,13 @@ struct LeakNoticeTests {
             #expect(try await app.api("/api/v1/organizer/events", key: key).status == .unauthorized)
             let text = String(buffer: try await app.testing().sendRequest(.GET, "/metrics").body)
             func value(_ stage: String) -> String? {
-                text.split(separator: "\n").first { $0.hasPrefix(#"kagibag_leak_reports_credentials_total{channel="public",stage="\#(stage)"} "#) }
-                    .map { String($0.split(separator: " ").last!) }
+                text.split(separator: "\n").first {
+                    $0.hasPrefix(#"kagibag_leak_reports_credentials_total{channel="public",stage="\#(stage)"} "#)
+                }
+                .map { String($0.split(separator: " ").last!) }
             }
-            #expect([value("received"), value("well_formed"), value("live"), value("revoked")] == ["4", "3", "3", "2"])
+            #expect(
+                [value("received"), value("well_formed"), value("live"), value("revoked")] == ["4", "3", "3", "2"])
             #expect(text.contains(#"kagibag_api_authentications_total{outcome="leaked"} 1"#))
             #expect(text.contains(#"kagibag_leak_reports_credentials_total{channel="github",stage="received"} 0"#))
             #expect(!text.contains(key) && !text.contains(APIKeyToken.digest(of: key)))

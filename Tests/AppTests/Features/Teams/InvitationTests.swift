@@ -13,7 +13,9 @@ struct InvitationTests {
     static let declinePattern = #"action="(/invitations/[0-9a-f-]+/decline)""#
 
     /// A victim with a team of their own, and an attacker whose team sorts first by name.
-    func victimAndLookAlike(_ app: Application) async throws -> (victim: Browser, account: Browser.Account, attacker: Browser) {
+    func victimAndLookAlike(_ app: Application) async throws -> (
+        victim: Browser, account: Browser.Account, attacker: Browser
+    ) {
         let victim = Browser(app), attacker = Browser(app)
         let account = Browser.newAccount(team: "Zeta Corp")
         try await victim.signUp(account)
@@ -22,7 +24,9 @@ struct InvitationTests {
         return (victim, account, attacker)
     }
 
-    @Test("a look-alike team cannot pull anyone in: the victim's next login still opens their own team, the only one they are in")
+    @Test(
+        "a look-alike team cannot pull anyone in: the victim's next login still opens their own team, the only one they are in"
+    )
     func lookAlikeTeamCannotPullAnyoneIn() async throws {
         try await withKagibag { app in
             // setup
@@ -85,7 +89,8 @@ struct InvitationTests {
             let accept = try #require(Browser.firstMatch(Self.acceptPattern, in: victim.lastPage))
             try await attacker.get("/admin/team")
             #expect(attacker.lastPage.contains("Pending invitations"))
-            let withdraw = try #require(Browser.firstMatch(#"action="(/admin/team/invitations/[0-9a-f-]+/withdraw)""#, in: attacker.lastPage))
+            let withdraw = try #require(
+                Browser.firstMatch(#"action="(/admin/team/invitations/[0-9a-f-]+/withdraw)""#, in: attacker.lastPage))
             #expect(try await attacker.post(withdraw).status == .seeOther)
             try await attacker.get("/admin/team")
             #expect(attacker.lastPage.contains("No pending invitations."))
@@ -106,7 +111,9 @@ struct InvitationTests {
             try await bystander.signUp(bystanderAccount)
             try await bystander.get("/admin")
             #expect(try await bystander.post(accept).status == .notFound)
-            #expect(try await bystander.post(accept.replacingOccurrences(of: "accept", with: "decline")).status == .notFound)
+            #expect(
+                try await bystander.post(accept.replacingOccurrences(of: "accept", with: "decline")).status == .notFound
+            )
             #expect(try await Invitation.query(on: app.db).count() == 1)
             #expect(try await Membership.query(on: app.db).count() == 3)
 

@@ -36,7 +36,9 @@ struct TeamLifecycleTests {
             let key = try await admin.createKey(named: "CRM sync")
             _ = try await admin.createKey(named: "Analytics")
             try await admin.get("/admin/team/delete")
-            #expect(admin.lastPage.contains("Delete <strong>Acme Events</strong> and its <strong id=\"delete-keys\">2 API keys</strong>?"))
+            #expect(
+                admin.lastPage.contains(
+                    "Delete <strong>Acme Events</strong> and its <strong id=\"delete-keys\">2 API keys</strong>?"))
             #expect(admin.lastPage.contains("Delete team and 2 API keys</button>"))
             let response = try await admin.post("/admin/team/delete", [("keys", "2")])
             #expect(response.status == .seeOther)
@@ -97,16 +99,30 @@ struct TeamLifecycleTests {
             let people = (0..<16).map { _ in Browser.newAccount(team: "Person") }
             for person in people { try await Browser(app).signUp(person) }
             let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)
-            let secondUser = try #require(try await User.query(on: app.db).filter(\.$email == secondAccount.email).first())
+            let secondUser = try #require(
+                try await User.query(on: app.db).filter(\.$email == secondAccount.email).first())
             let secondRow = try #require(try await TeamStore.membership(of: secondUser.id!, in: teamID, on: app.db)?.id)
             try await second.get("/admin/team")
             try await first.get("/admin/team")
             // MUT: the removal lands in the middle of the second admin's burst
             let statuses = try await withThrowingTaskGroup(of: (String, UInt).self) { group in
                 for (n, person) in people.enumerated() {
-                    group.addTask { ("add", try await second.post("/admin/team/members", [("email", person.email), ("role", "admin")]).status.code) }
+                    group.addTask {
+                        (
+                            "add",
+                            try await second.post("/admin/team/members", [("email", person.email), ("role", "admin")])
+                                .status.code
+                        )
+                    }
                     if n == 4 {
-                        group.addTask { ("remove", try await first.post("/admin/team/members/\(secondRow.lowercasedString)/remove", [("confirmed", "yes")]).status.code) }
+                        group.addTask {
+                            (
+                                "remove",
+                                try await first.post(
+                                    "/admin/team/members/\(secondRow.lowercasedString)/remove", [("confirmed", "yes")]
+                                ).status.code
+                            )
+                        }
                     }
                 }
                 return try await group.reduce(into: [(String, UInt)]()) { $0.append($1) }
@@ -117,7 +133,9 @@ struct TeamLifecycleTests {
                 .sorted { ($0.createdAt ?? .distantPast) < ($1.createdAt ?? .distantPast) }
             let removal = try #require(entries.firstIndex { $0.action == "member.removed" })
             let afterRemoval = entries[(removal + 1)...].filter { $0.actorID == secondUser.id }
-            #expect(afterRemoval.isEmpty, "\(afterRemoval.count) changes by the removed admin after the removal: \(statuses)")
+            #expect(
+                afterRemoval.isEmpty,
+                "\(afterRemoval.count) changes by the removed admin after the removal: \(statuses)")
             #expect(try await TeamStore.membership(of: secondUser.id!, in: teamID, on: app.db) == nil)
         }
     }
@@ -131,22 +149,30 @@ struct TeamLifecycleTests {
             try await Browser(app).signUp(person)
             try await second.joinTeam(of: first, email: secondAccount.email, role: "admin")
             let teamID = try #require(try await Team.query(on: app.db).filter(\.$slug == "acme-events").first()?.id)
-            let secondUser = try #require(try await User.query(on: app.db).filter(\.$email == secondAccount.email).first())
+            let secondUser = try #require(
+                try await User.query(on: app.db).filter(\.$email == secondAccount.email).first())
             let memberships = try await TeamStore.memberships(of: secondUser.id!, on: app.db)
-            let stale = CurrentUser(user: secondUser, memberships: memberships, current: memberships.first { $0.team.id == teamID })
+            let stale = CurrentUser(
+                user: secondUser, memberships: memberships, current: memberships.first { $0.team.id == teamID })
             // ...and then the first admin removes them, before that request reaches its write.
             let secondRow = try #require(try await TeamStore.membership(of: secondUser.id!, in: teamID, on: app.db)?.id)
             try await first.get("/admin/team")
-            #expect(try await first.post("/admin/team/members/\(secondRow.lowercasedString)/remove", [("confirmed", "yes")]).status == .seeOther)
+            #expect(
+                try await first.post("/admin/team/members/\(secondRow.lowercasedString)/remove", [("confirmed", "yes")])
+                    .status == .seeOther)
             // MUT: the request goes on, as it would have in flight
             let request = Request(
-                application: app, method: .POST, url: "/admin/team/members", headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                collectedBody: ByteBuffer(string: "email=\(Browser.encode(person.email))&role=admin"), on: app.eventLoopGroup.next())
+                application: app, method: .POST, url: "/admin/team/members",
+                headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                collectedBody: ByteBuffer(string: "email=\(Browser.encode(person.email))&role=admin"),
+                on: app.eventLoopGroup.next())
             request.state.audience = .web
             request.currentUser = stale
             let status: HTTPStatus
             do {
-                status = try await app.sessions.middleware.respond(to: request, chainingTo: Handler { try await TeamController().addMember(req: $0) }).get().status
+                status = try await app.sessions.middleware.respond(
+                    to: request, chainingTo: Handler { try await TeamController().addMember(req: $0) }
+                ).get().status
             } catch let abort as any AbortError {
                 status = abort.status
             }
@@ -154,7 +180,9 @@ struct TeamLifecycleTests {
             #expect(status == .forbidden)
             let personUser = try #require(try await User.query(on: app.db).filter(\.$email == person.email).first())
             #expect(try await TeamStore.membership(of: personUser.id!, in: teamID, on: app.db) == nil)
-            let aboutPerson = try await AuditEvent.query(on: app.db).filter(\.$teamID == teamID).all().filter { $0.summary.contains(person.email) }
+            let aboutPerson = try await AuditEvent.query(on: app.db).filter(\.$teamID == teamID).all().filter {
+                $0.summary.contains(person.email)
+            }
             #expect(aboutPerson.isEmpty, "\(aboutPerson.map(\.summary))")
         }
     }

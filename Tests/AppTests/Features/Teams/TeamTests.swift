@@ -41,7 +41,8 @@ struct TeamTests {
     func invitedAccountJoinsByAccepting() async throws {
         try await withKagibag { app in
             let p = try await pair(app)
-            let response = try await p.admin.post("/admin/team/members", [("email", p.otherAccount.email.uppercased()), ("role", "member")])
+            let response = try await p.admin.post(
+                "/admin/team/members", [("email", p.otherAccount.email.uppercased()), ("role", "member")])
             #expect(response.status == .seeOther)
             try await p.admin.get("/admin/team")
             #expect(p.admin.lastPage.contains("Invited \(p.otherAccount.email) as Member."))
@@ -54,7 +55,8 @@ struct TeamTests {
             #expect(p.other.lastPage.contains("<h1>Other Org</h1>"))
             #expect(p.other.lastPage.contains("invited you to join the team"))
             #expect(p.other.lastPage.contains(p.adminAccount.email))
-            let accept = try #require(Browser.firstMatch(#"action="(/invitations/[0-9a-f-]+/accept)""#, in: p.other.lastPage))
+            let accept = try #require(
+                Browser.firstMatch(#"action="(/invitations/[0-9a-f-]+/accept)""#, in: p.other.lastPage))
             #expect(try await p.other.post(accept).status == .seeOther)
             try await p.other.get("/admin/team")
             #expect(p.other.lastPage.contains("You joined Acme Events as Member."))
@@ -71,10 +73,12 @@ struct TeamTests {
     func inviteAnswerTellsNothing() async throws {
         try await withKagibag { app in
             let p = try await pair(app)
-            let known = try await p.admin.post("/admin/team/members", [("email", p.otherAccount.email), ("role", "member")])
+            let known = try await p.admin.post(
+                "/admin/team/members", [("email", p.otherAccount.email), ("role", "member")])
             try await p.admin.get("/admin/team")
             let knownPage = p.admin.lastPage
-            let unknown = try await p.admin.post("/admin/team/members", [("email", "ghost@example.com"), ("role", "member")])
+            let unknown = try await p.admin.post(
+                "/admin/team/members", [("email", "ghost@example.com"), ("role", "member")])
             try await p.admin.get("/admin/team")
             let unknownPage = p.admin.lastPage
             #expect(known.status == unknown.status)
@@ -89,7 +93,8 @@ struct TeamTests {
 
             // Whoever signs up with the address later finds the invitation waiting.
             let ghost = Browser(app)
-            try await ghost.signUp(.init(name: "Ghost", email: "ghost@example.com", password: "correct horse battery", team: "Haunt"))
+            try await ghost.signUp(
+                .init(name: "Ghost", email: "ghost@example.com", password: "correct horse battery", team: "Haunt"))
             try await ghost.get("/admin/team")
             #expect(ghost.lastPage.contains("invited you to join the team"))
         }
@@ -105,10 +110,16 @@ struct TeamTests {
             try await p.other.post("/team/switch", [("team", teamID.uuidString)])
             try await p.other.get("/admin/team")
             let before = try await Membership.query(on: app.db).all().map { "\($0.id!)\($0.roleColumn)" }.sorted()
-            #expect(try await p.other.post("/admin/team/members", [("email", "x@example.com"), ("role", "admin")]).status == .forbidden)
+            #expect(
+                try await p.other.post("/admin/team/members", [("email", "x@example.com"), ("role", "admin")]).status
+                    == .forbidden)
             #expect(try await Invitation.query(on: app.db).count() == 0)
-            #expect(try await p.other.post("/admin/team/members/\(adminMembership)/role", [("role", "member")]).status == .forbidden)
-            #expect(try await p.other.post("/admin/team/members/\(adminMembership)/remove", [("confirmed", "yes")]).status == .forbidden)
+            #expect(
+                try await p.other.post("/admin/team/members/\(adminMembership)/role", [("role", "member")]).status
+                    == .forbidden)
+            #expect(
+                try await p.other.post("/admin/team/members/\(adminMembership)/remove", [("confirmed", "yes")]).status
+                    == .forbidden)
             let after = try await Membership.query(on: app.db).all().map { "\($0.id!)\($0.roleColumn)" }.sorted()
             #expect(before == after)
         }
@@ -130,7 +141,8 @@ struct TeamTests {
 
             // With a second admin, the first may step down.
             let other = try await membershipID(of: p.otherAccount.email, in: p.admin)
-            #expect(try await p.admin.post("/admin/team/members/\(other)/role", [("role", "admin")]).status == .seeOther)
+            #expect(
+                try await p.admin.post("/admin/team/members/\(other)/role", [("role", "admin")]).status == .seeOther)
             #expect(try await p.admin.post("/admin/team/members/\(own)/role", [("role", "member")]).status == .seeOther)
             try await p.admin.get("/admin/team")
             #expect(!p.admin.lastPage.contains("Add member"))
@@ -152,7 +164,9 @@ struct TeamTests {
         }
     }
 
-    @Test("without script, removing a member and leaving the team ask on a page of their own and change nothing until confirmed")
+    @Test(
+        "without script, removing a member and leaving the team ask on a page of their own and change nothing until confirmed"
+    )
     func removeAndLeaveAskFirst() async throws {
         try await withKagibag { app in
             let p = try await team(app)
@@ -175,7 +189,9 @@ struct TeamTests {
             #expect(p.other.lastPage.contains("Stay in the team"))
             #expect(try await members() == before)
 
-            #expect(try await p.admin.post("/admin/team/members/\(other)/remove", [("confirmed", "yes")]).status == .seeOther)
+            #expect(
+                try await p.admin.post("/admin/team/members/\(other)/remove", [("confirmed", "yes")]).status
+                    == .seeOther)
             #expect(try await members() == before - 1)
         }
     }
@@ -185,8 +201,12 @@ struct TeamTests {
         try await withKagibag { app in
             let p = try await pair(app)
             let foreign = try await membershipID(of: p.otherAccount.email, in: p.other)
-            #expect(try await p.admin.post("/admin/team/members/\(foreign)/remove", [("confirmed", "yes")]).status == .notFound)
-            #expect(try await p.admin.post("/admin/team/members/not-a-uuid/remove", [("confirmed", "yes")]).status == .notFound)
+            #expect(
+                try await p.admin.post("/admin/team/members/\(foreign)/remove", [("confirmed", "yes")]).status
+                    == .notFound)
+            #expect(
+                try await p.admin.post("/admin/team/members/not-a-uuid/remove", [("confirmed", "yes")]).status
+                    == .notFound)
             #expect(try await Membership.query(on: app.db).count() == 2)
         }
     }
@@ -254,7 +274,9 @@ struct TeamTests {
             // Whoever takes the team's lock second has just been demoted: no longer an admin.
             #expect(statuses.filter { $0 == .seeOther }.count == 1)
             #expect(statuses.filter { $0 == .forbidden }.count == 1)
-            #expect(try await Membership.query(on: app.db).filter(\.$team.$id == teamID).filter(\.$roleColumn == "admin").count() == 1)
+            #expect(
+                try await Membership.query(on: app.db).filter(\.$team.$id == teamID).filter(\.$roleColumn == "admin")
+                    .count() == 1)
         }
     }
 }
