@@ -86,13 +86,13 @@ public func configure(_ app: Application, settings: Settings) async throws {
         .init(name: "idempotency keys", purge: Idempotency.purgeExpired),
     ]
     if settings.lastUsedFlushSeconds > 0 {
-        // With the usage flush's beat (tests, flushing on every request, call these themselves):
-        // each expiry is written to Activity once, by whichever instance gets there first, and
-        // ended grace periods are retired; old usage goes about once an hour.
+        // (Tests flush on every request and call these themselves.) Key usage is written in
+        // batches; each expiry goes to Activity once, by whichever instance gets there first, and
+        // ended grace periods are retired, on the same beat; old usage goes about once an hour.
+        let flushEvery = Duration.milliseconds(Int64(settings.lastUsedFlushSeconds * 1000))
+        jobs.append(.init(name: "key usage flush", every: flushEvery) { db, _ in try await recorder.flush(on: db) })
         jobs.append(
-            .init(name: "key expiries", every: .milliseconds(Int64(settings.lastUsedFlushSeconds * 1000))) { db, _ in
-                try await APIKeySecrets.recordExpiries(on: db)
-            })
+            .init(name: "key expiries", every: flushEvery) { db, _ in try await APIKeySecrets.recordExpiries(on: db) })
         jobs.append(
             .init(name: "key usage", every: .seconds(3600)) { db, _ in
                 try await APIKeyUsage.prune(on: db)

@@ -49,3 +49,13 @@ extension Application {
     var metrics: Metrics { services.metrics }
     var limits: Limits { services.limits }
 }
+
+extension Application {
+    /// The feature service of type `T` that `configure` stored.
+    func feature<T: Sendable>(_ type: T.Type) -> T {
+        guard let service = storage[FeatureService<T>.self] else {
+            fatalError("configure(_:settings:) has not set \(T.self)")
+        }
+        return service
+    }
+}

@@ -170,47 +170,16 @@ final class UsageRecorder: Sendable {
     }
 }
 
-/// Runs the periodic flush for the application's lifetime and a final one at shutdown. (Key
-/// expiries and the pruning of old usage are `Housekeeping` jobs.)
+/// The final flush at shutdown, after the last requests. (The periodic flush is a
+/// `Housekeeping` job, with key expiries and the pruning of old usage.)
 final class UsageFlusher: LifecycleHandler, Sendable {
     let recorder: UsageRecorder
-    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     init(recorder: UsageRecorder) {
         self.recorder = recorder
     }
 
-    func didBootAsync(_ application: Application) async throws {
-        guard recorder.interval > 0 else { return }
-        let recorder = self.recorder
-        let logger = application.logger
-        let db = application.db
-        task.withLockedValue {
-            $0 = Task.detached {
-                while !Task.isCancelled {
-                    do {
-                        try await Task.sleep(for: .milliseconds(Int(recorder.interval * 1000)))
-                    } catch {
-                        return  // cancelled: shutdown does the final flush itself
-                    }
-                    do {
-                        let count = try await recorder.flush(on: db)
-                        if count > 0 { logger.debug("wrote key usage", metadata: ["keys": "\(count)"]) }
-                    } catch {
-                        logger.warning(
-                            "could not write key usage; will retry",
-                            metadata: ["error": "\(String(reflecting: type(of: error)))"])
-                    }
-                }
-            }
-        }
-    }
-
     func shutdownAsync(_ application: Application) async {
-        let running = task.withLockedValue { $0 }
-        running?.cancel()
-        // A batch being written right now must land before the final flush and the pools close.
-        await running?.value
         do {
             try await recorder.flush(on: application.db)
         } catch {
@@ -222,12 +191,7 @@ final class UsageFlusher: LifecycleHandler, Sendable {
 extension Application {
     /// Key usage waiting to be written (set by `configure`).
     var usage: UsageRecorder {
-        get {
-            guard let usage = storage[FeatureService<UsageRecorder>.self] else {
-                fatalError("configure(_:settings:) has not run")
-            }
-            return usage
-        }
+        get { feature(UsageRecorder.self) }
         set { storage[FeatureService<UsageRecorder>.self] = newValue }
     }
 }

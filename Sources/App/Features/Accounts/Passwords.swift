@@ -102,12 +102,7 @@ final class PasswordHasher: LifecycleHandler, Sendable {
 extension Application {
     /// bcrypt on threads of its own, with a bounded queue (set by `configure`).
     var passwordHasher: PasswordHasher {
-        get {
-            guard let passwords = storage[FeatureService<PasswordHasher>.self] else {
-                fatalError("configure(_:settings:) has not run")
-            }
-            return passwords
-        }
+        get { feature(PasswordHasher.self) }
         set { storage[FeatureService<PasswordHasher>.self] = newValue }
     }
 }
