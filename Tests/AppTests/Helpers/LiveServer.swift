@@ -13,6 +13,10 @@ struct LiveServer {
     static func start(_ app: Application) async throws -> LiveServer {
         // Answers as they are, as a browser's network panel shows them.
         app.http.client.configuration.redirectConfiguration = .disallow
+        // Races send dozens of requests at once: each its own connection, and time to get one on a
+        // loaded machine (the default pool keeps 8 per host and gives up after 10 s).
+        app.http.client.configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        app.http.client.configuration.timeout.connect = .seconds(60)
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
         let port = try require(app.http.server.shared.localAddress?.port)
         return LiveServer(app: app, base: "http://127.0.0.1:\(port)")
