@@ -83,11 +83,8 @@ struct APIKeyLifecycleController: RouteCollection {
             Notice.set("That key was already rolled. A new secret is shown only once.", on: req)
             return req.redirect(to: keyPath)
         }
-        guard let grace = Int(form.grace ?? ""), APIKeySecrets.graceChoices.contains(grace) else {
-            throw DomainError.invalid([
-                .init(field: "grace", message: "Choose how long the old secret keeps working from the list.")
-            ])
-        }
+        // Anything but a number is no choice (-1 is refused like any other).
+        let grace = try APIKeySecrets.grace(Int(form.grace ?? "") ?? -1, fromChoices: true)
         let expiresAt = try APIKeyPolicy.expiry(chosen: form.expiresInDays, team: current.team)
         let token = APIKeyToken.generate()
         let actor = try req.requireUser().user

@@ -179,6 +179,8 @@ enum APIKeyPages {
     static let graceLabels = [0: "End now", 3600: "1 hour", 86_400: "24 hours", 604_800: "7 days"]
 
     static var graces: [APIKeyFormValues.Option] {
-        APIKeySecrets.graceChoices.map { .init(value: String($0), label: graceLabels[$0]!, selected: $0 == 3600) }
+        APIKeySecrets.graceChoices.map {
+            .init(value: String($0), label: graceLabels[$0]!, selected: $0 == APIKeySecrets.defaultGrace)
+        }
     }
 }

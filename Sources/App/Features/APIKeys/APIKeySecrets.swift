@@ -10,6 +10,25 @@ enum APIKeySecrets {
     /// Grace periods an admin can pick when rolling (seconds): end now, 1 hour, 24 hours, 7 days.
     static let graceChoices = [0, 3600, 86_400, 604_800]
     static let maximumGrace = 604_800
+    static let defaultGrace = 3600
+
+    /// The one rule for how long an old secret keeps working, for the page's roll (one of the
+    /// choices) and the API's (any whole number of seconds up to the longest choice).
+    static func grace(_ seconds: Int?, fromChoices: Bool) throws -> Int {
+        let grace = seconds ?? defaultGrace
+        if fromChoices, !graceChoices.contains(grace) {
+            throw DomainError.invalid([
+                .init(field: "grace", message: "Choose how long the old secret keeps working from the list.")
+            ])
+        }
+        guard (0...maximumGrace).contains(grace) else {
+            throw DomainError.invalid([
+                .init(
+                    field: "grace_seconds", message: "grace_seconds must be a whole number from 0 to \(maximumGrace).")
+            ])
+        }
+        return grace
+    }
 
     /// Replaces the current secret with `token`. The old one keeps working for `grace` seconds
     /// (0 ends it at once); an older old secret ends at once. Returns when the old one ends.

@@ -45,14 +45,7 @@ struct KeyInfoController: RouteCollection {
         }
         guard verified.secretEndsAt == nil else { throw Self.onlyCurrentSecret }
         let body = try req.content.decode(SelfRollRequest.self)
-        let grace = body.graceSeconds ?? 3600
-        guard (0...APIKeySecrets.maximumGrace).contains(grace) else {
-            throw DomainError.invalid([
-                .init(
-                    field: "grace_seconds",
-                    message: "grace_seconds must be a whole number from 0 to \(APIKeySecrets.maximumGrace).")
-            ])
-        }
+        let grace = try APIKeySecrets.grace(body.graceSeconds, fromChoices: false)
         let key = try await APIKeyStore.find(verified.id.uuidString, team: verified.teamID, on: req.db)
         guard let team = try await TeamStore.team(slugOrID: verified.teamID.uuidString, on: req.db) else {
             throw BearerChallenge.invalidKey
