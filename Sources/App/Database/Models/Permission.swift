@@ -9,6 +9,10 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Comparable {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 
+    /// The column that counts a key's uses of it per day (`api_key_usage_days`): the name with
+    /// `_` for `:`. A new permission needs a migration adding its column.
+    var usageColumn: String { rawValue.replacingOccurrences(of: ":", with: "_") }
+
     /// Stored as one space-separated column: portable across SQLite and PostgreSQL, and read
     /// together with the key on every request at no extra cost.
     static func decode(_ column: String) -> Set<Permission> {

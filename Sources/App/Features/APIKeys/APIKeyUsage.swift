@@ -9,8 +9,8 @@ enum APIKeyUsage {
     static let daysTable = "api_key_usage_days"
     static let addressesTable = "api_key_addresses"
     static let outcomeColumns = ["ok", "client_errors", "rate_limited", "server_errors"]
-    /// In `Permission.allCases` order.
-    static let permissionColumns = ["events_read", "events_write", "attendees_read", "attendees_write"]
+    /// One per permission, in `Permission.allCases` order (the order of `DayTally.permissions`).
+    static let permissionColumns = Permission.allCases.map(\.usageColumn)
     static var counterColumns: [String] { outcomeColumns + permissionColumns }
     static let retentionDays = 90
     private static let chunk = 400
