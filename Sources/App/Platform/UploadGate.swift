@@ -87,8 +87,11 @@ final class UploadGate: Sendable {
                     // Refused already (timed out): stop reading this body.
                     return eventLoop.makeFailedFuture(tooLarge)
                 }
-            case .error(let error):
-                settle(.failure(error))
+            case .error:
+                // The client went away mid-body (or sent a broken one): its mistake, not the
+                // server's, and nobody is left to read the answer.
+                settle(
+                    .failure(APIError(status: .badRequest, detail: "The request body ended before it was complete.")))
             case .end:
                 settle(.success(state.withLockedValue { $0.buffer }))
             }
