@@ -5,7 +5,7 @@ struct M006CreateEvents: AsyncMigration {
     var name: String { "006-create-events" }
 
     func prepare(on database: any Database) async throws {
-        try await database.schema(Event.schema)
+        try await database.schema("events")
             .id()
             .field("team_id", .uuid, .required, .references(Team.schema, "id", onDelete: .cascade))
             .field("name", .string, .required)
@@ -24,11 +24,11 @@ struct M006CreateEvents: AsyncMigration {
             .create()
         // Every list is "this team's events", paged by id (time-ordered UUIDv7).
         try await database.sql
-            .create(index: "events_team_id_idx").on(Event.schema).column("team_id").column("id")
+            .create(index: "events_team_id_idx").on("events").column("team_id").column("id")
             .run()
     }
 
     func revert(on database: any Database) async throws {
-        try await database.schema(Event.schema).delete()
+        try await database.schema("events").delete()
     }
 }

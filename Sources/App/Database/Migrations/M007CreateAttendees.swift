@@ -7,7 +7,7 @@ struct M007CreateAttendees: AsyncMigration {
     func prepare(on database: any Database) async throws {
         try await database.schema(Attendee.schema)
             .id()
-            .field("event_id", .uuid, .required, .references(Event.schema, "id", onDelete: .cascade))
+            .field("event_id", .uuid, .required, .references("events", "id", onDelete: .cascade))
             .field("team_id", .uuid, .required, .references(Team.schema, "id", onDelete: .cascade))
             .field("name", .string, .required)
             .field("email", .string, .required)

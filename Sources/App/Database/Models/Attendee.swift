@@ -15,7 +15,7 @@ final class Attendee: Model, @unchecked Sendable {
     static let schema = "attendees"
 
     @ID(key: .id) var id: UUID?
-    @Parent(key: "event_id") var event: Event
+    @Field(key: "event_id") var eventID: UUID
     @Field(key: "team_id") var teamID: UUID
     @Field(key: "name") var name: String
     @Field(key: "email") var email: String
@@ -31,7 +31,7 @@ final class Attendee: Model, @unchecked Sendable {
         status: AttendeeStatus
     ) {
         self.id = id
-        self.$event.id = eventID
+        self.eventID = eventID
         self.teamID = teamID
         self.name = name
         self.email = email

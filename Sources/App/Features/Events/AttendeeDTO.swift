@@ -15,7 +15,7 @@ extension Attendee {
     func toDTO() -> AttendeeDTO {
         let created = createdAt ?? Date()
         return AttendeeDTO(
-            id: id!.lowercasedString, eventId: $event.id.lowercasedString, name: name, email: email,
+            id: id!.lowercasedString, eventId: eventID.lowercasedString, name: name, email: email,
             ticketType: ticketType, status: status.rawValue,
             createdAt: created, updatedAt: updatedAt ?? created
         )

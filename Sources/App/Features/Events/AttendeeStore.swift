@@ -8,7 +8,7 @@ enum AttendeeStore {
     static func list(event: UUID, updatedSince: Date? = nil, after: UUID? = nil, limit: Int, on db: any Database)
         async throws -> [Attendee]
     {
-        let query = Attendee.query(on: db).filter(\.$event.$id == event)
+        let query = Attendee.query(on: db).filter(\.$eventID == event)
         if let updatedSince { query.filter(\.$updatedAt >= updatedSince) }
         if let after { query.filter(\.$id > after) }
         return try await query.sort(\.$id).limit(limit).all()
@@ -17,7 +17,7 @@ enum AttendeeStore {
     /// An attendee of `event`; any other id answers like a missing one.
     static func find(_ id: String?, of event: EventRecord, on db: any Database) async throws -> Attendee {
         guard let id = id.flatMap(UUID.init(uuidString:)),
-            let attendee = try await Attendee.query(on: db).filter(\.$id == id).filter(\.$event.$id == event.id).first()
+            let attendee = try await Attendee.query(on: db).filter(\.$id == id).filter(\.$eventID == event.id).first()
         else { throw DomainError.notFound("There is no such attendee at this event.") }
         return attendee
     }
@@ -68,7 +68,7 @@ enum AttendeeStore {
 
     static func delete(_ attendee: Attendee, on db: any Database) async throws {
         try await db.transaction { db in
-            if attendee.status.holdsPlace { try await Capacity.release(eventID: attendee.$event.id, on: db) }
+            if attendee.status.holdsPlace { try await Capacity.release(eventID: attendee.eventID, on: db) }
             try await attendee.delete(on: db)
         }
     }

@@ -14,6 +14,8 @@ struct EventRecord: Sendable {
     let createdAt: Date
     var updatedAt: Date
 
+    /// The events table: described here, the one shape pages and API share (its schema is M006).
+    static let table = "events"
     static let columns = [
         "id", "team_id", "name", "description", "starts_at", "ends_at", "timezone", "venue", "capacity", "status",
         "active_attendees", "created_at", "updated_at",

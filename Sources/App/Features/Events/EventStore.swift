@@ -28,7 +28,7 @@ enum EventStore {
         // and expression tree were ~10 % of an API list's CPU; the same text every time, so the
         // SQLite reader's prepared statement is reused.
         var query: SQLQueryString =
-            "SELECT \(unsafeRaw: selectColumns) FROM \(unsafeRaw: Event.schema) WHERE team_id = \(bind: team)"
+            "SELECT \(unsafeRaw: selectColumns) FROM \(unsafeRaw: EventRecord.table) WHERE team_id = \(bind: team)"
         if let status = filter.status { query += " AND status = \(bind: status.rawValue)" }
         if let date = filter.startsAfter { query += " AND starts_at > \(bind: date)" }
         if let date = filter.startsBefore { query += " AND starts_at < \(bind: date)" }
@@ -44,7 +44,7 @@ enum EventStore {
     /// An event of `team`; another team's id answers exactly like a missing one.
     static func find(_ id: String?, team: UUID, on db: any Database) async throws -> EventRecord {
         guard let id = id.flatMap(UUID.init(uuidString:)),
-            let row = try await db.sql.select().columns(EventRecord.columns).from(Event.schema)
+            let row = try await db.sql.select().columns(EventRecord.columns).from(EventRecord.table)
                 .where("id", .equal, id).where("team_id", .equal, team).limit(1).first()
         else { throw DomainError.notFound("There is no such event in this team.") }
         return try EventRecord(row)
@@ -53,7 +53,7 @@ enum EventStore {
     static func create(team: UUID, _ draft: EventDraft, on db: any Database) async throws -> EventRecord {
         let event = EventRecord(id: UUID.v7(), teamID: team, draft: draft, at: Date())
         let sql = db.sql
-        let insert = sql.insert(into: Event.schema)
+        let insert = sql.insert(into: EventRecord.table)
             .columns(EventRecord.columns)
             .values(
                 SQLBind(event.id), SQLBind(event.teamID), SQLBind(event.name), SQLBind(event.description),
@@ -88,7 +88,7 @@ enum EventStore {
                         field: "capacity")
                 }
             }
-            try await db.sql.update(Event.schema)
+            try await db.sql.update(EventRecord.table)
                 .set("name", to: changed.name).set("description", to: changed.description)
                 .set("starts_at", to: changed.startsAt).set("ends_at", to: changed.endsAt).set(
                     "timezone", to: changed.timezone
@@ -106,7 +106,7 @@ enum EventStore {
     static func delete(_ event: EventRecord, on db: any Database) async throws {
         try await db.transaction { db in
             try await db.sql.delete(from: Attendee.schema).where("event_id", .equal, event.id).run()
-            try await db.sql.delete(from: Event.schema).where("id", .equal, event.id).run()
+            try await db.sql.delete(from: EventRecord.table).where("id", .equal, event.id).run()
         }
     }
 }

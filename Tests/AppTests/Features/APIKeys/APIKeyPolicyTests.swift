@@ -40,7 +40,7 @@ struct APIKeyPolicyTests {
             #expect(json["permissions"] as? [String] == ["events:read", "attendees:read"])
             try await admin.get("/admin/team/api-keys")
             #expect(admin.lastPage.contains("events:read, attendees:read"))
-            #expect(try await Event.query(on: app.db).count() == 0)
+            #expect(try await StoredEvents.count(app) == 0)
         }
     }
 

@@ -13,11 +13,10 @@ struct OrganizerAPITests {
         try await admin.signUp(Browser.newAccount(team: team))
         let key = try await admin.createKey(named: "CRM sync")
         let teamID = try #require(try await Team.query(on: app.db).filter(\.$name == team).first()?.id)
-        try await Event(
-            teamID: teamID, name: event, startsAt: Date(), endsAt: Date().addingTimeInterval(3600),
-            timezone: "Europe/Berlin"
-        )
-        .create(on: app.db)
+        let draft = try EventDraft(
+            name: event, description: nil, startsAt: Date(), endsAt: Date().addingTimeInterval(3600),
+            timezone: "Europe/Berlin", venue: nil, capacity: nil, status: .draft)
+        _ = try await EventStore.create(team: teamID, draft, on: app.db)
         return (key, admin)
     }
 

@@ -31,7 +31,7 @@ struct EventPermissionsWebTests {
             #expect(
                 listPage.contains(
                     "Acme Events cannot create or change events: the team does not have the events:write permission"))
-            #expect(try await Event.query(on: app.db).count() == 0)
+            #expect(try await StoredEvents.count(app) == 0)
         }
     }
 
@@ -48,7 +48,7 @@ struct EventPermissionsWebTests {
             #expect(
                 try await admin.post(path, EventsWebTests.form.map { $0.0 == "name" ? ("name", "Renamed") : $0 }).status
                     == .forbidden)
-            let event = try #require(try await Event.query(on: app.db).first())
+            let event = try #require(try await StoredEvents.all(app).first)
             #expect(event.name == "Swift Summit")
             #expect(event.status == .published)
         }

@@ -70,7 +70,7 @@ struct EventsAPITests {
             #expect(response.status == .unprocessableEntity)
             #expect(response.headers.contentType?.description.hasPrefix("application/problem+json") == true)
             #expect(try response.json()["field"] as? String == field)
-            #expect(try await Event.query(on: app.db).count() == 0)
+            #expect(try await StoredEvents.count(app) == 0)
         }
     }
 
@@ -88,7 +88,7 @@ struct EventsAPITests {
             let response = try await app.api("/api/v1/organizer/events", method: .POST, key: key, raw: body)
             #expect(response.status == .badRequest, "\(response.text)")
             #expect(try response.json()["status"] as? Int == 400)
-            #expect(try await Event.query(on: app.db).count() == 0)
+            #expect(try await StoredEvents.count(app) == 0)
         }
     }
 
@@ -127,7 +127,7 @@ struct EventsAPITests {
             }
             let list = try await app.api("/api/v1/organizer/events", key: keyB)
             #expect((try list.json()["data"] as? [Any])?.isEmpty == true)
-            let stored = try #require(try await Event.query(on: app.db).first())
+            let stored = try #require(try await StoredEvents.all(app).first)
             #expect(stored.name == "Swift Summit")
             #expect(try await Attendee.query(on: app.db).all().map(\.statusColumn) == ["registered"])
         }
@@ -149,7 +149,7 @@ struct EventsAPITests {
                 "/api/v1/organizer/events/\(eventID)/attendees", method: .POST, key: key,
                 json: ["name": "Ada", "email": "ada@example.com"])
             #expect(register.status == .created)
-            #expect(try await Event.query(on: app.db).count() == 1)
+            #expect(try await StoredEvents.count(app) == 1)
         }
     }
 
@@ -167,14 +167,14 @@ struct EventsAPITests {
             #expect(second.headers.first(name: "Idempotent-Replayed") == "true")
             #expect(try first.json()["id"] as? String == (try second.json()["id"] as? String))
             #expect(second.headers.first(name: .location) == first.headers.first(name: .location))
-            #expect(try await Event.query(on: app.db).count() == 1)
+            #expect(try await StoredEvents.count(app) == 1)
 
             var changed = Self.eventBody
             changed["name"] = "Another event"
             let conflicting = try await app.api(
                 "/api/v1/organizer/events", method: .POST, key: key, json: changed, headers: retryKey)
             #expect(conflicting.status == .unprocessableEntity)
-            #expect(try await Event.query(on: app.db).count() == 1)
+            #expect(try await StoredEvents.count(app) == 1)
 
             // A failed first attempt does not pin the key: fixing the body and retrying works.
             let badKey = [("Idempotency-Key", "create-2")]
@@ -187,7 +187,7 @@ struct EventsAPITests {
                 try await app.api(
                     "/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody, headers: badKey
                 ).status == .created)
-            #expect(try await Event.query(on: app.db).count() == 2)
+            #expect(try await StoredEvents.count(app) == 2)
         }
     }
 
@@ -366,7 +366,7 @@ struct EventsAPITests {
             #expect(form.status == .unsupportedMediaType)
             let empty = try await app.api("/api/v1/organizer/events/\(eventID)/attendees", method: .POST, key: key)
             #expect(empty.status == .badRequest)
-            #expect(try await Event.query(on: app.db).first()?.name == "Swift Summit")
+            #expect(try await StoredEvents.all(app).first?.name == "Swift Summit")
             #expect(try await Attendee.query(on: app.db).count() == 0)
         }
     }
@@ -401,7 +401,7 @@ struct EventsAPITests {
             #expect(retry.status == .created)
             #expect(try first.json()["id"] as? String == (try retry.json()["id"] as? String))
             #expect(try await Attendee.query(on: app.db).count() == 1)
-            #expect(try await Event.query(on: app.db).first()?.activeAttendees == 1)
+            #expect(try await StoredEvents.all(app).first?.activeAttendees == 1)
         }
     }
 

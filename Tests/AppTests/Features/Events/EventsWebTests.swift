@@ -59,7 +59,7 @@ struct EventsWebTests {
                 "/admin/events", Self.form.filter { $0.0 != "timezone" } + [("timezone", "Mars/Olympus")])
             #expect(badZone.status == .unprocessableEntity)
             #expect(admin.lastPage.contains("Choose a time zone from the list, like Europe/Berlin."))
-            #expect(try await Event.query(on: app.db).count() == 0)
+            #expect(try await StoredEvents.count(app) == 0)
         }
     }
 
@@ -154,7 +154,7 @@ struct EventsWebTests {
 
             #expect(try await stranger.get(path).status == .notFound)
             #expect(try await stranger.post("\(path)/cancel").status == .notFound)
-            let event = try #require(try await Event.query(on: app.db).first())
+            let event = try #require(try await StoredEvents.all(app).first)
             #expect(event.status == .published)
             #expect(try await Attendee.query(on: app.db).count() == 0)
         }
