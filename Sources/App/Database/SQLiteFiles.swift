@@ -1,3 +1,4 @@
+import KagibagSQL
 import Foundation
 import Vapor
 

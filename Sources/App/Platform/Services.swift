@@ -1,3 +1,4 @@
+import KagibagSQL
 import APIKeyCore
 import Vapor
 

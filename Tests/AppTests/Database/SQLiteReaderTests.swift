@@ -5,6 +5,7 @@ import Testing
 import VaporTesting
 
 @testable import App
+@testable import KagibagSQL
 
 /// The read-only SQLite connections of the hot paths (`Request.reads`). With PostgreSQL there
 /// are none and the hot reads go through the pool, which every other suite covers.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import App
+@testable import KagibagSQL
 
 @Suite("UUIDs and cursors as text")
 struct UUIDTextTests {

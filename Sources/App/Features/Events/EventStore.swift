@@ -1,3 +1,4 @@
+import KagibagSQL
 import Fluent
 import Foundation
 import SQLKit

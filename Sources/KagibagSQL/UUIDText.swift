@@ -1,11 +1,11 @@
 import Foundation
 
-/// UUIDs to and from their 36-character text, by hand: every event of a list is read (SQLite
+/// UUIDs to and from their 36-character text, by hand (here, below the SQLite reader, which reads them; the app uses them too): every event of a list is read (SQLite
 /// stores UUIDs as text) and written as text, and Foundation's `UUID(uuidString:)` (through
 /// `sscanf`) and `uuidString.lowercased()` were 6–8 % of the list's CPU.
 extension UUID {
     /// The canonical lower-case form used on the wire, in URLs and in cursors.
-    var lowercasedString: String {
+    public var lowercasedString: String {
         withUnsafeBytes(of: uuid) { bytes in
             String(unsafeUninitializedCapacity: 36) { out in
                 var at = 0
@@ -24,7 +24,7 @@ extension UUID {
     }
 
     /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in either case; nil for anything else.
-    init?(text: String) {
+    public init?(text: String) {
         var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let parsed = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
             guard utf8.count == 36 else { return false }

@@ -15,24 +15,31 @@ import SQLKit
 /// types Kagibag's rows hold (text, uuid, timestamptz, integers, booleans) are read straight
 /// from the cell here, and bound the same way; anything else falls back to PostgresKit's own
 /// encoding and decoding, with the same results.
-struct PostgresStatements: SQLDatabase {
-    let database: any PostgresDatabase
+public struct PostgresStatements: SQLDatabase {
+    public let database: any PostgresDatabase
     /// Fluent's SQLKit view of the same database, for statements with binds of other types.
-    let fallback: any SQLDatabase
+    public let fallback: any SQLDatabase
 
-    var logger: Logger { database.logger }
-    var eventLoop: any EventLoop { database.eventLoop }
-    var version: (any SQLDatabaseReportedVersion)? { nil }
-    var dialect: any SQLDialect { PostgresDialect() }
-    var queryLogLevel: Logger.Level? { nil }
+    public init(database: any PostgresDatabase, fallback: any SQLDatabase) {
+        self.database = database
+        self.fallback = fallback
+    }
 
-    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<
-        Void
-    > {
+    public var logger: Logger { database.logger }
+    public var eventLoop: any EventLoop { database.eventLoop }
+    public var version: (any SQLDatabaseReportedVersion)? { nil }
+    public var dialect: any SQLDialect { PostgresDialect() }
+    public var queryLogLevel: Logger.Level? { nil }
+
+    public func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void)
+        -> EventLoopFuture<
+            Void
+        >
+    {
         eventLoop.makeFutureWithTask { try await self.execute(sql: query, onRow) }
     }
 
-    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+    public func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         let (sql, binds) = serialize(query)
         guard let (bindings, types) = Self.bindings(binds) else { return try await fallback.execute(sql: query, onRow) }
         guard query is FixedPlan, let slot = PostgresPreparedStatements.shared.slot(for: sql, types: types) else {

@@ -20,35 +20,37 @@ import VaporCSQLite
 /// A connection serves one statement at a time: it is taken from the idle list, used without
 /// awaiting, and put back. The list grows to the number of threads reading at once (the event
 /// loops, or the test executor's threads).
-final class SQLiteReader: SQLDatabase, Sendable {
-    let logger: Logger
-    let eventLoop: any EventLoop
-    var version: (any SQLDatabaseReportedVersion)? { nil }
-    var dialect: any SQLDialect { SQLiteDialect() }
-    var queryLogLevel: Logger.Level? { nil }
+public final class SQLiteReader: SQLDatabase, Sendable {
+    public let logger: Logger
+    public let eventLoop: any EventLoop
+    public var version: (any SQLDatabaseReportedVersion)? { nil }
+    public var dialect: any SQLDialect { SQLiteDialect() }
+    public var queryLogLevel: Logger.Level? { nil }
 
     private let path: String
     private let idle = NIOLockedValueBox<[Connection]>([])
     private let closed = NIOLockedValueBox(false)
 
-    init(path: String, logger: Logger, eventLoop: any EventLoop) {
+    public init(path: String, logger: Logger, eventLoop: any EventLoop) {
         self.path = path
         self.logger = logger
         self.eventLoop = eventLoop
     }
 
-    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<
-        Void
-    > {
+    public func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void)
+        -> EventLoopFuture<
+            Void
+        >
+    {
         eventLoop.makeCompletedFuture { try run(query, onRow) }
     }
 
-    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+    public func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         try run(query, onRow)
     }
 
     /// Closes the idle connections; later reads fail (the application is shutting down).
-    func close() {
+    public func close() {
         closed.withLockedValue { $0 = true }
         for connection in idle.withLockedValue({ list in
             defer { list = [] }; return list
@@ -112,7 +114,7 @@ final class SQLiteReader: SQLDatabase, Sendable {
             }
         }
 
-        func close() {
+        public func close() {
             for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
             statements = [:]
             sqlite_nio_sqlite3_close(handle)
