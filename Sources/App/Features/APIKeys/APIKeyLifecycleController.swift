@@ -113,7 +113,7 @@ struct APIKeyLifecycleController: RouteCollection {
         }
         if let nonce = form.nonce { CreationNonce.markUsed(nonce, on: req) }
         req.logger.info("api key rolled", metadata: ["key": "\(key.id!)", "preview": "\(token.lastFour)"])
-        let fresh = try await APIKeyStore.find(key.id!.uuidString, team: current.team.id!, on: req.db)
+        let fresh = try await APIKeyStore.find(id: key.id!, team: current.team.id!, on: req.db)
         let created = APIKeyPages.CreatedKey(
             req, name: key.name, plaintext: token.plaintext, donePath: keyPath, rolled: true,
             oldEnds: ends.map { TimeView($0) },

@@ -57,11 +57,20 @@ enum APIKeyStore {
 
     /// A key of `team`; another team's key id answers exactly like a missing one.
     static func find(_ id: String?, team: UUID, on db: any Database) async throws -> APIKey {
-        guard let id = id.flatMap(UUID.init(uuidString:)),
-            let key = try await APIKey.query(on: db).filter(\.$id == id).filter(\.$team.$id == team).first()
-        else { throw DomainError.notFound("There is no such API key in this team. It may have been deleted already.") }
+        guard let id = id.flatMap(UUID.init(uuidString:)) else { throw notFound }
+        return try await find(id: id, team: team, on: db)
+    }
+
+    /// A key of `team` by its id (a key the request already holds, say).
+    static func find(id: UUID, team: UUID, on db: any Database) async throws -> APIKey {
+        guard let key = try await APIKey.query(on: db).filter(\.$id == id).filter(\.$team.$id == team).first() else {
+            throw notFound
+        }
         return key
     }
+
+    private static let notFound = DomainError.notFound(
+        "There is no such API key in this team. It may have been deleted already.")
 
     /// Stores a new key and its secret under the team's limit, with a name no other key of the
     /// team has (compared case-insensitively), and its audit entry. A key revoked as leaked

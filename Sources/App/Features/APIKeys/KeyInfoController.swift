@@ -46,7 +46,7 @@ struct KeyInfoController: RouteCollection {
         guard verified.secretEndsAt == nil else { throw Self.onlyCurrentSecret }
         let body = try req.content.decode(SelfRollRequest.self)
         let grace = try APIKeySecrets.grace(body.graceSeconds, fromChoices: false)
-        let key = try await APIKeyStore.find(verified.id.uuidString, team: verified.teamID, on: req.db)
+        let key = try await APIKeyStore.find(id: verified.id, team: verified.teamID, on: req.db)
         guard let team = try await TeamStore.team(slugOrID: verified.teamID.uuidString, on: req.db) else {
             throw BearerChallenge.invalidKey
         }
