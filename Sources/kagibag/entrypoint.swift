@@ -1,4 +1,5 @@
 import App
+import ConsoleKit
 import Foundation
 import Logging
 import NIOCore
@@ -15,15 +16,23 @@ enum Entrypoint {
         // (`PasswordHasher`), files go through NIO's thread pool.
         let onEventLoops = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var env = try Environment.detect()
+        // Answered before anything opens a database (or creates a SQLite file).
+        let plan = CommandLinePlan.decide(Array(env.arguments.dropFirst()))
+        if case .answer(let text, let code) = plan {
+            (code == 0 ? FileHandle.standardOutput : FileHandle.standardError).write(Data(text.utf8))
+            exit(code)
+        }
         try LoggingSystem.bootstrap(from: &env)
 
-        let settings: Settings
+        var settings: Settings
         do {
             settings = try Settings.load()
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             exit(1)
         }
+        // Only `serve` migrates on its own; `migrate` does it itself, the operator commands never.
+        if case .run(let autoMigrate) = plan { settings.autoMigrate = settings.autoMigrate && autoMigrate }
 
         let app = try await Application.make(env)
         app.logger.debug("Swift concurrency executor", metadata: ["nio_event_loops": "\(onEventLoops)"])
@@ -37,10 +46,15 @@ enum Entrypoint {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             try? await app.asyncShutdown()
             exit(1)
+        } catch let error as CommandError {
+            // A wrong argument to a command: one line, not a crash report.
+            FileHandle.standardError.write(Data("kagibag: \(error)\n".utf8))
+            try? await app.asyncShutdown()
+            exit(64)
         } catch {
             app.logger.report(error: error)
             try? await app.asyncShutdown()
-            throw error
+            exit(1)
         }
         try await app.asyncShutdown()
     }
