@@ -7,6 +7,7 @@ func routes(_ app: Application) throws {
 
     // Operator routes: no sessions, no keys.
     app.get("healthz", use: Health.check)
+    app.get("livez", use: Health.alive)
     app.get("metrics", use: MetricsEndpoint(token: settings.metricsToken).handle)
 
     // The API: JSON in and out, problem details, bearer keys, no cookies.

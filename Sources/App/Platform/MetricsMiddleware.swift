@@ -11,9 +11,19 @@ struct MetricsMiddleware: AsyncMiddleware {
         let route = request.route
         metrics.request(
             .init(
-                route: route.map(ObjectIdentifier.init), method: request.method.rawValue, status: response.status.code),
+                route: route.map(ObjectIdentifier.init), method: Self.label(request.method),
+                status: response.status.code),
             route: { route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched" },
             duration: ContinuousClock.now - start)
         return response
+    }
+
+    /// The methods Kagibag serves by name; any other a client invents (PROPFIND, BREW, …) is
+    /// "other", so a client cannot grow the label set without bound.
+    static func label(_ method: HTTPMethod) -> String {
+        switch method {
+        case .GET, .HEAD, .POST, .PATCH, .PUT, .DELETE, .OPTIONS: method.rawValue
+        default: "other"
+        }
     }
 }
