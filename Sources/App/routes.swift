@@ -1,3 +1,4 @@
+import Foundation
 import Vapor
 
 /// The three route groups. Which group a route is in decides how its errors look (problem
@@ -18,7 +19,10 @@ func routes(_ app: Application) throws {
     api.get(SitePath.openAPIDocument.route) { req -> Response in
         openAPI.response(for: req, cacheControl: "public, max-age=300")
     }
-    let keyed = api.grouped(MiddlewareChain(NoStoreMiddleware(), APIKeyAuthenticator(), JSONBodyMiddleware()))
+    let strictQuery = try StrictQueryMiddleware(
+        openAPIDocument: try Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "openapi.json")))
+    let keyed = api.grouped(
+        MiddlewareChain(NoStoreMiddleware(), APIKeyAuthenticator(), strictQuery, JSONBodyMiddleware()))
     try keyed.grouped(SitePath.apiOrganizer.route).register(collection: KeyInfoController())
     try keyed.grouped(SitePath.apiEvents.route).register(collection: EventsAPIController())
     try keyed.grouped(SitePath.apiAttendees(event: .parameter).route).register(collection: AttendeesAPIController())
