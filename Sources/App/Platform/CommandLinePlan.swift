@@ -1,6 +1,6 @@
 /// What the binary does with its arguments before anything opens a database: `--version` and
 /// `help` answer at once, a mistyped command is refused with exit code 64 (EX_USAGE), and only
-/// `serve` (the default) migrates on its own when auto-migration is on; `migrate` does it itself.
+/// `serve` (the default) and `migrate` migrate (under PostgreSQL's advisory lock) when auto-migration is on.
 /// (Before, every invocation migrated first, `--version` then crashed, and a typo in an empty
 /// folder left a fresh `kagibag.sqlite` behind.)
 public enum CommandLinePlan {
@@ -17,13 +17,18 @@ public enum CommandLinePlan {
 
     /// `arguments`: the command line without the program's name (and without `--env`).
     public static func decide(_ arguments: [String]) -> Decision {
+        var arguments = arguments[...]
+        // Vapor's own global option, before the command.
+        while arguments.first == "--log", arguments.count >= 2 { arguments = arguments.dropFirst(2) }
         guard let first = arguments.first else { return .run(autoMigrate: true) }
         switch first {
         case "--version", "-V", "version":
             return .answer("kagibag \(version)\n", exitCode: 0)
         case "--help", "-h", "help":
             return .answer(usage, exitCode: 0)
-        case "serve":
+        case "serve", "migrate":
+            // `migrate` also lets start-up migrate first: on PostgreSQL that happens under the
+            // advisory lock, so it cannot race instances that are starting.
             return .run(autoMigrate: true)
         case _ where commands.contains(first):
             return .run(autoMigrate: false)

@@ -55,7 +55,9 @@ final class Housekeeping: LifecycleHandler, Sendable {
                 let periods = jobs.map { $0.every ?? interval }
                 let tick = periods.min() ?? interval
                 let clock = ContinuousClock()
-                var due = periods.map { clock.now + $0 }
+                // Every job's first run at the first tick: an instance restarted more often than
+                // a job's period would otherwise never run it.
+                var due = periods.map { _ in clock.now + tick }
                 while !Task.isCancelled {
                     do {
                         try await Task.sleep(for: tick)
@@ -63,15 +65,20 @@ final class Housekeeping: LifecycleHandler, Sendable {
                         return  // cancelled at shutdown
                     }
                     let now = clock.now
-                    let ready = Set(due.indices.filter { due[$0] <= now })
-                    for index in ready { due[index] = now + periods[index] }
-                    do {
-                        let deleted = try await runOnce(on: db, only: ready).filter { $0.value > 0 }
-                        if !deleted.isEmpty { logger.debug("housekeeping", metadata: ["done": "\(deleted)"]) }
-                    } catch {
-                        logger.warning(
-                            "housekeeping failed; will retry",
-                            metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                    // Each job on its own: one that fails is tried again at the next tick and holds
+                    // no other back; one that succeeds waits its period.
+                    for index in due.indices where due[index] <= now {
+                        do {
+                            let done = try await runOnce(on: db, only: [index]).filter { $0.value > 0 }
+                            if !done.isEmpty { logger.debug("housekeeping", metadata: ["done": "\(done)"]) }
+                            due[index] = clock.now + periods[index]
+                        } catch {
+                            logger.warning(
+                                "housekeeping job failed; will retry",
+                                metadata: [
+                                    "job": "\(jobs[index].name)", "error": "\(String(reflecting: type(of: error)))",
+                                ])
+                        }
                     }
                 }
             }

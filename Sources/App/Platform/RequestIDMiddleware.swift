@@ -15,8 +15,8 @@ struct RequestIDMiddleware: AsyncMiddleware {
             id = request.isFromTrustedProxy && Self.isWellFormed(presented) ? presented : UUID().uuidString
             request.logger[metadataKey: "request-id"] = .string(id)
         }
-        request.logger.log(
-            level: logLevel, "\(request.method) \(request.url.path.removingPercentEncoding ?? request.url.path)")
+        // The path as it came, still percent-encoded: decoded, `%0A` would start a forged log line.
+        request.logger.log(level: logLevel, "\(request.method) \(request.url.path)")
         let response = try await next.respond(to: request)
         // The id the log lines carry, so that a client can quote it (a proxy that sets its own,
         // as the shipped nginx does, hides this one and answers with the same id).

@@ -41,7 +41,8 @@ struct StrictQueryMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if let query = request.url.query, !query.isEmpty, let route = request.route {
             let template = "/" + route.path.map(\.description).joined(separator: "/")
-            if let names = accepted[Self.key(method: request.method.rawValue, path: template)] {
+            let method = request.method == .HEAD ? "GET" : request.method.rawValue
+            if let names = accepted[Self.key(method: method, path: template)] {
                 for pair in query.split(separator: "&") where !pair.isEmpty {
                     let raw = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
                     let name =

@@ -62,6 +62,8 @@ final class UploadGate: Sendable {
         @Sendable func settle(_ result: Result<ByteBuffer, any Error>) {
             let first = state.withLockedValue { state in
                 defer { state.settled = true }
+                // A refused body's bytes go at once: the handler may live on until the connection closes.
+                if case .failure = result { state.buffer = ByteBuffer() }
                 return !state.settled
             }
             if first { promise.completeWith(result) }

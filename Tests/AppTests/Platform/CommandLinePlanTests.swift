@@ -32,11 +32,13 @@ struct CommandLinePlanTests {
         #expect(text.hasPrefix("kagibag: unknown option '--port'"))
     }
 
-    @Test("only serve (also when no command is given) migrates on its own")
+    @Test("only serve (also when no command is given) and migrate migrate; operator commands never")
     func onlyServeMigrates() {
         #expect(CommandLinePlan.decide([]) == .run(autoMigrate: true))
         #expect(CommandLinePlan.decide(["serve", "--port", "9000"]) == .run(autoMigrate: true))
-        for command in ["migrate", "routes", "team", "keys"] {
+        #expect(CommandLinePlan.decide(["migrate", "--yes"]) == .run(autoMigrate: true))
+        #expect(CommandLinePlan.decide(["--log", "debug", "serve"]) == .run(autoMigrate: true))
+        for command in ["routes", "team", "keys"] {
             #expect(CommandLinePlan.decide([command]) == .run(autoMigrate: false))
         }
     }

@@ -59,7 +59,7 @@ struct KeyInfoController: RouteCollection {
             let problem = ProblemDetails(
                 title: "Conflict", status: 409,
                 detail:
-                    "This key was already rolled with this Idempotency-Key; the new secret (…\(token.lastFour)) was shown only in that response and is not stored. If it was lost, roll again with a new Idempotency-Key."
+                    "This key was already rolled with this Idempotency-Key; the new secret (…\(token.lastFour)) was shown only in that response and is not stored. If it was lost, ask an admin of the team to roll the key."
             )
             return (.conflict, problem.response().body.string ?? "")
         }

@@ -64,24 +64,33 @@ enum InvitationStore {
     /// accepted twice (two tabs) or for a team they joined meanwhile just goes away.
     static func accept(_ invitation: Invitation, by user: User, on db: any Database) async throws {
         let teamID = invitation.$team.id
-        try await TeamStore.locked(teamID, on: db) { db in
+        enum Outcome: Sendable { case joined, gone, inviterNoLongerAdmin }
+        let outcome: Outcome = try await TeamStore.locked(teamID, on: db) { db in
             // Read again under the lock: withdrawn a moment ago (by an admin, or with its inviter's
-            // removal or demotion), expired meanwhile, or sent by someone no longer an admin.
+            // removal or demotion), expired or renewed meanwhile, or sent by someone no longer an admin.
             guard let fresh = try await Invitation.find(invitation.id, on: db), fresh.expiresAt > Date() else {
-                throw DomainError.notFound("That invitation has just been withdrawn, or it has expired.")
+                return .gone
             }
             guard let inviter = fresh.invitedByID, try await TeamStore.isAdmin(inviter, of: teamID, on: db) else {
+                // Deleted for good (the refusal is thrown after this transaction commits).
                 try await fresh.delete(on: db)
-                throw DomainError.notFound(
-                    "That invitation is no longer valid: whoever sent it is no longer an admin of the team.")
+                return .inviterNoLongerAdmin
             }
-            try await invitation.delete(on: db)
-            guard try await TeamStore.membership(of: user.id!, in: teamID, on: db) == nil else { return }
-            try await Membership(userID: user.id!, teamID: teamID, role: invitation.role).create(on: db)
+            try await fresh.delete(on: db)
+            guard try await TeamStore.membership(of: user.id!, in: teamID, on: db) == nil else { return .joined }
+            try await Membership(userID: user.id!, teamID: teamID, role: fresh.role).create(on: db)
             try await Audit.record(
                 .memberAdded, team: teamID, by: user,
-                "accepted the invitation from \(invitation.invitedByName) and joined as \(invitation.role.label)",
-                on: db)
+                "accepted the invitation from \(fresh.invitedByName) and joined as \(fresh.role.label)", on: db)
+            invitation.role = fresh.role
+            return .joined
+        }
+        switch outcome {
+        case .joined: return
+        case .gone: throw DomainError.notFound("That invitation has just been withdrawn, or it has expired.")
+        case .inviterNoLongerAdmin:
+            throw DomainError.notFound(
+                "That invitation is no longer valid: whoever sent it is no longer an admin of the team.")
         }
     }
 

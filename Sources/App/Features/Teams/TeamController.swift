@@ -89,14 +89,18 @@ struct TeamController: RouteCollection {
                 req, error: "Choose the role Admin or Member.", status: .unprocessableEntity)
         }
         let target = try await TeamStore.membership(req.parameters.get("membership"), in: current.team.id!, on: req.db)
-        let previous = target.role
         do {
             try await Self.asAdmin(req) { db, actor, teamID in
+                // Re-read under the lock: the role may have changed since the request began.
+                guard let fresh = try await Membership.find(target.id, on: db) else {
+                    throw DomainError.notFound("That member is not in this team.")
+                }
+                let previous = fresh.role
                 if previous == .admin, role == .member, try await TeamStore.adminCount(of: teamID, on: db) <= 1 {
                     throw LastAdmin()
                 }
-                target.role = role
-                try await target.save(on: db)
+                fresh.role = role
+                try await fresh.save(on: db)
                 if previous != role {
                     try await Audit.record(
                         .memberRoleChanged, team: teamID, by: actor,

@@ -304,6 +304,8 @@ struct KeyLifecycleHolesTests {
             try await membership.save(on: app.db)
             let refused = try await returning.post(accept)
             #expect(refused.status == .notFound, "\(refused.status) \(refused.text.prefix(300))")
+            // And it is gone for good, not left waiting on the invitee's pages.
+            #expect(try await Invitation.query(on: app.db).count() == 0)
             #expect(
                 try await Membership.query(on: app.db).filter(
                     \.$user.$id == (try await User.query(on: app.db).filter(\.$email == alternate.email).first()!.id!)
