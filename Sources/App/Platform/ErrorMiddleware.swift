@@ -61,7 +61,7 @@ struct ErrorMiddleware: AsyncMiddleware {
         case is ConnectionPoolTimeoutError:
             // Every database connection stayed busy for the pool's whole timeout: the request
             // was not handled, and may simply be sent again.
-            return (.serviceUnavailable, "Kagibag is busy right now. Try again in a moment.", ["Retry-After": "2"], [])
+            return (.serviceUnavailable, APIError.busyMessage, ["Retry-After": "2"], [])
         default:
             return (.internalServerError, "", [:], [])
         }

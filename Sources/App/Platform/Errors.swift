@@ -68,6 +68,9 @@ struct APIError: AbortError {
 
     var reason: String { detail }
 
+    /// What a request hears when the server sheds load (503, pages and API alike).
+    static let busyMessage = "Kagibag is busy right now. Try again in a moment."
+
     /// A request the server cannot even interpret (400), such as an unknown field or a bad cursor.
     static func badRequest(_ message: String, field: String? = nil) -> APIError {
         APIError(

@@ -6,6 +6,9 @@ enum TeamRole: String, Codable, CaseIterable, Sendable {
     case member
 
     var label: String { self == .admin ? "Admin" : "Member" }
+
+    /// What a form hears when the role it posted is neither.
+    static let choiceMessage = "Choose the role Admin or Member."
 }
 
 /// A user's place in a team.

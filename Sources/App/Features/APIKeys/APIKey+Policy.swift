@@ -3,6 +3,9 @@ import Foundation
 /// A key's policy as the store takes it: the model (in Database) knows columns, this knows
 /// what they mean.
 extension APIKey {
+    /// What a key's name may be (the create and edit forms, and a name given up after a leak).
+    static let nameRule = TextRule.name(maximum: 100)
+
     convenience init(
         id: UUID? = UUID(), teamID: UUID, createdByID: UUID, name: String, lastFour: String, policy: APIKeyPolicy
     ) {

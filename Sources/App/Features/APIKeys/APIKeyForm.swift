@@ -22,21 +22,18 @@ struct APIKeyFormInput: Content {
     /// The name and policy, or every problem at once. Editing keeps the key's expiry: a
     /// lifetime changes only by rolling.
     func validated(for team: Team, editing key: APIKey? = nil) throws -> (name: String, policy: APIKeyPolicy) {
-        var problems: [FieldProblem] = []
-        let name = FormInput.name(self.name, field: "Name")
-        if case .failure(let error) = name { problems.append(.init(field: "name", message: error.message)) }
-        var policy: APIKeyPolicy?
-        do {
-            policy = try APIKeyPolicy(
+        var validation = Validation()
+        let name = APIKey.nameRule.check(self.name, InputField("name", label: "Name"), into: &validation)
+        let policy = validation.collect {
+            try APIKeyPolicy(
                 description: description, permissionChoice: permissionChoice, permissions: permissions ?? [],
                 addresses: addresses,
                 mayRollItself: mayRollItself != nil,
                 lifetime: key.map { .keep($0.expiresAt) } ?? .choose(days: expiresInDays), team: team)
-        } catch let error as DomainError {
-            problems += error.problems
         }
-        guard problems.isEmpty, case .success(let valid) = name, let policy else { throw DomainError.invalid(problems) }
-        return (valid, policy)
+        try validation.finish()
+        guard let name, let policy else { throw DomainError.invalid(validation.problems) }
+        return (name, policy)
     }
 }
 

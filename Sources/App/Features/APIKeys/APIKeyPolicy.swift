@@ -14,6 +14,7 @@ struct APIKeyPolicy: Sendable, Equatable {
     var expiresAt: Date?
 
     static let maximumDescription = 500
+    static let descriptionRule = TextRule(maximum: maximumDescription, required: false)
     static let maximumAddresses = 20
     /// Lifetimes offered when creating or rolling a key, in days (0 = never expires).
     static let lifetimeChoices = [0, 7, 30, 60, 90, 365]
@@ -37,20 +38,10 @@ struct APIKeyPolicy: Sendable, Equatable {
         description: String?, permissionChoice: String?, permissions: [String], addresses: String?, mayRollItself: Bool,
         lifetime: Lifetime, team: Team, now: Date = Date()
     ) throws {
-        var problems: [FieldProblem] = []
-        let description = FormInput.text(description)
-        if let description {
-            if description.count > Self.maximumDescription {
-                problems.append(
-                    .init(
-                        field: "description",
-                        message: "Description must be at most \(Self.maximumDescription) characters."))
-            }
-            if description.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-                problems.append(
-                    .init(field: "description", message: "Description must be one line without control characters."))
-            }
-        }
+        var validation = Validation()
+        let description = Self.descriptionRule.check(
+            description, InputField("description", label: "Description"), into: &validation)
+        var problems = validation.problems
         var granted: Set<Permission>?
         // Ticked permissions without a choice mean "only these"; with "all" they contradict it,
         // and guessing either way could make a key more powerful than its admin meant.

@@ -162,8 +162,8 @@ extension APIKeyStore {
         let date = (key.revokedAt ?? Date()).formatted(.iso8601.year().month().day())
         var suffix = " (leaked \(date))"
         var number = 1
-        // Within the 100 characters a name may have, so that the key can still be edited.
-        func candidate() -> String { String(key.name.prefix(100 - suffix.count)) + suffix }
+        // Within the characters a name may have, so that the key can still be edited.
+        func candidate() -> String { String(key.name.prefix(APIKey.nameRule.maximum - suffix.count)) + suffix }
         while namesTaken.contains(where: { $0.caseInsensitiveCompare(candidate()) == .orderedSame }) {
             number += 1
             suffix = " (leaked \(date), \(number))"

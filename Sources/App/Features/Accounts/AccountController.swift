@@ -46,10 +46,13 @@ struct AccountController: RouteCollection {
 
     @Sendable func signup(req: Request) async throws -> Response {
         var form = try req.content.decode(SignupForm.self)
-        let name = FormInput.name(form.name, field: "Name")
-        let email = FormInput.email(form.email)
-        let password = FormInput.newPassword(form.password)
-        let teamName = FormInput.name(form.team, field: "Team name")
+        // Every problem at once, each next to its field.
+        var validation = Validation()
+        let name = TextRule.personOrTeamName.check(form.name, InputField("name", label: "Name"), into: &validation)
+        let email = EmailRule.check(form.email, into: &validation)
+        let password = PasswordHasher.checkNew(form.password, into: &validation)
+        let teamName = TextRule.personOrTeamName.check(
+            form.team, InputField("team", label: "Team name"), into: &validation)
         form.password = nil
         func answer(_ message: String, _ status: HTTPStatus, retryAfter: Int? = nil) async throws -> Response {
             form.error = message
@@ -62,13 +65,8 @@ struct AccountController: RouteCollection {
                 errors: FormErrors(problems, ids: Self.signupFieldIDs), emailTaken: emailTaken)
             return try await req.renderPage("signup", page, status: .unprocessableEntity)
         }
-        // Every problem at once, each next to its field.
-        var problems: [FieldProblem] = []
-        for (field, result) in [("name", name), ("email", email), ("password", password), ("team", teamName)] {
-            if case .failure(let error) = result { problems.append(FieldProblem(field: field, message: error.message)) }
-        }
         switch (name, email, password, teamName) {
-        case (.success(let name), .success(let email), .success(let password), .success(let teamName)):
+        case (let name?, let email?, let password?, let teamName?):
             // Counted before any work, whatever comes of it: the limit bounds the sign-ups (and
             // the "already exists" answers) one address can cause.
             let limiter = req.application.limits.signupPerAddress
@@ -105,7 +103,7 @@ struct AccountController: RouteCollection {
             req.logger.info("user signed up", metadata: ["user": "\(user.id!)", "team": "\(team.id!)"])
             return req.redirect(to: SitePath.team.path)
         default:
-            return try await answer(problems)
+            return try await answer(validation.problems)
         }
     }
 
@@ -131,9 +129,9 @@ struct AccountController: RouteCollection {
                 "login", title: "Log in", form: form, status: status, retryAfter: retryAfter, on: req)
         }
         // Only a well-formed address is looked up (a NUL byte, say, would upset PostgreSQL).
-        let email = try? FormInput.email(form.email).get()
+        let email = EmailRule.normalised(form.email)
         let limits = req.application.limits
-        let accountKey = "account:" + (email ?? String((FormInput.text(form.email) ?? "").lowercased().prefix(254)))
+        let accountKey = "account:" + (email ?? String((Validation.trimmed(form.email) ?? "").lowercased().prefix(254)))
         let addressKey = "address:" + req.clientAddressLimitKey
         let byAddress = limits.loginPerAddress.hit(addressKey)
         let byAccount = limits.loginPerAccount.hit(accountKey)
@@ -194,7 +192,7 @@ struct AccountController: RouteCollection {
         return req.redirect(to: SitePath.team.path)
     }
 
-    static let busy = "Kagibag is busy right now. Try again in a moment."
+    static let busy = APIError.busyMessage
 
     /// "3 minutes", from seconds.
     private static func minutes(_ seconds: Int) -> String {

@@ -111,15 +111,16 @@ extension Request {
     var passwordHasher: PasswordHasher { application.passwordHasher }
 }
 
-extension FormInput {
-    /// A new password within the hasher's bounds.
-    static func newPassword(_ raw: String?) -> Result<String, FormError> {
-        guard let value = raw, value.count >= PasswordHasher.minimumLength else {
-            return .failure(FormError("Password must be at least \(PasswordHasher.minimumLength) characters."))
-        }
-        guard value.count <= PasswordHasher.maximumLength else {
-            return .failure(FormError("Password must be at most \(PasswordHasher.maximumLength) characters."))
-        }
-        return .success(value)
+extension PasswordHasher {
+    /// A new password within the hasher's bounds (taken as typed: spaces count).
+    static func checkNew(_ raw: String?, into validation: inout Validation) -> String? {
+        let value = raw ?? ""
+        let message =
+            value.count < minimumLength
+            ? "Password must be at least \(minimumLength) characters."
+            : value.count > maximumLength ? "Password must be at most \(maximumLength) characters." : nil
+        guard let message else { return value }
+        validation.add(FieldProblem(field: "password", message: message))
+        return nil
     }
 }

@@ -18,22 +18,17 @@ struct EventDraft: Sendable, Equatable {
         capacity: Int?,
         status: EventStatus, unreadable: [FieldProblem] = []
     ) throws {
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        let description = description ?? ""
+        var validation = Validation()
+        validation.add(unreadable)
+        let name = Self.nameRule.check(name, InputField("name", label: "Name"), into: &validation)
+        let checkedDescription = Self.descriptionRule.check(
+            description, InputField("description", label: "Description"), into: &validation)
+        let venue = Self.venueRule.check(venue, InputField("venue", label: "Venue"), into: &validation)
         let timezone = timezone.trimmingCharacters(in: .whitespacesAndNewlines)
-        let venue = FormInput.text(venue)
-        var problems: [FieldProblem] = []
         // Each rule in the API's words (field names) and in the form's (its labels).
         func check(_ ok: Bool, _ field: String, _ message: String, form: String) {
-            if !ok { problems.append(FieldProblem(field: field, message: message, formMessage: form)) }
+            validation.require(ok, FieldProblem(field: field, message: message, formMessage: form))
         }
-        check(!name.isEmpty, "name", "name must be 1 to 200 characters.", form: "Enter the event’s name.")
-        check(
-            name.count <= 200, "name", "name must be 1 to 200 characters.", form: "Name must be at most 200 characters."
-        )
-        check(
-            description.count <= 10_000, "description", "description must be at most 10,000 characters.",
-            form: "Description must be at most 10,000 characters.")
         let zoneKnown = Self.isKnownTimeZone(timezone)
         if zoneKnown {
             check(
@@ -49,21 +44,13 @@ struct EventDraft: Sendable, Equatable {
         check(
             zoneKnown, "timezone", "timezone must be an IANA time zone name, like Europe/Berlin.",
             form: "Choose a time zone from the list, like Europe/Berlin.")
-        check(
-            (venue?.count ?? 0) <= 200, "venue", "venue must be at most 200 characters.",
-            form: "Venue must be at most 200 characters.")
         check((0...1_000_000).contains(capacity ?? 0), "capacity", Self.capacityMessage, form: Self.capacityFormMessage)
-        for (field, label, text) in [
-            ("name", "Name", name), ("description", "Description", description), ("venue", "Venue", venue ?? ""),
-            ("timezone", "Time zone", timezone),
-        ] {
-            check(
-                !text.unicodeScalars.contains { $0.value == 0 }, field, "\(field) must not contain NUL characters.",
-                form: "\(label) must not contain NUL characters.")
+        // A field the caller could not read is reported once, as unreadable.
+        let problems = validation.problems.filter { problem in
+            !unreadable.contains { $0.field == problem.field && $0 != problem }
         }
-        problems = unreadable + problems.filter { problem in !unreadable.contains { $0.field == problem.field } }
-        guard problems.isEmpty, let startsAt, let endsAt else { throw DomainError.invalid(problems) }
-        self.init(valid: (name, description, startsAt, endsAt, timezone, venue, capacity, status))
+        guard problems.isEmpty, let name, let startsAt, let endsAt else { throw DomainError.invalid(problems) }
+        self.init(valid: (name, checkedDescription ?? "", startsAt, endsAt, timezone, venue, capacity, status))
     }
 
     /// Values already known to be valid (an event's current state).
@@ -76,6 +63,9 @@ struct EventDraft: Sendable, Equatable {
         (name, description, startsAt, endsAt, timezone, venue, capacity, status) = values
     }
 
+    static let nameRule = TextRule.name(maximum: 200, missing: "Enter the event’s name.")
+    static let descriptionRule = TextRule(maximum: 10_000, required: false, multiline: true)
+    static let venueRule = TextRule(maximum: 200, required: false)
     static let capacityMessage = "capacity must be a whole number from 0 to 1,000,000."
     static let capacityFormMessage = "Capacity must be a whole number from 0 to 1,000,000, or empty for no limit."
     static let statusMessage = "status must be one of draft, published, cancelled."
@@ -99,37 +89,13 @@ struct AttendeeDraft: Sendable, Equatable {
 
     /// `ticketType` nil means the default, "general".
     init(name: String, email: String, ticketType: String?, status: AttendeeStatus) throws {
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        let email = email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        let ticketType = (ticketType ?? "general").trimmingCharacters(in: .whitespacesAndNewlines)
-        var problems: [FieldProblem] = []
-        if name.isEmpty || name.count > 200 {
-            problems.append(
-                .init(
-                    field: "name", message: "name must be 1 to 200 characters.",
-                    formMessage: name.isEmpty ? "Enter the attendee’s name." : "Name must be at most 200 characters."))
-        }
-        if case .failure(let error) = FormInput.email(email) {
-            problems.append(
-                .init(
-                    field: "email", message: "email must be a valid email address, like ada@example.com.",
-                    formMessage: error.message))
-        }
-        if ticketType.isEmpty || ticketType.count > 100
-            || ticketType.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        {
-            problems.append(
-                .init(
-                    field: "ticket_type", message: "ticket_type must be 1 to 100 characters.",
-                    formMessage: "Ticket type must be 1 to 100 characters, without control characters."))
-        }
-        if name.unicodeScalars.contains(where: { $0.value == 0 }) {
-            problems.append(
-                .init(
-                    field: "name", message: "name must not contain NUL characters.",
-                    formMessage: "Name must not contain NUL characters."))
-        }
-        guard problems.isEmpty else { throw DomainError.invalid(problems) }
+        var validation = Validation()
+        let name = Self.nameRule.check(name, InputField("name", label: "Name"), into: &validation)
+        let email = EmailRule.check(email, into: &validation)
+        let ticketType = Self.ticketTypeRule.check(
+            ticketType ?? "general", InputField("ticket_type", label: "Ticket type"), into: &validation)
+        try validation.finish()
+        guard let name, let email, let ticketType else { throw DomainError.invalid(validation.problems) }
         self.init(valid: (name, email, ticketType, status))
     }
 
@@ -137,5 +103,7 @@ struct AttendeeDraft: Sendable, Equatable {
         (name, email, ticketType, status) = values
     }
 
+    static let nameRule = TextRule.name(maximum: 200, missing: "Enter the attendee’s name.")
+    static let ticketTypeRule = TextRule.name(maximum: 100)
     static let statusMessage = "status must be one of registered, cancelled, checked_in."
 }

@@ -23,9 +23,9 @@ struct EventForm: Content {
     /// The form as a draft, or every problem that stops it being one.
     func draft() throws -> EventDraft {
         var unreadable: [FieldProblem] = []
-        let zone = TimeZone(identifier: FormInput.text(timezone) ?? "")
+        let zone = TimeZone(identifier: Validation.trimmed(timezone) ?? "")
         var capacityValue: Int?
-        if let text = FormInput.text(capacity) {
+        if let text = Validation.trimmed(capacity) {
             capacityValue = Int(text)
             if capacityValue == nil {
                 unreadable.append(
@@ -58,6 +58,6 @@ struct AttendeeForm: Content {
 
     func draft() throws -> AttendeeDraft {
         try AttendeeDraft(
-            name: name ?? "", email: email ?? "", ticketType: FormInput.text(ticketType), status: .registered)
+            name: name ?? "", email: email ?? "", ticketType: Validation.trimmed(ticketType), status: .registered)
     }
 }

@@ -47,15 +47,12 @@ struct TeamController: RouteCollection {
         let form = try req.content.decode(AddMemberForm.self)
         guard let role = TeamRole(rawValue: form.role ?? "member") else {
             return try await TeamPage.render(
-                req, error: "Choose the role Admin or Member.", status: .unprocessableEntity)
+                req, error: TeamRole.choiceMessage, status: .unprocessableEntity)
         }
-        let email: String
-        switch FormInput.email(form.email) {
-        case .failure(let error):
+        var validation = Validation()
+        guard let email = EmailRule.check(form.email, into: &validation) else {
             return try await TeamPage.render(
-                req, addError: error.message, addEmail: form.email, status: .unprocessableEntity)
-        case .success(let value):
-            email = value
+                req, addError: validation.problems.first?.forForm, addEmail: form.email, status: .unprocessableEntity)
         }
         do {
             try await Self.asAdmin(req) { db, actor, teamID in
@@ -86,7 +83,7 @@ struct TeamController: RouteCollection {
         let current = try req.requireTeamAdmin(to: Self.adminAction)
         guard let role = TeamRole(rawValue: try req.content.decode(RoleForm.self).role ?? "") else {
             return try await TeamPage.render(
-                req, error: "Choose the role Admin or Member.", status: .unprocessableEntity)
+                req, error: TeamRole.choiceMessage, status: .unprocessableEntity)
         }
         let target = try await TeamStore.membership(req.parameters.get("membership"), in: current.team.id!, on: req.db)
         do {
