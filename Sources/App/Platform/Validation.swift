@@ -59,7 +59,8 @@ struct InputField: Sendable {
 struct TextRule: Sendable {
     var maximum: Int
     var required = true
-    /// Line breaks and tabs allowed (other control characters never are).
+    /// Line breaks and tabs allowed (other control characters never are), and the text kept as
+    /// typed: a description's leading indentation or closing blank line may be meant.
     var multiline = false
     /// The form's words for a required field left empty ("Enter the event’s name."); by default
     /// "LABEL is required.".
@@ -74,7 +75,7 @@ struct TextRule: Sendable {
 
     /// The trimmed value, nil when it is absent (a problem only when required) or breaks a rule.
     func check(_ raw: String?, _ field: InputField, into validation: inout Validation) -> String? {
-        guard let value = Validation.trimmed(raw) else {
+        guard let trimmed = Validation.trimmed(raw) else {
             if required {
                 validation.add(
                     FieldProblem(
@@ -83,6 +84,7 @@ struct TextRule: Sendable {
             }
             return nil
         }
+        let value = multiline ? raw ?? trimmed : trimmed
         var ok = true
         if value.count > maximum {
             ok = false
