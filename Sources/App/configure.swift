@@ -21,7 +21,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     let recorder = UsageRecorder(interval: settings.lastUsedFlushSeconds, metrics: metrics)
     let sqlite = sqlitePath(settings)
     let passwords = try PasswordHasher(
-        threads: settings.passwordThreads, queue: settings.passwordQueue, cost: settings.bcryptCost)
+        threads: settings.passwordThreads, queue: settings.passwordQueue, cost: settings.bcryptCost, metrics: metrics)
     app.lifecycle.use(passwords)
     app.services = AppServices(
         settings: settings,
@@ -86,20 +86,18 @@ public func configure(_ app: Application, settings: Settings) async throws {
         .init(name: "invitations", purge: InvitationStore.purgeExpired),
         .init(name: "idempotency keys", purge: Idempotency.purgeExpired),
     ]
-    if settings.lastUsedFlushSeconds > 0 {
-        // (Tests flush on every request and call these themselves.) Key usage is written in
-        // batches; each expiry goes to Activity once, by whichever instance gets there first, and
-        // ended grace periods are retired, on the same beat; old usage goes about once an hour.
-        let flushEvery = Duration.milliseconds(Int64(settings.lastUsedFlushSeconds * 1000))
-        jobs.append(.init(name: "key usage flush", every: flushEvery) { db, _ in try await recorder.flush(on: db) })
-        jobs.append(
-            .init(name: "key expiries", every: flushEvery) { db, _ in try await APIKeySecrets.recordExpiries(on: db) })
-        jobs.append(
-            .init(name: "key usage", every: .seconds(3600)) { db, _ in
-                try await APIKeyUsage.prune(on: db)
-                return 0
-            })
-    }
+    // Key usage is written in batches; each expiry goes to Activity once, by whichever instance
+    // gets there first, and ended grace periods are retired, on the same beat; old usage goes
+    // about once an hour.
+    let flushEvery = Duration.milliseconds(Int64(max(settings.lastUsedFlushSeconds, 1) * 1000))
+    jobs.append(.init(name: "key usage flush", every: flushEvery) { db, _ in try await recorder.flush(on: db) })
+    jobs.append(
+        .init(name: "key expiries", every: flushEvery) { db, _ in try await APIKeySecrets.recordExpiries(on: db) })
+    jobs.append(
+        .init(name: "key usage", every: .seconds(3600)) { db, _ in
+            try await APIKeyUsage.prune(on: db)
+            return 0
+        })
     let housekeeping = Housekeeping(jobs: jobs)
     app.lifecycle.use(housekeeping)
     app.asyncCommands.use(TeamCommand(), as: "team")

@@ -90,6 +90,9 @@ final class Metrics: Sendable {
     private let flushBatches: Counter
     private let flushRows: Counter
     private let flushDuration: DurationHistogram
+    private let passwordDone: Counter
+    private let passwordBusy: Counter
+    private let passwordInFlight: Gauge
 
     init() {
         var auth: [String: Counter] = [:]
@@ -117,6 +120,13 @@ final class Metrics: Sendable {
             descriptor: Self.descriptor(
                 "last_used", "flush_duration", "seconds", "Time to write one batch of last-used times."),
             labels: [], buckets: Self.latencyBuckets)
+        let work = Self.descriptor(
+            "password", "work", "total", "bcrypt hashes and checks: done, or refused at once as busy (503).")
+        passwordDone = registry.makeCounter(descriptor: work, labels: [("outcome", "done")])
+        passwordBusy = registry.makeCounter(descriptor: work, labels: [("outcome", "busy")])
+        passwordInFlight = registry.makeGauge(
+            descriptor: Self.descriptor(
+                "password", "work_in_flight", "", "bcrypt hashes and checks running or waiting for a thread."))
     }
 
     /// What identifies a request's series; the route object stands for its template.
@@ -188,4 +198,16 @@ final class Metrics: Sendable {
         flushRows.increment(by: Int64(rows))
         flushDuration.record(duration)
     }
+
+    /// One bcrypt computation admitted (`+1`) or finished (`-1`, and counted as done).
+    func passwordWork(admitted: Bool) {
+        if admitted {
+            passwordInFlight.increment()
+        } else {
+            passwordInFlight.decrement()
+            passwordDone.increment()
+        }
+    }
+
+    func passwordBusyRefusal() { passwordBusy.increment() }
 }

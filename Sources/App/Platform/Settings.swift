@@ -22,7 +22,7 @@ public struct Settings: Sendable {
     public var secureCookies: Bool = false
     public var sessionLifetimeHours: Int = 24 * 14
     public var bcryptCost: Int = 12
-    /// How often coalesced last-used times are written (seconds; 0 = on every request, for tests).
+    /// How often coalesced last-used times are written, and key expiries recorded (1 to 3600 seconds).
     public var lastUsedFlushSeconds: Double = 15
     /// At most this many keys per team.
     public var maxKeysPerTeam: Int = 100
@@ -91,7 +91,7 @@ public struct Settings: Sendable {
             try reader.int("KAGIBAG_SESSION_HOURS", in: 1...(24 * 366)) ?? settings.sessionLifetimeHours
         settings.bcryptCost = try reader.int("KAGIBAG_BCRYPT_COST", in: 4...31) ?? settings.bcryptCost
         settings.lastUsedFlushSeconds =
-            try reader.double("KAGIBAG_LAST_USED_FLUSH_SECONDS", in: 0...3600) ?? settings.lastUsedFlushSeconds
+            try reader.double("KAGIBAG_LAST_USED_FLUSH_SECONDS", in: 1...3600) ?? settings.lastUsedFlushSeconds
         settings.maxKeysPerTeam =
             try reader.int("KAGIBAG_MAX_KEYS_PER_TEAM", in: 1...100_000) ?? settings.maxKeysPerTeam
         settings.apiRateLimitPerMinute =

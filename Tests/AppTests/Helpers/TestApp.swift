@@ -17,6 +17,8 @@ func withKagibag(
 ) async throws {
     var settings = Settings()
     settings.bcryptCost = 4
+    // 0 (the default here): usage is written after every request, so a test sees "last used"
+    // at once; a test that sets an interval sees the server's batches.
     settings.lastUsedFlushSeconds = 0
     // Tests run in parallel, each with its own pool: keep them small (CI's PostgreSQL also
     // allows 1,000 connections: 248 tests start at once).
@@ -30,6 +32,8 @@ func withKagibag(
         settings.database = .postgres(url: created.url)
     }
     adjust(&settings)
+    let flushEachRequest = settings.lastUsedFlushSeconds == 0
+    if flushEachRequest { settings.lastUsedFlushSeconds = 3600 }
     let app = try await Application.make(.testing)
     // Every application's blocking work (SQLite statements, file reads) on threads of its own:
     // with the process-wide pool of 2 threads that tests share by default, one app's SQLite
@@ -38,6 +42,7 @@ func withKagibag(
     app.threadPool = NIOThreadPool(numberOfThreads: 4)
     do {
         try await configure(app, settings: settings)
+        if flushEachRequest { app.middleware.use(FlushUsageAfterEachRequest()) }
         try await body(app)
     } catch {
         try await app.asyncShutdown()
@@ -87,5 +92,20 @@ extension Application {
         var context = CommandContext(console: console, input: CommandInput(arguments: ["kagibag"] + arguments))
         context.application = self
         try await console.run(asyncCommands.group(), with: context)
+    }
+}
+
+/// Writes the key usage a request recorded before its answer leaves (a test's stand-in for the
+/// server's periodic flush). A batch that cannot be written stays pending, as on the server.
+struct FlushUsageAfterEachRequest: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let result: Result<Response, any Error>
+        do {
+            result = .success(try await next.respond(to: request))
+        } catch {
+            result = .failure(error)
+        }
+        _ = try? await request.application.usage.flush(on: request.db)
+        return try result.get()
     }
 }

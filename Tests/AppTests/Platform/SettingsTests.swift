@@ -25,6 +25,8 @@ struct SettingsTests {
             ("KAGIBAG_PORT", "eighty"), ("KAGIBAG_PORT", "70000"), ("DATABASE_URL", "mysql://x"),
             ("KAGIBAG_SECURE_COOKIES", "maybe"), ("KAGIBAG_BCRYPT_COST", "3"), ("KAGIBAG_SQLITE_PATH", " "),
             ("KAGIBAG_LAST_USED_FLUSH_SECONDS", "-1"),
+            // 0 once meant "on every request" and left key expiries and usage pruning undone.
+            ("KAGIBAG_LAST_USED_FLUSH_SECONDS", "0"),
         ]
     )
     func badSettingIsNamed(name: String, value: String) {

@@ -66,12 +66,12 @@ struct APIKeyAuthenticator: AsyncMiddleware {
             let response = try await admit(found, use: &use, on: request, next: next)
             use.status = response.status.code
             use.permission = request.keyState.permissionUsed
-            await record(use, on: request)
+            request.application.usage.record(use)
             return response
         } catch {
             use.status = ErrorMiddleware.status(of: error).code
             use.permission = request.keyState.permissionUsed
-            await record(use, on: request)
+            request.application.usage.record(use)
             throw error
         }
     }
@@ -118,19 +118,6 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         let response = try await next.respond(to: request)
         for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
         return response
-    }
-
-    /// Never fails the request: a batch that cannot be written now stays pending for the next flush.
-    private func record(_ use: UsageRecorder.Use, on request: Request) async {
-        let usage = request.application.usage
-        usage.record(use)
-        guard usage.interval == 0 else { return }
-        do {
-            try await usage.flush(on: request.db)
-        } catch {
-            request.logger.warning(
-                "could not write key usage; will retry", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-        }
     }
 
     /// The key behind `digest`, or the 401 that says there is none; each failure counts

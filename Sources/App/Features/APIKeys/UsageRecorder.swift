@@ -108,9 +108,6 @@ final class UsageRecorder: Sendable {
         }
     }
 
-    /// Keys with something recorded since the last flush.
-    var pendingCount: Int { pending.withLockedValue { $0.keys.count } }
-
     /// Writes everything recorded so far; returns how many keys were written.
     @discardableResult
     func flush(on database: any Database) async throws -> Int {

@@ -32,23 +32,19 @@ final class PasswordHasher: LifecycleHandler, Sendable {
     let capacity: Int
     private let pool: NIOThreadPool
     private let inFlight = NIOLockedValueBox(0)
-    private let bcryptRuns = NIOLockedValueBox(0)
+    /// Where the work is counted (`kagibag_password_work_total`, `…_in_flight` on /metrics).
+    private let metrics: Metrics?
     /// A hash at the configured cost, for logins that have no account to check against.
     private let dummyHash: String
 
-    init(threads: Int, queue: Int, cost: Int) throws {
+    init(threads: Int, queue: Int, cost: Int, metrics: Metrics? = nil) throws {
         self.cost = cost
+        self.metrics = metrics
         capacity = threads + queue
         pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
         dummyHash = try Bcrypt.hash(Self.prehash("not-a-real-password"), cost: cost)
     }
-
-    /// How many bcrypt computations have finished (each hash and each check is one).
-    var runs: Int { bcryptRuns.withLockedValue { $0 } }
-
-    /// Checks running or waiting now.
-    var load: Int { inFlight.withLockedValue { $0 } }
 
     func hash(_ password: String) async throws -> String {
         let cost = self.cost
@@ -71,12 +67,17 @@ final class PasswordHasher: LifecycleHandler, Sendable {
             count += 1
             return true
         }
-        guard admitted else { throw Busy() }
-        defer { inFlight.withLockedValue { $0 -= 1 } }
-        let runs = bcryptRuns
+        guard admitted else {
+            metrics?.passwordBusyRefusal()
+            throw Busy()
+        }
+        metrics?.passwordWork(admitted: true)
+        defer {
+            inFlight.withLockedValue { $0 -= 1 }
+            metrics?.passwordWork(admitted: false)
+        }
         return try await pool.runIfActive {
             Self.yieldToEventLoops()
-            defer { runs.withLockedValue { $0 += 1 } }
             return try work()
         }
     }
