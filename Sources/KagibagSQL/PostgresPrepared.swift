@@ -1,76 +1,50 @@
 import NIOConcurrencyHelpers
 import PostgresNIO
 
-/// Named prepared statements for `PostgresStatements`: a `FixedPlan` statement, with the types of
-/// its binds, is parsed and planned once per connection instead of on every run (PostgreSQL
-/// spent most of a key check's CPU parsing and planning the join).
-///
-/// PostgresNIO prepares per connection and on first use, but names a statement by a Swift type
-/// (`PostgresPreparedStatement`), while these texts are known only at run time. So each text is
-/// given one of `capacity` slot types (`Slot<Slot<…>>`, built once), whose static `name` and
-/// `sql` read this registry; a slot is never given to another text, as connections keep what
-/// they prepared under its name. Once the slots are taken, further texts run unprepared.
-final class PostgresPreparedStatements: Sendable {
-    static let shared = PostgresPreparedStatements(capacity: 64)
-
-    struct Entry: Sendable {
-        let name: String
+/// The text and bind types of each `FixedPlan` statement, by the type that names it, taken from
+/// its first run. PostgresNIO prepares a `PostgresPreparedStatement` on each connection at its
+/// first use there and keeps it under its name; the text is known only once the statement has
+/// been serialised, so it is recorded here and every later run is checked against it.
+enum PreparedTexts {
+    struct Entry: Sendable, Equatable {
         let sql: String
         let types: [PostgresDataType]
     }
 
     private struct State {
-        var slotBySQL: [String: Int] = [:]
-        var entries: [Entry] = []
+        var entries: [ObjectIdentifier: Entry] = [:]
+        var owners: [String: ObjectIdentifier] = [:]
     }
 
-    private let slots: [any PreparedSlot.Type]
-    private let indexOfSlot: [ObjectIdentifier: Int]
-    private let state = NIOLockedValueBox(State())
+    private static let state = NIOLockedValueBox(State())
 
-    init(capacity: Int) {
-        var slots: [any PreparedSlot.Type] = []
-        func add<S: PreparedSlot>(_ slot: S.Type, remaining: Int) {
-            guard remaining > 0 else { return }
-            slots.append(slot)
-            add(Slot<S>.self, remaining: remaining - 1)
-        }
-        add(FirstSlot.self, remaining: capacity)
-        self.slots = slots
-        indexOfSlot = Dictionary(uniqueKeysWithValues: slots.enumerated().map { (ObjectIdentifier($1), $0) })
-    }
-
-    /// The slot prepared for `sql` with binds of `types`; nil when the slots are all taken, or
-    /// when the text was first prepared with binds of other types.
-    func slot(for sql: String, types: [PostgresDataType]) -> (any PreparedSlot.Type)? {
-        state.withLockedValue { state in
-            if let index = state.slotBySQL[sql] { return state.entries[index].types == types ? slots[index] : nil }
-            guard state.entries.count < slots.count else { return nil }
-            let index = state.entries.count
-            state.entries.append(Entry(name: "kagibag_\(index)", sql: sql, types: types))
-            state.slotBySQL[sql] = index
-            return slots[index]
+    /// Whether `sql` with binds of `types` is the statement `name` stands for (recording it at
+    /// its first run). No: a run whose text or bind types differ from the first (then it runs
+    /// unprepared), or a name another type has taken (two statements must never share one).
+    static func matches(_ name: any PreparedStatementName.Type, sql: String, types: [PostgresDataType]) -> Bool {
+        let id = ObjectIdentifier(name)
+        return state.withLockedValue { state in
+            if let entry = state.entries[id] { return entry.sql == sql && entry.types == types }
+            let owner = state.owners[name.preparedName, default: id]
+            guard owner == id else { return false }
+            state.owners[name.preparedName] = id
+            state.entries[id] = Entry(sql: sql, types: types)
+            return true
         }
     }
 
-    fileprivate func entry(of slot: any PreparedSlot.Type) -> Entry {
-        let index = indexOfSlot[ObjectIdentifier(slot)]!
-        return state.withLockedValue { $0.entries[index] }
+    static func entry(_ name: any PreparedStatementName.Type) -> Entry {
+        state.withLockedValue { $0.entries[ObjectIdentifier(name)]! }
     }
 }
 
-/// A slot type; only its identity matters.
-protocol PreparedSlot: Sendable {}
-private enum FirstSlot: PreparedSlot {}
-private enum Slot<Previous: PreparedSlot>: PreparedSlot {}
-
-/// One run of the statement in slot `S`, with its binds; rows are handed on as they come.
-struct PreparedRun<S: PreparedSlot>: PostgresPreparedStatement {
+/// One run of the statement `Name` names, with its binds; rows are handed on as they come.
+struct PreparedRun<Name: PreparedStatementName>: PostgresPreparedStatement {
     typealias Row = PostgresRow
 
-    static var name: String { PostgresPreparedStatements.shared.entry(of: S.self).name }
-    static var sql: String { PostgresPreparedStatements.shared.entry(of: S.self).sql }
-    static var bindingDataTypes: [PostgresDataType] { PostgresPreparedStatements.shared.entry(of: S.self).types }
+    static var name: String { Name.preparedName }
+    static var sql: String { PreparedTexts.entry(Name.self).sql }
+    static var bindingDataTypes: [PostgresDataType] { PreparedTexts.entry(Name.self).types }
 
     let bindings: PostgresBindings
 

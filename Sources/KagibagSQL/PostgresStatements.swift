@@ -8,7 +8,7 @@ import SQLKit
 /// Kagibag's own SQL on PostgreSQL (the hot reads, and every `Database.sql` statement): Fluent's
 /// pool and connections, or the transaction's connection, with binds and rows converted by type
 /// instead of through `Decodable`, and `FixedPlan` statements kept prepared on each connection
-/// (`PostgresPreparedStatements`).
+/// (`PreparedRun`).
 ///
 /// PostgresKit decodes every cell of an SQLKit row through `Decodable` with a coding path and a
 /// dynamic cast per value: profiled on the 25-event list, that was 23 % of the server's CPU. The
@@ -42,7 +42,7 @@ public struct PostgresStatements: SQLDatabase {
     public func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         let (sql, binds) = serialize(query)
         guard let (bindings, types) = Self.bindings(binds) else { return try await fallback.execute(sql: query, onRow) }
-        guard query is FixedPlan, let slot = PostgresPreparedStatements.shared.slot(for: sql, types: types) else {
+        guard let plan = query as? FixedPlan, PreparedTexts.matches(plan.name, sql: sql, types: types) else {
             _ = try await database.withConnection { connection in
                 connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: connection.logger) {
                     onRow(Row($0))
@@ -50,15 +50,15 @@ public struct PostgresStatements: SQLDatabase {
             }.get()
             return
         }
-        try await run(slot, bindings, onRow)
+        try await run(plan.name, bindings, onRow)
     }
 
-    /// Runs the statement prepared in `slot` on a connection of the pool (preparing it there
-    /// first if that connection has not yet).
-    private func run<S: PreparedSlot>(
-        _ slot: S.Type, _ bindings: PostgresBindings, _ onRow: @escaping @Sendable (any SQLRow) -> Void
+    /// Runs the statement `name` names on a connection of the pool (preparing it there first if
+    /// that connection has not yet).
+    private func run<Name: PreparedStatementName>(
+        _ name: Name.Type, _ bindings: PostgresBindings, _ onRow: @escaping @Sendable (any SQLRow) -> Void
     ) async throws {
-        let statement = PreparedRun<S>(bindings: bindings)
+        let statement = PreparedRun<Name>(bindings: bindings)
         try await database.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
                 for try await row in try await connection.execute(statement, logger: connection.logger) {

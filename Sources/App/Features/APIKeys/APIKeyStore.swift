@@ -20,7 +20,10 @@ enum APIKeyStore {
     /// none, whether the digest was revoked (for the metrics). One statement either way: an
     /// invented key costs what a valid one does, and the revoked table is read only on a miss.
     static func verify(digest: String, on db: any SQLDatabase) async throws -> Lookup {
-        guard let row = try await db.first(FixedPlan(VerifiedKey.lookup(digest: digest))) else { return .unknown }
+        guard
+            let row = try await db.first(
+                FixedPlan(VerifiedKey.lookup(digest: digest), preparedAs: VerifiedKey.LookupStatement.self))
+        else { return .unknown }
         if try !row.decodeNil(column: "id") { return .found(try VerifiedKey(row)) }
         return try row.decode(column: "revoked", as: Int.self) == 1 ? .revoked : .unknown
     }

@@ -1,5 +1,6 @@
 import APIKeyCore
 import Foundation
+import KagibagSQL
 import SQLKit
 
 /// An API key as verified for one request: the secret that was presented, its key with the
@@ -19,6 +20,9 @@ struct VerifiedKey: Sendable {
     let teamPermissions: Set<Permission>
     let allowedAddresses: String?
     let mayRollItself: Bool
+
+    /// Names `lookup` among the statements PostgreSQL keeps prepared (`FixedPlan`).
+    enum LookupStatement: PreparedStatementName { static let preparedName = "kagibag_key_lookup" }
 
     /// The lookup by digest: always one row, whose `id` is null when no secret has the digest,
     /// and then `revoked` says whether a deleted key or an ended secret had it (the revoked

@@ -64,7 +64,7 @@ enum EventStore {
                 SQLBind(event.updatedAt)
             )
         // An insert's plan is the same for every row: planned once per connection on PostgreSQL.
-        try await sql.execute(sql: FixedPlan(insert.insert)) { _ in }
+        try await sql.execute(sql: FixedPlan(insert.insert, preparedAs: EventRecord.InsertStatement.self)) { _ in }
         return event
     }
 
