@@ -20,6 +20,15 @@ extension Decoder {
     }
 }
 
+extension Decoder {
+    /// The container of a request body whose fields are exactly `Key`'s cases: any other field
+    /// is refused (400) before a value is read.
+    func strictContainer<Key: CodingKey & CaseIterable>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        try rejectUnknownKeys(allowed: Set(Key.allCases.map(\.stringValue)))
+        return try container(keyedBy: type)
+    }
+}
+
 extension KeyedDecodingContainer {
     /// For PATCH: nil when the key is absent, `.some(nil)` when it is JSON null.
     func decodePatch<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T?? {

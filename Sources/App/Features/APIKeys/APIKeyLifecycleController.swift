@@ -45,11 +45,9 @@ struct APIKeyLifecycleController: RouteCollection {
             try await APIKeysController.asAdmin(req) { db, _, _ in
                 try await APIKeyStore.save(
                     key,
-                    audit: { db in
-                        try await Audit.record(
-                            .keyChanged, team: key.$team.id, by: actor,
-                            "changed API key “\(after.name)” (…\(key.lastFour)): \(changes)", on: db)
-                    }, on: db)
+                    audit: Audit.entry(
+                        .keyChanged, team: key.$team.id, by: actor,
+                        "changed API key “\(after.name)” (…\(key.lastFour)): \(changes)"), on: db)
             }
             Notice.set("Saved “\(after.name)”. The change applies to its next request.", on: req)
             return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
@@ -170,9 +168,7 @@ struct APIKeyLifecycleController: RouteCollection {
         try await APIKeysController.asAdmin(req) { db, _, _ in
             try await APIKeyStore.save(
                 key,
-                audit: { db in
-                    try await Audit.record(.keyChanged, team: key.$team.id, by: actor, summary, on: db)
-                }, on: db)
+                audit: Audit.entry(.keyChanged, team: key.$team.id, by: actor, summary), on: db)
         }
         Notice.set(
             "“\(key.name)” may now only \(APIKeyChanges.permissions(used)). The change applies to its next request.",

@@ -61,9 +61,7 @@ struct APIKeysController: RouteCollection {
             try await Self.asAdmin(req) { db, _, _ in
                 try await APIKeyStore.create(
                     key, secret: token, limit: limit,
-                    audit: { db in
-                        try await Audit.record(.keyCreated, team: team.id!, by: actor, summary, on: db)
-                    }, on: db)
+                    audit: Audit.entry(.keyCreated, team: team.id!, by: actor, summary), on: db)
             }
             if let nonce = input.nonce { CreationNonce.markUsed(nonce, on: req) }
             req.logger.info(
@@ -108,9 +106,7 @@ struct APIKeysController: RouteCollection {
         try await Self.asAdmin(req) { db, _, _ in
             try await APIKeyStore.delete(
                 key,
-                audit: { db in
-                    try await Audit.record(.keyDeleted, team: key.$team.id, by: actor, summary, on: db)
-                }, on: db)
+                audit: Audit.entry(.keyDeleted, team: key.$team.id, by: actor, summary), on: db)
         }
         req.logger.info("api key deleted", metadata: ["key": "\(key.id!)", "team": "\(current.team.id!)"])
         Notice.set("Deleted “\(key.name)”. Requests using it now fail with 401 Unauthorized.", on: req)

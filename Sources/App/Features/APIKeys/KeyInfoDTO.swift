@@ -69,8 +69,7 @@ struct SelfRollRequest: Decodable {
     }
 
     init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
-        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
         graceSeconds = try container.decodeIfPresent(Int.self, forKey: .graceSeconds)
         expiresInDays = try container.decodeIfPresent(Int.self, forKey: .expiresInDays)
     }

@@ -34,8 +34,7 @@ struct CreateAttendeeRequest: Decodable {
     }
 
     init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
-        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         email = try container.decode(String.self, forKey: .email)
         ticketType = try container.decodeIfPresent(String.self, forKey: .ticketType)
@@ -57,8 +56,7 @@ struct UpdateAttendeeRequest: Decodable {
     typealias CodingKeys = CreateAttendeeRequest.CodingKeys
 
     init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
-        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
         name = try container.decodePatchRequired(String.self, forKey: .name)
         email = try container.decodePatchRequired(String.self, forKey: .email)
         ticketType = try container.decodePatchRequired(String.self, forKey: .ticketType)

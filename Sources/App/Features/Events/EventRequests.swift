@@ -14,8 +14,7 @@ struct CreateEventRequest: Decodable {
     }
 
     init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
-        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         description = try container.decodeIfPresent(String.self, forKey: .description)
         startsAt = try container.decode(Date.self, forKey: .startsAt)
@@ -44,8 +43,7 @@ struct UpdateEventRequest: Decodable {
     typealias CodingKeys = CreateEventRequest.CodingKeys
 
     init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: Set(CodingKeys.allCases.map(\.rawValue)))
-        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
         name = try container.decodePatchRequired(String.self, forKey: .name)
         description = try container.decodePatchRequired(String.self, forKey: .description)
         startsAt = try container.decodePatchRequired(Date.self, forKey: .startsAt)

@@ -69,12 +69,18 @@ struct OrganizerAPITests {
         }
     }
 
+    /// `key` with the character at `index` changed: its checksum fails.
+    static func tampered(_ key: String, at index: Int) -> String {
+        var characters = Array(key)
+        characters[index] = characters[index] == "a" ? "b" : "a"
+        return String(characters)
+    }
+
     @Test("malformed, unknown and checksum-failing keys get 401 invalid_token")
     func invalidKeys() async throws {
         try await withKagibag { app in
             let a = try await teamWithKey(app, team: "Team A", event: "x")
-            var tampered = Array(a.key)
-            tampered[10] = tampered[10] == "a" ? "b" : "a"
+            let tampered = Self.tampered(a.key, at: 10)
             let unknown = APIKeyToken.generate().plaintext
             for key in [
                 "nonsense", String(tampered), unknown, a.key.lowercased() == a.key ? a.key + "x" : a.key.lowercased(),
@@ -107,8 +113,7 @@ struct OrganizerAPITests {
     func checksumFailureNeverQueries() async throws {
         try await withKagibag { app in
             let a = try await teamWithKey(app, team: "Team A", event: "x")
-            var tampered = Array(a.key)
-            tampered[20] = tampered[20] == "Z" ? "Y" : "Z"
+            let tampered = Self.tampered(a.key, at: 20)
             // setup: take the key table away, so any lookup would fail loudly
             try await app.autoRevert()
             // MUT

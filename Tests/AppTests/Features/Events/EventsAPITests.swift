@@ -26,6 +26,11 @@ struct EventsAPITests {
         return try response.json()
     }
 
+    /// The standard event, posted as it is (the answer unchecked).
+    func post(_ app: Application, key: String, headers: [(String, String)]) async throws -> TestingHTTPResponse {
+        try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody, headers: headers)
+    }
+
     @Test("an event is created, read, changed and deleted through the API")
     func eventLifecycle() async throws {
         try await withKagibag { app in
@@ -158,10 +163,8 @@ struct EventsAPITests {
         try await withKagibag { app in
             let key = try await team(app)
             let retryKey = [("Idempotency-Key", "create-summit-1")]
-            let first = try await app.api(
-                "/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody, headers: retryKey)
-            let second = try await app.api(
-                "/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody, headers: retryKey)
+            let first = try await post(app, key: key, headers: retryKey)
+            let second = try await post(app, key: key, headers: retryKey)
             #expect(first.status == .created)
             #expect(second.status == .created)
             #expect(second.headers.first(name: "Idempotent-Replayed") == "true")
@@ -196,10 +199,8 @@ struct EventsAPITests {
         try await withKagibag { app in
             let keyA = try await team(app, "Team A"), keyB = try await team(app, "Team B")
             let header = [("Idempotency-Key", "same-key")]
-            let a = try await app.api(
-                "/api/v1/organizer/events", method: .POST, key: keyA, json: Self.eventBody, headers: header)
-            let b = try await app.api(
-                "/api/v1/organizer/events", method: .POST, key: keyB, json: Self.eventBody, headers: header)
+            let a = try await post(app, key: keyA, headers: header)
+            let b = try await post(app, key: keyB, headers: header)
             #expect(a.status == .created)
             #expect(b.status == .created)
             #expect(try a.json()["id"] as? String != (try b.json()["id"] as? String))

@@ -16,6 +16,13 @@ enum Audit {
         .create(on: db)
     }
 
+    /// `record` as a store's `audit:` step, run inside the store's transaction.
+    static func entry(
+        _ action: AuditEvent.Action, team: UUID, by user: User?, _ summary: String
+    ) -> @Sendable (any Database) async throws -> Void {
+        { db in try await record(action, team: team, by: user, summary, on: db) }
+    }
+
     /// A page of the team's entries, newest first, older than `before` when given.
     static func page(team: UUID, before: UUID?, limit: Int, on db: any Database) async throws -> [AuditEvent] {
         let query = AuditEvent.query(on: db).filter(\.$teamID == team)
