@@ -20,7 +20,7 @@ from support.browser import (
     table_row,
 )
 
-PERMISSIONS = ["events:read", "events:write", "attendees:read", "attendees:write"]
+PERMISSIONS = ["events:read", "events:write", "attendees:read", "attendees:write", "attendees:check_in"]
 
 
 def test_signup_lands_on_team_page_with_team_name_and_self_as_admin(page):

@@ -139,7 +139,7 @@ def test_revoking_a_permission_with_the_cli_is_enforced_by_every_instance_on_the
 
     run = a.cli("team", "permissions", slug, "--revoke", "events:read")
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip().splitlines()[-1] == f"{slug}: events:write attendees:read attendees:write", run.stdout
+    assert run.stdout.strip().splitlines()[-1] == f"{slug}: events:write attendees:read attendees:write attendees:check_in", run.stdout
     assert statuses() == [403] * len(targets)
     r = call_api(c.url, key, EVENTS)
     assert r.headers.get("Content-Type", "").startswith("application/problem+json")
@@ -147,7 +147,7 @@ def test_revoking_a_permission_with_the_cli_is_enforced_by_every_instance_on_the
 
     run = a.cli("team", "permissions", slug, "--grant", "events:read")
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip().splitlines()[-1] == f"{slug}: events:read events:write attendees:read attendees:write"
+    assert run.stdout.strip().splitlines()[-1] == f"{slug}: events:read events:write attendees:read attendees:write attendees:check_in"
     assert statuses() == [200] * len(targets)
 
 

@@ -38,6 +38,8 @@ public func configure(_ app: Application, settings: Settings) async throws {
             signupPerAddress: RateLimiter(limit: settings.signupsPerAddress, window: 3600),
             selfRolls: settings.selfRollsPerHour > 0
                 ? RateLimiter(limit: settings.selfRollsPerHour, window: 3600) : nil,
+            failedCheckIns: settings.failedCheckInsPerMinute > 0
+                ? RateLimiter(limit: settings.failedCheckInsPerMinute, window: 60) : nil,
             reportUploads: UploadGate(
                 perAddress: 4, total: 32, timeout: .milliseconds(Int64(settings.reportReadTimeoutSeconds * 1000))),
             trustedProxies: settings.trustedProxies,

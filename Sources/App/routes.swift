@@ -26,6 +26,7 @@ func routes(_ app: Application) throws {
     try keyed.grouped(SitePath.apiOrganizer.route).register(collection: KeyInfoController())
     try keyed.grouped(SitePath.apiEvents.route).register(collection: EventsAPIController())
     try keyed.grouped(SitePath.apiAttendees(event: .parameter).route).register(collection: AttendeesAPIController())
+    try keyed.grouped(SitePath.apiCheckIns(event: .parameter).route).register(collection: CheckInsAPIController())
     // Leak reports carry no key of their own: anyone (or GitHub, signed) may send one.
     let leakReports = api.grouped(SitePath.apiV1.route).grouped(NoStoreMiddleware())
     try leakReports.register(collection: CredentialRevocationController())
@@ -42,6 +43,7 @@ func routes(_ app: Application) throws {
     try signedIn.register(collection: InvitationController())
     try signedIn.register(collection: APIKeysController(maxKeysPerTeam: settings.maxKeysPerTeam))
     try signedIn.register(collection: APIKeyLifecycleController())
+    try signedIn.register(collection: KeyRestrictionController())
     try signedIn.register(collection: LeakNoticeController())
     try signedIn.register(collection: EventsController())
     try signedIn.register(collection: ActivityController())

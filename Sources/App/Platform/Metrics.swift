@@ -13,6 +13,8 @@ final class Metrics: Sendable {
     enum AuthOutcome: String, CaseIterable {
         case accepted, missing, malformed, unknown, revoked, forbidden
         case expired, paused, fenced
+        /// An event-scoped key outside the time around its events.
+        case outsideWindow = "outside_window"
         /// The key was revoked because it was reported as leaked.
         case leaked
         case rateLimited = "rate_limited"

@@ -9,6 +9,10 @@ struct ProblemDetails: Content {
     /// For validation problems: the first field that was wrong, and every problem found.
     var field: String?
     var errors: [FieldProblem]?
+    /// Members of this problem type beyond RFC 9457's (`checked_in_at`), as strings.
+    var extensions: [String: String] = [:]
+
+    enum CodingKeys: String, CodingKey { case type, title, status, detail, field, errors }
 
     static let contentType = HTTPMediaType(
         type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
@@ -27,6 +31,12 @@ struct ProblemDetails: Content {
     func json() -> JSONWriter {
         var json = JSONWriter(capacity: 256)
         json.raw("{")
+        for (name, value) in extensions.sorted(by: { $0.key < $1.key }) {
+            json.string(name)
+            json.raw(":")
+            json.string(value)
+            json.raw(",")
+        }
         if let detail {
             json.key("detail", first: true)
             json.string(detail)

@@ -30,6 +30,8 @@ struct Limits: Sendable {
     let signupPerAddress: RateLimiter
     /// Self-rolls per key (all its secrets together), per hour.
     let selfRolls: RateLimiter?
+    /// Check-ins with unknown or malformed ticket codes, per key, per minute.
+    let failedCheckIns: RateLimiter?
     /// Unauthenticated report bodies being read at once (GitHub's secret scanning).
     let reportUploads: UploadGate
     let trustedProxies: [AddressRange]

@@ -52,6 +52,9 @@ public struct Settings: Sendable {
     public var reportReadTimeoutSeconds: Double = 10
     /// Self-rolls per key per hour (per instance); 0 turns the limit off.
     public var selfRollsPerHour: Int = 10
+    /// Check-ins with a code no attendee of the event has, per key per minute (then 429), so
+    /// ticket codes cannot be guessed at the door; 0 turns the limit off.
+    public var failedCheckInsPerMinute: Int = 30
     /// Largest request body accepted; larger ones get 413.
     public var maxBodyBytes: Int = 64 * 1024
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
@@ -130,6 +133,8 @@ public struct Settings: Sendable {
             try reader.int("KAGIBAG_IDLE_TIMEOUT_SECONDS", in: 0...86_400) ?? settings.idleTimeoutSeconds
         settings.selfRollsPerHour =
             try reader.int("KAGIBAG_SELF_ROLLS_PER_HOUR", in: 0...1_000_000) ?? settings.selfRollsPerHour
+        settings.failedCheckInsPerMinute =
+            try reader.int("KAGIBAG_FAILED_CHECK_INS_PER_MINUTE", in: 0...1_000_000) ?? settings.failedCheckInsPerMinute
         settings.metricsToken = try reader.string("KAGIBAG_METRICS_TOKEN")
         settings.maxBodyBytes =
             try reader.int("KAGIBAG_MAX_BODY_BYTES", in: 1024...(64 * 1024 * 1024)) ?? settings.maxBodyBytes

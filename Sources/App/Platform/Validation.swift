@@ -75,7 +75,9 @@ struct TextRule: Sendable {
 
     /// The trimmed value, nil when it is absent (a problem only when required) or breaks a rule.
     func check(_ raw: String?, _ field: InputField, into validation: inout Validation) -> String? {
-        guard let trimmed = Validation.trimmed(raw) else {
+        // A multi-line text is kept as typed: only whether it holds anything but white space.
+        let present = multiline ? raw.flatMap { $0.contains { !$0.isWhitespace } ? $0 : nil } : Validation.trimmed(raw)
+        guard let value = present else {
             if required {
                 validation.add(
                     FieldProblem(
@@ -84,7 +86,6 @@ struct TextRule: Sendable {
             }
             return nil
         }
-        let value = multiline ? raw ?? trimmed : trimmed
         var ok = true
         if value.count > maximum {
             ok = false
@@ -110,8 +111,12 @@ struct TextRule: Sendable {
         return ok ? value : nil
     }
 
+    /// The control characters (general category Cc) are exactly U+0000–U+001F and
+    /// U+007F–U+009F: compared as numbers, since a property lookup per scalar showed in the
+    /// cost of creating an event (a 10,000-character description is read on every request).
     private func allowed(_ scalar: Unicode.Scalar) -> Bool {
-        guard scalar.properties.generalCategory == .control else { return true }
+        let value = scalar.value
+        guard value < 0x20 || (0x7F...0x9F).contains(value) else { return true }
         return multiline && (scalar == "\n" || scalar == "\r" || scalar == "\t")
     }
 }

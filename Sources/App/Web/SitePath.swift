@@ -20,11 +20,12 @@ enum SitePath {
     case teamKeyPolicy, teamNextStepsDismiss
     case apiReference
     case events, eventsNew, event(ID), eventEdit(ID), eventCancel(ID), eventAttendees(ID), attendeeCancel(
-        event: ID, attendee: ID)
+        event: ID, attendee: ID), attendeeCheckIn(event: ID, attendee: ID)
     case stylesheet, script
     // The API.
     case openAPIDocument, apiV1, apiOrganizer, apiEvents, apiEvent(ID), apiAttendees(event: ID), apiAttendee(
         event: ID, attendee: ID)
+    case apiCheckIns(event: ID), apiCheckIn(event: ID, attendee: ID)
 
     private enum Segment {
         case constant(String)
@@ -82,6 +83,11 @@ enum SitePath {
                 .id(parameter: "event", event), .constant("attendees"), .id(parameter: "attendee", attendee),
                 .constant("cancel"),
             ]
+        case .attendeeCheckIn(let event, let attendee):
+            return events + [
+                .id(parameter: "event", event), .constant("attendees"), .id(parameter: "attendee", attendee),
+                .constant("check-in"),
+            ]
         case .stylesheet: return [.constant("style.css")]
         case .script: return [.constant("app.js")]
         case .openAPIDocument: return v1 + [.constant("openapi.json")]
@@ -92,6 +98,9 @@ enum SitePath {
         case .apiAttendees(let event): return Self.apiEvent(event).segments + [.constant("attendees")]
         case .apiAttendee(let event, let attendee):
             return Self.apiAttendees(event: event).segments + [.id(parameter: "attendee", attendee)]
+        case .apiCheckIns(let event): return Self.apiEvent(event).segments + [.constant("check-ins")]
+        case .apiCheckIn(let event, let attendee):
+            return Self.apiCheckIns(event: event).segments + [.id(parameter: "attendee", attendee)]
         }
     }
 

@@ -19,5 +19,8 @@ extension Migrations {
         add(M014CreateInvitations())
         add(M015AddUsersLastTeam())
         add(M016AddInvitationsInvitedBy())
+        add(M017AddAPIKeyEventScope())
+        add(M018AddTicketCodesAndCheckIn())
+        add(M019CreateKeyEventUsage())
     }
 }

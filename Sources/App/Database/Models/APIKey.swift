@@ -27,6 +27,11 @@ final class APIKey: Model, @unchecked Sendable {
     /// Canonical address ranges, space-separated; nil: any address.
     @OptionalField(key: "allowed_addresses") var allowedAddresses: String?
     @Field(key: "may_roll_itself") var mayRollItself: Bool
+    /// False: every event of the team. True: only the events in `api_key_events` (maybe none).
+    @Field(key: "events_scoped") var eventsScoped: Bool
+    /// A scoped key that works only from this many hours before its first event starts until as
+    /// many after its last one ends; nil: whenever.
+    @OptionalField(key: "event_window_hours") var eventWindowHours: Int?
     /// Set once, by whichever instance first records the expiry in the audit trail.
     @OptionalField(key: "expiry_recorded_at") var expiryRecordedAt: Date?
     /// Set when the key was reported as leaked: every secret of it is refused until it is

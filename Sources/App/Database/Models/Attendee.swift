@@ -21,6 +21,10 @@ final class Attendee: Model, @unchecked Sendable {
     @Field(key: "email") var email: String
     @Field(key: "ticket_type") var ticketType: String
     @Field(key: "status") var statusColumn: String
+    /// Set at registration (`TicketCode`); unique per event.
+    @OptionalField(key: "ticket_code") var ticketCode: String?
+    /// When the attendee was checked in; nil unless `status` is checked_in.
+    @OptionalField(key: "checked_in_at") var checkedInAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
@@ -37,6 +41,8 @@ final class Attendee: Model, @unchecked Sendable {
         self.email = email
         self.ticketType = ticketType
         self.statusColumn = status.rawValue
+        self.ticketCode = TicketCode.generate()
+        self.checkedInAt = status == .checkedIn ? Date() : nil
     }
 
     var status: AttendeeStatus {

@@ -27,6 +27,7 @@ final class AuditEvent: Model, @unchecked Sendable {
         case memberRoleChanged = "member.role_changed"
         case permissionsChanged = "team.permissions_changed"
         case teamCreated = "team.created"
+        case checkInUndone = "attendee.check_in_undone"
     }
 
     @ID(key: .id) var id: UUID?

@@ -16,6 +16,7 @@ extension APIKey {
         self.name = name
         self.lastFour = lastFour
         self.mayRollItself = false
+        self.eventsScoped = false
         apply(policy)
     }
 

@@ -8,6 +8,8 @@ struct KeyRequestState: Sendable {
     var key: VerifiedKey?
     /// The permission the route checked, for the key's usage record.
     var permissionUsed: Permission?
+    /// The event the request was about, if one (for the usage record: which events a key uses).
+    var eventUsed: UUID?
 }
 
 extension Request {
@@ -66,11 +68,13 @@ struct APIKeyAuthenticator: AsyncMiddleware {
             let response = try await admit(found, use: &use, on: request, next: next)
             use.status = response.status.code
             use.permission = request.keyState.permissionUsed
+            use.event = request.keyState.eventUsed
             request.application.usage.record(use)
             return response
         } catch {
             use.status = ErrorMiddleware.status(of: error).code
             use.permission = request.keyState.permissionUsed
+            use.event = request.keyState.eventUsed
             request.application.usage.record(use)
             throw error
         }
@@ -84,6 +88,9 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         let metrics = request.application.metrics
         use.accepted = false
         try refuseIfUnusable(verified, on: request, now: use.at)
+        if let window = verified.window, !window.contains(use.at) {
+            throw Self.refuse(.outsideWindow, .outsideWindow(window.refusal(at: use.at)), on: request)
+        }
         guard verified.allows(address: use.address) else {
             metrics.auth(.fenced)
             throw APIError(
@@ -95,8 +102,9 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         use.accepted = true
         request.keyState.key = verified
         var headers: HTTPHeaders = [:]
-        if let expiresAt = verified.expiresAt {
-            headers.add(name: "Kagibag-Key-Expires", value: RFC3339.format(expiresAt))
+        // Its expiry or the end of its window, whichever comes first.
+        if let worksUntil = [verified.expiresAt, verified.window?.until].compactMap({ $0 }).min() {
+            headers.add(name: "Kagibag-Key-Expires", value: RFC3339.format(worksUntil))
         }
         metrics.auth(.accepted)
         if let limiter = request.application.limits.api {
@@ -180,21 +188,26 @@ struct APIKeyAuthenticator: AsyncMiddleware {
     }
 }
 
-/// Lets a request through only if the key may use `permission` now: the key's own choice
-/// within its team's current permissions. The 403 says which of the two lacks it.
+/// Lets a request through only if the key may use `permission` now — or one of `alternatives`
+/// (reading attendees with `attendees:check_in` instead of `attendees:read`): the key's own
+/// choice within its team's current permissions. The 403 names `permission` and says which of
+/// the two lacks it.
 struct RequirePermission: AsyncMiddleware {
     let permission: Permission
+    let alternatives: [Permission]
 
-    init(_ permission: Permission) {
+    init(_ permission: Permission, or alternatives: [Permission] = []) {
         self.permission = permission
+        self.alternatives = alternatives
     }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if let lack = try request.requireAPIKey().state().lacks(permission) {
+        let state = try request.requireAPIKey().state()
+        guard let used = ([permission] + alternatives).first(where: { state.lacks($0) == nil }) else {
             request.application.metrics.auth(.forbidden)
-            throw BearerChallenge.insufficient(permission, teamHolds: lack == .byKey)
+            throw BearerChallenge.insufficient(permission, teamHolds: state.lacks(permission) == .byKey)
         }
-        request.keyState.permissionUsed = permission
+        request.keyState.permissionUsed = used
         return try await next.respond(to: request)
     }
 }

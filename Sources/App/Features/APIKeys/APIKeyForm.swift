@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import Vapor
 
@@ -10,18 +11,26 @@ struct APIKeyFormInput: Content {
     var permissions: [String]?
     var mayRollItself: String?
     var expiresInDays: String?
+    /// "all" or "only"; the ticked event ids; "" or the hours of the window around them.
+    var eventChoice: String?
+    var events: [String]?
+    var eventWindow: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, nonce, permissions, from
+        case name, description, nonce, permissions, from, events
+        case eventChoice = "event_choice", eventWindow = "event_window"
         case addresses = "allowed_addresses"
         case permissionChoice = "permission_choice"
         case mayRollItself = "may_roll_itself"
         case expiresInDays = "expires_in_days"
     }
 
-    /// The name and policy, or every problem at once. Editing keeps the key's expiry: a
-    /// lifetime changes only by rolling.
-    func validated(for team: Team, editing key: APIKey? = nil) throws -> (name: String, policy: APIKeyPolicy) {
+    /// The name, policy and event scope, or every problem at once. Editing keeps the key's
+    /// expiry: a lifetime changes only by rolling. `teamEvents`: those of the ticked events that
+    /// are the team's (`EventScopeStore.teamEvents`).
+    func validated(for team: Team, teamEvents: Set<UUID>, editing key: APIKey? = nil) throws -> (
+        name: String, policy: APIKeyPolicy, scope: EventScope
+    ) {
         var validation = Validation()
         let name = APIKey.nameRule.check(self.name, InputField("name", label: "Name"), into: &validation)
         let policy = validation.collect {
@@ -31,9 +40,12 @@ struct APIKeyFormInput: Content {
                 mayRollItself: mayRollItself != nil,
                 lifetime: key.map { .keep($0.expiresAt) } ?? .choose(days: expiresInDays), team: team)
         }
+        let scope = validation.collect {
+            try EventScope(choice: eventChoice, ids: events ?? [], window: eventWindow, teamEvents: teamEvents)
+        }
         try validation.finish()
-        guard let name, let policy else { throw DomainError.invalid(validation.problems) }
-        return (name, policy)
+        guard let name, let policy, let scope else { throw DomainError.invalid(validation.problems) }
+        return (name, policy, scope)
     }
 }
 
@@ -49,15 +61,23 @@ struct APIKeyFormValues: Encodable {
     var mayRollItself = false
     var permissions: [Option] = []
     var lifetimes: [Option] = []
+    /// The events offered (`loadEvents`), whether only some are chosen, and the window's choices.
+    var events: [Option] = []
+    var hasEvents = false
+    var onlyEvents = false
+    var windows: [Option] = []
+    private var chosenEvents: Set<String> = []
 
     /// A blank form for `team`, or the values of `key`, or what was posted (after a problem).
     /// The ids of the form's inputs, by the field names the rules use.
     static let fieldIDs = [
         "name": "key-name", "description": "key-description", "permissions": "key-permissions",
-        "allowed_addresses": "key-addresses", "expires_in_days": "key-expires",
+        "allowed_addresses": "key-addresses", "expires_in_days": "key-expires", "events": "key-events",
+        "event_window": "key-event-window",
     ]
 
-    init(team: Team, key: APIKey? = nil, posted: APIKeyFormInput? = nil) {
+    /// `scope`: the key's, when the form shows a key.
+    init(team: Team, key: APIKey? = nil, scope: EventScope? = nil, posted: APIKeyFormInput? = nil) {
         let chosen = Set(posted?.permissions ?? key?.granted?.map(\.rawValue) ?? [])
         permissions = team.permissions.sorted().map {
             Option(value: $0.rawValue, label: $0.rawValue, selected: chosen.contains($0.rawValue))
@@ -65,6 +85,22 @@ struct APIKeyFormValues: Encodable {
         let days = posted?.expiresInDays ?? (team.maxKeyLifetimeDays.map(String.init) ?? "0")
         lifetimes = APIKeyPolicy.lifetimes(allowedBy: team.maxKeyLifetimeDays).map {
             Option(value: String($0), label: Self.lifetimeLabel($0), selected: String($0) == days)
+        }
+        let window =
+            posted.map { $0.eventWindow ?? "" } ?? scope?.windowHours.map(String.init) ?? ""
+        windows = ([""] + EventScope.windowChoices.map(String.init)).map {
+            Option(
+                value: $0,
+                label: $0.isEmpty
+                    ? "Always" : "Only from \($0) hours before its first event until \($0) hours after its last",
+                selected: $0 == window)
+        }
+        if let posted {
+            onlyEvents = posted.eventChoice == "only"
+            chosenEvents = Set((posted.events ?? []).prefix(EventScope.maximumEvents + 1).map { $0.lowercased() })
+        } else if let events = scope?.events {
+            onlyEvents = true
+            chosenEvents = Set(events.map(\.lowercasedString))
         }
         if let posted {
             name = String((posted.name ?? "").prefix(200))
@@ -80,6 +116,30 @@ struct APIKeyFormValues: Encodable {
             mayRollItself = key.mayRollItself
         }
     }
+
+    /// A blank form for `team` with its events to choose from.
+    static func withEvents(team: Team, on db: any Database) async throws -> APIKeyFormValues {
+        var form = APIKeyFormValues(team: team)
+        try await form.loadEvents(team: team.requireID(), on: db)
+        return form
+    }
+
+    /// The team's events to choose from (those chosen always among them), ticked as chosen.
+    mutating func loadEvents(team: UUID, on db: any Database) async throws {
+        let chosen = Set(chosenEvents.compactMap(UUID.init(uuidString:)))
+        let choices = try await EventScopeStore.choices(team: team, selected: chosen, on: db)
+        events = choices.map {
+            let date = $0.startsAt.formatted(
+                Date.FormatStyle(
+                    date: .abbreviated, time: .omitted, timeZone: TimeZone(identifier: $0.timezone) ?? Self.utc))
+            return Option(
+                value: $0.id.lowercasedString, label: "\($0.name) · \(date)\($0.cancelled ? " (cancelled)" : "")",
+                selected: chosenEvents.contains($0.id.lowercasedString))
+        }
+        hasEvents = !events.isEmpty
+    }
+
+    static let utc = TimeZone(secondsFromGMT: 0)!
 
     static func lifetimeLabel(_ days: Int) -> String {
         switch days {

@@ -14,8 +14,6 @@ struct APIKeyLifecycleController: RouteCollection {
         routes.post(.apiKeyEndGrace(.parameter), use: endGrace)
         routes.post(.apiKeyPause(.parameter), use: pause)
         routes.post(.apiKeyResume(.parameter), use: resume)
-        routes.get(.apiKeyRestrict(.parameter), use: restrictPage)
-        routes.post(.apiKeyRestrict(.parameter), use: restrict)
     }
 
     @Sendable func show(req: Request) async throws -> Response {
@@ -27,16 +25,21 @@ struct APIKeyLifecycleController: RouteCollection {
     @Sendable func editPage(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
         let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
-        return try await renderEdit(req, key: key, form: APIKeyFormValues(team: current.team, key: key))
+        let scope = try await EventScopeStore.scope(of: key, on: req.db)
+        var form = APIKeyFormValues(team: current.team, key: key, scope: scope)
+        try await form.loadEvents(team: current.team.id!, on: req.db)
+        return try await renderEdit(req, key: key, form: form)
     }
 
     @Sendable func edit(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
         let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
         let input = try req.content.decode(APIKeyFormInput.self)
-        let before = (name: key.name, policy: key.policy)
+        let before = (name: key.name, policy: key.policy, scope: try await EventScopeStore.scope(of: key, on: req.db))
         do {
-            let after = try input.validated(for: current.team, editing: key)
+            let teamEvents = try await EventScopeStore.teamEvents(
+                among: input.events ?? [], team: current.team.id!, on: req.db)
+            let after = try input.validated(for: current.team, teamEvents: teamEvents, editing: key)
             let changes = APIKeyChanges.describe(from: before, to: after)
             guard !changes.isEmpty else { return req.redirect(to: SitePath.apiKey(.value(key.id!)).path) }
             key.name = after.name
@@ -44,7 +47,7 @@ struct APIKeyLifecycleController: RouteCollection {
             let actor = try req.requireUser().user
             try await APIKeysController.asAdmin(req) { db, _, _ in
                 try await APIKeyStore.save(
-                    key,
+                    key, scope: after.scope,
                     audit: Audit.entry(
                         .keyChanged, team: key.$team.id, by: actor,
                         "changed API key “\(after.name)” (…\(key.lastFour)): \(changes)"), on: db)
@@ -54,8 +57,10 @@ struct APIKeyLifecycleController: RouteCollection {
         } catch let error as DomainError {
             key.name = before.name
             let problems = error.problems.isEmpty ? [FieldProblem(field: "", message: error.message)] : error.problems
+            var form = APIKeyFormValues(team: current.team, key: key, posted: input)
+            try await form.loadEvents(team: current.team.id!, on: req.db)
             return try await renderEdit(
-                req, key: key, form: APIKeyFormValues(team: current.team, key: key, posted: input),
+                req, key: key, form: form,
                 errors: FormErrors(problems, ids: APIKeyFormValues.fieldIDs), status: error.status)
         }
     }
@@ -117,63 +122,6 @@ struct APIKeyLifecycleController: RouteCollection {
             oldEnds: ends.map { TimeView($0) },
             policy: fresh.policy, team: current.team)
         return try await KeyPage.render(req, key: fresh, created: created, status: .created)
-    }
-
-    /// What the key used in the last 30 days, and what it holds without using it.
-    private func unusedPermissions(_ req: Request, _ key: APIKey, team: Team) async throws -> (
-        used: Set<Permission>, unused: Set<Permission>
-    ) {
-        let days = try await APIKeyUsage.days(of: key.id!, count: KeyUsageView.period, on: req.db)
-        let used = APIKeyUsage.permissionsUsed(in: days)
-        let held = KeyState(key, teamPermissions: team.permissions).permissions
-        guard !used.isEmpty, !held.subtracting(used).isEmpty else {
-            throw DomainError.conflict(
-                "This key used every permission it holds in the last 30 days (or none at all), so there is nothing to take away."
-            )
-        }
-        return (used.intersection(held), held.subtracting(used))
-    }
-
-    struct RestrictContext: Encodable {
-        let page: PageContext
-        let key: APIKeyPages.KeyRow
-        let used, unused: String
-    }
-
-    @Sendable func restrictPage(req: Request) async throws -> Response {
-        let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
-        let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
-        let (used, unused) = try await unusedPermissions(req, key, team: current.team)
-        let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
-        let context = RestrictContext(
-            page: PageContext(
-                req, title: "Restrict \(key.name)", section: "api-keys",
-                trail: [.init(key.name, SitePath.apiKey(.value(key.id!)).path), .init("Restrict")]),
-            key: .init(key, creators: creators),
-            used: APIKeyChanges.permissions(used), unused: APIKeyChanges.permissions(unused))
-        return try await req.renderPage("api-key-restrict", context)
-    }
-
-    /// Narrows the key to the permissions it used in the last 30 days.
-    @Sendable func restrict(req: Request) async throws -> Response {
-        let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
-        let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
-        let (used, unused) = try await unusedPermissions(req, key, team: current.team)
-        let before = APIKeyChanges.permissions(key.granted)
-        key.granted = used
-        let actor = try req.requireUser().user
-        let summary =
-            "restricted API key “\(key.name)” (…\(key.lastFour)) to what it used in 30 days: permissions \(before) → "
-            + "\(APIKeyChanges.permissions(used)) (unused: \(APIKeyChanges.permissions(unused)))"
-        try await APIKeysController.asAdmin(req) { db, _, _ in
-            try await APIKeyStore.save(
-                key,
-                audit: Audit.entry(.keyChanged, team: key.$team.id, by: actor, summary), on: db)
-        }
-        Notice.set(
-            "“\(key.name)” may now only \(APIKeyChanges.permissions(used)). The change applies to its next request.",
-            on: req)
-        return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
     }
 
     @Sendable func endGrace(req: Request) async throws -> Response {

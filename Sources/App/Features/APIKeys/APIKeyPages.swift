@@ -17,6 +17,8 @@ enum APIKeyPages {
         let lastFour: String
         let path, editPath, rollPath, pausePath, resumePath, endGracePath, deletePath: String
         let description, fence: String?
+        /// "All events", or how many the key reaches (and if only around them).
+        let events: String
         let created: TimeView
         let lastUsed, expires: TimeView?
         let expired, paused, mayRollItself: Bool
@@ -24,7 +26,9 @@ enum APIKeyPages {
         /// Set when the key was revoked because it was reported as leaked.
         let leak: LeakView?
 
-        init(_ key: APIKey, creators: [UUID: String], old: APIKeySecret? = nil, now: Date = Date()) {
+        init(
+            _ key: APIKey, creators: [UUID: String], old: APIKeySecret? = nil, eventCount: Int = 0, now: Date = Date()
+        ) {
             let id = key.id!
             self.id = id.lowercasedString
             name = key.name
@@ -34,6 +38,11 @@ enum APIKeyPages {
             createdBy = creators[key.$createdBy.id] ?? "a former member"
             permissions =
                 key.granted.map { $0.sorted().map(\.rawValue).joined(separator: ", ") } ?? "All team permissions"
+            events =
+                key.eventsScoped
+                ? APIKeyChanges.events(eventCount)
+                    + (key.eventWindowHours.map { ", only within \($0) hours of them" } ?? "")
+                : "All events"
             let ranges = APIKeyPolicy.ranges(key.allowedAddresses)
             fence = ranges.isEmpty ? nil : ranges.map(\.description).joined(separator: ", ")
             created = TimeView(key.createdAt ?? now, now: now)
@@ -174,6 +183,8 @@ enum APIKeyPages {
         /// For the roll form's lifetime choice.
         let form: APIKeyFormValues
         let usage: KeyUsageView
+        let scope: EventScopeView
+        let eventsUsed: EventsUsedView
     }
 
     static let graceLabels = [0: "End now", 3600: "1 hour", 86_400: "24 hours", 604_800: "7 days"]

@@ -79,7 +79,7 @@ enum APIKeyStore {
     /// team has (compared case-insensitively), and its audit entry. A key revoked as leaked
     /// gives its name up to the new one (and keeps a dated name).
     static func create(
-        _ key: APIKey, secret token: APIKeyToken, limit: Int,
+        _ key: APIKey, secret token: APIKeyToken, limit: Int, scope: EventScope = .all,
         audit: @escaping @Sendable (any Database) async throws -> Void,
         on db: any Database
     ) async throws {
@@ -97,6 +97,7 @@ enum APIKeyStore {
                 if let namesake { try await giveUpName(of: namesake, namesTaken: names, on: db) }
                 try await key.create(on: db)
                 try await APIKeySecret(keyID: key.id!, digest: token.digest, lastFour: token.lastFour).create(on: db)
+                if scope.isScoped { try await EventScopeStore.write(scope, for: key, on: db) }
                 try await audit(db)
             }
         } catch let error as any DatabaseError where error.isConstraintFailure {
@@ -104,10 +105,12 @@ enum APIKeyStore {
         }
     }
 
-    /// Saves a changed name or policy, with its audit entry; a name another key has is a conflict.
-    static func save(_ key: APIKey, audit: @escaping @Sendable (any Database) async throws -> Void, on db: any Database)
-        async throws
-    {
+    /// Saves a changed name or policy (and event scope, when given), with its audit entry; a
+    /// name another key has is a conflict.
+    static func save(
+        _ key: APIKey, scope: EventScope? = nil, audit: @escaping @Sendable (any Database) async throws -> Void,
+        on db: any Database
+    ) async throws {
         let clash = try await APIKey.query(on: db).filter(\.$team.$id == key.$team.id).filter(\.$id != key.id!).all(
             \.$name
         )
@@ -116,6 +119,7 @@ enum APIKeyStore {
         do {
             try await db.transaction { db in
                 try await key.save(on: db)
+                if let scope { try await EventScopeStore.write(scope, for: key, on: db) }
                 try await audit(db)
             }
         } catch let error as any DatabaseError where error.isConstraintFailure {

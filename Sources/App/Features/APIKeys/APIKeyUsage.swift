@@ -11,7 +11,7 @@ enum APIKeyUsage {
     static let outcomeColumns = ["ok", "client_errors", "rate_limited", "server_errors"]
     /// One per permission, in `Permission.allCases` order (the order of `DayTally.permissions`).
     static let permissionColumns = Permission.allCases.map(\.usageColumn)
-    static var counterColumns: [String] { outcomeColumns + permissionColumns }
+    static var counterColumns: [String] { outcomeColumns + permissionColumns + ["events_untracked"] }
     static let retentionDays = 90
     private static let chunk = 400
 
@@ -62,6 +62,7 @@ enum APIKeyUsage {
                     let t = row.2
                     let values: [any Encodable & Sendable] =
                         [row.0, row.1, t.ok, t.clientErrors, t.rateLimited, t.serverErrors] + t.permissions
+                        + [t.eventsUntracked]
                     query.appendLiteral(index == 0 ? "(" : ", (")
                     query.appendInterpolation(binds: values)
                     query.appendLiteral(")")
@@ -94,6 +95,7 @@ enum APIKeyUsage {
                     """)
                 try await sql.raw(query).run()
             }
+            try await KeyEventUsage.write(batch, on: db)
         }
     }
 
@@ -121,6 +123,7 @@ enum APIKeyUsage {
             RETURNING day
             """
         ).all().count == 1000 {}
+        try await KeyEventUsage.prune(before: oldest, on: db)
         let cutoff = now.addingTimeInterval(-TimeInterval(retentionDays) * 86400)
         while try await db.sql.raw(
             """
@@ -152,6 +155,7 @@ enum APIKeyUsage {
             t.rateLimited = try row.decode(column: "rate_limited", as: Int.self)
             t.serverErrors = try row.decode(column: "server_errors", as: Int.self)
             t.permissions = try permissionColumns.map { try row.decode(column: $0, as: Int.self) }
+            t.eventsUntracked = try row.decode(column: "events_untracked", as: Int.self)
             byDay[try row.decode(column: "day", as: Int.self)] = t
         }
         return (first...today).map { Day(day: $0, tally: byDay[$0] ?? .init()) }

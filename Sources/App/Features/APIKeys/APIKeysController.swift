@@ -32,7 +32,10 @@ struct APIKeysController: RouteCollection {
     }
 
     @Sendable func newPage(req: Request) async throws -> Response {
-        try await renderForm(req, form: APIKeyFormValues(team: try req.requireTeam().team))
+        let team = try req.requireTeam().team
+        var form = APIKeyFormValues(team: team)
+        try await form.loadEvents(team: team.id!, on: req.db)
+        return try await renderForm(req, form: form)
     }
 
     /// The form's problems, with one that names no field (the team's limit) shown above it.
@@ -51,16 +54,18 @@ struct APIKeysController: RouteCollection {
         let team = current.team
         let token = APIKeyToken.generate()
         do {
-            let (name, policy) = try input.validated(for: team)
+            let teamEvents = try await EventScopeStore.teamEvents(among: input.events ?? [], team: team.id!, on: req.db)
+            let (name, policy, scope) = try input.validated(for: team, teamEvents: teamEvents)
             let key = APIKey(
                 teamID: team.id!, createdByID: current.membership.$user.id, name: name, lastFour: token.lastFour,
                 policy: policy)
             let actor = try req.requireUser().user
-            let summary = "created API key “\(name)” (…\(token.lastFour))" + APIKeyChanges.describe(policy)
+            let summary =
+                "created API key “\(name)” (…\(token.lastFour))" + APIKeyChanges.describe(policy, scope: scope)
             let limit = maxKeysPerTeam
             try await Self.asAdmin(req) { db, _, _ in
                 try await APIKeyStore.create(
-                    key, secret: token, limit: limit,
+                    key, secret: token, limit: limit, scope: scope,
                     audit: Audit.entry(.keyCreated, team: team.id!, by: actor, summary), on: db)
             }
             if let nonce = input.nonce { CreationNonce.markUsed(nonce, on: req) }
@@ -72,7 +77,8 @@ struct APIKeysController: RouteCollection {
                 oldEnds: nil, policy: policy, team: team)
             return try await renderList(req, created: created, status: .created)
         } catch let error as DomainError {
-            let form = APIKeyFormValues(team: team, posted: input)
+            var form = APIKeyFormValues(team: team, posted: input)
+            try await form.loadEvents(team: team.id!, on: req.db)
             let errors = FormErrors(Self.problems(of: error), ids: APIKeyFormValues.fieldIDs)
             // Posted from the list's dialog: the list again, the dialog open with the problems.
             if input.from == "dialog" {
@@ -141,10 +147,15 @@ struct APIKeysController: RouteCollection {
         let count = query.isFiltered ? try await APIKeyStore.count(team: current.team.id!, on: req.db) : matching
         let creators = try await AccountStore.userNames(keys.map { $0.$createdBy.id }, on: req.db)
         let old = try await APIKeyStore.oldSecrets(of: keys.compactMap(\.id), on: req.db)
+        let eventCounts = try await EventScopeStore.counts(team: current.team.id!, on: req.db)
+        let dialog: APIKeyFormValues
+        if let form { dialog = form } else { dialog = try await .withEvents(team: current.team, on: req.db) }
         let now = Date()
         let context = APIKeyPages.ListContext(
             page: PageContext(req, title: "API Keys", section: "api-keys"),
-            keys: keys.map { .init($0, creators: creators, old: old[$0.id!], now: now) },
+            keys: keys.map {
+                .init($0, creators: creators, old: old[$0.id!], eventCount: eventCounts[$0.id!] ?? 0, now: now)
+            },
             hasKeys: count > 0,
             isAdmin: current.role == .admin,
             atLimit: count >= maxKeysPerTeam,
@@ -152,7 +163,7 @@ struct APIKeysController: RouteCollection {
             nonce: CreationNonce.issue(),
             created: created,
             limit: maxKeysPerTeam,
-            form: form ?? APIKeyFormValues(team: current.team),
+            form: dialog,
             errors: errors,
             list: .init(query, total: matching),
             example: ExampleRequest.curl(req)
@@ -167,14 +178,26 @@ enum APIKeyChanges {
         granted.map { $0.sorted().map(\.rawValue).joined(separator: ", ") } ?? "all team permissions"
     }
 
+    static func events(_ count: Int) -> String {
+        count == 1 ? "1 event" : "\(count) events"
+    }
+
+    /// "all events", "3 events", "3 events, within 6 hours of them".
+    static func scope(_ scope: EventScope) -> String {
+        guard let events = scope.events else { return "all events" }
+        return self.events(events.count) + (scope.windowHours.map { ", within \($0) hours of them" } ?? "")
+    }
+
     static func fence(_ ranges: [AddressRange]) -> String {
         ranges.isEmpty ? "any address" : ranges.map(\.description).joined(separator: ", ")
     }
 
     /// ", with events:read, from 10.0.0.0/8, expiring in 30 days" for what differs from the defaults.
-    static func describe(_ policy: APIKeyPolicy, now: Date = Date()) -> String {
+    static func describe(_ policy: APIKeyPolicy, scope: EventScope = .all, now: Date = Date()) -> String {
         var parts: [String] = []
         if policy.granted != nil { parts.append("with \(permissions(policy.granted))") }
+        if let events = scope.events { parts.append("for \(self.events(events.count))") }
+        if let hours = scope.windowHours { parts.append("only within \(hours) hours of them") }
         if !policy.allowedAddresses.isEmpty { parts.append("from \(fence(policy.allowedAddresses))") }
         if policy.mayRollItself { parts.append("able to roll itself") }
         if let expiresAt = policy.expiresAt {
@@ -184,10 +207,12 @@ enum APIKeyChanges {
     }
 
     /// "renamed from “A”; permissions: all team permissions → events:read" — empty when nothing changed.
-    static func describe(from old: (name: String, policy: APIKeyPolicy), to new: (name: String, policy: APIKeyPolicy))
-        -> String
-    {
+    static func describe(
+        from old: (name: String, policy: APIKeyPolicy, scope: EventScope),
+        to new: (name: String, policy: APIKeyPolicy, scope: EventScope)
+    ) -> String {
         var parts: [String] = []
+        if old.scope != new.scope { parts.append("events: \(scope(old.scope)) → \(scope(new.scope))") }
         if old.name != new.name { parts.append("renamed from “\(old.name)”") }
         if old.policy.description != new.policy.description { parts.append("description changed") }
         if old.policy.granted != new.policy.granted {

@@ -64,6 +64,11 @@ struct BearerChallenge: AbortError {
                 "This is a rolled key's old secret; it stopped working at \(RFC3339.format(endedAt)). Use the key's new secret."
         )
     }
+    /// A key that works only around its events, outside that time (`detail` says when it works).
+    static func outsideWindow(_ detail: String) -> BearerChallenge {
+        BearerChallenge(code: .invalidToken, detail: detail)
+    }
+
     /// `teamHolds`: whether the team has the permission (then the key's own choice lacks it).
     static func insufficient(_ permission: Permission, teamHolds: Bool) -> BearerChallenge {
         let detail =

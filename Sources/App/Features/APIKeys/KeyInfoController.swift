@@ -26,7 +26,9 @@ struct KeyInfoController: RouteCollection {
 
     /// Never the key itself: its name and last four characters.
     @Sendable func keyInfo(req: Request) async throws -> KeyInfoDTO {
-        KeyInfoDTO(try req.requireAPIKey())
+        let key = try req.requireAPIKey()
+        return KeyInfoDTO(
+            key, events: key.eventsScoped ? try await EventScopeStore.eventIDs(of: key.id, on: req.db) : nil)
     }
 
     /// A new secret for the calling key (shown once), the old one working for `grace_seconds`

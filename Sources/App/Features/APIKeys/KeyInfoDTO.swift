@@ -14,6 +14,34 @@ struct KeyInfoDTO: Content {
     /// What the key may do now: its own choice within the team's current permissions.
     let permissions: [String]
     let mayRollItself: Bool
+    /// `"all"` for every event of the team, else the ids of the events the key reaches.
+    let events: Events
+    /// For a key that works only around its events: when that time starts and ends (null for a
+    /// key without such a window, or when none of its events is left).
+    let validFrom, validUntil: Nullable<Date>
+
+    enum Events: Codable, Equatable {
+        case all
+        case only([String])
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let ids = try? container.decode([String].self) { self = .only(ids); return }
+            guard try container.decode(String.self) == "all" else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "\"all\" or a list of event ids expected")
+            }
+            self = .all
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .all: try container.encode("all")
+            case .only(let ids): try container.encode(ids)
+            }
+        }
+    }
 
     enum Granted: Codable, Equatable {
         case team
@@ -41,9 +69,11 @@ struct KeyInfoDTO: Content {
     enum CodingKeys: String, CodingKey {
         case id, name, preview, status, description, team, granted, permissions
         case createdAt = "created_at", expiresAt = "expires_at", mayRollItself = "may_roll_itself"
+        case events, validFrom = "valid_from", validUntil = "valid_until"
     }
 
-    init(_ key: VerifiedKey) {
+    /// `events`: the ids the key reaches when it is scoped (nil: all events).
+    init(_ key: VerifiedKey, events: [UUID]?) {
         let state = key.state()
         id = key.id.lowercasedString
         name = key.name
@@ -56,6 +86,9 @@ struct KeyInfoDTO: Content {
         granted = key.granted.map { .only($0.sorted().map(\.rawValue)) } ?? .team
         permissions = state.permissions.sorted().map(\.rawValue)
         mayRollItself = key.mayRollItself
+        self.events = events.map { .only($0.map(\.lowercasedString).sorted()) } ?? .all
+        validFrom = Nullable(key.window?.from)
+        validUntil = Nullable(key.window?.until)
     }
 }
 

@@ -59,15 +59,25 @@ struct KeyState: Sendable, Equatable {
     /// The key's own choice (nil: all of the team's), and the team's permissions now.
     let granted: Set<Permission>?
     let teamPermissions: Set<Permission>
+    /// Whether the key reaches only its chosen events, and when it works if only around them.
+    let eventsScoped: Bool
+    let window: EventWindow?
 
     init(
         revokedAt: Date?, expiresAt: Date?, pausedAt: Date?, granted: Set<Permission>?,
-        teamPermissions: Set<Permission>, now: Date = Date()
+        teamPermissions: Set<Permission>, eventsScoped: Bool = false, window: EventWindow? = nil, now: Date = Date()
     ) {
         self.expiresAt = expiresAt
         self.granted = granted
         self.teamPermissions = teamPermissions
+        self.eventsScoped = eventsScoped
+        self.window = window
         status = Status(revokedAt: revokedAt, expiresAt: expiresAt, pausedAt: pausedAt, now: now)
+    }
+
+    /// When the key's answers say it stops working: its expiry or its window's end, the sooner.
+    var worksUntil: Date? {
+        [expiresAt, window?.until].compactMap { $0 }.min()
     }
 
     /// What the key may do on a request now: its own choice within the team's current permissions.
@@ -82,6 +92,9 @@ struct KeyState: Sendable, Equatable {
         return teamPermissions.contains(permission) ? .byKey : .byTeam
     }
 
+    /// Whether the key may check attendees in: `attendees:check_in`, or `attendees:write`.
+    var mayCheckIn: Bool { !permissions.isDisjoint(with: [.attendeesCheckIn, .attendeesWrite]) }
+
     enum Lack: Equatable, Sendable { case byKey, byTeam }
 }
 
@@ -89,6 +102,6 @@ extension KeyState {
     init(_ key: APIKey, teamPermissions: Set<Permission>, now: Date = Date()) {
         self.init(
             revokedAt: key.revokedAt, expiresAt: key.expiresAt, pausedAt: key.pausedAt, granted: key.granted,
-            teamPermissions: teamPermissions, now: now)
+            teamPermissions: teamPermissions, eventsScoped: key.eventsScoped, now: now)
     }
 }

@@ -14,11 +14,13 @@ struct ResourceHandlers<
 
 extension RoutesBuilder {
     /// A collection's five routes: list and create at the root; show, update and delete under
-    /// `:parameter`. Reads need the key's `read` permission, writes its `write` permission.
+    /// `:parameter`. Reads need the key's `read` permission (or one of `readAlso`), writes its
+    /// `write` permission.
     func resource<L, C, S, U, D>(
-        _ parameter: String, read: Permission, write: Permission, _ handlers: ResourceHandlers<L, C, S, U, D>
+        _ parameter: String, read: Permission, readAlso: [Permission] = [], write: Permission,
+        _ handlers: ResourceHandlers<L, C, S, U, D>
     ) {
-        let reads = grouped(RequirePermission(read))
+        let reads = grouped(RequirePermission(read, or: readAlso))
         let writes = grouped(RequirePermission(write))
         let item: PathComponent = .parameter(parameter)
         reads.get(use: handlers.list)

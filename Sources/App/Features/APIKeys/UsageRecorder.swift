@@ -22,12 +22,16 @@ final class UsageRecorder: Sendable {
         var userAgent: String?
         var status: UInt
         var permission: Permission?
+        /// The event the request was about, if one.
+        var event: UUID? = nil
     }
 
     struct DayTally: Sendable, Equatable {
         var ok = 0, clientErrors = 0, rateLimited = 0, serverErrors = 0
         /// By `Permission.allCases` order.
-        var permissions = [0, 0, 0, 0]
+        var permissions = Array(repeating: 0, count: Permission.allCases.count)
+        /// Requests about events beyond the `eventsPerDay` counted by id (the day used "many").
+        var eventsUntracked = 0
     }
 
     struct KeyTally: Sendable {
@@ -36,6 +40,8 @@ final class UsageRecorder: Sendable {
         var lastUserAgent: String?
         var days: [Int: DayTally] = [:]
         var addresses: [String: (first: Date, last: Date)] = [:]
+        /// Requests per event per day, at most `eventsPerDay` events a day.
+        var events: [Int: [UUID: Int]] = [:]
     }
 
     struct Batch: Sendable {
@@ -45,6 +51,8 @@ final class UsageRecorder: Sendable {
     }
 
     static let addressesPerKey = 5
+    /// Events counted by id per key per day; beyond them a day counts only how many requests.
+    static let eventsPerDay = 100
     /// In UTF-8 bytes: a cap in characters let one "character" of 60,000 combining marks through.
     static let maximumUserAgent = 200
 
@@ -84,6 +92,15 @@ final class UsageRecorder: Sendable {
             }
             if let permission = use.permission, let index = Permission.allCases.firstIndex(of: permission) {
                 counts.permissions[index] += 1
+            }
+            if let event = use.event {
+                var events = tally.events[day] ?? [:]
+                if events[event] != nil || events.count < Self.eventsPerDay {
+                    events[event, default: 0] += 1
+                    tally.events[day] = events
+                } else {
+                    counts.eventsUntracked += 1
+                }
             }
             tally.days[day] = counts
             if use.accepted {
@@ -153,7 +170,11 @@ final class UsageRecorder: Sendable {
                 sum.rateLimited += counts.rateLimited
                 sum.serverErrors += counts.serverErrors
                 sum.permissions = zip(sum.permissions, counts.permissions).map(+)
+                sum.eventsUntracked += counts.eventsUntracked
                 tally.days[day] = sum
+            }
+            for (day, events) in other.events {
+                tally.events[day] = (tally.events[day] ?? [:]).merging(events, uniquingKeysWith: +)
             }
             for (address, seen) in other.addresses {
                 let mine = tally.addresses[address]

@@ -20,6 +20,10 @@ struct VerifiedKey: Sendable {
     let teamPermissions: Set<Permission>
     let allowedAddresses: String?
     let mayRollItself: Bool
+    /// Whether the key reaches only its chosen events (`api_key_events`), and when it works if
+    /// only around them.
+    let eventsScoped: Bool
+    let window: EventWindow?
 
     /// Names `lookup` among the statements PostgreSQL keeps prepared (`FixedPlan`).
     enum LookupStatement: PreparedStatementName { static let preparedName = "kagibag_key_lookup" }
@@ -32,6 +36,13 @@ struct VerifiedKey: Sendable {
         """
         SELECT k.id, k.name, k.last_four, k.description, k.created_at, k.expires_at, k.paused_at, k.revoked_at,
                k.permissions AS key_permissions, k.allowed_addresses, k.may_roll_itself,
+               k.events_scoped, k.event_window_hours,
+               CASE WHEN k.event_window_hours IS NOT NULL THEN
+                   (SELECT MIN(e.starts_at) FROM api_key_events ke JOIN events e ON e.id = ke.event_id
+                    WHERE ke.key_id = k.id AND e.status <> 'cancelled') END AS window_first_start,
+               CASE WHEN k.event_window_hours IS NOT NULL THEN
+                   (SELECT MAX(e.ends_at) FROM api_key_events ke JOIN events e ON e.id = ke.event_id
+                    WHERE ke.key_id = k.id AND e.status <> 'cancelled') END AS window_last_end,
                s.id AS secret_id, s.ends_at AS secret_ends_at,
                t.id AS team_id, t.name AS team_name, t.slug AS team_slug, t.permissions AS team_permissions,
                CASE WHEN s.id IS NOT NULL THEN 0
@@ -58,6 +69,12 @@ struct VerifiedKey: Sendable {
         granted = try row.decode(column: "key_permissions", as: String?.self).map(Permission.decode)
         allowedAddresses = try row.decode(column: "allowed_addresses", as: String?.self)
         mayRollItself = try row.decode(column: "may_roll_itself", as: Bool.self)
+        eventsScoped = try row.decode(column: "events_scoped", as: Bool.self)
+        window = try row.decode(column: "event_window_hours", as: Int?.self).map {
+            EventWindow(
+                hours: $0, firstStart: try row.decode(column: "window_first_start", as: Date?.self),
+                lastEnd: try row.decode(column: "window_last_end", as: Date?.self))
+        }
         secretID = try row.decode(column: "secret_id", as: UUID.self)
         secretEndsAt = try row.decode(column: "secret_ends_at", as: Date?.self)
         teamID = try row.decode(column: "team_id", as: UUID.self)
@@ -71,7 +88,7 @@ struct VerifiedKey: Sendable {
     func state(now: Date = Date()) -> KeyState {
         KeyState(
             revokedAt: revokedAt, expiresAt: expiresAt, pausedAt: pausedAt, granted: granted,
-            teamPermissions: teamPermissions, now: now)
+            teamPermissions: teamPermissions, eventsScoped: eventsScoped, window: window, now: now)
     }
 
     /// Whether `address` may use the key (a key without a fence may be used from anywhere).

@@ -2,22 +2,40 @@ import Foundation
 import Vapor
 
 struct AttendeeDTO: Content {
-    let id, eventId, name, email, ticketType, status: String
+    let id, eventId, name, ticketType, ticketCode, status: String
+    /// Absent for a key that may only check attendees in: a door needs no contact data.
+    let email: String?
+    let checkedInAt: Date?
     let createdAt, updatedAt: Date
 
     enum CodingKeys: String, CodingKey {
         case id, name, email, status
-        case eventId = "event_id", ticketType = "ticket_type", createdAt = "created_at", updatedAt = "updated_at"
+        case eventId = "event_id", ticketType = "ticket_type", ticketCode = "ticket_code"
+        case checkedInAt = "checked_in_at", createdAt = "created_at", updatedAt = "updated_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(eventId, forKey: .eventId)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(email, forKey: .email)
+        try container.encode(ticketType, forKey: .ticketType)
+        try container.encode(ticketCode, forKey: .ticketCode)
+        try container.encode(status, forKey: .status)
+        try container.encode(checkedInAt, forKey: .checkedInAt)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
     }
 }
 
 extension Attendee {
-    func toDTO() -> AttendeeDTO {
+    func toDTO(withEmail: Bool = true) -> AttendeeDTO {
         let created = createdAt ?? Date()
         return AttendeeDTO(
-            id: id!.lowercasedString, eventId: eventID.lowercasedString, name: name, email: email,
-            ticketType: ticketType, status: status.rawValue,
-            createdAt: created, updatedAt: updatedAt ?? created
+            id: id!.lowercasedString, eventId: eventID.lowercasedString, name: name, ticketType: ticketType,
+            ticketCode: ticketCode ?? "", status: status.rawValue, email: withEmail ? email : nil,
+            checkedInAt: checkedInAt, createdAt: created, updatedAt: updatedAt ?? created
         )
     }
 }

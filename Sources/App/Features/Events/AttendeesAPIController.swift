@@ -4,12 +4,12 @@ import Vapor
 struct AttendeesAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.resource(
-            "attendee", read: .attendeesRead, write: .attendeesWrite,
+            "attendee", read: .attendeesRead, readAlso: [.attendeesCheckIn], write: .attendeesWrite,
             .init(list: list, create: create, show: show, update: update, delete: delete))
     }
 
     private func event(_ req: Request) async throws -> EventRecord {
-        try await EventStore.find(req.parameters.get("event"), team: try req.requireAPIKey().teamID, on: req.db)
+        try await req.keyEvent()
     }
 
     /// The event's attendees in registration order; `updated_since` fetches only what changed.
@@ -20,7 +20,8 @@ struct AttendeesAPIController: RouteCollection {
         let rows = try await AttendeeStore.list(
             event: event.id, updatedSince: try req.dateQuery("updated_since"), after: paging.after,
             limit: paging.limit + 1, on: req.db)
-        return paging.page(rows, id: { $0.id! }, map: { $0.toDTO() })
+        let withEmail = try Self.mayReadEmail(req)
+        return paging.page(rows, id: { $0.id! }, map: { $0.toDTO(withEmail: withEmail) })
     }
 
     @Sendable func create(req: Request) async throws -> Response {
@@ -35,7 +36,13 @@ struct AttendeesAPIController: RouteCollection {
     }
 
     @Sendable func show(req: Request) async throws -> AttendeeDTO {
-        try await AttendeeStore.find(req.parameters.get("attendee"), of: try await event(req), on: req.db).toDTO()
+        try await AttendeeStore.find(req.parameters.get("attendee"), of: try await event(req), on: req.db)
+            .toDTO(withEmail: try Self.mayReadEmail(req))
+    }
+
+    /// Only `attendees:read` shows emails; a key reading with `attendees:check_in` gets none.
+    static func mayReadEmail(_ req: Request) throws -> Bool {
+        try req.requireAPIKey().state().lacks(.attendeesRead) == nil
     }
 
     @Sendable func update(req: Request) async throws -> AttendeeDTO {

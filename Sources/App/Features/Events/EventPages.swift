@@ -29,6 +29,9 @@ enum EventPages {
     /// What the person's role and the team's permissions allow on these pages, and why not.
     struct Access: Encodable {
         let canChangeEvents, canSeeAttendees, canChangeAttendees: Bool
+        /// Any member may check attendees in when the team holds `attendees:check_in` (or
+        /// `attendees:write`): the door is often a volunteer's job, not an admin's.
+        let canCheckIn: Bool
         /// Why a part of the page is missing, in words for the page; nil when nothing is.
         let eventsNote, attendeesNote: String?
 
@@ -38,6 +41,7 @@ enum EventPages {
             canChangeEvents = isAdmin && permissions.contains(.eventsWrite)
             canSeeAttendees = permissions.contains(.attendeesRead)
             canChangeAttendees = isAdmin && permissions.contains(.attendeesWrite)
+            canCheckIn = !permissions.isDisjoint(with: [.attendeesCheckIn, .attendeesWrite])
             if !isAdmin {
                 eventsNote = "Only team admins can create or change events and attendees."
             } else if !permissions.contains(.eventsWrite) {
@@ -82,6 +86,14 @@ enum EventPages {
         let access: Access
         /// The add-attendee form's values after a problem.
         let attendeeName, attendeeEmail: String
+        /// The team's API keys that reach this event: those for all events, and those chosen for it.
+        let keys: [KeyReach]
+        let hasKeys: Bool
+    }
+
+    struct KeyReach: Encodable {
+        let name, path: String
+        let scoped: Bool
     }
 
     static let timezones: [String] = EventDraft.knownTimeZones.sorted()
@@ -117,12 +129,16 @@ enum EventPages {
         let access = Access(current)
         let attendees =
             access.canSeeAttendees ? try await AttendeeStore.list(event: event.id, limit: 1000, on: req.db) : []
+        let keys = try await EventScopeStore.keys(reaching: event.id, team: event.teamID, on: req.db).map {
+            KeyReach(name: $0.name, path: SitePath.apiKey(.value($0.id)).path, scoped: $0.scoped)
+        }
         let context = EventContext(
             page: PageContext(req, title: event.name, section: "events"), event: EventView(event),
             attendees: attendees.map { AttendeeView($0, event: event.id) },
             errors: FormErrors(problems, ids: attendeeFieldIDs),
             hasAttendees: !attendees.isEmpty, isAdmin: current.role == .admin, access: access,
-            attendeeName: String(name.prefix(300)), attendeeEmail: String(email.prefix(300)))
+            attendeeName: String(name.prefix(300)), attendeeEmail: String(email.prefix(300)),
+            keys: keys, hasKeys: !keys.isEmpty)
         return try await req.renderPage("event", context, status: status)
     }
 }

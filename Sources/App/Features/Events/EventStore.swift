@@ -12,6 +12,8 @@ enum EventStore {
         var startsAfter: Date?
         var startsBefore: Date?
         var updatedSince: Date?
+        /// A key that reaches only its chosen events: only those.
+        var scopedToKey: UUID?
     }
 
     enum Order: Sendable {
@@ -34,6 +36,7 @@ enum EventStore {
         if let date = filter.startsAfter { query += " AND starts_at > \(bind: date)" }
         if let date = filter.startsBefore { query += " AND starts_at < \(bind: date)" }
         if let date = filter.updatedSince { query += " AND updated_at >= \(bind: date)" }
+        if let key = filter.scopedToKey { query += " AND id IN (\(scopeIDs(of: key)))" }
         if let after { query += " AND id > \(bind: after)" }
         query += order == .startsAt ? " ORDER BY starts_at, id" : " ORDER BY id"
         query += " LIMIT \(literal: limit)"
@@ -43,12 +46,23 @@ enum EventStore {
     private static let selectColumns = EventRecord.columns.map { "\"\($0)\"" }.joined(separator: ", ")
 
     /// An event of `team`; another team's id answers exactly like a missing one.
-    static func find(_ id: String?, team: UUID, on db: any Database) async throws -> EventRecord {
-        guard let id = id.flatMap(UUID.init(uuidString:)),
-            let row = try await db.sql.select().columns(EventRecord.columns).from(EventRecord.table)
-                .where("id", .equal, id).where("team_id", .equal, team).limit(1).first()
-        else { throw DomainError.notFound("There is no such event in this team.") }
+    static func find(_ id: String?, team: UUID, scopedToKey key: UUID? = nil, on db: any Database) async throws
+        -> EventRecord
+    {
+        guard let id = id.flatMap(UUID.init(uuidString:)) else { throw notFound }
+        var query: SQLQueryString =
+            "SELECT \(unsafeRaw: selectColumns) FROM \(unsafeRaw: EventRecord.table) WHERE id = \(bind: id) AND team_id = \(bind: team)"
+        // Out of a scoped key's reach answers exactly like a missing event: no hint that it exists.
+        if let key { query += " AND id IN (\(scopeIDs(of: key)))" }
+        guard let row = try await db.sql.raw(query).first() else { throw notFound }
         return try EventRecord(row)
+    }
+
+    private static let notFound = DomainError.notFound("There is no such event in this team.")
+
+    /// The events a scoped key reaches (an indexed read of `api_key_events`).
+    private static func scopeIDs(of key: UUID) -> SQLQueryString {
+        "SELECT event_id FROM api_key_events WHERE key_id = \(bind: key)"
     }
 
     static func create(team: UUID, _ draft: EventDraft, on db: any Database) async throws -> EventRecord {
@@ -107,6 +121,8 @@ enum EventStore {
     static func delete(_ event: EventRecord, on db: any Database) async throws {
         try await db.transaction { db in
             try await db.sql.delete(from: Attendee.schema).where("event_id", .equal, event.id).run()
+            // Out of every key's scope (a key left with none keeps working and reaches nothing).
+            try await db.sql.delete(from: "api_key_events").where("event_id", .equal, event.id).run()
             try await db.sql.delete(from: EventRecord.table).where("id", .equal, event.id).run()
         }
     }

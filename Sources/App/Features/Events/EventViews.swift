@@ -32,8 +32,9 @@ struct EventView: Encodable {
 }
 
 struct AttendeeView: Encodable {
-    let id, name, email, ticketType, status, statusLabel, cancelPath: String
-    let isCancelled: Bool
+    let id, name, email, ticketType, ticketCode, status, statusLabel, cancelPath, checkInPath: String
+    let isCancelled, isRegistered: Bool
+    let checkedIn: TimeView?
 
     init(_ attendee: Attendee, event: UUID) {
         id = attendee.id!.lowercasedString
@@ -42,7 +43,11 @@ struct AttendeeView: Encodable {
         ticketType = attendee.ticketType
         status = attendee.status.rawValue
         statusLabel = attendee.status == .checkedIn ? "Checked in" : attendee.status.rawValue.capitalized
+        ticketCode = attendee.ticketCode ?? ""
         isCancelled = attendee.status == .cancelled
+        isRegistered = attendee.status == .registered
+        checkedIn = attendee.checkedInAt.map { TimeView($0) }
         cancelPath = SitePath.attendeeCancel(event: .value(event), attendee: .value(attendee.id!)).path
+        checkInPath = SitePath.attendeeCheckIn(event: .value(event), attendee: .value(attendee.id!)).path
     }
 }

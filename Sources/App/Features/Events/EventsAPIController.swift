@@ -25,6 +25,7 @@ struct EventsAPIController: RouteCollection {
             filter.startsBefore = try req.dateQuery("starts_before")
             filter.updatedSince = try req.dateQuery("updated_since")
         }
+        filter.scopedToKey = key.scopeKey
         let rows = try await EventStore.list(
             team: key.teamID, filter: filter, after: paging.after, limit: paging.limit + 1, on: req.reads)
         return paging.page(rows, id: { $0.id }, map: EventDTO.init).response()
@@ -33,6 +34,13 @@ struct EventsAPIController: RouteCollection {
     @Sendable func create(req: Request) async throws -> Response {
         req.application.metrics.query(.write, "api")
         let key = try req.requireAPIKey()
+        guard key.scopeKey == nil else {
+            throw APIError(
+                status: .forbidden,
+                detail:
+                    "This key is limited to selected events, so it cannot create events. Use a key for all of the team's events."
+            )
+        }
         let draft = try req.content.decode(CreateEventRequest.self).draft()
         return try await Idempotency.run(req, teamID: key.teamID) { db in
             let event = try await EventStore.create(team: key.teamID, draft, on: db)
@@ -41,21 +49,35 @@ struct EventsAPIController: RouteCollection {
     }
 
     @Sendable func show(req: Request) async throws -> Response {
-        let key = try req.requireAPIKey()
-        return EventDTO(try await EventStore.find(req.parameters.get("event"), team: key.teamID, on: req.db)).response()
+        EventDTO(try await req.keyEvent()).response()
     }
 
     @Sendable func update(req: Request) async throws -> Response {
-        let key = try req.requireAPIKey()
-        let event = try await EventStore.find(req.parameters.get("event"), team: key.teamID, on: req.db)
+        let event = try await req.keyEvent()
         let draft = try req.content.decode(UpdateEventRequest.self).applied(to: event)
         return EventDTO(try await EventStore.update(event, to: draft, on: req.db)).response()
     }
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
-        let key = try req.requireAPIKey()
         try await EventStore.delete(
-            try await EventStore.find(req.parameters.get("event"), team: key.teamID, on: req.db), on: req.db)
+            try await req.keyEvent(), on: req.db)
         return .noContent
+    }
+}
+
+extension VerifiedKey {
+    /// The key's id when it reaches only its chosen events, for `EventStore`'s scope.
+    var scopeKey: UUID? { eventsScoped ? id : nil }
+}
+
+extension Request {
+    /// The event in the path, of the key's team and within its scope (else 404, as if missing),
+    /// noted for the key's usage (which events it uses).
+    func keyEvent() async throws -> EventRecord {
+        let key = try requireAPIKey()
+        let event = try await EventStore.find(
+            parameters.get("event"), team: key.teamID, scopedToKey: key.scopeKey, on: db)
+        keyState.eventUsed = event.id
+        return event
     }
 }

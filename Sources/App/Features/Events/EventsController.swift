@@ -15,6 +15,7 @@ struct EventsController: RouteCollection {
         routes.post(.eventCancel(.parameter), use: cancel)
         routes.post(.eventAttendees(.parameter), use: addAttendee)
         routes.post(.attendeeCancel(event: .parameter, attendee: .parameter), use: cancelAttendee)
+        routes.post(.attendeeCheckIn(event: .parameter, attendee: .parameter), use: checkInAttendee)
     }
 
     private static let adminAction = "change events and attendees"
@@ -122,6 +123,33 @@ struct EventsController: RouteCollection {
         draft.status = .cancelled
         try await AttendeeStore.update(attendee, to: draft, event: event, on: req.db)
         Notice.set("Cancelled the registration of \(attendee.name).", on: req)
+        return req.redirect(to: SitePath.event(.value(event.id)).path)
+    }
+
+    /// Checks an attendee in from the list (a door volunteer at a laptop): any member of a team
+    /// holding `attendees:check_in` (or `attendees:write`), like a door key.
+    @Sendable func checkInAttendee(req: Request) async throws -> Response {
+        let current = try req.requireTeam()
+        guard EventPages.Access(current).canCheckIn else {
+            _ = try req.requireTeamPermission(.attendeesCheckIn, to: "check attendees in")
+            return req.redirect(to: SitePath.events.path)
+        }
+        let event = try await event(req)
+        let attendee = try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db)
+        do {
+            _ = try await CheckIn.checkIn(code: attendee.ticketCode ?? "", at: event, on: req.db)
+            Notice.set("Checked in \(attendee.name).", on: req)
+        } catch let refusal as CheckIn.Refusal {
+            let message =
+                switch refusal {
+                case .alreadyCheckedIn(let at):
+                    "\(attendee.name) was already checked in\(at.map { " at \(RFC3339.format($0))" } ?? "")."
+                case .cancelledAttendee: "\(attendee.name)’s registration is cancelled; they cannot be checked in."
+                case .cancelledEvent: "This event is cancelled; nobody can be checked in."
+                case .unknownCode: "\(attendee.name) has no ticket code to check in with."
+                }
+            Notice.set(message, on: req)
+        }
         return req.redirect(to: SitePath.event(.value(event.id)).path)
     }
 

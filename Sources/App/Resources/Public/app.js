@@ -106,6 +106,37 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // A key's events: ticking one chooses "Only these events", "All events" unticks them, and a
+  // search box (only with script: without it, the whole list shows) narrows a long list.
+  for (const fieldset of document.querySelectorAll("fieldset[data-events]")) {
+    const only = fieldset.querySelector("input[name=event_choice][value=only]");
+    const all = fieldset.querySelector("input[name=event_choice][value=all]");
+    const window = fieldset.querySelector("select[name=event_window]");
+    const boxes = fieldset.querySelectorAll("input[name='events[]']");
+    for (const box of boxes) {
+      box.addEventListener("change", () => {
+        if (box.checked && only) only.checked = true;
+      });
+    }
+    all?.addEventListener("change", () => {
+      if (!all.checked) return;
+      for (const box of boxes) box.checked = false;
+      if (window) window.value = "";
+    });
+    const search = fieldset.querySelector("input[data-event-search]");
+    if (search) {
+      search.hidden = false;
+      search.addEventListener("input", () => {
+        const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+        for (const box of boxes) {
+          const label = box.closest("label");
+          const text = label.textContent.toLowerCase();
+          label.hidden = !box.checked && !words.every((word) => text.includes(word));
+        }
+      });
+    }
+  }
+
   for (const button of document.querySelectorAll("[data-close-dialog]")) {
     button.addEventListener("click", () => button.closest("dialog")?.close());
   }

@@ -144,7 +144,9 @@ struct EventsAPITests {
             let key = try await team(app)
             let event = try await createEvent(app, key: key)
             let eventID = try #require(event["id"] as? String)
-            try await app.runCommand(["team", "permissions", "team-a", "--revoke", "events:write,attendees:read"])
+            try await app.runCommand([
+                "team", "permissions", "team-a", "--revoke", "events:write,attendees:read,attendees:check_in",
+            ])
             let write = try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: Self.eventBody)
             #expect(write.status == .forbidden)
             #expect(write.challenge.contains(#"scope="events:write""#))

@@ -1,0 +1,65 @@
+import Fluent
+import Foundation
+import SQLKit
+
+/// Checking attendees in at the door by ticket code. The check-in is one conditional UPDATE
+/// (only a registered attendee changes), so of two doors scanning the same ticket at the same
+/// moment, on any instances, exactly one checks it in and the other hears when it was.
+enum CheckIn {
+    /// Why a code was not checked in; the door shows it.
+    enum Refusal: Error, Equatable {
+        /// No attendee of this event has the code (or it is another event's).
+        case unknownCode
+        case alreadyCheckedIn(at: Date?)
+        case cancelledAttendee
+        case cancelledEvent
+    }
+
+    /// Checks the attendee with `code` in at `event`.
+    static func checkIn(code: String, at event: EventRecord, on db: any Database) async throws -> Attendee {
+        guard event.status != .cancelled else { throw Refusal.cancelledEvent }
+        let now = Date()
+        let changed = try await db.sql.raw(
+            """
+            UPDATE attendees SET status = 'checked_in', checked_in_at = \(bind: now), updated_at = \(bind: now)
+            WHERE event_id = \(bind: event.id) AND ticket_code = \(bind: code) AND status = 'registered'
+            RETURNING id
+            """
+        ).all()
+        guard let row = changed.first else {
+            // Not checked in by this request: say why, from the row as it is now.
+            guard let attendee = try await attendee(code: code, at: event, on: db) else { throw Refusal.unknownCode }
+            switch attendee.status {
+            case .checkedIn: throw Refusal.alreadyCheckedIn(at: attendee.checkedInAt)
+            case .cancelled: throw Refusal.cancelledAttendee
+            case .registered: throw Refusal.unknownCode  // cannot be: the update would have matched
+            }
+        }
+        guard let attendee = try await Attendee.find(try row.decode(column: "id", as: UUID.self), on: db) else {
+            throw Refusal.unknownCode  // deleted between the two statements
+        }
+        return attendee
+    }
+
+    /// Undoes a check-in (a mistake at the door): the attendee is registered again. False when
+    /// they were not checked in.
+    static func undo(_ attendee: Attendee, on db: any Database) async throws -> Bool {
+        let now = Date()
+        let changed = try await db.sql.raw(
+            """
+            UPDATE attendees SET status = 'registered', checked_in_at = NULL, updated_at = \(bind: now)
+            WHERE id = \(bind: attendee.id!) AND status = 'checked_in'
+            RETURNING id
+            """
+        ).all()
+        guard !changed.isEmpty else { return false }
+        attendee.status = .registered
+        attendee.checkedInAt = nil
+        attendee.updatedAt = now
+        return true
+    }
+
+    static func attendee(code: String, at event: EventRecord, on db: any Database) async throws -> Attendee? {
+        try await Attendee.query(on: db).filter(\.$eventID == event.id).filter(\.$ticketCode == code).first()
+    }
+}

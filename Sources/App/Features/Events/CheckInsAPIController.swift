@@ -1,0 +1,95 @@
+import Foundation
+import Vapor
+
+/// `/api/v1/organizer/events/{id}/check-ins`: the door. A key checks attendees in with
+/// `attendees:check_in` (or `attendees:write`); failed codes are limited per key.
+struct CheckInsAPIController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let door = routes.grouped(RequirePermission(.attendeesCheckIn, or: [.attendeesWrite]))
+        door.post(use: checkIn)
+        door.delete(.parameter("attendee"), use: undo)
+    }
+
+    /// `{"ticket_code": "…"}`.
+    struct CheckInRequest: Decodable {
+        let ticketCode: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case ticketCode = "ticket_code" }
+
+        init(from decoder: any Decoder) throws {
+            ticketCode = try decoder.strictContainer(keyedBy: CodingKeys.self).decode(String.self, forKey: .ticketCode)
+        }
+    }
+
+    @Sendable func checkIn(req: Request) async throws -> Response {
+        req.application.metrics.query(.write, "api")
+        let key = try req.requireAPIKey()
+        let limiter = req.application.limits.failedCheckIns
+        if let blocked = limiter?.isBlocked(key.id.uuidString) {
+            throw APIError(
+                status: .tooManyRequests,
+                detail:
+                    "This key sent too many ticket codes that no attendee has. Retry after \(blocked.resetSeconds) seconds.",
+                headers: ["Retry-After": String(blocked.resetSeconds)])
+        }
+        let event = try await req.keyEvent()
+        let body = try req.content.decode(CheckInRequest.self)
+        // A failed code counts against the key: codes cannot be guessed one after another.
+        func failed(_ error: any Error) -> any Error {
+            _ = limiter?.hit(key.id.uuidString)
+            return error
+        }
+        guard let code = TicketCode.normalise(body.ticketCode) else {
+            throw failed(
+                DomainError.invalid([
+                    FieldProblem(
+                        field: "ticket_code",
+                        message: "ticket_code must be a ticket code: 12 letters and digits, like 7K3M9QXR2B4T.")
+                ]))
+        }
+        do {
+            let attendee = try await CheckIn.checkIn(code: code, at: event, on: req.db)
+            return try await attendee.toDTO(withEmail: try AttendeesAPIController.mayReadEmail(req))
+                .response(.created, for: req)
+        } catch let refusal as CheckIn.Refusal {
+            switch refusal {
+            case .unknownCode:
+                throw failed(DomainError.notFound("No attendee of this event has that ticket code."))
+            case .alreadyCheckedIn(let at):
+                let when = at.map { " at \(RFC3339.format($0))" } ?? ""
+                return ProblemDetails(
+                    type: "/docs/api#already-checked-in", title: "Already checked in", status: 409,
+                    detail: "This ticket was already checked in\(when).",
+                    extensions: at.map { ["checked_in_at": RFC3339.format($0)] } ?? [:]
+                ).response()
+            case .cancelledAttendee:
+                return ProblemDetails(
+                    type: "/docs/api#cancelled", title: "Registration cancelled", status: 409,
+                    detail: "This ticket's registration was cancelled; it cannot be checked in."
+                ).response()
+            case .cancelledEvent:
+                return ProblemDetails(
+                    type: "/docs/api#event-cancelled", title: "Event cancelled", status: 409,
+                    detail: "This event is cancelled; nobody can be checked in."
+                ).response()
+            }
+        }
+    }
+
+    /// Undoes a mistaken check-in (recorded in the team's Activity): the attendee is registered again.
+    @Sendable func undo(req: Request) async throws -> HTTPStatus {
+        let key = try req.requireAPIKey()
+        let event = try await req.keyEvent()
+        let attendee = try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db)
+        try await req.db.transaction { db in
+            guard try await CheckIn.undo(attendee, on: db) else {
+                throw DomainError.conflict("\(attendee.name) is not checked in.")
+            }
+            try await Audit.record(
+                .checkInUndone, team: key.teamID, by: nil, actor: "API key “\(key.name)”",
+                "undid the check-in of \(attendee.name) (ticket \(attendee.ticketCode ?? "")) at “\(event.name)”",
+                on: db)
+        }
+        return .noContent
+    }
+}
