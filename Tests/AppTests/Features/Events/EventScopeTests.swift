@@ -174,4 +174,29 @@ struct EventScopeTests {
             #expect(team.admin.lastPage.contains(#"value="\#(team.saturday)" checked"#))
         }
     }
+
+    @Test(
+        "a key's page lists the events it used; Restrict narrows an all-events key to them, and the other event then answers 404"
+    )
+    func restrictToTheEventsUsed() async throws {
+        try await withKagibag { app in
+            let team = try await team(app)
+            for _ in 0..<3 {
+                #expect(try await app.api("/api/v1/organizer/events/\(team.saturday)", key: team.allKey).status == .ok)
+            }
+            let key = try #require(try await APIKey.query(on: app.db).filter(\.$name == "everything").first())
+            let path = "/admin/team/api-keys/\(key.id!.lowercasedString)"
+            try await team.admin.get(path)
+            #expect(team.admin.lastPage.contains(#"<ul id="events-used""#))
+            #expect(team.admin.lastPage.contains("Saturday meetup</a> — 3 requests"))
+            try await team.admin.get(path + "/restrict")
+            #expect(team.admin.lastPage.contains("the 1 event it used, of all of the team’s"))
+            #expect(try await team.admin.post(path + "/restrict").status == .seeOther)
+            #expect(try await app.api("/api/v1/organizer/events/\(team.saturday)", key: team.allKey).status == .ok)
+            #expect(try await app.api("/api/v1/organizer/events/\(team.sunday)", key: team.allKey).status == .notFound)
+            let audit = try await AuditEvent.query(on: app.db).filter(\.$action == "api_key.changed").all().map(
+                \.summary)
+            #expect(audit.contains { $0.contains("events all events → 1 event") })
+        }
+    }
 }
