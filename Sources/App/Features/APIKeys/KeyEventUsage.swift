@@ -96,8 +96,11 @@ struct EventsUsedView: Encodable {
     let hasAny: Bool
     /// On some day it used more events than are counted by id.
     let many: Bool
+    /// It reaches more events than it used, all of them known: Restrict can narrow it to those.
+    let narrowable: Bool
 
-    init(_ used: [KeyEventUsage.Used], many: Bool, names: [UUID: String]) {
+    /// `reached`: how many events the key reaches (nil: all of the team's).
+    init(_ used: [KeyEventUsage.Used], many: Bool, names: [UUID: String], reached: Int?) {
         // An event deleted since keeps no name: it is left out.
         events = used.compactMap { use in
             names[use.event].map {
@@ -106,5 +109,8 @@ struct EventsUsedView: Encodable {
         }
         hasAny = !events.isEmpty || many
         self.many = many
+        narrowable =
+            !many && !used.isEmpty && used.count <= EventScope.maximumEvents
+            && (reached.map { used.count < $0 } ?? true)
     }
 }

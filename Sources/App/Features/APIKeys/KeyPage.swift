@@ -14,6 +14,7 @@ enum KeyPage {
         let effective = KeyState(key, teamPermissions: current.team.permissions).permissions
         let firstDay = UsageRecorder.day(of: Date()) - KeyUsageView.period + 1
         let used = try await KeyEventUsage.used(by: key.id!, since: firstDay, on: req.db)
+        let scoped = try await EventScopeStore.events(of: key, on: req.db)
         let names = try await EventScopeStore.names(of: used.events.map(\.event), team: current.team.id!, on: req.db)
         let context = APIKeyPages.KeyContext(
             page: PageContext(req, title: key.name, section: "api-keys"), key: .init(key, creators: creators, old: old),
@@ -21,8 +22,9 @@ enum KeyPage {
             nonce: CreationNonce.issue(), created: created, graces: APIKeyPages.graces,
             form: APIKeyFormValues(team: current.team),
             usage: KeyUsageView(key: key, effective: effective, days: days, addresses: addresses),
-            scope: EventScopeView(key: key, events: try await EventScopeStore.events(of: key, on: req.db)),
-            eventsUsed: EventsUsedView(used.events, many: used.many, names: names))
+            scope: EventScopeView(key: key, events: scoped),
+            eventsUsed: EventsUsedView(
+                used.events, many: used.many, names: names, reached: key.eventsScoped ? scoped.count : nil))
         return try await req.renderPage("api-key", context, status: status)
     }
 }
