@@ -89,7 +89,8 @@ enum KeyEventUsage {
 struct EventsUsedView: Encodable {
     struct Item: Encodable {
         let name, path: String
-        let requests: Int
+        /// "1 request", "3 requests".
+        let requests: String
     }
 
     let events: [Item]
@@ -104,7 +105,9 @@ struct EventsUsedView: Encodable {
         // An event deleted since keeps no name: it is left out.
         events = used.compactMap { use in
             names[use.event].map {
-                Item(name: $0, path: SitePath.event(.value(use.event)).path, requests: use.requests)
+                Item(
+                    name: $0, path: SitePath.event(.value(use.event)).path,
+                    requests: Plural.count(use.requests, "request"))
             }
         }
         hasAny = !events.isEmpty || many

@@ -24,6 +24,18 @@ struct KeyUsageView: Encodable {
         let name: String
         let uses: Int
         let used: Bool
+        /// "used 1 time", "used 12 times".
+        var usedLabel: String { "used " + Plural.count(uses, "time") }
+
+        enum CodingKeys: String, CodingKey { case name, uses, used, usedLabel }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(uses, forKey: .uses)
+            try container.encode(used, forKey: .used)
+            try container.encode(usedLabel, forKey: .usedLabel)
+        }
     }
 
     let lastUsed: TimeView?
@@ -31,6 +43,8 @@ struct KeyUsageView: Encodable {
     let bars: [Bar]
     let rows: [Row]
     let total: Int
+    /// "1 request", "13 requests".
+    let totalLabel: String
     let days: Int
     let chartWidth, chartHeight: Int
     let addresses: [AddressRow]
@@ -78,6 +92,7 @@ struct KeyUsageView: Encodable {
                 serverErrors: $0.tally.serverErrors, total: $0.total)
         }
         total = days.map(\.total).reduce(0, +)
+        totalLabel = Plural.count(total, "request")
         self.addresses = addresses.map {
             AddressRow(
                 address: $0.address, firstSeen: TimeView($0.firstSeen, now: now),
