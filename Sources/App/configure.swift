@@ -87,6 +87,12 @@ public func configure(_ app: Application, settings: Settings) async throws {
         .init(name: "sessions", purge: DatabaseSessionDriver.purgeExpired),
         .init(name: "invitations", purge: InvitationStore.purgeExpired),
         .init(name: "idempotency keys", purge: Idempotency.purgeExpired),
+        // Attendees registered through an instance still on the version before ticket codes
+        // (during a rolling upgrade) get theirs here; normally there are none.
+        .init(name: "ticket codes") { db, _ in
+            try await M018AddTicketCodesAndCheckIn.giveTicketCodes(on: db)
+            return 0
+        },
     ]
     // Key usage is written in batches; each expiry goes to Activity once, by whichever instance
     // gets there first, and ended grace periods are retired, on the same beat; old usage goes

@@ -43,12 +43,14 @@ struct M018AddTicketCodesAndCheckIn: AsyncMigration {
         ).run()
     }
 
-    /// A team that may change attendees may check them in (as a new team may).
+    /// A team that may read and change attendees may check them in (as a new team may). One that
+    /// could only write them (a registration feed) does not: check-in also reads names.
     static func grantCheckIn(on database: any Database) async throws {
         try await database.sql.raw(
             """
             UPDATE teams SET permissions = permissions || ' attendees:check_in'
             WHERE (' ' || permissions || ' ') LIKE '% attendees:write %'
+              AND (' ' || permissions || ' ') LIKE '% attendees:read %'
               AND (' ' || permissions || ' ') NOT LIKE '% attendees:check_in %'
             """
         ).run()

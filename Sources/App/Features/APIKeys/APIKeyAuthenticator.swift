@@ -89,7 +89,10 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         use.accepted = false
         try refuseIfUnusable(verified, on: request, now: use.at)
         if let window = verified.window, !window.contains(use.at) {
-            throw Self.refuse(.outsideWindow, .outsideWindow(window.refusal(at: use.at)), on: request)
+            // Not counted against the client address: the secret was right, so it guesses
+            // nothing (a door app switched on early must not lock out its venue's network).
+            request.application.metrics.auth(.outsideWindow)
+            throw BearerChallenge.outsideWindow(window.refusal(at: use.at))
         }
         guard verified.allows(address: use.address) else {
             metrics.auth(.fenced)

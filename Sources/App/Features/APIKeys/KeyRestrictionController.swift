@@ -32,7 +32,10 @@ struct KeyRestrictionController: RouteCollection {
             } else if let reached = scope.events, usedEvents!.isSuperset(of: reached) {
                 usedEvents = nil
             }
-            if let kept = usedEvents, let reached = scope.events { usedEvents = kept.intersection(reached) }
+            if let kept = usedEvents, let reached = scope.events {
+                let narrowed = kept.intersection(reached)
+                usedEvents = narrowed.isEmpty || narrowed == reached ? nil : narrowed
+            }
             guard !unused.isEmpty || usedEvents != nil else {
                 throw DomainError.conflict(
                     "This key used every permission it holds and every event it reaches in the last 30 days (or nothing at all), so there is nothing to take away."

@@ -2,9 +2,10 @@ import Foundation
 import Vapor
 
 struct AttendeeDTO: Content {
-    let id, eventId, name, ticketType, ticketCode, status: String
-    /// Absent for a key that may only check attendees in: a door needs no contact data.
-    let email: String?
+    let id, eventId, name, ticketType, status: String
+    /// Absent for a key that may only check attendees in: a door needs no contact data, and
+    /// the codes are what gets people in (the door scans them; it never needs to read them).
+    let email, ticketCode: String?
     let checkedInAt: Date?
     let createdAt, updatedAt: Date
 
@@ -21,7 +22,7 @@ struct AttendeeDTO: Content {
         try container.encode(name, forKey: .name)
         try container.encodeIfPresent(email, forKey: .email)
         try container.encode(ticketType, forKey: .ticketType)
-        try container.encode(ticketCode, forKey: .ticketCode)
+        try container.encodeIfPresent(ticketCode, forKey: .ticketCode)
         try container.encode(status, forKey: .status)
         try container.encode(checkedInAt, forKey: .checkedInAt)
         try container.encode(createdAt, forKey: .createdAt)
@@ -30,11 +31,12 @@ struct AttendeeDTO: Content {
 }
 
 extension Attendee {
-    func toDTO(withEmail: Bool = true) -> AttendeeDTO {
+    /// `private`: with email and ticket code, for keys that may read attendees in full.
+    func toDTO(withPrivate: Bool = true) -> AttendeeDTO {
         let created = createdAt ?? Date()
         return AttendeeDTO(
             id: id!.lowercasedString, eventId: eventID.lowercasedString, name: name, ticketType: ticketType,
-            ticketCode: ticketCode ?? "", status: status.rawValue, email: withEmail ? email : nil,
+            status: status.rawValue, email: withPrivate ? email : nil, ticketCode: withPrivate ? ticketCode : nil,
             checkedInAt: checkedInAt, createdAt: created, updatedAt: updatedAt ?? created
         )
     }

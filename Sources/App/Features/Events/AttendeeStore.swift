@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Foundation
 
 /// Every read and write of attendees. Registrations take and give back places through the
@@ -55,11 +56,31 @@ enum AttendeeStore {
                 } else if before, !after {
                     try await Capacity.release(eventID: event.id, on: db)
                 }
+                // Only if the status is still the one read: a door's check-in (or another change)
+                // in between is not overwritten; the caller hears 409 and can read it again.
+                let now = Date()
+                let checkedInAt =
+                    draft.status == .checkedIn
+                    ? (attendee.status == .checkedIn ? attendee.checkedInAt ?? now : now) : nil
+                let changed = try await db.sql.raw(
+                    """
+                    UPDATE attendees SET name = \(bind: draft.name), email = \(bind: draft.email),
+                      ticket_type = \(bind: draft.ticketType), status = \(bind: draft.status.rawValue),
+                      checked_in_at = \(bind: checkedInAt), updated_at = \(bind: now)
+                    WHERE id = \(bind: attendee.id!) AND status = \(bind: attendee.status.rawValue)
+                    RETURNING id
+                    """
+                ).all()
+                guard !changed.isEmpty else {
+                    throw DomainError.conflict(
+                        "\(attendee.name)'s registration changed meanwhile (checked in or cancelled); read it again.")
+                }
                 attendee.name = draft.name
                 attendee.email = draft.email
                 attendee.ticketType = draft.ticketType
                 attendee.status = draft.status
-                try await attendee.save(on: db)
+                attendee.checkedInAt = checkedInAt
+                attendee.updatedAt = now
             }
         } catch let error as any DatabaseError where error.isConstraintFailure {
             throw DomainError.conflict("\(draft.email) is already registered for this event.", field: "email")

@@ -20,8 +20,8 @@ struct AttendeesAPIController: RouteCollection {
         let rows = try await AttendeeStore.list(
             event: event.id, updatedSince: try req.dateQuery("updated_since"), after: paging.after,
             limit: paging.limit + 1, on: req.db)
-        let withEmail = try Self.mayReadEmail(req)
-        return paging.page(rows, id: { $0.id! }, map: { $0.toDTO(withEmail: withEmail) })
+        let withPrivate = try Self.mayReadPrivate(req)
+        return paging.page(rows, id: { $0.id! }, map: { $0.toDTO(withPrivate: withPrivate) })
     }
 
     @Sendable func create(req: Request) async throws -> Response {
@@ -37,11 +37,12 @@ struct AttendeesAPIController: RouteCollection {
 
     @Sendable func show(req: Request) async throws -> AttendeeDTO {
         try await AttendeeStore.find(req.parameters.get("attendee"), of: try await event(req), on: req.db)
-            .toDTO(withEmail: try Self.mayReadEmail(req))
+            .toDTO(withPrivate: try Self.mayReadPrivate(req))
     }
 
-    /// Only `attendees:read` shows emails; a key reading with `attendees:check_in` gets none.
-    static func mayReadEmail(_ req: Request) throws -> Bool {
+    /// Only `attendees:read` shows emails and ticket codes; a key reading with
+    /// `attendees:check_in` gets neither.
+    static func mayReadPrivate(_ req: Request) throws -> Bool {
         try req.requireAPIKey().state().lacks(.attendeesRead) == nil
     }
 

@@ -23,11 +23,13 @@ enum CheckIn {
             """
             UPDATE attendees SET status = 'checked_in', checked_in_at = \(bind: now), updated_at = \(bind: now)
             WHERE event_id = \(bind: event.id) AND ticket_code = \(bind: code) AND status = 'registered'
+              AND EXISTS (SELECT 1 FROM events WHERE id = \(bind: event.id) AND status <> 'cancelled')
             RETURNING id
             """
         ).all()
         guard let row = changed.first else {
-            // Not checked in by this request: say why, from the row as it is now.
+            // Not checked in by this request: say why, from the rows as they are now.
+            if try await EventStore.isCancelled(event.id, on: db) { throw Refusal.cancelledEvent }
             guard let attendee = try await attendee(code: code, at: event, on: db) else { throw Refusal.unknownCode }
             switch attendee.status {
             case .checkedIn: throw Refusal.alreadyCheckedIn(at: attendee.checkedInAt)

@@ -24,37 +24,39 @@ struct CheckInsAPIController: RouteCollection {
     @Sendable func checkIn(req: Request) async throws -> Response {
         req.application.metrics.query(.write, "api")
         let key = try req.requireAPIKey()
+        let event = try await req.keyEvent()
+        let body = try req.content.decode(CheckInRequest.self)
+        // Something that cannot be a code (a scanner's misread) is refused as such and counts
+        // against nothing: it can never match, so it guesses nothing.
+        guard let code = TicketCode.normalise(body.ticketCode) else {
+            throw DomainError.invalid([
+                FieldProblem(
+                    field: "ticket_code",
+                    message: "ticket_code must be a ticket code: 12 letters and digits, like 7K3M9QXR2B4T.")
+            ])
+        }
+        // Counted before the lookup and given back unless the code was unknown, as the login
+        // limits are: a burst of guesses at once gets no more lookups than the limit.
         let limiter = req.application.limits.failedCheckIns
-        if let blocked = limiter?.isBlocked(key.id.uuidString) {
+        let limitKey = key.id.uuidString
+        if let decision = limiter?.hit(limitKey), !decision.allowed {
             throw APIError(
                 status: .tooManyRequests,
                 detail:
-                    "This key sent too many ticket codes that no attendee has. Retry after \(blocked.resetSeconds) seconds.",
-                headers: ["Retry-After": String(blocked.resetSeconds)])
+                    "This key sent too many ticket codes that no attendee has. Retry after \(decision.resetSeconds) seconds.",
+                headers: ["Retry-After": String(decision.resetSeconds)])
         }
-        let event = try await req.keyEvent()
-        let body = try req.content.decode(CheckInRequest.self)
-        // A failed code counts against the key: codes cannot be guessed one after another.
-        func failed(_ error: any Error) -> any Error {
-            _ = limiter?.hit(key.id.uuidString)
-            return error
-        }
-        guard let code = TicketCode.normalise(body.ticketCode) else {
-            throw failed(
-                DomainError.invalid([
-                    FieldProblem(
-                        field: "ticket_code",
-                        message: "ticket_code must be a ticket code: 12 letters and digits, like 7K3M9QXR2B4T.")
-                ]))
-        }
+        var known = true
+        defer { if known { limiter?.release(limitKey) } }
         do {
             let attendee = try await CheckIn.checkIn(code: code, at: event, on: req.db)
-            return try await attendee.toDTO(withEmail: try AttendeesAPIController.mayReadEmail(req))
+            return try await attendee.toDTO(withPrivate: try AttendeesAPIController.mayReadPrivate(req))
                 .response(.created, for: req)
         } catch let refusal as CheckIn.Refusal {
             switch refusal {
             case .unknownCode:
-                throw failed(DomainError.notFound("No attendee of this event has that ticket code."))
+                known = false
+                throw DomainError.notFound("No attendee of this event has that ticket code.")
             case .alreadyCheckedIn(let at):
                 let when = at.map { " at \(RFC3339.format($0))" } ?? ""
                 return ProblemDetails(

@@ -58,6 +58,12 @@ enum EventStore {
         return try EventRecord(row)
     }
 
+    /// Whether the event is cancelled now (false when it is gone).
+    static func isCancelled(_ id: UUID, on db: any Database) async throws -> Bool {
+        try await db.sql.raw("SELECT status FROM events WHERE id = \(bind: id)").first()?
+            .decode(column: "status", as: String.self) == EventStatus.cancelled.rawValue
+    }
+
     private static let notFound = DomainError.notFound("There is no such event in this team.")
 
     /// The events a scoped key reaches (an indexed read of `api_key_events`).

@@ -54,7 +54,18 @@ struct EventsAPIController: RouteCollection {
 
     @Sendable func update(req: Request) async throws -> Response {
         let event = try await req.keyEvent()
-        let draft = try req.content.decode(UpdateEventRequest.self).applied(to: event)
+        let request = try req.content.decode(UpdateEventRequest.self)
+        // Its window follows its events: a key that works only around them may not move them.
+        if try req.requireAPIKey().window != nil,
+            request.startsAt != nil || request.endsAt != nil || request.status != nil
+        {
+            throw APIError(
+                status: .forbidden,
+                detail:
+                    "This key works only around its events, so it may not change their times or status (that would move its own window). Use another key."
+            )
+        }
+        let draft = try request.applied(to: event)
         return EventDTO(try await EventStore.update(event, to: draft, on: req.db)).response()
     }
 

@@ -109,10 +109,12 @@ struct CheckInTests {
             #expect(list.status == .ok)
             let rows = try #require(try list.json()["data"] as? [[String: Any]])
             #expect(rows.count == 2)
-            #expect(rows.allSatisfy { $0["email"] == nil && $0["ticket_code"] is String })
+            // No emails, and no ticket codes: the codes are what gets people in.
+            #expect(rows.allSatisfy { $0["email"] == nil && $0["ticket_code"] == nil && $0["name"] is String })
             #expect(!list.text.contains("@example.com"))
             let full = try await app.api("/api/v1/organizer/events/\(door.event)/attendees", key: door.allKey)
             #expect(full.text.contains("ada@example.com"))
+            #expect(full.text.contains(try #require(door.ada["ticket_code"] as? String)))
             let add = try await app.api(
                 "/api/v1/organizer/events/\(door.event)/attendees", method: .POST, key: door.doorKey,
                 json: ["name": "Mallory", "email": "mallory@example.com"])
@@ -213,14 +215,61 @@ struct CheckInTests {
             try await app.db.sql.raw(
                 "UPDATE teams SET permissions = 'events:read events:write attendees:read attendees:write'"
             ).run()
+            // A team that could only write attendees (a registration feed) is not given a read.
+            let feed = Team(name: "Feed", slug: "feed", permissions: [.eventsRead, .attendeesWrite])
+            try await feed.create(on: app.db)
             try await M018AddTicketCodesAndCheckIn.giveTicketCodes(on: app.db)
             try await M018AddTicketCodesAndCheckIn.grantCheckIn(on: app.db)
             try await M018AddTicketCodesAndCheckIn.grantCheckIn(on: app.db)  // twice: still once
             let stored = try #require(try await Attendee.find(UUID(uuidString: ada), on: app.db))
             #expect(stored.ticketCode.flatMap(TicketCode.normalise) != nil)
-            let team = try #require(try await Team.query(on: app.db).first())
+            let team = try #require(try await Team.query(on: app.db).filter(\.$name == "Meetups").first())
             #expect(
                 team.permissionsColumn == "events:read events:write attendees:read attendees:write attendees:check_in")
+            #expect(try await Team.find(feed.id, on: app.db)?.permissions == [.eventsRead, .attendeesWrite])
+        }
+    }
+
+    @Test(
+        "a change to an attendee never overwrites a check-in made meanwhile, and a status set through PATCH keeps checked_in_at true to it"
+    )
+    func patchesKeepCheckInsConsistent() async throws {
+        try await withKagibag { app in
+            let door = try await door(app)
+            let ada = try #require(door.ada["id"] as? String)
+            let path = "/api/v1/organizer/events/\(door.event)/attendees/\(ada)"
+            let viaPatch = try await app.api(path, method: .PATCH, key: door.allKey, json: ["status": "checked_in"])
+            #expect(viaPatch.status == .ok)
+            #expect(try viaPatch.json()["checked_in_at"] is String)
+            let back = try await app.api(path, method: .PATCH, key: door.allKey, json: ["status": "registered"])
+            #expect(try back.json()["checked_in_at"] is NSNull)
+            // The store read the attendee as registered; a door checks them in before it writes.
+            let event = try await EventStore.find(
+                door.event, team: try #require(try await Team.query(on: app.db).first()?.id), on: app.db)
+            let stale = try await AttendeeStore.find(ada, of: event, on: app.db)
+            #expect(
+                try await checkIn(app, door, code: try #require(door.ada["ticket_code"] as? String)).status == .created)
+            var draft = stale.draft
+            draft.status = .registered
+            await #expect(throws: DomainError.self) {
+                try await AttendeeStore.update(stale, to: draft, event: event, on: app.db)
+            }
+            #expect(try await Attendee.find(stale.id, on: app.db)?.status == .checkedIn)
+        }
+    }
+
+    @Test("a key that works only around its events may not move them (its window would move with them)")
+    func windowedKeyCannotMoveItsEvents() async throws {
+        try await withKagibag { app in
+            let door = try await door(app)
+            let mover = try await door.admin.createKey(
+                named: "mover",
+                EventScopeTests.scoped([door.event], window: "6", permissions: ["events:read", "events:write"]))
+            let path = "/api/v1/organizer/events/\(door.event)"
+            let moved = try await app.api(path, method: .PATCH, key: mover, json: ["ends_at": "2099-01-01T00:00:00Z"])
+            #expect(moved.status == .forbidden)
+            #expect(moved.text.contains("may not change their times or status"))
+            #expect(try await app.api(path, method: .PATCH, key: mover, json: ["name": "Renamed"]).status == .ok)
         }
     }
 }
