@@ -49,12 +49,20 @@ enum EventStore {
     static func find(_ id: String?, team: UUID, scopedToKey key: UUID? = nil, on db: any Database) async throws
         -> EventRecord
     {
+        try await find(id, team: team, scopedToKey: key, reading: db.sql)
+    }
+
+    /// `find` through `reads` (for the API: SQLite's read-only connections, so a lookup does not
+    /// queue behind the writer).
+    static func find(_ id: String?, team: UUID, scopedToKey key: UUID? = nil, reading sql: any SQLDatabase)
+        async throws -> EventRecord
+    {
         guard let id = id.flatMap(UUID.init(uuidString:)) else { throw notFound }
         var query: SQLQueryString =
             "SELECT \(unsafeRaw: selectColumns) FROM \(unsafeRaw: EventRecord.table) WHERE id = \(bind: id) AND team_id = \(bind: team)"
         // Out of a scoped key's reach answers exactly like a missing event: no hint that it exists.
         if let key { query += " AND id IN (\(scopeIDs(of: key)))" }
-        guard let row = try await db.sql.raw(query).first() else { throw notFound }
+        guard let row = try await sql.raw(query).first() else { throw notFound }
         return try EventRecord(row)
     }
 

@@ -87,7 +87,7 @@ extension Request {
     func keyEvent() async throws -> EventRecord {
         let key = try requireAPIKey()
         let event = try await EventStore.find(
-            parameters.get("event"), team: key.teamID, scopedToKey: key.scopeKey, on: db)
+            parameters.get("event"), team: key.teamID, scopedToKey: key.scopeKey, reading: reads)
         keyState.eventUsed = event.id
         return event
     }
