@@ -24,7 +24,7 @@ enum CheckIn {
             UPDATE attendees SET status = 'checked_in', checked_in_at = \(bind: now), updated_at = \(bind: now)
             WHERE event_id = \(bind: event.id) AND ticket_code = \(bind: code) AND status = 'registered'
               AND EXISTS (SELECT 1 FROM events WHERE id = \(bind: event.id) AND status <> 'cancelled')
-            RETURNING id
+            RETURNING id, name, email, ticket_type, created_at
             """
         ).all()
         guard let row = changed.first else {
@@ -37,9 +37,16 @@ enum CheckIn {
             case .registered: throw Refusal.unknownCode  // cannot be: the update would have matched
             }
         }
-        guard let attendee = try await Attendee.find(try row.decode(column: "id", as: UUID.self), on: db) else {
-            throw Refusal.unknownCode  // deleted between the two statements
-        }
+        // The row as this statement left it: no second statement to read it back.
+        let attendee = Attendee(
+            id: try row.decode(column: "id", as: UUID.self), eventID: event.id, teamID: event.teamID,
+            name: try row.decode(column: "name", as: String.self),
+            email: try row.decode(column: "email", as: String.self),
+            ticketType: try row.decode(column: "ticket_type", as: String.self), status: .checkedIn)
+        attendee.ticketCode = code
+        attendee.checkedInAt = now
+        attendee.createdAt = try row.decode(column: "created_at", as: Date?.self)
+        attendee.updatedAt = now
         return attendee
     }
 
