@@ -24,9 +24,20 @@ RUN_TIMEOUT_S = 600
 # schema gives the shape and examples, not the 600-odd names). Generated bodies
 # that break only those rules are rightly answered 422, so 422 is added to the
 # check's default statuses; a 400 for schema-valid data still fails it.
+#
+# ensure_resource_availability reads any 404 from an operation under a path just created as
+# "created resource not found". POST …/events/{event_id}/check-ins answers 404 for a ticket code
+# no attendee of the event has (docs/api.md, openapi.json), and no generated code is one: an event
+# the stateful phase has just created has no attendees at all. So that one check is off for that
+# one operation; its other checks, and this check everywhere else, still run.
 SCHEMATHESIS_TOML = """
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+
+[[operations]]
+include-path = "/api/v1/organizer/events/{event_id}/check-ins"
+include-method = "POST"
+checks.ensure_resource_availability.enabled = false
 """
 
 # `cursor` is opaque: only a next_cursor the API issued is valid, and no JSON
