@@ -92,7 +92,7 @@ struct APIKeyFormValues: Encodable {
             Option(
                 value: $0,
                 label: $0.isEmpty
-                    ? "Always" : "Only from \($0) hours before its first event until \($0) hours after its last",
+                    ? "Always" : "Only \($0) hours around its events",
                 selected: $0 == window)
         }
         if let posted {
