@@ -20,51 +20,11 @@ struct KeyInfoDTO: Content {
     /// key without such a window, or when none of its events is left).
     let validFrom, validUntil: Nullable<Date>
 
-    enum Events: Codable, Equatable {
-        case all
-        case only([String])
+    typealias Granted = WordOrList<TeamWord>
+    typealias Events = WordOrList<AllWord>
 
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let ids = try? container.decode([String].self) { self = .only(ids); return }
-            guard try container.decode(String.self) == "all" else {
-                throw DecodingError.dataCorruptedError(
-                    in: container, debugDescription: "\"all\" or a list of event ids expected")
-            }
-            self = .all
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            switch self {
-            case .all: try container.encode("all")
-            case .only(let ids): try container.encode(ids)
-            }
-        }
-    }
-
-    enum Granted: Codable, Equatable {
-        case team
-        case only([String])
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let list = try? container.decode([String].self) { self = .only(list); return }
-            guard try container.decode(String.self) == "team" else {
-                throw DecodingError.dataCorruptedError(
-                    in: container, debugDescription: "\"team\" or a list of permissions expected")
-            }
-            self = .team
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            switch self {
-            case .team: try container.encode("team")
-            case .only(let list): try container.encode(list)
-            }
-        }
-    }
+    enum TeamWord: FixedWord { static let word = "team" }
+    enum AllWord: FixedWord { static let word = "all" }
 
     enum CodingKeys: String, CodingKey {
         case id, name, preview, status, description, team, granted, permissions
@@ -83,12 +43,41 @@ struct KeyInfoDTO: Content {
         createdAt = Nullable(key.createdAt)
         expiresAt = Nullable(key.expiresAt)
         team = .init(id: key.teamID.lowercasedString, name: key.teamName, slug: key.teamSlug)
-        granted = key.granted.map { .only($0.sorted().map(\.rawValue)) } ?? .team
+        granted = key.granted.map { .list($0.sorted().map(\.rawValue)) } ?? .word
         permissions = state.permissions.sorted().map(\.rawValue)
         mayRollItself = key.mayRollItself
-        self.events = events.map { .only($0.map(\.lowercasedString).sorted()) } ?? .all
+        self.events = events.map { .list($0.map(\.lowercasedString).sorted()) } ?? .word
         validFrom = Nullable(key.window?.from)
         validUntil = Nullable(key.window?.until)
+    }
+}
+
+/// The one word a `WordOrList` field may hold instead of its list.
+protocol FixedWord: Sendable { static var word: String { get } }
+
+/// A field that is either one fixed word or a list of strings: `granted` (`"team"` or permissions) and
+/// `events` (`"all"` or event ids). openapi.json describes the word as a one-value `enum`, which client
+/// generators handle (a `const` branch broke openapi-python-client's model for `GET /key`).
+enum WordOrList<Word: FixedWord>: Codable, Equatable, Sendable {
+    case word
+    case list([String])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let list = try? container.decode([String].self) { self = .list(list); return }
+        guard try container.decode(String.self) == Word.word else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "\"\(Word.word)\" or a list expected")
+        }
+        self = .word
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .word: try container.encode(Word.word)
+        case .list(let list): try container.encode(list)
+        }
     }
 }
 
