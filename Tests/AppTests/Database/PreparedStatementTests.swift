@@ -42,7 +42,9 @@ struct PreparedStatementTests {
             #expect(created.status == .created)
             #expect(PreparedTexts.entry(VerifiedKey.LookupStatement.self).types == [.text])
             #expect(PreparedTexts.entry(EventRecord.InsertStatement.self).sql.hasPrefix("INSERT INTO \"events\""))
-            // PostgreSQL holds them under those names on the connections that ran them.
+            // PostgreSQL holds prepared statements per connection, and this query may get a connection that ran
+            // neither: the PreparedTexts checks above carry the test; this one proves that nothing else is
+            // prepared under our prefix (a statement prepared under a wrong or per-call name would show here).
             let names = try await (app.db as! any SQLDatabase).raw(
                 "SELECT name FROM pg_prepared_statements WHERE name LIKE 'kagibag_%'"
             ).all().map { try $0.decode(column: "name", as: String.self) }

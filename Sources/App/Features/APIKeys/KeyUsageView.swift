@@ -25,16 +25,13 @@ struct KeyUsageView: Encodable {
         let uses: Int
         let used: Bool
         /// "used 1 time", "used 12 times".
-        var usedLabel: String { "used " + Plural.count(uses, "time") }
+        let usedLabel: String
 
-        enum CodingKeys: String, CodingKey { case name, uses, used, usedLabel }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(name, forKey: .name)
-            try container.encode(uses, forKey: .uses)
-            try container.encode(used, forKey: .used)
-            try container.encode(usedLabel, forKey: .usedLabel)
+        init(name: String, uses: Int) {
+            self.name = name
+            self.uses = uses
+            used = uses > 0
+            usedLabel = "used " + Plural.count(uses, "time")
         }
     }
 
@@ -103,7 +100,7 @@ struct KeyUsageView: Encodable {
         permissions = effective.sorted().map { permission in
             let index = Permission.allCases.firstIndex(of: permission)!
             let uses = days.map { $0.tally.permissions[index] }.reduce(0, +)
-            return PermissionRow(name: permission.rawValue, uses: uses, used: uses > 0)
+            return PermissionRow(name: permission.rawValue, uses: uses)
         }
         let held = effective.subtracting(used)
         unused = !held.isEmpty && !used.isEmpty ? held.sorted().map(\.rawValue).joined(separator: ", ") : nil

@@ -169,7 +169,7 @@ struct EventScopeTests {
             try await team.admin.get("/admin/team/api-keys/\(key.id!.lowercasedString)")
             #expect(team.admin.lastPage.contains("Saturday meetup"))
             #expect(team.admin.lastPage.contains("Only from 2 hours before its first event starts"))
-            // The edit form shows the choice, and saving it unchanged changes nothing.
+            // The edit form shows the chosen event ticked, so saving the form keeps the scope.
             try await team.admin.get("/admin/team/api-keys/\(key.id!.lowercasedString)/edit")
             #expect(team.admin.lastPage.contains(#"value="\#(team.saturday)" checked"#))
         }
