@@ -48,7 +48,10 @@ struct PreparedStatementTests {
             let names = try await (app.db as! any SQLDatabase).raw(
                 "SELECT name FROM pg_prepared_statements WHERE name LIKE 'kagibag_%'"
             ).all().map { try $0.decode(column: "name", as: String.self) }
-            #expect(Set(names).isSubset(of: ["kagibag_key_lookup", "kagibag_event_insert"]))
+            #expect(
+                Set(names).isSubset(of: [
+                    "kagibag_key_lookup", "kagibag_event_insert", "kagibag_check_in", "kagibag_check_in_scoped",
+                ]))
         }
     }
 }

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import KagibagSQL
 import SQLKit
 
 /// Checking attendees in at the door by ticket code. The check-in is one conditional UPDATE
@@ -15,31 +16,42 @@ enum CheckIn {
         case cancelledEvent
     }
 
-    /// Checks the attendee with `code` in at `event`.
-    static func checkIn(code: String, at event: EventRecord, on db: any Database) async throws -> Attendee {
-        guard event.status != .cancelled else { throw Refusal.cancelledEvent }
+    /// The place of a check-in as the request names it, before anything was read: the event in
+    /// the path, the caller's team, and the key when it reaches only selected events.
+    struct Door: Sendable {
+        let event: UUID
+        let team: UUID
+        let scopedToKey: UUID?
+    }
+
+    enum CheckInStatement: PreparedStatementName { static let preparedName = "kagibag_check_in" }
+    enum ScopedCheckInStatement: PreparedStatementName { static let preparedName = "kagibag_check_in_scoped" }
+
+    /// Checks the attendee with `code` in at `door` in one statement, which also proves that the
+    /// event is the team's, within the key's scope and not cancelled: the door's common case costs
+    /// what creating an event does. Nil when nothing changed (`refusal` says why).
+    static func checkIn(code: String, at door: Door, on db: any Database) async throws -> Attendee? {
         let now = Date()
-        let changed = try await db.sql.raw(
-            """
+        var update: SQLQueryString = """
             UPDATE attendees SET status = 'checked_in', checked_in_at = \(bind: now), updated_at = \(bind: now)
-            WHERE event_id = \(bind: event.id) AND ticket_code = \(bind: code) AND status = 'registered'
-              AND EXISTS (SELECT 1 FROM events WHERE id = \(bind: event.id) AND status <> 'cancelled')
-            RETURNING id, name, email, ticket_type, created_at
+            WHERE event_id = \(bind: door.event) AND ticket_code = \(bind: code) AND status = 'registered'
+              AND EXISTS (SELECT 1 FROM events
+                          WHERE id = \(bind: door.event) AND team_id = \(bind: door.team) AND status <> 'cancelled')
             """
-        ).all()
-        guard let row = changed.first else {
-            // Not checked in by this request: say why, from the rows as they are now.
-            if try await EventStore.isCancelled(event.id, on: db) { throw Refusal.cancelledEvent }
-            guard let attendee = try await attendee(code: code, at: event, on: db) else { throw Refusal.unknownCode }
-            switch attendee.status {
-            case .checkedIn: throw Refusal.alreadyCheckedIn(at: attendee.checkedInAt)
-            case .cancelled: throw Refusal.cancelledAttendee
-            case .registered: throw Refusal.unknownCode  // cannot be: the update would have matched
-            }
+        if let key = door.scopedToKey {
+            update += """
+
+                  AND EXISTS (SELECT 1 FROM api_key_events WHERE key_id = \(bind: key) AND event_id = \(bind: door.event))
+                """
         }
+        update += "\nRETURNING id, name, email, ticket_type, created_at"
+        // The same plan for every door: planned once per connection on PostgreSQL.
+        let name: any PreparedStatementName.Type =
+            door.scopedToKey == nil ? CheckInStatement.self : ScopedCheckInStatement.self
+        guard let row = try await db.sql.first(FixedPlan(update, preparedAs: name)) else { return nil }
         // The row as this statement left it: no second statement to read it back.
         let attendee = Attendee(
-            id: try row.decode(column: "id", as: UUID.self), eventID: event.id, teamID: event.teamID,
+            id: try row.decode(column: "id", as: UUID.self), eventID: door.event, teamID: door.team,
             name: try row.decode(column: "name", as: String.self),
             email: try row.decode(column: "email", as: String.self),
             ticketType: try row.decode(column: "ticket_type", as: String.self), status: .checkedIn)
@@ -48,6 +60,28 @@ enum CheckIn {
         attendee.createdAt = try row.decode(column: "created_at", as: Date?.self)
         attendee.updatedAt = now
         return attendee
+    }
+
+    /// Checks the attendee with `code` in at `event` (already read and within reach), or throws
+    /// why not.
+    static func checkIn(code: String, at event: EventRecord, on db: any Database) async throws -> Attendee {
+        guard event.status != .cancelled else { throw Refusal.cancelledEvent }
+        let door = Door(event: event.id, team: event.teamID, scopedToKey: nil)
+        if let attendee = try await checkIn(code: code, at: door, on: db) { return attendee }
+        throw try await refusal(code: code, at: event, on: db)
+    }
+
+    /// Why `code` was not checked in at `event` (already read and within reach), from the rows as
+    /// they are now.
+    static func refusal(code: String, at event: EventRecord, on db: any Database) async throws -> Refusal {
+        if event.status == .cancelled { return .cancelledEvent }
+        if try await EventStore.isCancelled(event.id, on: db) { return .cancelledEvent }
+        guard let attendee = try await attendee(code: code, at: event, on: db) else { return .unknownCode }
+        switch attendee.status {
+        case .checkedIn: return .alreadyCheckedIn(at: attendee.checkedInAt)
+        case .cancelled: return .cancelledAttendee
+        case .registered: return .unknownCode  // cannot be: the update would have matched
+        }
     }
 
     /// Undoes a check-in (a mistake at the door): the attendee is registered again. False when

@@ -24,7 +24,10 @@ struct CheckInsAPIController: RouteCollection {
     @Sendable func checkIn(req: Request) async throws -> Response {
         req.application.metrics.query(.write, "api")
         let key = try req.requireAPIKey()
-        let event = try await req.keyEvent()
+        // An id that cannot be an event's answers 404 before the body is looked at, as every event path does.
+        guard let eventID = req.parameters.get("event").flatMap(UUID.init(uuidString:)) else {
+            throw EventStore.notFound
+        }
         let body = try req.content.decode(CheckInRequest.self)
         // Something that cannot be a code (a scanner's misread) is refused as such and counts
         // against nothing: it can never match, so it guesses nothing.
@@ -48,10 +51,16 @@ struct CheckInsAPIController: RouteCollection {
         }
         var known = true
         defer { if known { limiter?.release(limitKey) } }
-        do {
-            let attendee = try await CheckIn.checkIn(code: code, at: event, on: req.db)
+        let door = CheckIn.Door(event: eventID, team: key.teamID, scopedToKey: key.scopeKey)
+        if let attendee = try await CheckIn.checkIn(code: code, at: door, on: req.db) {
+            req.keyState.eventUsed = eventID
             return try await attendee.toDTO(withPrivate: try AttendeesAPIController.mayReadPrivate(req))
                 .response(.created, for: req)
+        }
+        // Nothing changed: a missing or out-of-reach event answers 404 here, like on every event path.
+        let event = try await req.keyEvent()
+        do {
+            throw try await CheckIn.refusal(code: code, at: event, on: req.db)
         } catch let refusal as CheckIn.Refusal {
             switch refusal {
             case .unknownCode:

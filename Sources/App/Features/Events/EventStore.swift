@@ -72,7 +72,7 @@ enum EventStore {
             .decode(column: "status", as: String.self) == EventStatus.cancelled.rawValue
     }
 
-    private static let notFound = DomainError.notFound("There is no such event in this team.")
+    static let notFound = DomainError.notFound("There is no such event in this team.")
 
     /// The events a scoped key reaches (an indexed read of `api_key_events`).
     private static func scopeIDs(of key: UUID) -> SQLQueryString {

@@ -101,6 +101,45 @@ struct CheckInTests {
         }
     }
 
+    @Test(
+        "a real code of an event out of the key's reach checks nobody in: another event of the team for a scoped key, any event of another team; both 404 like a missing event"
+    )
+    func checkInStaysWithinReach() async throws {
+        try await withKagibag { app in
+            let door = try await door(app)
+            // Another event of the same team, with an attendee: the door key is not scoped to it.
+            let other = try #require(
+                try await app.api(
+                    "/api/v1/organizer/events", method: .POST, key: door.allKey, json: EventsAPITests.eventBody
+                ).json()["id"] as? String)
+            let bob = try await app.api(
+                "/api/v1/organizer/events/\(other)/attendees", method: .POST, key: door.allKey,
+                json: ["name": "Bob", "email": "bob@example.com"]
+            ).json()
+            let bobCode = try #require(bob["ticket_code"] as? String)
+            let outOfScope = try await checkIn(app, door, code: bobCode, event: other)
+            #expect(outOfScope.status == .notFound)
+            #expect(outOfScope.text == (try await checkIn(app, door, code: bobCode, event: UUID().uuidString)).text)
+            // Another team's key that may check in, with a real code of this team's event.
+            let stranger = Browser(app)
+            try await stranger.signUp(Browser.newAccount(team: "Strangers"))
+            let strangerKey = try await stranger.createKey(named: "their door")
+            let adaCode = try #require(door.ada["ticket_code"] as? String)
+            let crossTeam = try await app.api(
+                "/api/v1/organizer/events/\(door.event)/check-ins", method: .POST, key: strangerKey,
+                json: ["ticket_code": adaCode])
+            #expect(crossTeam.status == .notFound)
+            // Nobody was checked in by either.
+            let list = try await app.api("/api/v1/organizer/events/\(other)/attendees", key: door.allKey).json()
+            let ours = try await app.api("/api/v1/organizer/events/\(door.event)/attendees", key: door.allKey)
+                .json()
+            for rows in [list["data"], ours["data"]] {
+                let attendees = try #require(rows as? [[String: Any]])
+                #expect(attendees.allSatisfy { $0["status"] as? String == "registered" })
+            }
+        }
+    }
+
     @Test("a door key reads its event's attendees without emails, and cannot change them or reach other events")
     func doorReadsWithoutEmail() async throws {
         try await withKagibag { app in
