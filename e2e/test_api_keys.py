@@ -295,7 +295,8 @@ def test_ticking_a_permission_chooses_only_these_and_the_shown_once_dialog_says_
         key = shown_once_key(page, created_keys)
         abilities = page.locator("dialog#new-key-dialog #new-key-abilities")
         expect(abilities.locator(".ability")).to_have_text(
-            ["Permissions: only events:read.", "From: any address.", "Expires: never.", "May roll itself: no."])
+            ["Permissions: only events:read.", "Events: all, including later ones.", "From: any address.",
+             "Expires: never.", "May roll itself: no."])
         tour.inside_window(page, abilities, "the new key's abilities")
         tour.look(page, "shown-once-abilities")
 

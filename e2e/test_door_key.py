@@ -159,6 +159,10 @@ def test_a_door_key_for_one_event_checks_tickets_in_only_around_it(
     door_key = shown_once_key(page, created_keys)
     shown = page.locator("dialog#new-key-dialog")
     expect(shown.locator("#new-key-abilities")).to_contain_text(f"Permissions: only {CHECK_IN}")
+    expect(shown.locator("#new-key-abilities")).to_contain_text("Events: 1 event, within 6 hours of them.")
+    # Its first call is one it may make (it may not list events), and the dialog warns of its time.
+    expect(shown.locator("#new-key-example")).to_contain_text("/api/v1/organizer/key")
+    expect(shown.locator(".example-intro")).to_contain_text("Outside the time around its events it answers 401.")
     shown.get_by_role("button", name="Done", exact=True).click()
     expect(page.locator("dialog#new-key-dialog[open]")).to_have_count(0)
 
@@ -167,6 +171,7 @@ def test_a_door_key_for_one_event_checks_tickets_in_only_around_it(
     page.locator("table#api-keys").get_by_role("link", name="Front door", exact=True).click()
     key_url = page.url
     _key_page_shows(page, door, gala, "(not yet).")
+    expect(page.locator("#key-status")).to_have_text("Waiting for its events")  # not "Active": it answers 401
     expect(page.locator("#key-permissions")).to_have_text(CHECK_IN)
     tour.look(page, f"door-key-page-not-yet-{mode}", script=javascript)
 
@@ -247,7 +252,7 @@ def test_a_door_key_for_one_event_checks_tickets_in_only_around_it(
 
     # The admin widens it on its edit page to read and write events: still only its event.
     page.goto(key_url)
-    page.get_by_role("link", name="Edit name, permissions and addresses", exact=True).click()
+    page.get_by_role("link", name="Edit name, permissions, events and addresses", exact=True).click()
     scope = page.locator("fieldset#key-events")
     expect(scope.get_by_role("radio", name=re.compile(r"^Only these events"))).to_be_checked()
     expect(scope.get_by_role("checkbox", name=re.compile(r"^Door night · "))).to_be_checked()

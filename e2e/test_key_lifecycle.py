@@ -31,7 +31,7 @@ def roll(page, grace_label: str, created_keys: list[str]) -> str:
 
 
 def save_fence(page, addresses: str) -> None:
-    page.get_by_role("link", name="Edit name, permissions and addresses", exact=True).click()
+    page.get_by_role("link", name="Edit name, permissions, events and addresses", exact=True).click()
     page.get_by_label("Allowed client addresses (optional)", exact=True).fill(addresses)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("p.notice")).to_contain_text("The change applies to its next request.")

@@ -118,7 +118,7 @@ def admin_key_pages(tour: Tour, page: Page, no_script: Page, admin, server, api,
     key = shown_once(tour, page, "shown-once-rolled", server, created_keys)
     tour.look(page, "key-page-after-roll")
 
-    page.get_by_role("link", name="Edit name, permissions and addresses", exact=True).click()
+    page.get_by_role("link", name="Edit name, permissions, events and addresses", exact=True).click()
     tour.look(page, "key-edit")
     page.get_by_label("Name", exact=True).fill("")
     page.get_by_label("Allowed client addresses (optional)", exact=True).fill("300.1.2.3")

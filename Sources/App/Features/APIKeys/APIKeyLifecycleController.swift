@@ -120,7 +120,8 @@ struct APIKeyLifecycleController: RouteCollection {
         let created = APIKeyPages.CreatedKey(
             req, name: key.name, plaintext: token.plaintext, donePath: keyPath, rolled: true,
             oldEnds: ends.map { TimeView($0) },
-            policy: fresh.policy, team: current.team)
+            policy: fresh.policy, team: current.team,
+            scope: try await EventScopeStore.scope(of: fresh, on: req.db))
         return try await KeyPage.render(req, key: fresh, created: created, status: .created)
     }
 

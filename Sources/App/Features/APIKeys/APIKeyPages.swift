@@ -27,7 +27,8 @@ enum APIKeyPages {
         let leak: LeakView?
 
         init(
-            _ key: APIKey, creators: [UUID: String], old: APIKeySecret? = nil, eventCount: Int = 0, now: Date = Date()
+            _ key: APIKey, creators: [UUID: String], old: APIKeySecret? = nil,
+            reach: EventScopeStore.Reach = .init(), now: Date = Date()
         ) {
             let id = key.id!
             self.id = id.lowercasedString
@@ -40,7 +41,7 @@ enum APIKeyPages {
                 key.granted.map { $0.sorted().map(\.rawValue).joined(separator: ", ") } ?? "All team permissions"
             events =
                 key.eventsScoped
-                ? APIKeyChanges.events(eventCount)
+                ? APIKeyChanges.events(reach.count)
                     + (key.eventWindowHours.map { ", only within \($0) hours of them" } ?? "")
                 : "All events"
             let ranges = APIKeyPolicy.ranges(key.allowedAddresses)
@@ -52,7 +53,17 @@ enum APIKeyPages {
             paused = key.pausedAt != nil
             mayRollItself = key.mayRollItself
             let state = KeyState.Status(key, now: now)
-            (status, statusClass) = (state.label, state.tone)
+            // A usable key outside the time around its events answers 401 now: say so where its status is.
+            if state == .active || state == .expiring, let window = reach.window(hours: key.eventWindowHours),
+                !window.contains(now)
+            {
+                let waiting = window.from.map { now < $0 } ?? false
+                (status, statusClass) = (
+                    waiting ? "Waiting for its events" : "Outside its events’ time", "warning-text"
+                )
+            } else {
+                (status, statusClass) = (state.label, state.tone)
+            }
             leak = LeakView(key, now: now)
             oldSecret = old.flatMap { secret in
                 secret.endsAt.map {
@@ -77,24 +88,40 @@ enum APIKeyPages {
         let rolled: Bool
         /// For a roll: when the old secret stops working (nil: it already has).
         let oldEnds: TimeView?
-        /// A ready-to-copy request with the new key: in this response only, like the key.
+        /// A ready-to-copy request with the new key: in this response only, like the key. One the
+        /// key may make: its events when it may read them, else what it is (a door key's first call).
         let example: String
+        /// What the example does, in a sentence.
+        let exampleIntro: String
         /// What the key may do, in words: the dialog says it where the key is shown, so a key
         /// made with more power than meant is noticed before it is stored anywhere.
         let abilities: [String]
 
         init(
             _ req: Request, name: String, plaintext: String, donePath: String, rolled: Bool, oldEnds: TimeView?,
-            policy: APIKeyPolicy, team: Team
+            policy: APIKeyPolicy, team: Team, scope: EventScope
         ) {
             (self.name, self.plaintext, self.donePath, self.rolled, self.oldEnds) = (
                 name, plaintext, donePath, rolled, oldEnds
             )
-            example = ExampleRequest.curl(req, key: plaintext)
-            abilities = Self.abilities(of: policy, team: team)
+            let permissions = KeyState(
+                revokedAt: nil, expiresAt: nil, pausedAt: nil, granted: policy.granted,
+                teamPermissions: team.permissions
+            ).permissions
+            let readsEvents = permissions.contains(.eventsRead)
+            example = ExampleRequest.curl(
+                req, key: plaintext, path: readsEvents ? ExampleRequest.eventsPath : ExampleRequest.keyInfoPath)
+            exampleIntro =
+                (readsEvents
+                    ? "Try it: this request lists \(scope.isScoped ? "the events this key reaches" : "the team’s events")."
+                    : "Try it: this request shows what this key is and may do (it may not list events).")
+                + (scope.windowHours != nil ? " Outside the time around its events it answers 401." : "")
+            abilities = Self.abilities(of: policy, team: team, scope: scope)
         }
 
-        static func abilities(of policy: APIKeyPolicy, team: Team, now: Date = Date()) -> [String] {
+        static func abilities(of policy: APIKeyPolicy, team: Team, scope: EventScope, now: Date = Date())
+            -> [String]
+        {
             let held = team.permissions.sorted().map(\.rawValue).joined(separator: ", ")
             let permissions =
                 policy.granted.map { "Permissions: only " + $0.sorted().map(\.rawValue).joined(separator: ", ") }
@@ -106,7 +133,11 @@ enum APIKeyPages {
             let expires =
                 policy.expiresAt.map { "Expires: \(TimeView($0, now: now).exact) (\(TimeView($0, now: now).relative))" }
                 ?? "Expires: never"
-            return [permissions, from, expires, policy.mayRollItself ? "May roll itself: yes" : "May roll itself: no"]
+            let events = scope.isScoped ? "Events: " + APIKeyChanges.scope(scope) : "Events: all, including later ones"
+            return [
+                permissions, events, from, expires,
+                policy.mayRollItself ? "May roll itself: yes" : "May roll itself: no",
+            ]
         }
     }
 

@@ -74,7 +74,7 @@ struct APIKeysController: RouteCollection {
                 metadata: ["key": "\(key.id!)", "team": "\(team.id!)", "preview": "\(token.lastFour)"])
             let created = APIKeyPages.CreatedKey(
                 req, name: name, plaintext: token.plaintext, donePath: SitePath.apiKeys.path, rolled: false,
-                oldEnds: nil, policy: policy, team: team)
+                oldEnds: nil, policy: policy, team: team, scope: scope)
             return try await renderList(req, created: created, status: .created)
         } catch let error as DomainError {
             var form = APIKeyFormValues(team: team, posted: input)
@@ -147,14 +147,14 @@ struct APIKeysController: RouteCollection {
         let count = query.isFiltered ? try await APIKeyStore.count(team: current.team.id!, on: req.db) : matching
         let creators = try await AccountStore.userNames(keys.map { $0.$createdBy.id }, on: req.db)
         let old = try await APIKeyStore.oldSecrets(of: keys.compactMap(\.id), on: req.db)
-        let eventCounts = try await EventScopeStore.counts(team: current.team.id!, on: req.db)
+        let reach = try await EventScopeStore.reach(team: current.team.id!, on: req.db)
         let dialog: APIKeyFormValues
         if let form { dialog = form } else { dialog = try await .withEvents(team: current.team, on: req.db) }
         let now = Date()
         let context = APIKeyPages.ListContext(
             page: PageContext(req, title: "API Keys", section: "api-keys"),
             keys: keys.map {
-                .init($0, creators: creators, old: old[$0.id!], eventCount: eventCounts[$0.id!] ?? 0, now: now)
+                .init($0, creators: creators, old: old[$0.id!], reach: reach[$0.id!] ?? .init(), now: now)
             },
             hasKeys: count > 0,
             isAdmin: current.role == .admin,

@@ -95,6 +95,10 @@ struct EventWindow: Sendable, Equatable {
         }
     }
 
+    init(hours: Int, _ reach: EventScopeStore.Reach) {
+        self.init(hours: hours, firstStart: reach.firstStart, lastEnd: reach.lastEnd)
+    }
+
     func contains(_ now: Date) -> Bool {
         guard let from, let until else { return false }
         return from <= now && now < until
@@ -140,9 +144,7 @@ struct EventScopeView: Encodable {
         }
         none = key.eventsScoped && choices.isEmpty
         window = key.eventWindowHours.map { hours in
-            let live = choices.filter { !$0.cancelled }
-            let span = EventWindow(
-                hours: hours, firstStart: live.map(\.startsAt).min(), lastEnd: live.map(\.endsAt).max())
+            let span = EventWindow(hours: hours, EventScopeStore.Reach(choices))
             let rule = "Only from \(hours) hours before its first event starts until \(hours) hours after its last ends"
             guard let from = span.from, let until = span.until else {
                 return rule + ": none of its events is on, so it does not work."

@@ -120,18 +120,46 @@ enum EventScopeStore {
         return names
     }
 
-    /// How many events each scoped key of the team reaches (for the list).
-    static func counts(team: UUID, on db: any Database) async throws -> [UUID: Int] {
-        var counts: [UUID: Int] = [:]
+    /// How many events each scoped key of the team reaches, and when (for the list's rows).
+    static func reach(team: UUID, on db: any Database) async throws -> [UUID: Reach] {
+        var reach: [UUID: Reach] = [:]
         for row in try await db.sql.raw(
             """
-            SELECT ke.key_id, COUNT(*) AS n FROM api_key_events ke JOIN api_keys k ON k.id = ke.key_id
+            SELECT ke.key_id, COUNT(*) AS n,
+                   MIN(CASE WHEN e.status <> 'cancelled' THEN e.starts_at END) AS first_start,
+                   MAX(CASE WHEN e.status <> 'cancelled' THEN e.ends_at END) AS last_end
+            FROM api_key_events ke JOIN api_keys k ON k.id = ke.key_id JOIN events e ON e.id = ke.event_id
             WHERE k.team_id = \(bind: team) GROUP BY ke.key_id
             """
         ).all() {
-            counts[try row.decode(column: "key_id", as: UUID.self)] = try row.decode(column: "n", as: Int.self)
+            reach[try row.decode(column: "key_id", as: UUID.self)] = Reach(
+                count: try row.decode(column: "n", as: Int.self),
+                firstStart: try row.decode(column: "first_start", as: Date?.self),
+                lastEnd: try row.decode(column: "last_end", as: Date?.self))
         }
-        return counts
+        return reach
+    }
+
+    /// How many events a scoped key reaches, and the span of those not cancelled (its window's base).
+    struct Reach: Sendable {
+        var count = 0
+        var firstStart, lastEnd: Date?
+
+        init(count: Int = 0, firstStart: Date? = nil, lastEnd: Date? = nil) {
+            (self.count, self.firstStart, self.lastEnd) = (count, firstStart, lastEnd)
+        }
+
+        /// A key's reach from its events as read for its page.
+        init(_ events: [EventChoice]) {
+            let live = events.filter { !$0.cancelled }
+            self.init(
+                count: events.count, firstStart: live.map(\.startsAt).min(), lastEnd: live.map(\.endsAt).max())
+        }
+
+        /// The key's window, when it works only around its events.
+        func window(hours: Int?) -> EventWindow? {
+            hours.map { EventWindow(hours: $0, self) }
+        }
     }
 
     /// The team's keys that reach `event`, by name: those for all events and those scoped to it

@@ -17,7 +17,8 @@ enum KeyPage {
         let scoped = try await EventScopeStore.events(of: key, on: req.db)
         let names = try await EventScopeStore.names(of: used.events.map(\.event), team: current.team.id!, on: req.db)
         let context = APIKeyPages.KeyContext(
-            page: PageContext(req, title: key.name, section: "api-keys"), key: .init(key, creators: creators, old: old),
+            page: PageContext(req, title: key.name, section: "api-keys"),
+            key: .init(key, creators: creators, old: old, reach: .init(scoped)),
             isAdmin: current.role == .admin, admins: try await TeamStore.adminNames(of: current.team, on: req.db),
             nonce: CreationNonce.issue(), created: created, graces: APIKeyPages.graces,
             form: APIKeyFormValues(team: current.team),

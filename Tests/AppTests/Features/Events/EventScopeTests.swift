@@ -115,7 +115,7 @@ struct EventScopeTests {
     }
 
     @Test(
-        "a key that works only around its event: 401 before, naming when it starts; rescheduling into the window makes the next request 200; cancelling ends it"
+        "a key that works only around its event: 401 before, naming when it starts, and its status says it waits; rescheduling into the window makes the next request 200; cancelling ends it"
     )
     func windowFollowsTheEvent() async throws {
         try await withKagibag { app in
@@ -125,6 +125,13 @@ struct EventScopeTests {
             #expect(early.status == .unauthorized)
             #expect(early.text.contains("starts working at 2027-05-01T11:00:00Z"))
             #expect(early.headers.first(name: .wwwAuthenticate)?.contains("invalid_token") == true)
+            // The pages do not call a key "Active" while it answers 401.
+            let keyID = try #require(try await APIKey.query(on: app.db).filter(\.$name == "door").first()?.id)
+            let keyPage = "/admin/team/api-keys/\(keyID.lowercasedString)"
+            for path in ["/admin/team/api-keys", keyPage] {
+                try await team.admin.get(path)
+                #expect(team.admin.lastPage.contains("Waiting for its events"), "\(path)")
+            }
             let info = try await app.api("/api/v1/organizer/key", key: team.allKey)
             #expect(info.status == .ok)
             // The event moves to now: the key works at once, and says until when.
@@ -149,6 +156,8 @@ struct EventScopeTests {
             let over = try await app.api("/api/v1/organizer/events", key: door)
             #expect(over.status == .unauthorized)
             #expect(over.text.contains("none of them is on"))
+            try await team.admin.get(keyPage)
+            #expect(team.admin.lastPage.contains("Outside its events’ time"))
         }
     }
 
