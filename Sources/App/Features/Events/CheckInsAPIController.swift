@@ -38,19 +38,19 @@ struct CheckInsAPIController: RouteCollection {
                     message: "ticket_code must be a ticket code: 12 letters and digits, like 7K3M9QXR2B4T.")
             ])
         }
-        // Counted before the lookup and given back unless the code was unknown, as the login
-        // limits are: a burst of guesses at once gets no more lookups than the limit.
+        // Only unknown codes count, and a key over the limit is refused before any lookup. Unlike
+        // logins, an attempt is not reserved before it runs: a door scanning many tickets at once
+        // must not refuse itself, and what a burst could add before its failures are counted
+        // (one guess per connection in flight) is nothing against a code of 60 random bits.
         let limiter = req.application.limits.failedCheckIns
         let limitKey = key.id.uuidString
-        if let decision = limiter?.hit(limitKey), !decision.allowed {
+        if let blocked = limiter?.isBlocked(limitKey) {
             throw APIError(
                 status: .tooManyRequests,
                 detail:
-                    "This key sent too many ticket codes that no attendee has. Retry after \(decision.resetSeconds) seconds.",
-                headers: ["Retry-After": String(decision.resetSeconds)])
+                    "This key sent too many ticket codes that no attendee has. Retry after \(blocked.resetSeconds) seconds.",
+                headers: ["Retry-After": String(blocked.resetSeconds)])
         }
-        var known = true
-        defer { if known { limiter?.release(limitKey) } }
         let door = CheckIn.Door(event: eventID, team: key.teamID, scopedToKey: key.scopeKey)
         if let attendee = try await CheckIn.checkIn(code: code, at: door, on: req.db) {
             req.keyState.eventUsed = eventID
@@ -64,7 +64,7 @@ struct CheckInsAPIController: RouteCollection {
         } catch let refusal as CheckIn.Refusal {
             switch refusal {
             case .unknownCode:
-                known = false
+                _ = limiter?.hit(limitKey)
                 throw DomainError.notFound("No attendee of this event has that ticket code.")
             case .alreadyCheckedIn(let at):
                 let when = at.map { " at \(RFC3339.format($0))" } ?? ""

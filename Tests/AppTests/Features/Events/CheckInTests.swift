@@ -204,6 +204,37 @@ struct CheckInTests {
         }
     }
 
+    @Test(
+        "a busy door: 40 real codes at once over real sockets all check in; only unknown codes count toward the limit")
+    func busyDoorIsNotLimited() async throws {
+        try await withKagibag { app in
+            let door = try await door(app)
+            var codes = [door.ada, door.grace].compactMap { $0["ticket_code"] as? String }
+            for index in 0..<38 {
+                let guest = try await app.api(
+                    "/api/v1/organizer/events/\(door.event)/attendees", method: .POST, key: door.allKey,
+                    json: ["name": "Guest \(index)", "email": "guest\(index)@example.com"]
+                ).json()
+                codes.append(try #require(guest["ticket_code"] as? String))
+            }
+            let path = "/api/v1/organizer/events/\(door.event)/check-ins"
+            let headers: HTTPHeaders = ["Authorization": "Bearer \(door.doorKey)", "Content-Type": "application/json"]
+            try await LiveServer.with(app) { live in
+                let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
+                    for code in codes {
+                        group.addTask {
+                            try await live.send(.POST, path, headers: headers, body: #"{"ticket_code":"\#(code)"}"#)
+                                .status.code
+                        }
+                    }
+                    return try await group.reduce(into: [UInt]()) { $0.append($1) }
+                }
+                #expect(statuses.count == 40 && statuses.allSatisfy { $0 == 201 }, "\(statuses)")
+            }
+            #expect(try await checkIn(app, door, code: "000000000000").status == .notFound)
+        }
+    }
+
     @Test("a mistaken check-in is undone, and the team's Activity says which key did it")
     func undo() async throws {
         try await withKagibag { app in
