@@ -86,32 +86,23 @@ struct TeamController: RouteCollection {
                 req, error: TeamRole.choiceMessage, status: .unprocessableEntity)
         }
         let target = try await TeamStore.membership(req.parameters.get("membership"), in: current.team.id!, on: req.db)
-        do {
-            try await Self.asAdmin(req) { db, actor, teamID in
-                // Re-read under the lock: the role may have changed since the request began.
-                guard let fresh = try await Membership.find(target.id, on: db) else {
-                    throw DomainError.notFound("That member is not in this team.")
-                }
-                let previous = fresh.role
-                if previous == .admin, role == .member, try await TeamStore.adminCount(of: teamID, on: db) <= 1 {
-                    throw LastAdmin()
-                }
-                fresh.role = role
-                try await fresh.save(on: db)
-                if previous != role {
-                    try await Audit.record(
-                        .memberRoleChanged, team: teamID, by: actor,
-                        "changed \(target.user.name) from \(previous.label) to \(role.label)", on: db)
-                }
-                // Their invitations were an admin's: a demoted admin cannot bring people in.
-                if role == .member {
-                    try await InvitationStore.withdrawAll(
-                        sentBy: target.user, in: teamID, by: actor, because: "as they are no longer an admin", on: db)
-                }
+        let refused = try await Self.changeMember(req, target, takesAdmin: { $0.role == .admin && role == .member }) {
+            db, fresh, actor, teamID in
+            let previous = fresh.role
+            fresh.role = role
+            try await fresh.save(on: db)
+            if previous != role {
+                try await Audit.record(
+                    .memberRoleChanged, team: teamID, by: actor,
+                    "changed \(target.user.name) from \(previous.label) to \(role.label)", on: db)
             }
-        } catch is LastAdmin {
-            return try await TeamPage.render(req, error: LastAdmin.message, status: .conflict)
+            // Their invitations were an admin's: a demoted admin cannot bring people in.
+            if role == .member {
+                try await InvitationStore.withdrawAll(
+                    sentBy: target.user, in: teamID, by: actor, because: "as they are no longer an admin", on: db)
+            }
         }
+        if let refused { return refused }
         Notice.set("\(target.user.name) is now \(role.label).", on: req)
         return req.redirect(to: SitePath.team.path)
     }
@@ -133,21 +124,15 @@ struct TeamController: RouteCollection {
                 keepLabel: "Keep \(target.user.name)", keepPath: SitePath.team.path
             ).response(for: req)
         }
-        do {
-            try await Self.asAdmin(req) { db, actor, teamID in
-                // Re-read under the lock: the role may have changed since the request began.
-                guard let fresh = try await Membership.find(target.id, on: db) else { return }
-                if fresh.role == .admin, try await TeamStore.adminCount(of: teamID, on: db) <= 1 { throw LastAdmin() }
-                try await fresh.delete(on: db)
-                try await Audit.record(
-                    .memberRemoved, team: teamID, by: actor, "removed \(target.user.name) (\(target.user.email))",
-                    on: db)
-                try await InvitationStore.withdrawAll(
-                    sentBy: target.user, in: teamID, by: actor, because: "as they were removed from the team", on: db)
-            }
-        } catch is LastAdmin {
-            return try await TeamPage.render(req, error: LastAdmin.message, status: .conflict)
+        let refused = try await Self.changeMember(req, target, takesAdmin: { $0.role == .admin }) {
+            db, fresh, actor, teamID in
+            try await fresh.delete(on: db)
+            try await Audit.record(
+                .memberRemoved, team: teamID, by: actor, "removed \(target.user.name) (\(target.user.email))", on: db)
+            try await InvitationStore.withdrawAll(
+                sentBy: target.user, in: teamID, by: actor, because: "as they were removed from the team", on: db)
         }
+        if let refused { return refused }
         Notice.set("Removed \(target.user.name) from \(current.team.name).", on: req)
         return req.redirect(to: SitePath.team.path)
     }
@@ -199,6 +184,30 @@ struct TeamController: RouteCollection {
     /// when the request began — that the actor is still one of its admins: an admin removed a
     /// moment ago cannot finish changes already in flight.
     @discardableResult
+    /// Changes a member as an admin, on their row re-read under the team's lock (their role may
+    /// have changed since the request began), refusing first when the change would leave the
+    /// team without an admin (`takesAdmin`, asked of the fresh row). Nil when done; the Team page
+    /// saying why when refused.
+    static func changeMember(
+        _ req: Request, _ target: Membership, takesAdmin: @escaping @Sendable (Membership) -> Bool,
+        _ change:
+            @escaping @Sendable (_ db: any Database, _ member: Membership, _ actor: User, _ team: UUID)
+            async throws -> Void
+    ) async throws -> Response? {
+        do {
+            try await asAdmin(req) { db, actor, teamID in
+                guard let fresh = try await Membership.find(target.id, on: db) else {
+                    throw DomainError.notFound("That member is not in this team.")
+                }
+                if takesAdmin(fresh), try await TeamStore.adminCount(of: teamID, on: db) <= 1 { throw LastAdmin() }
+                try await change(db, fresh, actor, teamID)
+            }
+            return nil
+        } catch is LastAdmin {
+            return try await TeamPage.render(req, error: LastAdmin.message, status: .conflict)
+        }
+    }
+
     static func asAdmin<T: Sendable>(
         _ req: Request, to action: String = TeamController.adminAction,
         _ change: @escaping @Sendable (_ db: any Database, _ actor: User, _ team: UUID) async throws -> T
