@@ -425,7 +425,7 @@ def test_nginx_redirects_http_to_https_adds_hsts_and_leaves_body_limits_to_kagib
         r = s.get(nginx.url + "/login", timeout=5)
     assert r.status_code == 200
     assert r.headers.get("Strict-Transport-Security") == "max-age=31536000"
-    assert re.fullmatch(r"[0-9a-f]{32}", r.headers.get("X-Request-Id", "")), r.headers
+    assert re.fullmatch(r"[0-9a-f]{32}", r.headers.get("Request-Id", "")), r.headers
     assert r.headers.get("Content-Security-Policy"), "Kagibag's own headers must pass through"
 
     _, key, _ = cluster.signed_up_client()
@@ -450,7 +450,7 @@ def test_behind_nginx_the_client_address_is_the_clients_own_and_forwarding_heade
         r = web.post(base, "/login", {"email": "nobody@example.com", "password": "wrong password!", "_csrf": csrf},
                      headers=forged)
         assert r.status_code == 401, (r.status_code, r.text[:200])
-        return r.headers.get("X-Request-Id", "")
+        return r.headers.get("Request-Id", "")
 
     def logged_addresses(request_id: str | None = None) -> list[str]:
         found = []
@@ -463,7 +463,7 @@ def test_behind_nginx_the_client_address_is_the_clients_own_and_forwarding_heade
     with nginx.session() as s:
         s.mount("https://", FromAddress(client))
         request_id = failed_login(nginx.url, s)
-    assert re.fullmatch(r"[0-9a-f]{32}", request_id), f"nginx sent no X-Request-Id: {request_id!r}"
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id), f"nginx sent no Request-Id: {request_id!r}"
     assert logged_addresses(request_id) == [client], logged_addresses()
 
     # Straight to an instance (not a trusted proxy), forwarding headers are ignored too.

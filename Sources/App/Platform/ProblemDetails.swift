@@ -11,8 +11,13 @@ struct ProblemDetails: Content {
     var errors: [FieldProblem]?
     /// Members of this problem type beyond RFC 9457's (`checked_in_at`), as strings.
     var extensions: [String: String] = [:]
+    /// The request's id, as in its `Request-Id` header, for a client to quote.
+    var requestID: String? = RequestIDMiddleware.current
 
-    enum CodingKeys: String, CodingKey { case type, title, status, detail, field, errors }
+    enum CodingKeys: String, CodingKey {
+        case type, title, status, detail, field, errors
+        case requestID = "request_id"
+    }
 
     static let contentType = HTTPMediaType(
         type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
@@ -56,6 +61,11 @@ struct ProblemDetails: Content {
         if let field {
             json.key("field", first: true)
             json.string(field)
+            json.raw(",")
+        }
+        if let requestID {
+            json.key("request_id", first: true)
+            json.string(requestID)
             json.raw(",")
         }
         json.key("status", first: true); json.int(status)

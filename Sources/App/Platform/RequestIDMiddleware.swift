@@ -5,8 +5,12 @@ import Vapor
 /// it is believed only from a trusted proxy (which sets its own, as the shipped nginx does) and
 /// only as 1 to 64 of `A–Z a–z 0–9 . _ -`. Otherwise the request gets an id of its own. Then
 /// the request's first log line (method and path, as Vapor's `RouteLoggingMiddleware` wrote it),
-/// and the id in the answer's `X-Request-Id`.
+/// the id in the answer's `Request-Id` (Stripe's and GitHub's name for it), and in every problem
+/// body as `request_id` (through `current`, so that no code making a problem needs the request).
 struct RequestIDMiddleware: AsyncMiddleware {
+    /// The id of the request this task serves (nil outside a request).
+    @TaskLocal static var current: String?
+
     var logLevel: Logger.Level = .info
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
@@ -17,10 +21,11 @@ struct RequestIDMiddleware: AsyncMiddleware {
         }
         // The path as it came, still percent-encoded: decoded, `%0A` would start a forged log line.
         request.logger.log(level: logLevel, "\(request.method) \(request.url.path)")
-        let response = try await next.respond(to: request)
+        request.storage[Key.self] = id
+        let response = try await Self.$current.withValue(id) { try await next.respond(to: request) }
         // The id the log lines carry, so that a client can quote it (a proxy that sets its own,
         // as the shipped nginx does, hides this one and answers with the same id).
-        response.headers.replaceOrAdd(name: .xRequestId, value: id)
+        response.headers.replaceOrAdd(name: .requestId, value: id)
         return response
     }
 
@@ -36,4 +41,19 @@ struct RequestIDMiddleware: AsyncMiddleware {
                 }
             }
     }
+}
+
+extension RequestIDMiddleware {
+    fileprivate struct Key: StorageKey { typealias Value = String }
+}
+
+extension Request {
+    /// The id this request's answer names in `Request-Id` (not Vapor's `id`, which takes any
+    /// client's `X-Request-Id` as it comes).
+    var requestID: String? { storage[RequestIDMiddleware.Key.self] }
+}
+
+extension HTTPHeaders.Name {
+    /// The request's id in every answer.
+    static let requestId = HTTPHeaders.Name("Request-Id")
 }

@@ -8,6 +8,8 @@ enum ErrorPage {
         let status: UInt
         let title: String
         let message: String
+        /// The id this answer's `Request-Id` names, for someone reporting the problem to quote.
+        let requestID: String?
     }
 
     static func render(status: HTTPResponseStatus, message: String, headers: HTTPHeaders, for request: Request) async
@@ -18,7 +20,7 @@ enum ErrorPage {
         do {
             let context = Context(
                 page: PageContext(request, title: status.reasonPhrase), status: status.code, title: status.reasonPhrase,
-                message: message)
+                message: message, requestID: RequestIDMiddleware.current)
             response = try await request.renderPage("error", context, status: status)
         } catch {
             let title = "\(status.code) \(status.reasonPhrase)".htmlEscaped()

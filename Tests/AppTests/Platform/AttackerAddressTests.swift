@@ -229,12 +229,12 @@ struct AttackerAddressTests {
             // Through the whole server: the answer names the id its log lines carry.
             let forged = try await app.send(
                 .GET, "/healthz", from: "203.0.113.9", headers: ["X-Request-Id": "abc\ninjected"])
-            #expect(UUID(uuidString: forged.headers.first(name: .xRequestId) ?? "") != nil)
+            #expect(UUID(uuidString: forged.headers.first(name: .requestId) ?? "") != nil)
             let proxied = try await app.send(
                 .GET, "/healthz", from: "10.0.0.2", headers: ["X-Request-Id": "nginx-4f2a"])
-            #expect(proxied.headers[.xRequestId] == ["nginx-4f2a"])
+            #expect(proxied.headers[.requestId] == ["nginx-4f2a"])
             let plain = try await app.send(.GET, "/api/v1/organizer/events", from: "203.0.113.9")
-            #expect(UUID(uuidString: plain.headers.first(name: .xRequestId) ?? "") != nil)
+            #expect(UUID(uuidString: plain.headers.first(name: .requestId) ?? "") != nil)
         }
     }
 

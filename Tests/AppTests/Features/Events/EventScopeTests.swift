@@ -55,7 +55,7 @@ struct EventScopeTests {
             let hidden = try await app.api("/api/v1/organizer/events/\(team.sunday)", key: door)
             let missing = try await app.api("/api/v1/organizer/events/\(UUID().uuidString.lowercased())", key: door)
             #expect(hidden.status == .notFound)
-            #expect(hidden.text == missing.text)
+            #expect(hidden.answer == missing.answer)
             #expect(
                 try await app.api("/api/v1/organizer/events/\(team.sunday)/attendees", key: door).status == .notFound)
             let patch = try await app.api(

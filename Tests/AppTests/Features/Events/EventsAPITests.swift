@@ -128,7 +128,7 @@ struct EventsAPITests {
                     path.replacingOccurrences(of: eventID, with: UUID().uuidString), method: method, key: keyB,
                     json: body)
                 #expect(missing.status == .notFound)
-                #expect(foreign.text == missing.text)
+                #expect(foreign.answer == missing.answer)
             }
             let list = try await app.api("/api/v1/organizer/events", key: keyB)
             #expect((try list.json()["data"] as? [Any])?.isEmpty == true)
