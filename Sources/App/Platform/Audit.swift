@@ -16,6 +16,23 @@ enum Audit {
         .create(on: db)
     }
 
+    /// Records what `actor` did (a person or an API key, from where, in which request), with the
+    /// fields it changed and the event it is about; part of the caller's transaction.
+    static func record(
+        _ action: AuditEvent.Action, team: UUID, by actor: AuditActor, _ summary: String,
+        changes: [AuditChange] = [], event: UUID? = nil, on db: any Database
+    ) async throws {
+        let entry = AuditEvent(
+            teamID: team, actorID: actor.user?.id, actor: actor.name, action: action, summary: summary)
+        entry.keyID = actor.keyID
+        entry.keyLastFour = actor.keyLastFour
+        entry.clientAddress = actor.address
+        entry.requestID = actor.requestID
+        entry.eventID = event
+        if !changes.isEmpty { entry.changes = String(decoding: try JSONEncoder().encode(changes), as: UTF8.self) }
+        try await entry.create(on: db)
+    }
+
     /// `record` as a store's `audit:` step, run inside the store's transaction.
     static func entry(
         _ action: AuditEvent.Action, team: UUID, by user: User?, _ summary: String

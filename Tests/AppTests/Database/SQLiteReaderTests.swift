@@ -25,8 +25,10 @@ struct SQLiteReaderTests {
                     endsAt: Date(timeIntervalSince1970: 1_900_003_600),
                     timezone: "Europe/Zurich", venue: venue, capacity: capacity, status: .published)
             }
-            _ = try await EventStore.create(team: team, try draft(venue: nil, capacity: 40), on: app.db)
-            _ = try await EventStore.create(team: team, try draft(venue: "Halle 7", capacity: nil), on: app.db)
+            _ = try await EventStore.create(
+                team: team, try draft(venue: nil, capacity: 40), by: .named("test"), on: app.db)
+            _ = try await EventStore.create(
+                team: team, try draft(venue: "Halle 7", capacity: nil), by: .named("test"), on: app.db)
 
             let pooled = try await EventStore.list(team: team, limit: 10, on: app.db.sql)
             let read = try await EventStore.list(team: team, limit: 10, on: reader)

@@ -22,5 +22,6 @@ extension Migrations {
         add(M017AddAPIKeyEventScope())
         add(M018AddTicketCodesAndCheckIn())
         add(M019CreateKeyEventUsage())
+        add(M020AddAuditAttribution())
     }
 }

@@ -28,6 +28,13 @@ final class AuditEvent: Model, @unchecked Sendable {
         case permissionsChanged = "team.permissions_changed"
         case teamCreated = "team.created"
         case checkInUndone = "attendee.check_in_undone"
+        case eventCreated = "event.created"
+        case eventUpdated = "event.updated"
+        case eventDeleted = "event.deleted"
+        case attendeeRegistered = "attendee.registered"
+        case attendeeUpdated = "attendee.updated"
+        case attendeeDeleted = "attendee.deleted"
+        case attendeeCheckedIn = "attendee.checked_in"
     }
 
     @ID(key: .id) var id: UUID?
@@ -40,6 +47,16 @@ final class AuditEvent: Model, @unchecked Sendable {
     /// A sentence for people: "created API key “CRM sync” (…a1b2)".
     @Field(key: "summary") var summary: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    /// The API key that acted (nil for a person or the server), and its last four then.
+    @OptionalField(key: "key_id") var keyID: UUID?
+    @OptionalField(key: "key_last_four") var keyLastFour: String?
+    /// Where the request came from, and the id its answer named (`Request-Id`).
+    @OptionalField(key: "client_address") var clientAddress: String?
+    @OptionalField(key: "request_id") var requestID: String?
+    /// The fields changed, old and new: JSON `[{"field","from","to"}]` (`AuditChange`).
+    @OptionalField(key: "changes") var changes: String?
+    /// The event the entry is about (for an attendee's too).
+    @OptionalField(key: "event_id") var eventID: UUID?
 
     init() {}
 

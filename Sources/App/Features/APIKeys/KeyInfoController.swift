@@ -54,7 +54,7 @@ struct KeyInfoController: RouteCollection {
         }
         let expiresAt = try APIKeyPolicy.selfRollExpiry(days: body.expiresInDays, current: key.expiresAt, team: team)
         let token = APIKeyToken.generate()
-        let actor = "API key “\(key.name)”"
+        let actor = try req.auditActor()
         let summary =
             "rolled itself (…\(key.lastFour) → …\(token.lastFour))" + APIKeyLifecycleController.graceSummary(grace)
         let remembered: Idempotency.Remembered = { _ in
@@ -85,7 +85,7 @@ struct KeyInfoController: RouteCollection {
                     key, to: token, grace: grace, expiresAt: .some(expiresAt), replacing: .secret(verified.secretID),
                     audit: { db, _ in
                         try await Audit.record(
-                            .keyRolled, team: verified.teamID, by: nil, actor: actor, summary, on: db)
+                            .keyRolled, team: verified.teamID, by: actor, summary, on: db)
                     }, on: db)
             } catch {
                 limiter?.release(verified.id.uuidString)

@@ -23,7 +23,11 @@ enum AttendeeStore {
         return attendee
     }
 
-    static func register(_ draft: AttendeeDraft, for event: EventRecord, on db: any Database) async throws -> Attendee {
+    /// Registers an attendee, with its Activity entry (the email among the changes, which only
+    /// admins see), in one transaction.
+    static func register(_ draft: AttendeeDraft, for event: EventRecord, by actor: AuditActor, on db: any Database)
+        async throws -> Attendee
+    {
         guard event.status != .cancelled else { throw cancelled }
         let attendee = Attendee(
             eventID: event.id, teamID: event.teamID, name: draft.name, email: draft.email, ticketType: draft.ticketType,
@@ -35,6 +39,13 @@ enum AttendeeStore {
                     throw full(event, field: "capacity")
                 }
                 try await attendee.create(on: db)
+                try await Audit.record(
+                    .attendeeRegistered, team: event.teamID, by: actor,
+                    "registered \(attendee.name) for “\(event.name)”",
+                    changes: AuditChange.between([
+                        ("name", nil, attendee.name), ("email", nil, attendee.email),
+                        ("ticket_type", nil, attendee.ticketType), ("status", nil, attendee.status.rawValue),
+                    ]), event: event.id, on: db)
             }
         } catch let error as any DatabaseError where error.isConstraintFailure {
             throw DomainError.conflict("\(draft.email) is already registered for this event.", field: "email")
@@ -42,9 +53,10 @@ enum AttendeeStore {
         return attendee
     }
 
-    static func update(_ attendee: Attendee, to draft: AttendeeDraft, event: EventRecord, on db: any Database)
-        async throws
-    {
+    /// Applies `draft` and records what changed in Activity (nothing when nothing did).
+    static func update(
+        _ attendee: Attendee, to draft: AttendeeDraft, event: EventRecord, by actor: AuditActor, on db: any Database
+    ) async throws {
         let before = attendee.status.holdsPlace, after = draft.status.holdsPlace
         do {
             try await db.transaction { db in
@@ -75,6 +87,20 @@ enum AttendeeStore {
                     throw DomainError.conflict(
                         "\(attendee.name)'s registration changed meanwhile (checked in or cancelled); read it again.")
                 }
+                let changes = AuditChange.between([
+                    ("name", attendee.name, draft.name), ("email", attendee.email, draft.email),
+                    ("ticket_type", attendee.ticketType, draft.ticketType),
+                    ("status", attendee.status.rawValue, draft.status.rawValue),
+                ])
+                if !changes.isEmpty {
+                    let what =
+                        draft.status == .cancelled && attendee.status != .cancelled
+                        ? "cancelled the registration of \(draft.name) at “\(event.name)”"
+                        : "changed the registration of \(draft.name) at “\(event.name)”"
+                    try await Audit.record(
+                        .attendeeUpdated, team: event.teamID, by: actor, what, changes: changes, event: event.id,
+                        on: db)
+                }
                 attendee.name = draft.name
                 attendee.email = draft.email
                 attendee.ticketType = draft.ticketType
@@ -87,10 +113,16 @@ enum AttendeeStore {
         }
     }
 
-    static func delete(_ attendee: Attendee, on db: any Database) async throws {
+    static func delete(_ attendee: Attendee, of event: EventRecord, by actor: AuditActor, on db: any Database)
+        async throws
+    {
         try await db.transaction { db in
             if attendee.status.holdsPlace { try await Capacity.release(eventID: attendee.eventID, on: db) }
             try await attendee.delete(on: db)
+            try await Audit.record(
+                .attendeeDeleted, team: event.teamID, by: actor,
+                "deleted the registration of \(attendee.name) at “\(event.name)”",
+                changes: [AuditChange(field: "email", from: attendee.email, to: nil)], event: event.id, on: db)
         }
     }
 

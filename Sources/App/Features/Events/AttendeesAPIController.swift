@@ -28,8 +28,9 @@ struct AttendeesAPIController: RouteCollection {
         req.application.metrics.query(.write, "api")
         let event = try await event(req)
         let draft = try req.content.decode(CreateAttendeeRequest.self).draft()
+        let actor = try req.auditActor()
         return try await Idempotency.run(req, teamID: event.teamID) { db in
-            let attendee = try await AttendeeStore.register(draft, for: event, on: db)
+            let attendee = try await AttendeeStore.register(draft, for: event, by: actor, on: db)
             let location = SitePath.apiAttendee(event: .value(event.id), attendee: .value(attendee.id!)).path
             return try await attendee.toDTO().response(.created, location: location, for: req)
         }
@@ -50,14 +51,15 @@ struct AttendeesAPIController: RouteCollection {
         let event = try await event(req)
         let attendee = try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db)
         let draft = try req.content.decode(UpdateAttendeeRequest.self).applied(to: attendee)
-        try await AttendeeStore.update(attendee, to: draft, event: event, on: req.db)
+        try await AttendeeStore.update(attendee, to: draft, event: event, by: try req.auditActor(), on: req.db)
         return attendee.toDTO()
     }
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
         let event = try await event(req)
         try await AttendeeStore.delete(
-            try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db), on: req.db)
+            try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db), of: event,
+            by: try req.auditActor(), on: req.db)
         return .noContent
     }
 }

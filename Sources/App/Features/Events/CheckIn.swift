@@ -28,9 +28,20 @@ enum CheckIn {
     enum ScopedCheckInStatement: PreparedStatementName { static let preparedName = "kagibag_check_in_scoped" }
 
     /// Checks the attendee with `code` in at `door` in one statement, which also proves that the
-    /// event is the team's, within the key's scope and not cancelled: the door's common case costs
-    /// what creating an event does. Nil when nothing changed (`refusal` says why).
-    static func checkIn(code: String, at door: Door, on db: any Database) async throws -> Attendee? {
+    /// event is the team's, within the key's scope and not cancelled, and records it in Activity
+    /// in the same transaction: the door's common case costs what creating an event does. Nil
+    /// when nothing changed (`refusal` says why).
+    static func checkIn(code: String, at door: Door, by actor: AuditActor, on db: any Database) async throws
+        -> Attendee?
+    {
+        try await db.transaction { db in
+            guard let attendee = try await update(code: code, at: door, on: db) else { return nil }
+            try await record(attendee, at: door, by: actor, on: db)
+            return attendee
+        }
+    }
+
+    private static func update(code: String, at door: Door, on db: any Database) async throws -> Attendee? {
         let now = Date()
         var update: SQLQueryString = """
             UPDATE attendees SET status = 'checked_in', checked_in_at = \(bind: now), updated_at = \(bind: now)
@@ -62,12 +73,34 @@ enum CheckIn {
         return attendee
     }
 
+    /// The Activity entry, its summary naming the event as it is now (read by the same statement:
+    /// the door's request did not read the event).
+    private static func record(_ attendee: Attendee, at door: Door, by actor: AuditActor, on db: any Database)
+        async throws
+    {
+        let summary = "checked in \(attendee.name) (ticket \(attendee.ticketCode ?? "")) at “"
+        try await db.sql.raw(
+            """
+            INSERT INTO audit_events
+              (id, team_id, actor_id, actor, action, summary, created_at, key_id, key_last_four, client_address,
+               request_id, event_id)
+            SELECT \(bind: UUID.v7()), \(bind: door.team), \(bind: actor.user?.id), \(bind: actor.name),
+                   \(bind: AuditEvent.Action.attendeeCheckedIn.rawValue), \(bind: summary) || e.name || '”',
+                   \(bind: attendee.checkedInAt ?? Date()), \(bind: actor.keyID), \(bind: actor.keyLastFour),
+                   \(bind: actor.address), \(bind: actor.requestID), e.id
+            FROM events e WHERE e.id = \(bind: door.event)
+            """
+        ).run()
+    }
+
     /// Checks the attendee with `code` in at `event` (already read and within reach), or throws
     /// why not.
-    static func checkIn(code: String, at event: EventRecord, on db: any Database) async throws -> Attendee {
+    static func checkIn(code: String, at event: EventRecord, by actor: AuditActor, on db: any Database) async throws
+        -> Attendee
+    {
         guard event.status != .cancelled else { throw Refusal.cancelledEvent }
         let door = Door(event: event.id, team: event.teamID, scopedToKey: nil)
-        if let attendee = try await checkIn(code: code, at: door, on: db) { return attendee }
+        if let attendee = try await checkIn(code: code, at: door, by: actor, on: db) { return attendee }
         throw try await refusal(code: code, at: event, on: db)
     }
 

@@ -52,7 +52,7 @@ struct CheckInsAPIController: RouteCollection {
                 headers: ["Retry-After": String(blocked.resetSeconds)])
         }
         let door = CheckIn.Door(event: eventID, team: key.teamID, scopedToKey: key.scopeKey)
-        if let attendee = try await CheckIn.checkIn(code: code, at: door, on: req.db) {
+        if let attendee = try await CheckIn.checkIn(code: code, at: door, by: try req.auditActor(), on: req.db) {
             req.keyState.eventUsed = eventID
             return try await attendee.toDTO(withPrivate: try AttendeesAPIController.mayReadPrivate(req))
                 .response(.created, for: req)
@@ -92,14 +92,15 @@ struct CheckInsAPIController: RouteCollection {
         let key = try req.requireAPIKey()
         let event = try await req.keyEvent()
         let attendee = try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db)
+        let actor = try req.auditActor()
         try await req.db.transaction { db in
             guard try await CheckIn.undo(attendee, on: db) else {
                 throw DomainError.conflict("\(attendee.name) is not checked in.")
             }
             try await Audit.record(
-                .checkInUndone, team: key.teamID, by: nil, actor: "API key “\(key.name)”",
+                .checkInUndone, team: key.teamID, by: actor,
                 "undid the check-in of \(attendee.name) (ticket \(attendee.ticketCode ?? "")) at “\(event.name)”",
-                on: db)
+                event: event.id, on: db)
         }
         return .noContent
     }

@@ -79,7 +79,19 @@ enum EventStore {
         "SELECT event_id FROM api_key_events WHERE key_id = \(bind: key)"
     }
 
-    static func create(team: UUID, _ draft: EventDraft, on db: any Database) async throws -> EventRecord {
+    /// Creates the event and its Activity entry in one transaction.
+    static func create(team: UUID, _ draft: EventDraft, by actor: AuditActor, on db: any Database) async throws
+        -> EventRecord
+    {
+        try await db.transaction { db in
+            let event = try await insert(team: team, draft, on: db)
+            try await Audit.record(
+                .eventCreated, team: team, by: actor, "created event “\(event.name)”", event: event.id, on: db)
+            return event
+        }
+    }
+
+    private static func insert(team: UUID, _ draft: EventDraft, on db: any Database) async throws -> EventRecord {
         let event = EventRecord(id: UUID.v7(), teamID: team, draft: draft, at: Date())
         let sql = db.sql
         let insert = sql.insert(into: EventRecord.table)
@@ -96,8 +108,11 @@ enum EventStore {
         return event
     }
 
-    /// Applies `draft`; a capacity below the places already taken is refused (409).
-    static func update(_ event: EventRecord, to draft: EventDraft, on db: any Database) async throws -> EventRecord {
+    /// Applies `draft` and records what changed in Activity (nothing when nothing did); a
+    /// capacity below the places already taken is refused (409).
+    static func update(_ event: EventRecord, to draft: EventDraft, by actor: AuditActor, on db: any Database)
+        async throws -> EventRecord
+    {
         var updated = event
         updated.name = draft.name
         updated.description = draft.description
@@ -128,12 +143,34 @@ enum EventStore {
                 .set("updated_at", to: changed.updatedAt)
                 .where("id", .equal, changed.id)
                 .run()
+            let changes = Self.changes(from: event, to: changed)
+            guard !changes.isEmpty else { return }
+            let what =
+                changed.status == .cancelled && event.status != .cancelled
+                ? "cancelled event “\(changed.name)”" : "changed event “\(changed.name)”"
+            try await Audit.record(
+                .eventUpdated, team: event.teamID, by: actor, what, changes: changes, event: event.id, on: db)
         }
         return changed
     }
 
-    static func delete(_ event: EventRecord, on db: any Database) async throws {
+    /// What an update changed, as Activity shows it.
+    static func changes(from old: EventRecord, to new: EventRecord) -> [AuditChange] {
+        AuditChange.between([
+            ("name", old.name, new.name), ("description", old.description, new.description),
+            ("starts_at", RFC3339.format(old.startsAt), RFC3339.format(new.startsAt)),
+            ("ends_at", RFC3339.format(old.endsAt), RFC3339.format(new.endsAt)),
+            ("timezone", old.timezone, new.timezone), ("venue", old.venue, new.venue),
+            ("capacity", old.capacity.map(String.init), new.capacity.map(String.init)),
+            ("status", old.status.rawValue, new.status.rawValue),
+        ])
+    }
+
+    static func delete(_ event: EventRecord, by actor: AuditActor, on db: any Database) async throws {
         try await db.transaction { db in
+            try await Audit.record(
+                .eventDeleted, team: event.teamID, by: actor, "deleted event “\(event.name)” and its attendees",
+                event: event.id, on: db)
             try await db.sql.delete(from: Attendee.schema).where("event_id", .equal, event.id).run()
             // Out of every key's scope (a key left with none keeps working and reaches nothing).
             try await db.sql.delete(from: "api_key_events").where("event_id", .equal, event.id).run()

@@ -42,8 +42,9 @@ struct EventsAPIController: RouteCollection {
             )
         }
         let draft = try req.content.decode(CreateEventRequest.self).draft()
+        let actor = try req.auditActor()
         return try await Idempotency.run(req, teamID: key.teamID) { db in
-            let event = try await EventStore.create(team: key.teamID, draft, on: db)
+            let event = try await EventStore.create(team: key.teamID, draft, by: actor, on: db)
             return EventDTO(event).response(.created, location: SitePath.apiEvent(.value(event.id)).path)
         }
     }
@@ -66,12 +67,11 @@ struct EventsAPIController: RouteCollection {
             )
         }
         let draft = try request.applied(to: event)
-        return EventDTO(try await EventStore.update(event, to: draft, on: req.db)).response()
+        return EventDTO(try await EventStore.update(event, to: draft, by: try req.auditActor(), on: req.db)).response()
     }
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
-        try await EventStore.delete(
-            try await req.keyEvent(), on: req.db)
+        try await EventStore.delete(try await req.keyEvent(), by: try req.auditActor(), on: req.db)
         return .noContent
     }
 }

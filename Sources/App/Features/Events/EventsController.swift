@@ -39,7 +39,8 @@ struct EventsController: RouteCollection {
         let current = try Self.requireEventChanges(req)
         let form = try req.content.decode(EventForm.self)
         do {
-            let event = try await EventStore.create(team: current.team.id!, try form.draft(), on: req.db)
+            let event = try await EventStore.create(
+                team: current.team.id!, try form.draft(), by: try req.auditActor(), on: req.db)
             Notice.set("Created “\(event.name)”.", on: req)
             return req.redirect(to: SitePath.event(.value(event.id)).path)
         } catch let error as DomainError {
@@ -63,7 +64,7 @@ struct EventsController: RouteCollection {
         let event = try await event(req)
         let form = try req.content.decode(EventForm.self)
         do {
-            let saved = try await EventStore.update(event, to: try form.draft(), on: req.db)
+            let saved = try await EventStore.update(event, to: try form.draft(), by: try req.auditActor(), on: req.db)
             Notice.set("Saved “\(saved.name)”.", on: req)
             return req.redirect(to: SitePath.event(.value(event.id)).path)
         } catch let error as DomainError {
@@ -79,7 +80,7 @@ struct EventsController: RouteCollection {
         let event = try await event(req)
         var draft = event.draft
         draft.status = .cancelled
-        _ = try await EventStore.update(event, to: draft, on: req.db)
+        _ = try await EventStore.update(event, to: draft, by: try req.auditActor(), on: req.db)
         Notice.set("Cancelled “\(event.name)”. Attendees keep their registrations on record.", on: req)
         return req.redirect(to: SitePath.event(.value(event.id)).path)
     }
@@ -89,7 +90,8 @@ struct EventsController: RouteCollection {
         let event = try await event(req)
         let form = try req.content.decode(AttendeeForm.self)
         do {
-            let attendee = try await AttendeeStore.register(try form.draft(), for: event, on: req.db)
+            let attendee = try await AttendeeStore.register(
+                try form.draft(), for: event, by: try req.auditActor(), on: req.db)
             Notice.set("Registered \(attendee.name).", on: req)
             return req.redirect(to: SitePath.event(.value(event.id)).path)
         } catch let error as DomainError {
@@ -121,7 +123,7 @@ struct EventsController: RouteCollection {
         }
         var draft = attendee.draft
         draft.status = .cancelled
-        try await AttendeeStore.update(attendee, to: draft, event: event, on: req.db)
+        try await AttendeeStore.update(attendee, to: draft, event: event, by: try req.auditActor(), on: req.db)
         Notice.set("Cancelled the registration of \(attendee.name).", on: req)
         return req.redirect(to: SitePath.event(.value(event.id)).path)
     }
@@ -137,7 +139,8 @@ struct EventsController: RouteCollection {
         let event = try await event(req)
         let attendee = try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db)
         do {
-            _ = try await CheckIn.checkIn(code: attendee.ticketCode ?? "", at: event, on: req.db)
+            _ = try await CheckIn.checkIn(
+                code: attendee.ticketCode ?? "", at: event, by: try req.auditActor(), on: req.db)
             Notice.set("Checked in \(attendee.name).", on: req)
         } catch let refusal as CheckIn.Refusal {
             let message =

@@ -16,7 +16,7 @@ struct OrganizerAPITests {
         let draft = try EventDraft(
             name: event, description: nil, startsAt: Date(), endsAt: Date().addingTimeInterval(3600),
             timezone: "Europe/Berlin", venue: nil, capacity: nil, status: .draft)
-        _ = try await EventStore.create(team: teamID, draft, on: app.db)
+        _ = try await EventStore.create(team: teamID, draft, by: .named("test"), on: app.db)
         return (key, admin)
     }
 

@@ -119,7 +119,7 @@ struct CheckInTests {
             let bobCode = try #require(bob["ticket_code"] as? String)
             let outOfScope = try await checkIn(app, door, code: bobCode, event: other)
             #expect(outOfScope.status == .notFound)
-            #expect(outOfScope.text == (try await checkIn(app, door, code: bobCode, event: UUID().uuidString)).text)
+            #expect(outOfScope.answer == (try await checkIn(app, door, code: bobCode, event: UUID().uuidString)).answer)
             // Another team's key that may check in, with a real code of this team's event.
             let stranger = Browser(app)
             try await stranger.signUp(Browser.newAccount(team: "Strangers"))
@@ -322,7 +322,7 @@ struct CheckInTests {
             var draft = stale.draft
             draft.status = .registered
             await #expect(throws: DomainError.self) {
-                try await AttendeeStore.update(stale, to: draft, event: event, on: app.db)
+                try await AttendeeStore.update(stale, to: draft, event: event, by: .named("test"), on: app.db)
             }
             #expect(try await Attendee.find(stale.id, on: app.db)?.status == .checkedIn)
         }
