@@ -51,6 +51,7 @@ struct PreparedStatementTests {
             #expect(
                 Set(names).isSubset(of: [
                     "kagibag_key_lookup", "kagibag_event_insert", "kagibag_check_in", "kagibag_check_in_scoped",
+                    "kagibag_audit_insert",
                 ]))
         }
     }

@@ -1,0 +1,71 @@
+"""Who did what (issue 25): an attendee's registration vanished; the admin finds, in Admin → Team →
+Activity, that an API key deleted it, from which address, in which request (the id the integrator's
+own log has from the answer's Request-Id), and follows the key's link to its page. In a real browser
+at a phone's and a laptop's width, with and without script, axe-clean."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from support.api import EVENTS, call_api, event
+from support.browser import create_keys_over_http, signup
+from support.tour import Tour
+
+WINDOWS = [(390, 844), (1280, 800)]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+def test_an_admin_finds_which_key_deleted_a_registration_from_where_and_in_which_request(
+        new_page, server, api, screenshots_dir, created_keys, width, height, javascript):
+    base = server.url
+    mode = "js" if javascript else "no-js"
+    tour = Tour(width, height, screenshots_dir, base)
+    tour.checker = new_page(javascript=True, width=width, height=height)
+    page = new_page(javascript=javascript, width=width, height=height)
+    signup(page)
+    keys: list[str] = []
+    create_keys_over_http(page, ["CRM sync"], keys)
+    created_keys.extend(keys)
+    key = keys[0]
+
+    # The integration's night: an event, a registration, a changed email, then the deletion.
+    r = call_api(base, key, EVENTS, "POST", session=api, json=event("Spring meetup"))
+    assert r.status_code == 201, r.text
+    meetup = r.json()["id"]
+    r = call_api(base, key, f"{EVENTS}/{meetup}/attendees", "POST", session=api,
+                 json={"name": "Marta Quispe", "email": "marta@example.com"})
+    assert r.status_code == 201, r.text
+    marta = r.json()["id"]
+    r = call_api(base, key, f"{EVENTS}/{meetup}/attendees/{marta}", "PATCH", session=api,
+                 json={"email": "marta.q@example.com"})
+    assert r.status_code == 200, r.text
+    r = call_api(base, key, f"{EVENTS}/{meetup}/attendees/{marta}", "DELETE", session=api)
+    assert r.status_code == 204, r.text
+    deleted_in = r.headers["Request-Id"]
+    assert re.fullmatch(r"[A-Za-z0-9._-]{1,64}", deleted_in), r.headers
+    # A refused change answers with an id too, in the problem body as well, and records nothing.
+    r = call_api(base, key, f"{EVENTS}/{meetup}", "PATCH", session=api, json={"name": ""})
+    assert r.status_code == 422 and r.json()["request_id"] == r.headers["Request-Id"], r.text
+    refused_in = r.headers["Request-Id"]
+
+    page.goto("/admin/team/activity")
+    table = page.locator("table#activity")
+    deletion = table.locator("tr[data-action='attendee.deleted']")
+    expect(deletion).to_have_count(1)
+    expect(deletion).to_contain_text("deleted the registration of Marta Quispe at “Spring meetup”")
+    expect(deletion).to_contain_text("API key “CRM sync”")
+    expect(deletion).to_contain_text("from 127.0.0.1")
+    expect(deletion.locator("code.request-id")).to_have_text(deleted_in)
+    change = table.locator("tr[data-action='attendee.updated']")
+    expect(change).to_contain_text("marta@example.com → marta.q@example.com")
+    expect(table).not_to_contain_text(refused_in)
+    tour.look(page, f"activity-api-{mode}", script=javascript)
+
+    # The key's name leads to its page.
+    deletion.get_by_role("link", name="API key “CRM sync”").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("CRM sync")
+    assert not tour.problems, "\n".join(tour.problems)
