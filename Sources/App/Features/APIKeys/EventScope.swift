@@ -137,9 +137,11 @@ struct EventScopeView: Encodable {
         events = choices.map {
             Item(
                 name: $0.name,
+                // In the event's own time zone, named: the window below is in UTC.
                 date: $0.startsAt.formatted(
                     Date.FormatStyle(
-                        date: .abbreviated, time: .shortened, timeZone: TimeZone(identifier: $0.timezone) ?? Self.utc)),
+                        date: .abbreviated, time: .shortened, timeZone: TimeZone(identifier: $0.timezone) ?? Self.utc))
+                    + " (\($0.timezone))",
                 path: SitePath.event(.value($0.id)).path, cancelled: $0.cancelled)
         }
         none = key.eventsScoped && choices.isEmpty
