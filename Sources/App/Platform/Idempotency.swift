@@ -80,7 +80,11 @@ enum Idempotency {
         response.headers.contentType = existing.status >= 400 ? ProblemDetails.contentType : .json
         if let location = existing.location { response.headers.replaceOrAdd(name: .location, value: location) }
         response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true")
-        response.body = .init(string: existing.body)
+        // A stored problem names the first request's id; the replay's body names this one's, as
+        // its Request-Id header does (an integrator quotes what their own log has).
+        var body = existing.body
+        if existing.status >= 400, let id = req.requestID { body = ProblemDetails.naming(id, in: body) }
+        response.body = .init(string: body)
         return response
     }
 

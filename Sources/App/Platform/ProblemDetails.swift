@@ -22,6 +22,16 @@ struct ProblemDetails: Content {
     static let contentType = HTTPMediaType(
         type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
 
+    /// `body` (a problem) naming `id` as its request: its `request_id` replaced, or added when it
+    /// has none (a problem made where the request's task-local did not reach, such as inside a
+    /// database transaction's closure, or one stored for an idempotent replay).
+    static func naming(_ id: String, in body: String) -> String {
+        let member = "\"request_id\":\"\(id)\""
+        if body.contains("\"request_id\":") { return body.replacing(/"request_id":"[^"]*"/, with: member) }
+        guard body.hasPrefix("{") else { return body }
+        return "{" + member + (body == "{}" ? "" : ",") + body.dropFirst()
+    }
+
     func response(headers: HTTPHeaders = [:]) -> Response {
         let response = Response(status: HTTPResponseStatus(statusCode: status), headers: headers)
         response.body = .init(buffer: ByteBuffer(bytes: json().bytes))

@@ -11,6 +11,8 @@ struct RequestIDMiddleware: AsyncMiddleware {
     /// The id of the request this task serves (nil outside a request).
     @TaskLocal static var current: String?
 
+    private static let requestIDMember = Array("\"request_id\":".utf8)
+
     var logLevel: Logger.Level = .info
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
@@ -26,6 +28,14 @@ struct RequestIDMiddleware: AsyncMiddleware {
         // The id the log lines carry, so that a client can quote it (a proxy that sets its own,
         // as the shipped nginx does, hides this one and answers with the same id).
         response.headers.replaceOrAdd(name: .requestId, value: id)
+        // Every problem names it too, also one made where the task-local did not reach (inside a
+        // database transaction's closure): checked on refusals only, without copying the body.
+        if response.status.code >= 400, response.headers.contentType?.subType == "problem+json",
+            let buffer = response.body.buffer,
+            buffer.readableBytesView.firstRange(of: Self.requestIDMember) == nil
+        {
+            response.body = .init(string: ProblemDetails.naming(id, in: String(buffer: buffer)))
+        }
         return response
     }
 

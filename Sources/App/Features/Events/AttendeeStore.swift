@@ -74,6 +74,17 @@ enum AttendeeStore {
                 let checkedInAt =
                     draft.status == .checkedIn
                     ? (attendee.status == .checkedIn ? attendee.checkedInAt ?? now : now) : nil
+                var read: SQLQueryString =
+                    "SELECT name, email, ticket_type FROM attendees WHERE id = \(bind: attendee.id!)"
+                if db.sql.dialect.name == "postgresql" { read += " FOR UPDATE" }
+                guard let row = try await db.sql.raw(read).first() else {
+                    throw DomainError.notFound("There is no such attendee at this event.")
+                }
+                let was = (
+                    name: try row.decode(column: "name", as: String.self),
+                    email: try row.decode(column: "email", as: String.self),
+                    ticketType: try row.decode(column: "ticket_type", as: String.self)
+                )
                 let changed = try await db.sql.raw(
                     """
                     UPDATE attendees SET name = \(bind: draft.name), email = \(bind: draft.email),
@@ -87,9 +98,11 @@ enum AttendeeStore {
                     throw DomainError.conflict(
                         "\(attendee.name)'s registration changed meanwhile (checked in or cancelled); read it again.")
                 }
+                // Against the row as it was: the status is checked by the update itself; the other
+                // fields a concurrent change may have moved since this request read them.
                 let changes = AuditChange.between([
-                    ("name", attendee.name, draft.name), ("email", attendee.email, draft.email),
-                    ("ticket_type", attendee.ticketType, draft.ticketType),
+                    ("name", was.name, draft.name), ("email", was.email, draft.email),
+                    ("ticket_type", was.ticketType, draft.ticketType),
                     ("status", attendee.status.rawValue, draft.status.rawValue),
                 ])
                 if !changes.isEmpty {
@@ -117,8 +130,16 @@ enum AttendeeStore {
         async throws
     {
         try await db.transaction { db in
-            if attendee.status.holdsPlace { try await Capacity.release(eventID: attendee.eventID, on: db) }
-            try await attendee.delete(on: db)
+            // The delete first, and only what it removed counts: of two deletes at once, the
+            // second frees no place and records nothing (404).
+            guard
+                let gone = try await db.sql.raw(
+                    "DELETE FROM attendees WHERE id = \(bind: attendee.id!) RETURNING status"
+                ).first()
+            else { throw DomainError.notFound("There is no such attendee at this event.") }
+            if AttendeeStatus(rawValue: try gone.decode(column: "status", as: String.self))?.holdsPlace ?? false {
+                try await Capacity.release(eventID: attendee.eventID, on: db)
+            }
             try await Audit.record(
                 .attendeeDeleted, team: event.teamID, by: actor,
                 "deleted the registration of \(attendee.name) at “\(event.name)”",

@@ -78,7 +78,8 @@ enum CheckIn {
     private static func record(_ attendee: Attendee, at door: Door, by actor: AuditActor, on db: any Database)
         async throws
     {
-        let summary = "checked in \(attendee.name) (ticket \(attendee.ticketCode ?? "")) at “"
+        // No ticket code: it is what gets its holder in, and Activity is no place for it.
+        let summary = "checked in \(attendee.name) at “"
         try await db.sql.raw(
             """
             INSERT INTO audit_events

@@ -99,7 +99,7 @@ struct CheckInsAPIController: RouteCollection {
             }
             try await Audit.record(
                 .checkInUndone, team: key.teamID, by: actor,
-                "undid the check-in of \(attendee.name) (ticket \(attendee.ticketCode ?? "")) at “\(event.name)”",
+                "undid the check-in of \(attendee.name) at “\(event.name)”",
                 event: event.id, on: db)
         }
         return .noContent

@@ -125,6 +125,9 @@ enum EventStore {
         updated.updatedAt = Date()
         let changed = updated
         try await db.transaction { db in
+            // What this change overwrites, for Activity: the row as it is now, locked on
+            // PostgreSQL (SQLite's one writer already holds the database for this transaction).
+            guard let current = try await lockedRow(event.id, on: db) else { throw notFound }
             if draft.capacity != event.capacity, let capacity = draft.capacity {
                 guard try await Capacity.setCapacity(capacity, eventID: event.id, on: db) else {
                     throw DomainError.conflict(
@@ -143,15 +146,24 @@ enum EventStore {
                 .set("updated_at", to: changed.updatedAt)
                 .where("id", .equal, changed.id)
                 .run()
-            let changes = Self.changes(from: event, to: changed)
+            let changes = Self.changes(from: current, to: changed)
             guard !changes.isEmpty else { return }
             let what =
-                changed.status == .cancelled && event.status != .cancelled
+                changed.status == .cancelled && current.status != .cancelled
                 ? "cancelled event “\(changed.name)”" : "changed event “\(changed.name)”"
             try await Audit.record(
                 .eventUpdated, team: event.teamID, by: actor, what, changes: changes, event: event.id, on: db)
         }
         return changed
+    }
+
+    /// The event's row read inside the caller's transaction, locked against other writers.
+    static func lockedRow(_ id: UUID, on db: any Database) async throws -> EventRecord? {
+        var select: SQLQueryString =
+            "SELECT \(unsafeRaw: selectColumns) FROM \(unsafeRaw: EventRecord.table) WHERE id = \(bind: id)"
+        if db.sql.dialect.name == "postgresql" { select += " FOR UPDATE" }
+        guard let row = try await db.sql.raw(select).first() else { return nil }
+        return try EventRecord(row)
     }
 
     /// What an update changed, as Activity shows it.
@@ -168,13 +180,16 @@ enum EventStore {
 
     static func delete(_ event: EventRecord, by actor: AuditActor, on db: any Database) async throws {
         try await db.transaction { db in
-            try await Audit.record(
-                .eventDeleted, team: event.teamID, by: actor, "deleted event “\(event.name)” and its attendees",
-                event: event.id, on: db)
             try await db.sql.delete(from: Attendee.schema).where("event_id", .equal, event.id).run()
             // Out of every key's scope (a key left with none keeps working and reaches nothing).
             try await db.sql.delete(from: "api_key_events").where("event_id", .equal, event.id).run()
-            try await db.sql.delete(from: EventRecord.table).where("id", .equal, event.id).run()
+            // Of two deletes at once, the second deletes nothing, records nothing and answers 404.
+            guard
+                try await db.sql.raw("DELETE FROM events WHERE id = \(bind: event.id) RETURNING id").first() != nil
+            else { throw notFound }
+            try await Audit.record(
+                .eventDeleted, team: event.teamID, by: actor, "deleted event “\(event.name)” and its attendees",
+                event: event.id, on: db)
         }
     }
 }

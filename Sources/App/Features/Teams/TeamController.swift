@@ -86,7 +86,19 @@ struct TeamController: RouteCollection {
                 req, error: TeamRole.choiceMessage, status: .unprocessableEntity)
         }
         let target = try await TeamStore.membership(req.parameters.get("membership"), in: current.team.id!, on: req.db)
-        let refused = try await Self.changeMember(req, target, takesAdmin: { $0.role == .admin && role == .member }) {
+        let refused: Response?
+        do {
+            refused = try await Self.changeRole(req, target, to: role)
+        } catch is MemberGone {
+            throw DomainError.notFound("That member is not in this team.")
+        }
+        if let refused { return refused }
+        Notice.set("\(target.user.name) is now \(role.label).", on: req)
+        return req.redirect(to: SitePath.team.path)
+    }
+
+    private static func changeRole(_ req: Request, _ target: Membership, to role: TeamRole) async throws -> Response? {
+        try await changeMember(req, target, takesAdmin: { $0.role == .admin && role == .member }) {
             db, fresh, actor, teamID in
             let previous = fresh.role
             fresh.role = role
@@ -102,9 +114,6 @@ struct TeamController: RouteCollection {
                     sentBy: target.user, in: teamID, by: actor, because: "as they are no longer an admin", on: db)
             }
         }
-        if let refused { return refused }
-        Notice.set("\(target.user.name) is now \(role.label).", on: req)
-        return req.redirect(to: SitePath.team.path)
     }
 
     /// Asks first: without `confirmed=yes` the answer is a page asking, and nothing changes.
@@ -124,13 +133,21 @@ struct TeamController: RouteCollection {
                 keepLabel: "Keep \(target.user.name)", keepPath: SitePath.team.path
             ).response(for: req)
         }
-        let refused = try await Self.changeMember(req, target, takesAdmin: { $0.role == .admin }) {
-            db, fresh, actor, teamID in
-            try await fresh.delete(on: db)
-            try await Audit.record(
-                .memberRemoved, team: teamID, by: actor, "removed \(target.user.name) (\(target.user.email))", on: db)
-            try await InvitationStore.withdrawAll(
-                sentBy: target.user, in: teamID, by: actor, because: "as they were removed from the team", on: db)
+        let refused: Response?
+        do {
+            refused = try await Self.changeMember(req, target, takesAdmin: { $0.role == .admin }) {
+                db, fresh, actor, teamID in
+                try await fresh.delete(on: db)
+                try await Audit.record(
+                    .memberRemoved, team: teamID, by: actor, "removed \(target.user.name) (\(target.user.email))",
+                    on: db)
+                try await InvitationStore.withdrawAll(
+                    sentBy: target.user, in: teamID, by: actor, because: "as they were removed from the team", on: db)
+            }
+        } catch is MemberGone {
+            // A second click, or another admin first: what was asked for is done.
+            Notice.set("\(target.user.name) is no longer in \(current.team.name).", on: req)
+            return req.redirect(to: SitePath.team.path)
         }
         if let refused { return refused }
         Notice.set("Removed \(target.user.name) from \(current.team.name).", on: req)
@@ -180,14 +197,10 @@ struct TeamController: RouteCollection {
         return req.redirect(to: SitePath.team.path)
     }
 
-    /// Runs `change` in a transaction under the team's row lock, after checking there — not
-    /// when the request began — that the actor is still one of its admins: an admin removed a
-    /// moment ago cannot finish changes already in flight.
-    @discardableResult
     /// Changes a member as an admin, on their row re-read under the team's lock (their role may
     /// have changed since the request began), refusing first when the change would leave the
     /// team without an admin (`takesAdmin`, asked of the fresh row). Nil when done; the Team page
-    /// saying why when refused.
+    /// saying why when refused. Throws `MemberGone` when they left meanwhile.
     static func changeMember(
         _ req: Request, _ target: Membership, takesAdmin: @escaping @Sendable (Membership) -> Bool,
         _ change:
@@ -196,9 +209,7 @@ struct TeamController: RouteCollection {
     ) async throws -> Response? {
         do {
             try await asAdmin(req) { db, actor, teamID in
-                guard let fresh = try await Membership.find(target.id, on: db) else {
-                    throw DomainError.notFound("That member is not in this team.")
-                }
+                guard let fresh = try await Membership.find(target.id, on: db) else { throw MemberGone() }
                 if takesAdmin(fresh), try await TeamStore.adminCount(of: teamID, on: db) <= 1 { throw LastAdmin() }
                 try await change(db, fresh, actor, teamID)
             }
@@ -208,6 +219,13 @@ struct TeamController: RouteCollection {
         }
     }
 
+    /// The member a change was about left the team (or was removed) since the request began.
+    struct MemberGone: Error {}
+
+    /// Runs `change` in a transaction under the team's row lock, after checking there — not
+    /// when the request began — that the actor is still one of its admins: an admin removed a
+    /// moment ago cannot finish changes already in flight.
+    @discardableResult
     static func asAdmin<T: Sendable>(
         _ req: Request, to action: String = TeamController.adminAction,
         _ change: @escaping @Sendable (_ db: any Database, _ actor: User, _ team: UUID) async throws -> T

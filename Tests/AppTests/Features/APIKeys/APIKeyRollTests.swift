@@ -129,6 +129,9 @@ struct APIKeyRollTests {
                 "/api/v1/organizer/key/roll", method: .POST, key: new, json: ["grace_seconds": 600], headers: headers)
             #expect(replay.status == .conflict)
             #expect(replay.headers.first(name: "Idempotent-Replayed") == "true")
+            // The stored problem names this request's id, as its header does, not the first one's.
+            let replayID = try #require(replay.headers.first(name: "Request-Id"))
+            #expect(try replay.json()["request_id"] as? String == replayID, "\(replay.text)")
             #expect(!retry.text.contains(new) && !replay.text.contains(new))
             #expect(try await APIKeySecret.query(on: app.db).count() == 2)
             let audit = try #require(
