@@ -65,7 +65,22 @@ def test_an_admin_finds_which_key_deleted_a_registration_from_where_and_in_which
     expect(table).not_to_contain_text(refused_in)
     tour.look(page, f"activity-api-{mode}", script=javascript)
 
-    # The key's name leads to its page.
+    # The key's name leads to its page, and its page to everything the key changed.
     deletion.get_by_role("link", name="API key “CRM sync”").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("CRM sync")
+    page.get_by_role("link", name="Activity by this key", exact=True).click()
+    filters = page.locator("form#activity-filters")
+    expect(filters.get_by_label("Who")).to_have_value(re.compile(r"^key:"))
+    expect(page.locator("table#activity tr[data-action]")).to_have_count(4)  # its four changes, not the sign-up's
+    # Narrowed to attendees: the registration, the change and the deletion.
+    filters.get_by_label("What").select_option(label="Attendees and check-ins")
+    filters.get_by_role("button", name="Show", exact=True).click()
+    expect(page.locator("table#activity tr[data-action='event.created']")).to_have_count(0)
+    expect(page.locator("table#activity tr[data-action='attendee.deleted']")).to_have_count(1)
+    tour.look(page, f"activity-filtered-{mode}", script=javascript)
+    # The export is what the filters show.
+    export = page.get_by_role("link", name="Export these entries as CSV", exact=True)
+    csv = page.context.request.get(export.get_attribute("href"))
+    assert csv.status == 200 and csv.headers["content-type"].startswith("text/csv"), csv.headers
+    assert deleted_in in csv.text() and "created event" not in csv.text(), csv.text()[:500]
     assert not tour.problems, "\n".join(tour.problems)

@@ -11,7 +11,8 @@ enum SitePath {
     }
 
     case home, signup, login, logout, switchTeam
-    case admin, team, teamMembers, teamMemberRole(ID), teamMemberRemove(ID), teamLeave, teamDelete, activity
+    case admin, team, teamMembers, teamMemberRole(ID), teamMemberRemove(ID), teamLeave, teamDelete, activity,
+        activityExport
     case teamInvitationWithdraw(ID), invitationAccept(ID), invitationDecline(ID)
     case apiKeys, apiKeysNew, apiKey(ID), apiKeyEdit(ID), apiKeyRoll(ID), apiKeyPause(ID), apiKeyResume(ID),
         apiKeyEndGrace(ID), apiKeyDelete(ID)
@@ -58,6 +59,7 @@ enum SitePath {
         case .invitationDecline(let id):
             return [.constant("invitations"), .id(parameter: "invitation", id), .constant("decline")]
         case .activity: return team + [.constant("activity")]
+        case .activityExport: return team + [.constant("activity"), .constant("export.csv")]
         case .apiKeys: return team + [.constant("api-keys")]
         case .apiKeysNew: return team + [.constant("api-keys"), .constant("new")]
         case .apiKey(let id): return team + [.constant("api-keys"), .id(parameter: "key", id)]

@@ -7,7 +7,8 @@ struct SitePaths: Encodable, Sendable {
         logout = SitePath.logout.path
     let switchTeam = SitePath.switchTeam.path
     let admin = SitePath.admin.path, team = SitePath.team.path, teamMembers = SitePath.teamMembers.path
-    let teamLeave = SitePath.teamLeave.path, teamDelete = SitePath.teamDelete.path, activity = SitePath.activity.path
+    let teamLeave = SitePath.teamLeave.path, teamDelete = SitePath.teamDelete.path, activity = SitePath.activity.path,
+        activityExport = SitePath.activityExport.path
     let teamKeyPolicy = SitePath.teamKeyPolicy.path, teamNextStepsDismiss = SitePath.teamNextStepsDismiss.path
     let apiKeys = SitePath.apiKeys.path, apiKeysNew = SitePath.apiKeysNew.path
     let events = SitePath.events.path, eventsNew = SitePath.eventsNew.path

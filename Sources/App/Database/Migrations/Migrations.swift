@@ -23,5 +23,6 @@ extension Migrations {
         add(M018AddTicketCodesAndCheckIn())
         add(M019CreateKeyEventUsage())
         add(M020AddAuditAttribution())
+        add(M021IndexAuditFilters())
     }
 }

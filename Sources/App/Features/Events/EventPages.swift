@@ -32,11 +32,14 @@ enum EventPages {
         /// Any member may check attendees in when the team holds `attendees:check_in` (or
         /// `attendees:write`): the door is often a volunteer's job, not an admin's.
         let canCheckIn: Bool
+        /// Activity is for admins: "Activity on this event" for them only.
+        let canSeeActivity: Bool
         /// Why a part of the page is missing, in words for the page; nil when nothing is.
         let eventsNote, attendeesNote: String?
 
         init(_ current: CurrentUser.TeamMembership) {
             let isAdmin = current.role == .admin
+            canSeeActivity = isAdmin
             let permissions = current.team.permissions
             canChangeEvents = isAdmin && permissions.contains(.eventsWrite)
             canSeeAttendees = permissions.contains(.attendeesRead)
