@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from support.api import EVENTS, call_api, event
-from support.browser import create_keys_over_http, signup
-from support.tour import Tour
+from support.tour import signed_up_walk
 
 WINDOWS = [(390, 844), (1280, 800)]
 
@@ -23,14 +22,8 @@ def test_an_admin_finds_which_key_deleted_a_registration_from_where_and_in_which
         new_page, server, api, screenshots_dir, created_keys, width, height, javascript):
     base = server.url
     mode = "js" if javascript else "no-js"
-    tour = Tour(width, height, screenshots_dir, base)
-    tour.checker = new_page(javascript=True, width=width, height=height)
-    page = new_page(javascript=javascript, width=width, height=height)
-    signup(page)
-    keys: list[str] = []
-    create_keys_over_http(page, ["CRM sync"], keys)
-    created_keys.extend(keys)
-    key = keys[0]
+    tour, page, key = signed_up_walk(new_page, base, screenshots_dir, width, height, javascript, "CRM sync",
+                                     created_keys)
 
     # The integration's night: an event, a registration, a changed email, then the deletion.
     r = call_api(base, key, EVENTS, "POST", session=api, json=event("Spring meetup"))

@@ -24,8 +24,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from support.api import EVENTS, KEY_INFO, assert_unauthorized, call_api, event
-from support.browser import create_keys_over_http, goto_api_keys, shown_once_key, signup
-from support.tour import Tour
+from support.browser import goto_api_keys, shown_once_key
+from support.tour import Tour, signed_up_walk
 from support.web import NONCE_RE, WebClient
 
 WINDOWS = [(390, 844), (1280, 800)]  # a phone's and a laptop's, as in test_pages_fit
@@ -78,16 +78,9 @@ def test_a_door_key_for_one_event_checks_tickets_in_only_around_it(
         new_page, server, api, screenshots_dir, created_keys, width, height, javascript):
     base = server.url
     mode = "js" if javascript else "no-js"
-    tour = Tour(width, height, screenshots_dir, base)
-    tour.checker = new_page(javascript=True, width=width, height=height)
-    page = new_page(javascript=javascript, width=width, height=height)
-    signup(page)
-
     # Setup through the API, with a key for all events.
-    keys: list[str] = []
-    create_keys_over_http(page, ["Scheduler"], keys)
-    created_keys.extend(keys)
-    admin = keys[0]
+    tour, page, admin = signed_up_walk(new_page, base, screenshots_dir, width, height, javascript, "Scheduler",
+                                       created_keys)
     starts = now() + dt.timedelta(days=2)  # far outside a 6-hour window at first
     door = _event(base, admin, "Door night", starts, starts + dt.timedelta(hours=3))
     gala_starts = now() + dt.timedelta(days=30)

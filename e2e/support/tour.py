@@ -130,3 +130,21 @@ def key_form_fields(html: str) -> tuple[str, str]:
     nonce = re.search(r'name="nonce" value="([^"]+)"', html)
     assert csrf and nonce, "no key form on the page"
     return csrf.group(1), nonce.group(1)
+
+
+def signed_up_walk(new_page, base: str, shots: pathlib.Path, width: int, height: int, javascript: bool,
+                   key_name: str, created_keys: list[str]) -> tuple[Tour, "Page", str]:
+    """The start of a walk through the pages: a tour at this window size (axe checks pages without
+    script in a page with script), a browser page with or without script, signed up as a new
+    admin, and an API key of the team made as the create form would (added to `created_keys`, for
+    the secrets check). Returns the tour, the page and the key."""
+    from support.browser import create_keys_over_http, signup
+
+    tour = Tour(width, height, shots, base)
+    tour.checker = new_page(javascript=True, width=width, height=height)
+    page = new_page(javascript=javascript, width=width, height=height)
+    signup(page)
+    keys: list[str] = []
+    create_keys_over_http(page, [key_name], keys)
+    created_keys.extend(keys)
+    return tour, page, keys[0]
