@@ -43,11 +43,4 @@ enum Audit {
     ) -> @Sendable (any Database) async throws -> Void {
         { db in try await record(action, team: team, by: user, summary, on: db) }
     }
-
-    /// A page of the team's entries, newest first, older than `before` when given.
-    static func page(team: UUID, before: UUID?, limit: Int, on db: any Database) async throws -> [AuditEvent] {
-        let query = AuditEvent.query(on: db).filter(\.$teamID == team)
-        if let before { query.filter(\.$id < before) }
-        return try await query.sort(\.$id, .descending).limit(limit).all()
-    }
 }

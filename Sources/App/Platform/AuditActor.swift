@@ -30,6 +30,13 @@ struct AuditActor: Sendable {
     }
 }
 
+extension AuditEvent {
+    /// The fields the entry says were changed (none for entries without, or from before M020).
+    var changeList: [AuditChange] {
+        changes.flatMap { try? JSONDecoder().decode([AuditChange].self, from: Data($0.utf8)) } ?? []
+    }
+}
+
 /// One field an Activity entry says was changed, with its old and new values as shown to people
 /// (nil: none).
 struct AuditChange: Codable, Sendable, Equatable {

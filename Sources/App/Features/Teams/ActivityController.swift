@@ -28,7 +28,7 @@ struct ActivityController: RouteCollection {
             keyPath = row.keyID.flatMap { liveKeys.contains($0) ? SitePath.apiKey(.value($0)).path : nil }
             keyPreview = row.keyLastFour.map { "…" + $0 }
             (address, requestID) = (row.clientAddress, row.requestID)
-            changes = row.changes.flatMap { try? JSONDecoder().decode([AuditChange].self, from: Data($0.utf8)) } ?? []
+            changes = row.changeList
             hasChanges = !changes.isEmpty
             eventPath = row.eventID.flatMap { liveEvents.contains($0) ? SitePath.event(.value($0)).path : nil }
         }
@@ -54,7 +54,7 @@ struct ActivityController: RouteCollection {
         let from, until: String
         /// "Spring meetup", when the page shows one event's entries (nil: all), and its id.
         let eventName: String?
-        let eventEvent: String?
+        let eventID: String?
         let filtered: Bool
         /// This page without the event (the other filters kept), without any filter, and its
         /// first page (the filters kept, no cursor).
@@ -163,7 +163,7 @@ struct ActivityController: RouteCollection {
         return FilterView(
             who: who, kinds: kinds, from: filter.from.map(ActivityFilter.dayText) ?? "",
             until: filter.until.map(ActivityFilter.dayText) ?? "", eventName: eventName,
-            eventEvent: filter.event?.lowercasedString, filtered: !filter.isEmpty,
+            eventID: filter.event?.lowercasedString, filtered: !filter.isEmpty,
             allEventsPath: path(withoutEvent.query), clearPath: SitePath.activity.path, firstPath: path(filter.query),
             exportPath: path(filter.query, at: .activityExport))
     }

@@ -39,8 +39,7 @@ extension ActivityController {
 
     static func csvLine(_ row: AuditEvent) -> String {
         let changes =
-            row.changes.flatMap { try? JSONDecoder().decode([AuditChange].self, from: Data($0.utf8)) }?
-            .map { "\($0.field): \($0.from ?? "none") → \($0.to ?? "none")" }.joined(separator: "; ") ?? ""
+            row.changeList.map { "\($0.field): \($0.from ?? "none") → \($0.to ?? "none")" }.joined(separator: "; ")
         let fields = [
             row.createdAt.map(RFC3339.format) ?? "", row.actor, row.keyLastFour ?? "", row.clientAddress ?? "",
             row.requestID ?? "", row.action, row.summary, row.eventID?.lowercasedString ?? "", changes,
