@@ -49,6 +49,13 @@ public func configure(_ app: Application, settings: Settings) async throws {
     )
 
     app.usage = recorder
+    let requestLog = RequestLog(isOn: settings.requestLog, metrics: metrics)
+    app.requestLog = requestLog
+    app.requestFinder = RequestFinder { requestID, team, db in
+        try await RequestLogStore.find(requestID: requestID, team: team, log: requestLog, on: db).map {
+            KeyRequestView($0).path
+        }
+    }
     app.passwordHasher = passwords
     app.secretScanningKeys = try settings.secretScanningKeysFile.map {
         try SecretScanningKeys(file: $0, logger: app.logger)
@@ -82,7 +89,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
         ))
 
     // Registered after the databases, so that they shut down before them and can finish writing.
-    app.lifecycle.use(UsageFlusher(recorder: recorder))
+    app.lifecycle.use(UsageFlusher(recorder: recorder, requestLog: requestLog))
     var jobs: [Housekeeping.Job] = [
         .init(name: "sessions", purge: DatabaseSessionDriver.purgeExpired),
         .init(name: "invitations", purge: InvitationStore.purgeExpired),
@@ -99,11 +106,13 @@ public func configure(_ app: Application, settings: Settings) async throws {
     // about once an hour.
     let flushEvery = Duration.milliseconds(Int64(max(settings.lastUsedFlushSeconds, 1) * 1000))
     jobs.append(.init(name: "key usage flush", every: flushEvery) { db, _ in try await recorder.flush(on: db) })
+    jobs.append(.init(name: "request log flush", every: flushEvery) { db, _ in try await requestLog.flush(on: db) })
     jobs.append(
         .init(name: "key expiries", every: flushEvery) { db, _ in try await APIKeySecrets.recordExpiries(on: db) })
     jobs.append(
         .init(name: "key usage", every: .seconds(3600)) { db, _ in
             try await APIKeyUsage.prune(on: db)
+            try await RequestLogStore.prune(on: db)
             return 0
         })
     let housekeeping = Housekeeping(jobs: jobs)

@@ -22,12 +22,10 @@ struct ErrorMiddleware: AsyncMiddleware {
         if error is ConnectionPoolTimeoutError {
             request.logger.warning(
                 "refused: no database connection came free in time", metadata: ["path": "\(request.url.path)"])
-        } else if status.code >= 500, !(error is APIError) {
-            // (An `APIError` is a refusal written on purpose, a 503 with Retry-After say: its
-            // message stands and it is no crash to log.)
+        } else if Self.hidesDetail(of: error, status: status) {
             request.logger.error(
                 "request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.url.path)"])
-            detail = "Something went wrong on our side. It has been logged; please try again."
+            detail = Self.serverErrorDetail
         }
         switch request.state.audience {
         case .web:
@@ -45,6 +43,20 @@ struct ErrorMiddleware: AsyncMiddleware {
 
     /// The status the error will be answered with.
     static func status(of error: any Error) -> HTTPResponseStatus { describe(error).0 }
+
+    /// The problem's title and detail as the client gets them (a crash's detail is not told).
+    static func problem(of error: any Error) -> (title: String, detail: String) {
+        let (status, detail, _, _) = describe(error)
+        return (status.reasonPhrase, hidesDetail(of: error, status: status) ? serverErrorDetail : detail)
+    }
+
+    static let serverErrorDetail = "Something went wrong on our side. It has been logged; please try again."
+
+    /// A server error's own message is logged, not shown. (An `APIError` is a refusal written on
+    /// purpose, a 503 with Retry-After say: its message stands and it is no crash to log.)
+    private static func hidesDetail(of error: any Error, status: HTTPResponseStatus) -> Bool {
+        status.code >= 500 && !(error is APIError) && !(error is ConnectionPoolTimeoutError)
+    }
 
     private static func describe(_ error: any Error) -> (HTTPResponseStatus, String, HTTPHeaders, [FieldProblem]) {
         switch error {

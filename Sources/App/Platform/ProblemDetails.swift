@@ -32,6 +32,16 @@ struct ProblemDetails: Content {
         return "{" + member + (body == "{}" ? "" : ",") + body.dropFirst()
     }
 
+    /// The title and detail of a problem answered as a response (a replayed one, say), for the
+    /// key's recent requests; nil when the body is no problem.
+    static func titleAndDetail(in response: Response) -> (title: String, detail: String)? {
+        guard response.headers.contentType?.subType == "problem+json", let buffer = response.body.buffer,
+            let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any],
+            let title = object["title"] as? String
+        else { return nil }
+        return (title, object["detail"] as? String ?? "")
+    }
+
     func response(headers: HTTPHeaders = [:]) -> Response {
         let response = Response(status: HTTPResponseStatus(statusCode: status), headers: headers)
         response.body = .init(buffer: ByteBuffer(bytes: json().bytes))

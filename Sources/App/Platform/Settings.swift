@@ -24,6 +24,8 @@ public struct Settings: Sendable {
     public var bcryptCost: Int = 12
     /// How often coalesced last-used times are written, and key expiries recorded (1 to 3600 seconds).
     public var lastUsedFlushSeconds: Double = 15
+    /// Keeps each key's recent requests (its page's Recent requests); off keeps none.
+    public var requestLog: Bool = true
     /// At most this many keys per team.
     public var maxKeysPerTeam: Int = 100
     /// API requests per key per minute, per instance; 0 turns the limit off.
@@ -95,6 +97,7 @@ public struct Settings: Sendable {
         settings.bcryptCost = try reader.int("KAGIBAG_BCRYPT_COST", in: 4...31) ?? settings.bcryptCost
         settings.lastUsedFlushSeconds =
             try reader.double("KAGIBAG_LAST_USED_FLUSH_SECONDS", in: 1...3600) ?? settings.lastUsedFlushSeconds
+        settings.requestLog = try reader.bool("KAGIBAG_REQUEST_LOG") ?? settings.requestLog
         settings.maxKeysPerTeam =
             try reader.int("KAGIBAG_MAX_KEYS_PER_TEAM", in: 1...100_000) ?? settings.maxKeysPerTeam
         settings.apiRateLimitPerMinute =

@@ -18,6 +18,7 @@ enum SitePath {
         apiKeyEndGrace(ID), apiKeyDelete(ID)
     case apiKeyRestrict(ID)
     case apiKeyDismissLeak(ID)
+    case apiKeyRequests(ID), apiKeyRequest(key: ID, request: ID)
     case teamKeyPolicy, teamNextStepsDismiss
     case apiReference
     case events, eventsNew, event(ID), eventEdit(ID), eventCancel(ID), eventAttendees(ID), attendeeCancel(
@@ -71,6 +72,9 @@ enum SitePath {
         case .apiKeyDelete(let id): return Self.apiKey(id).segments + [.constant("delete")]
         case .apiKeyRestrict(let id): return Self.apiKey(id).segments + [.constant("restrict")]
         case .apiKeyDismissLeak(let id): return Self.apiKey(id).segments + [.constant("dismiss-leak-notice")]
+        case .apiKeyRequests(let id): return Self.apiKey(id).segments + [.constant("requests")]
+        case .apiKeyRequest(let key, let request):
+            return Self.apiKeyRequests(key).segments + [.id(parameter: "request", request)]
         case .teamKeyPolicy: return team + [.constant("key-policy")]
         case .teamNextStepsDismiss: return team + [.constant("next-steps"), .constant("dismiss")]
         case .apiReference: return [.constant("docs"), .constant("api")]

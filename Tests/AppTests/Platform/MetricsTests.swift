@@ -56,7 +56,9 @@ struct MetricsTests {
         }
     }
 
-    @Test("an authenticated request writes nothing to the database until the flush, as the database itself counts")
+    @Test(
+        "an authenticated request writes nothing to the database until the flush, its usage nor its place in the key's recent requests, as the database itself counts"
+    )
     func noWritesPerRequest() async throws {
         try await withKagibag({ $0.lastUsedFlushSeconds = 3600 }) { app in
             let admin = Browser(app)
@@ -65,9 +67,15 @@ struct MetricsTests {
             let before = try await Self.writeFingerprint(app)
             for _ in 0..<20 { #expect(try await app.api("/api/v1/organizer/events", key: key).status == .ok) }
             #expect(try await Self.writeFingerprint(app) == before)
-            // The flush does write: the fingerprint sees writes.
+            // Each key's recent requests wait in memory too (issue 25)…
+            #expect(try await app.api("/api/v1/organizer/key/requests", key: key).status == .ok)
+            #expect(try await Self.writeFingerprint(app) == before)
+            // …and the flushes do write: the fingerprint sees writes.
             _ = try await app.usage.flush(on: app.db)
-            #expect(try await Self.writeFingerprint(app) != before)
+            let usageWritten = try await Self.writeFingerprint(app)
+            #expect(usageWritten != before)
+            #expect(try await app.requestLog.flush(on: app.db) == 21)
+            #expect(try await Self.writeFingerprint(app) != usageWritten)
         }
     }
 

@@ -24,5 +24,6 @@ extension Migrations {
         add(M019CreateKeyEventUsage())
         add(M020AddAuditAttribution())
         add(M021IndexAuditFilters())
+        add(M022CreateAPIKeyRequests())
     }
 }

@@ -64,20 +64,44 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         var use = UsageRecorder.Use(
             secret: found.secretID, key: found.id, address: address, userAgent: request.headers.first(name: .userAgent),
             status: 200)
+        let started = ContinuousClock.now
         do {
             let response = try await admit(found, use: &use, on: request, next: next)
             use.status = response.status.code
-            use.permission = request.keyState.permissionUsed
-            use.event = request.keyState.eventUsed
-            request.application.usage.record(use)
+            record(use, on: request, since: started, problem: response.status.code >= 400 ? .answered(response) : nil)
             return response
         } catch {
             use.status = ErrorMiddleware.status(of: error).code
-            use.permission = request.keyState.permissionUsed
-            use.event = request.keyState.eventUsed
-            request.application.usage.record(use)
+            record(use, on: request, since: started, problem: .thrown(error))
             throw error
         }
+    }
+
+    private enum Refusal {
+        case thrown(any Error)
+        case answered(Response)
+    }
+
+    /// Counts the request in the key's usage and keeps it in the key's recent requests.
+    private func record(
+        _ use: UsageRecorder.Use, on request: Request, since started: ContinuousClock.Instant, problem: Refusal?
+    ) {
+        var use = use
+        use.permission = request.keyState.permissionUsed
+        use.event = request.keyState.eventUsed
+        request.application.usage.record(use)
+        let log = request.application.requestLog
+        guard log.isOn else { return }
+        let told: (title: String, detail: String)? =
+            switch problem {
+            case .thrown(let error): ErrorMiddleware.problem(of: error)
+            case .answered(let response): ProblemDetails.titleAndDetail(in: response)
+            case nil: nil
+            }
+        log.record(
+            RequestLog.Entry(
+                key: use.key, request: request, at: use.at, latency: ContinuousClock.now - started, status: use.status,
+                problem: told))
     }
 
     /// Refuses a paused, expired, ended or fenced key; otherwise runs the request as the key,

@@ -216,6 +216,15 @@ enum APIKeyPages {
         let usage: KeyUsageView
         let scope: EventScopeView
         let eventsUsed: EventsUsedView
+        /// For admins: the key's newest few requests and the way to all of them.
+        var recent: RecentRequests? = nil
+    }
+
+    struct RecentRequests: Encodable {
+        let requests: [KeyRequestView]
+        let hasRequests: Bool
+        let path, failuresPath: String
+        let isOn: Bool
     }
 
     static let graceLabels = [0: "End now", 3600: "1 hour", 86_400: "24 hours", 604_800: "7 days"]

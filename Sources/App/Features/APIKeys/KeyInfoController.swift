@@ -7,6 +7,33 @@ struct KeyInfoController: RouteCollection {
         routes.get("key", use: keyInfo)
         routes.post("key", "roll", use: roll)
         routes.get("key", "usage", use: usage)
+        routes.get("key", "requests", use: requests)
+    }
+
+    /// The calling key's newest requests (up to 200, 7 days), as its page's Recent requests shows
+    /// them: what this instance answered at once, other instances' after their next flush.
+    @Sendable func requests(req: Request) async throws -> KeyRequestsDTO {
+        let key = try req.requireAPIKey()
+        var status: RequestLog.StatusFilter?
+        if let text = try? req.query.get(String.self, at: "status") {
+            guard let filter = RequestLog.StatusFilter(text) else {
+                throw APIError.badRequest(
+                    "status must be failures, 2xx, 3xx, 4xx, 5xx or a status code such as 422.", field: "status")
+            }
+            status = filter
+        }
+        var limit = 50
+        if let text = try? req.query.get(String.self, at: "limit") {
+            guard let value = Int(text), (1...RequestLog.perKey).contains(value) else {
+                throw APIError.badRequest(
+                    "limit must be a whole number from 1 to \(RequestLog.perKey).", field: "limit")
+            }
+            limit = value
+        }
+        let log = req.application.requestLog
+        let entries = try await RequestLogStore.recent(
+            of: key.id, status: status, limit: limit, pending: log.pending(for: key.id), on: req.db)
+        return KeyRequestsDTO(data: entries.map(KeyRequestDTO.init), recorded: log.isOn)
     }
 
     /// The calling key's requests per day (as far as the last batch was written, every 15 s by

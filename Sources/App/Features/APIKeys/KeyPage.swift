@@ -3,6 +3,9 @@ import Vapor
 /// Admin → Team → API Keys → a key: its settings, what it does, and (for admins) what can be
 /// done to it. The page a roll answers with, too, holding the new secret once.
 enum KeyPage {
+    /// The newest requests the page itself shows (the rest are a click away).
+    static let recentShown = 5
+
     static func render(_ req: Request, key: APIKey, created: APIKeyPages.CreatedKey? = nil, status: HTTPStatus = .ok)
         async throws -> Response
     {
@@ -16,7 +19,7 @@ enum KeyPage {
         let used = try await KeyEventUsage.used(by: key.id!, since: firstDay, on: req.db)
         let scoped = try await EventScopeStore.events(of: key, on: req.db)
         let names = try await EventScopeStore.names(of: used.events.map(\.event), team: current.team.id!, on: req.db)
-        let context = APIKeyPages.KeyContext(
+        var context = APIKeyPages.KeyContext(
             page: PageContext(req, title: key.name, section: "api-keys"),
             key: .init(key, creators: creators, old: old, reach: .init(scoped)),
             isAdmin: current.role == .admin, admins: try await TeamStore.adminNames(of: current.team, on: req.db),
@@ -26,6 +29,15 @@ enum KeyPage {
             scope: EventScopeView(key: key, events: scoped),
             eventsUsed: EventsUsedView(
                 used.events, many: used.many, names: names, reached: key.eventsScoped ? scoped.count : nil))
+        if current.role == .admin {
+            let log = req.application.requestLog
+            let newest = try await RequestLogStore.recent(
+                of: key.id!, limit: recentShown, pending: log.pending(for: key.id!), on: req.db)
+            let all = SitePath.apiKeyRequests(.value(key.id!)).path
+            context.recent = .init(
+                requests: newest.map { KeyRequestView($0) }, hasRequests: !newest.isEmpty, path: all,
+                failuresPath: all + "?status=failures", isOn: log.isOn)
+        }
         return try await req.renderPage("api-key", context, status: status)
     }
 }

@@ -192,9 +192,11 @@ final class UsageRecorder: Sendable {
 /// `Housekeeping` job, with key expiries and the pruning of old usage.)
 final class UsageFlusher: LifecycleHandler, Sendable {
     let recorder: UsageRecorder
+    let requestLog: RequestLog?
 
-    init(recorder: UsageRecorder) {
+    init(recorder: UsageRecorder, requestLog: RequestLog? = nil) {
         self.recorder = recorder
+        self.requestLog = requestLog
     }
 
     func shutdownAsync(_ application: Application) async {
@@ -202,6 +204,12 @@ final class UsageFlusher: LifecycleHandler, Sendable {
             try await recorder.flush(on: application.db)
         } catch {
             application.logger.error("could not write key usage at shutdown", metadata: ["error": "\(error)"])
+        }
+        do {
+            try await requestLog?.flush(on: application.db)
+        } catch {
+            application.logger.error(
+                "could not write keys' recent requests at shutdown", metadata: ["error": "\(error)"])
         }
     }
 }

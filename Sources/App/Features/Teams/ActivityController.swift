@@ -52,6 +52,7 @@ struct ActivityController: RouteCollection {
         }
         let who, kinds: [Option]
         let from, until: String
+        let requestID: String
         /// "Spring meetup", when the page shows one event's entries (nil: all), and its id.
         let eventName: String?
         let eventID: String?
@@ -75,6 +76,13 @@ struct ActivityController: RouteCollection {
         }
         let before = (try? req.query.get(String.self, at: "before")).flatMap(PageRequest.decode)
         let filter = ActivityFilter(req)
+        // An id an integrator quoted jumps to that API request when a key of the team made it
+        // (its changes, if any, are a link away there); otherwise the entries it left.
+        if let requestID = filter.requestID, before == nil,
+            let found = try await req.application.requestFinder.path(requestID, current.team.id!, req.db)
+        {
+            return req.redirect(to: found)
+        }
         let rows = try await Self.page(
             team: current.team.id!, filter: filter, before: before, limit: Self.pageSize + 1, on: req.db)
         let visible = rows.prefix(Self.pageSize)
@@ -105,6 +113,7 @@ struct ActivityController: RouteCollection {
         if let event = filter.event { query.filter(\.$eventID == event) }
         if let from = filter.from { query.filter(\.$createdAt >= from) }
         if let until = filter.until { query.filter(\.$createdAt < until.addingTimeInterval(86400)) }
+        if let requestID = filter.requestID { query.filter(\.$requestID == requestID) }
         if let before { query.filter(\.$id < before) }
         return try await query.sort(\.$id, .descending).limit(limit).all()
     }
@@ -162,7 +171,8 @@ struct ActivityController: RouteCollection {
         withoutEvent.event = nil
         return FilterView(
             who: who, kinds: kinds, from: filter.from.map(ActivityFilter.dayText) ?? "",
-            until: filter.until.map(ActivityFilter.dayText) ?? "", eventName: eventName,
+            until: filter.until.map(ActivityFilter.dayText) ?? "", requestID: filter.requestID ?? "",
+            eventName: eventName,
             eventID: filter.event?.lowercasedString, filtered: !filter.isEmpty,
             allEventsPath: path(withoutEvent.query), clearPath: SitePath.activity.path, firstPath: path(filter.query),
             exportPath: path(filter.query, at: .activityExport))

@@ -44,12 +44,15 @@ struct ActivityFilter: Sendable, Equatable {
     /// Whole days, UTC: from the start of `from` to the end of `until`.
     var from: Date?
     var until: Date?
+    /// The id a request's answer named (`Request-Id`): what a change made in that request left.
+    var requestID: String?
 
     init(
         key: UUID? = nil, person: UUID? = nil, kind: Kind? = nil, event: UUID? = nil, from: Date? = nil,
-        until: Date? = nil
+        until: Date? = nil, requestID: String? = nil
     ) {
         (self.key, self.person, self.kind, self.event, self.from, self.until) = (key, person, kind, event, from, until)
+        self.requestID = requestID
     }
 
     init(_ req: Request) {
@@ -64,6 +67,8 @@ struct ActivityFilter: Sendable, Equatable {
         event = text("event").flatMap(UUID.init(uuidString:))
         from = text("from").flatMap(Self.day)
         until = text("until").flatMap(Self.day)
+        // Only what a request id can be; anything else matches nothing anyway.
+        requestID = text("request_id").flatMap { RequestIDMiddleware.isWellFormed($0) ? $0 : nil }
     }
 
     var isEmpty: Bool { self == ActivityFilter() }
@@ -77,6 +82,7 @@ struct ActivityFilter: Sendable, Equatable {
         if let event { items.append(("event", event.lowercasedString)) }
         if let from { items.append(("from", Self.dayText(from))) }
         if let until { items.append(("until", Self.dayText(until))) }
+        if let requestID { items.append(("request_id", requestID)) }
         return items
     }
 
