@@ -82,10 +82,10 @@ struct RequestLogTests {
         }
     }
 
-    @Test("a key keeps its newest 200 requests, in memory and in the database")
+    @Test("a key keeps its newest 200 requests, in memory and in the database; deleting the key deletes them")
     func keepsTheNewest200() async throws {
         try await withKagibag { app in
-            let (_, key, _, _) = try await Self.setUp(app)
+            let (admin, key, keyPath, _) = try await Self.setUp(app)
             let keyID = try #require(try await APIKey.query(on: app.db).first()?.id)
             for _ in 0..<230 { #expect(try await app.api("/api/v1/organizer/events", key: key).status == .ok) }
             #expect(app.requestLog.pending(for: keyID).count == RequestLog.perKey)
@@ -98,6 +98,11 @@ struct RequestLogTests {
             #expect(stored == RequestLog.perKey)
             let listed = try await app.api("/api/v1/organizer/key/requests?limit=200", key: key).json()
             #expect((listed["data"] as? [Any])?.count == 200)
+            try await admin.get(keyPath + "/delete")
+            #expect(try await admin.post(keyPath + "/delete").status == .seeOther)
+            let left = try await app.db.sql.raw("SELECT COUNT(*) AS n FROM api_key_requests").first()?.decode(
+                column: "n", as: Int.self)
+            #expect(left == 0)
         }
     }
 
