@@ -39,7 +39,7 @@ let package = Package(
             dependencies: [crypto],
             swiftSettings: swiftSettings
         ),
-        // Kagibag's hot-path SQL machinery, below Fluent: SQLite's read-only readers, PostgreSQL's
+        // Kagibag's hot-path SQL machinery, below Fluent: SQLite's read-only readers and its one-hand-off writer, PostgreSQL's
         // statements by type and prepared plans. Knows no web framework and no feature.
         .target(
             name: "KagibagSQL",
@@ -50,6 +50,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

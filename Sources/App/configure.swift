@@ -45,7 +45,8 @@ public func configure(_ app: Application, settings: Settings) async throws {
             trustedProxies: settings.trustedProxies,
             proxyHeader: settings.trustedProxyHeader
         ),
-        reader: sqlite.map { SQLiteReader(path: $0.path, logger: app.logger, eventLoop: app.eventLoopGroup.any()) }
+        reader: sqlite.map { SQLiteReader(path: $0.path, logger: app.logger, eventLoop: app.eventLoopGroup.any()) },
+        writer: sqlite.map { SQLiteWriter(path: $0.path, logger: app.logger, eventLoop: app.eventLoopGroup.any()) }
     )
 
     app.usage = recorder
@@ -169,7 +170,10 @@ private func configureDatabase(_ app: Application, _ settings: Settings, sqlite:
         guard let sqlite else { return }
         app.databases.use(
             SQLiteOneConnection(wrapped: DatabaseConfigurationFactory.sqlite(.file(sqlite.path)).make()), as: .sqlite)
-        app.lifecycle.use(SQLiteFiles(path: sqlite.path, throwaway: sqlite.throwaway, reader: app.services.reader))
+        app.lifecycle.use(
+            SQLiteFiles(
+                path: sqlite.path, throwaway: sqlite.throwaway, reader: app.services.reader,
+                writer: app.services.writer))
     case .postgres(let url):
         var configuration: SQLPostgresConfiguration
         do {

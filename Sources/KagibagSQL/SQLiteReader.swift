@@ -75,18 +75,20 @@ public final class SQLiteReader: SQLDatabase, Sendable {
         if !kept { connection.close() }
     }
 
-    /// One read-only SQLite handle and its prepared statements; used by one thread at a time.
-    private final class Connection: @unchecked Sendable {
+    /// One SQLite handle (read-only unless `writable`, for `SQLiteWriter`) and its prepared
+    /// statements; used by one thread at a time.
+    final class Connection: @unchecked Sendable {
         private var handle: OpaquePointer?
         private var statements: [String: OpaquePointer] = [:]
         private static let cachedStatements = 64
 
-        init(path: String) throws {
-            let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        init(path: String, writable: Bool = false) throws {
+            let flags =
+                (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
             let opened = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
             guard opened == SQLITE_OK else {
                 sqlite_nio_sqlite3_close(handle)
-                throw ReadError(code: opened, message: "could not open \(path) for reading")
+                throw ReadError(code: opened, message: "could not open \(path)")
             }
             // Waits (sleeping) rather than spinning if the file is briefly locked, e.g. while
             // another process recovers the WAL index.

@@ -23,4 +23,8 @@ extension Request {
     var reads: any SQLDatabase {
         application.services.reader ?? db.sql
     }
+
+    /// With SQLite, the writer that runs writes committing together in one hand-off
+    /// (`Database.together`); nil on PostgreSQL, which needs none.
+    var sqliteWriter: SQLiteWriter? { application.services.writer }
 }

@@ -24,17 +24,25 @@ enum Audit {
         _ action: AuditEvent.Action, team: UUID, by actor: AuditActor, _ summary: String,
         changes: [AuditChange] = [], event: UUID? = nil, on db: any Database
     ) async throws {
+        let insert = try insert(action, team: team, by: actor, summary, changes: changes, event: event)
+        try await db.sql.execute(sql: FixedPlan(insert, preparedAs: InsertStatement.self)) { _ in }
+    }
+
+    /// The statement that records an entry, for a store that writes it together with its change
+    /// (`Database.together`). Written beside every API write: one statement of a fixed shape,
+    /// not Fluent's model insert, which cost more than the write.
+    static func insert(
+        _ action: AuditEvent.Action, team: UUID, by actor: AuditActor, _ summary: String,
+        changes: [AuditChange] = [], event: UUID? = nil
+    ) throws -> SQLQueryString {
         let changed = changes.isEmpty ? nil : String(decoding: try JSONEncoder().encode(changes), as: UTF8.self)
-        // Written beside every API write: one statement of a fixed shape (prepared once per
-        // connection on PostgreSQL), not Fluent's model insert, which cost more than the write.
-        let insert: SQLQueryString = """
+        return """
             INSERT INTO audit_events (id, team_id, actor_id, actor, action, summary, created_at, key_id, key_last_four,
               client_address, request_id, changes, event_id)
             VALUES (\(bind: UUID.v7()), \(bind: team), \(bind: actor.user?.id), \(bind: actor.name),
               \(bind: action.rawValue), \(bind: summary), \(bind: Date()), \(bind: actor.keyID), \(bind: actor.keyLastFour),
               \(bind: actor.address), \(bind: actor.requestID), \(bind: changed), \(bind: event))
             """
-        try await db.sql.execute(sql: FixedPlan(insert, preparedAs: InsertStatement.self)) { _ in }
     }
 
     /// `record` as a store's `audit:` step, run inside the store's transaction.

@@ -10,6 +10,8 @@ struct AppServices: Sendable {
     let limits: Limits
     /// With SQLite: read-only connections for the hot reads (see `Request.reads`).
     let reader: SQLiteReader?
+    /// With SQLite: the writer for writes that commit together (see `Database.together`).
+    let writer: SQLiteWriter?
 }
 
 /// A service a feature owns, kept in the application's storage under a key of its own, so that

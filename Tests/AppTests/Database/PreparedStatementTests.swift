@@ -41,7 +41,10 @@ struct PreparedStatementTests {
                 "/api/v1/organizer/events", method: .POST, key: key, json: EventsAPITests.eventBody)
             #expect(created.status == .created)
             #expect(PreparedTexts.entry(VerifiedKey.LookupStatement.self).types == [.text])
-            #expect(PreparedTexts.entry(EventRecord.InsertStatement.self).sql.hasPrefix("INSERT INTO \"events\""))
+            // The event and its Activity entry: one statement, one round trip.
+            let create = PreparedTexts.entry(EventRecord.CreateStatement.self).sql
+            #expect(create.hasPrefix("WITH w0 AS (INSERT INTO \"events\""))
+            #expect(create.contains(") INSERT INTO audit_events"))
             // PostgreSQL holds prepared statements per connection, and this query may get a connection that ran
             // neither: the PreparedTexts checks above carry the test; this one proves that nothing else is
             // prepared under our prefix (a statement prepared under a wrong or per-call name would show here).
@@ -50,7 +53,7 @@ struct PreparedStatementTests {
             ).all().map { try $0.decode(column: "name", as: String.self) }
             #expect(
                 Set(names).isSubset(of: [
-                    "kagibag_key_lookup", "kagibag_event_insert", "kagibag_check_in", "kagibag_check_in_scoped",
+                    "kagibag_key_lookup", "kagibag_event_create", "kagibag_check_in", "kagibag_check_in_scoped",
                     "kagibag_audit_insert",
                 ]))
         }

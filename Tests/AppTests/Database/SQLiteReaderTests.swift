@@ -26,9 +26,11 @@ struct SQLiteReaderTests {
                     timezone: "Europe/Zurich", venue: venue, capacity: capacity, status: .published)
             }
             _ = try await EventStore.create(
-                team: team, try draft(venue: nil, capacity: 40), by: .named("test"), on: app.db)
+                team: team, try draft(venue: nil, capacity: 40), by: .named("test"), on: app.db,
+                sqlite: app.services.writer)
             _ = try await EventStore.create(
-                team: team, try draft(venue: "Halle 7", capacity: nil), by: .named("test"), on: app.db)
+                team: team, try draft(venue: "Halle 7", capacity: nil), by: .named("test"), on: app.db,
+                sqlite: app.services.writer)
 
             let pooled = try await EventStore.list(team: team, limit: 10, on: app.db.sql)
             let read = try await EventStore.list(team: team, limit: 10, on: reader)

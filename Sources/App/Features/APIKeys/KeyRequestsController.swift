@@ -24,6 +24,8 @@ struct KeyRequestsController: RouteCollection {
         let notFound: String?
         let isOn: Bool
         let clearPath: String
+        /// How often each instance writes its requests: "every 15 seconds".
+        let flushInterval: String
     }
 
     struct KeyHeading: Encodable {
@@ -67,8 +69,13 @@ struct KeyRequestsController: RouteCollection {
                 trail: [.init(key.name, heading.path), .init("Recent requests")]),
             key: heading, requests: entries.map { KeyRequestView($0, now: now) }, hasRequests: !entries.isEmpty,
             statuses: StatusChoice.all(selected: status), requestID: requestID, filtered: status != nil,
-            notFound: notFound, isOn: log.isOn, clearPath: heading.requestsPath)
+            notFound: notFound, isOn: log.isOn, clearPath: heading.requestsPath,
+            flushInterval: Self.every(req.application.services.settings.lastUsedFlushSeconds))
         return try await req.renderPage("api-key-requests", context)
+    }
+
+    static func every(_ seconds: Double) -> String {
+        seconds == 1 ? "every second" : "every \(seconds.formatted()) seconds"
     }
 
     @Sendable func show(req: Request) async throws -> Response {

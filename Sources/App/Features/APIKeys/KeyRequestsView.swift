@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 
 /// A key's recent request as its pages show it.
 struct KeyRequestView: Encodable {
@@ -9,6 +10,8 @@ struct KeyRequestView: Encodable {
     let route: String
     let requestPath: String
     let status: Int
+    /// "204 No Content", "422 Unprocessable Entity".
+    let statusText: String
     let statusClass: String
     let failed: Bool
     let latency: String
@@ -26,6 +29,7 @@ struct KeyRequestView: Encodable {
         route = entry.route
         requestPath = entry.path
         status = entry.status
+        statusText = "\(entry.status) " + HTTPResponseStatus(statusCode: entry.status).reasonPhrase
         statusClass = entry.status >= 500 ? "danger-text" : entry.status >= 400 ? "warning-text" : ""
         failed = entry.failed
         latency = Self.milliseconds(entry.latencyMilliseconds)

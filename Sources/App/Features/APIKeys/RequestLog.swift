@@ -93,6 +93,9 @@ final class RequestLog: Sendable {
         var entries: [UUID: [Entry]] = [:]
         var count = 0
         var dropped = 0
+        /// The batch being written: still read from here until its write commits, so that a page
+        /// read during the flush finds each request in memory or in the database, never in neither.
+        var writing: [UUID: [Entry]] = [:]
     }
 
     private let pending = NIOLockedValueBox(Pending())
@@ -123,13 +126,15 @@ final class RequestLog: Sendable {
     /// What waits for the next flush for `key`, oldest first (so that a page shows a request
     /// the moment it is answered, on the instance that answered it).
     func pending(for key: UUID) -> [Entry] {
-        pending.withLockedValue { $0.entries[key] ?? [] }
+        pending.withLockedValue { ($0.writing[key] ?? []) + ($0.entries[key] ?? []) }
     }
 
     /// The waiting entry that answered with `requestID`, of any key.
     func pending(requestID: String) -> Entry? {
         pending.withLockedValue { pending in
-            pending.entries.values.lazy.compactMap { $0.last(where: { $0.requestID == requestID }) }.first
+            (Array(pending.entries.values) + Array(pending.writing.values)).lazy.compactMap {
+                $0.last(where: { $0.requestID == requestID })
+            }.first
         }
     }
 
@@ -138,13 +143,15 @@ final class RequestLog: Sendable {
     @discardableResult
     func flush(on database: any Database) async throws -> Int {
         let batch = pending.withLockedValue { pending in
-            defer { pending = Pending() }
+            defer { pending = Pending(writing: pending.entries) }
             return pending.entries
         }
         guard !batch.isEmpty else { return 0 }
         do {
             try await RequestLogStore.write(batch, on: database)
+            pending.withLockedValue { $0.writing = [:] }
         } catch {
+            pending.withLockedValue { $0.writing = [:] }
             for entry in batch.values.joined().sorted(by: { $0.id < $1.id }) { record(entry) }
             throw error
         }

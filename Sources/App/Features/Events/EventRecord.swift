@@ -18,7 +18,8 @@ struct EventRecord: Sendable {
     /// The events table: described here, the one shape pages and API share (its schema is M006).
     static let table = "events"
     /// Names the one-row insert among the statements PostgreSQL keeps prepared (`FixedPlan`).
-    enum InsertStatement: PreparedStatementName { static let preparedName = "kagibag_event_insert" }
+    /// The event's insert with its Activity entry, as one statement on PostgreSQL.
+    enum CreateStatement: PreparedStatementName { static let preparedName = "kagibag_event_create" }
     static let columns = [
         "id", "team_id", "name", "description", "starts_at", "ends_at", "timezone", "venue", "capacity", "status",
         "active_attendees", "created_at", "updated_at",

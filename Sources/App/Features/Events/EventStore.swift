@@ -79,22 +79,13 @@ enum EventStore {
         "SELECT event_id FROM api_key_events WHERE key_id = \(bind: key)"
     }
 
-    /// Creates the event and its Activity entry in one transaction.
-    static func create(team: UUID, _ draft: EventDraft, by actor: AuditActor, on db: any Database) async throws
-        -> EventRecord
-    {
-        try await db.transaction { db in
-            let event = try await insert(team: team, draft, on: db)
-            try await Audit.record(
-                .eventCreated, team: team, by: actor, "created event “\(event.name)”", event: event.id, on: db)
-            return event
-        }
-    }
-
-    private static func insert(team: UUID, _ draft: EventDraft, on db: any Database) async throws -> EventRecord {
+    /// Creates the event and its Activity entry, committed together (`Database.together`: one
+    /// statement on PostgreSQL, one hand-off to `sqlite`'s writer on SQLite).
+    static func create(
+        team: UUID, _ draft: EventDraft, by actor: AuditActor, on db: any Database, sqlite: SQLiteWriter?
+    ) async throws -> EventRecord {
         let event = EventRecord(id: UUID.v7(), teamID: team, draft: draft, at: Date())
-        let sql = db.sql
-        let insert = sql.insert(into: EventRecord.table)
+        let insert = db.sql.insert(into: EventRecord.table)
             .columns(EventRecord.columns)
             .values(
                 SQLBind(event.id), SQLBind(event.teamID), SQLBind(event.name), SQLBind(event.description),
@@ -103,8 +94,10 @@ enum EventStore {
                 SQLBind(event.status.rawValue), SQLBind(event.activeAttendees), SQLBind(event.createdAt),
                 SQLBind(event.updatedAt)
             )
-        // An insert's plan is the same for every row: planned once per connection on PostgreSQL.
-        try await sql.execute(sql: FixedPlan(insert.insert, preparedAs: EventRecord.InsertStatement.self)) { _ in }
+        let entry = try Audit.insert(
+            .eventCreated, team: team, by: actor, "created event “\(event.name)”", event: event.id)
+        // Its plan is the same for every event: planned once per connection on PostgreSQL.
+        try await db.together([insert.insert, entry], preparedAs: EventRecord.CreateStatement.self, sqlite: sqlite)
         return event
     }
 

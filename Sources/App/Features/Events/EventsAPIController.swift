@@ -43,8 +43,9 @@ struct EventsAPIController: RouteCollection {
         }
         let draft = try req.content.decode(CreateEventRequest.self).draft()
         let actor = try req.auditActor()
+        let sqlite = req.sqliteWriter
         return try await Idempotency.run(req, teamID: key.teamID) { db in
-            let event = try await EventStore.create(team: key.teamID, draft, by: actor, on: db)
+            let event = try await EventStore.create(team: key.teamID, draft, by: actor, on: db, sqlite: sqlite)
             return EventDTO(event).response(.created, location: SitePath.apiEvent(.value(event.id)).path)
         }
     }

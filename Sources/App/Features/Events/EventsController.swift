@@ -40,7 +40,8 @@ struct EventsController: RouteCollection {
         let form = try req.content.decode(EventForm.self)
         do {
             let event = try await EventStore.create(
-                team: current.team.id!, try form.draft(), by: try req.auditActor(), on: req.db)
+                team: current.team.id!, try form.draft(), by: try req.auditActor(), on: req.db,
+                sqlite: req.sqliteWriter)
             Notice.set("Created “\(event.name)”.", on: req)
             return req.redirect(to: SitePath.event(.value(event.id)).path)
         } catch let error as DomainError {

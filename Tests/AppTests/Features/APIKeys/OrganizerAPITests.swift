@@ -16,7 +16,8 @@ struct OrganizerAPITests {
         let draft = try EventDraft(
             name: event, description: nil, startsAt: Date(), endsAt: Date().addingTimeInterval(3600),
             timezone: "Europe/Berlin", venue: nil, capacity: nil, status: .draft)
-        _ = try await EventStore.create(team: teamID, draft, by: .named("test"), on: app.db)
+        _ = try await EventStore.create(
+            team: teamID, draft, by: .named("test"), on: app.db, sqlite: app.services.writer)
         return (key, admin)
     }
 

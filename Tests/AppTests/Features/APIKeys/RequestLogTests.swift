@@ -70,7 +70,7 @@ struct RequestLogTests {
             let detailPath = try #require(found.headers.first(name: .location))
             try await admin.get(detailPath)
             #expect(admin.lastPage.contains(requestID))
-            #expect(admin.lastPage.contains("Unprocessable Entity"))
+            #expect(admin.lastPage.contains("422 Unprocessable Entity"))
             #expect(admin.lastPage.contains("crm-sync/2.1"))
             let missing = try await admin.get(keyPath + "/requests?request_id=no-such-request")
             #expect(missing.status == .ok)
@@ -103,6 +103,31 @@ struct RequestLogTests {
             let left = try await app.db.sql.raw("SELECT COUNT(*) AS n FROM api_key_requests").first()?.decode(
                 column: "n", as: Int.self)
             #expect(left == 0)
+        }
+    }
+
+    @Test("a request being written is still found in memory until its write commits, never in neither place")
+    func visibleDuringTheFlush() async throws {
+        try await withKagibag { app in
+            let (_, key, _, _) = try await Self.setUp(app)
+            let keyID = try #require(try await APIKey.query(on: app.db).first()?.id)
+            try await app.requestLog.flush(on: app.db)
+            #expect(try await app.api("/api/v1/organizer/key", key: key).status == .ok)
+            let flushing = try await app.db.transaction { db in
+                // The flush's write waits behind this transaction (SQLite's one connection is
+                // held; on PostgreSQL the table is locked), after it has taken the batch.
+                if testingOnPostgres {
+                    try await db.sql.raw("LOCK TABLE api_key_requests IN EXCLUSIVE MODE").run()
+                }
+                let flushing = Task { try await app.requestLog.flush(on: app.db) }
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(app.requestLog.pending(for: keyID).map(\.route) == ["/api/v1/organizer/key"])
+                return flushing
+            }
+            #expect(try await flushing.value == 1)
+            #expect(app.requestLog.pending(for: keyID).isEmpty)
+            let listed = try await app.api("/api/v1/organizer/key/requests", key: key).json()
+            #expect((listed["data"] as? [[String: Any]])?.first?["route"] as? String == "/api/v1/organizer/key")
         }
     }
 
