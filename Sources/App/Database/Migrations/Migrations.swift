@@ -25,5 +25,6 @@ extension Migrations {
         add(M020AddAuditAttribution())
         add(M021IndexAuditFilters())
         add(M022CreateAPIKeyRequests())
+        add(M023AddVersions())
     }
 }

@@ -27,6 +27,8 @@ final class Attendee: Model, @unchecked Sendable {
     @OptionalField(key: "checked_in_at") var checkedInAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+    /// Raised by every change to what the API shows (M023): the attendee's `ETag`.
+    @Field(key: "version") var version: Int
 
     init() {}
 
@@ -43,6 +45,7 @@ final class Attendee: Model, @unchecked Sendable {
         self.statusColumn = status.rawValue
         self.ticketCode = TicketCode.generate()
         self.checkedInAt = status == .checkedIn ? Date() : nil
+        self.version = 1
     }
 
     var status: AttendeeStatus {

@@ -31,6 +31,16 @@ struct AttendeeDTO: Content {
 }
 
 extension Attendee {
+    /// The attendee's entity tag in the form a key reads it: a key without `attendees:read` sees
+    /// another representation (no email, no ticket code), so its tags differ.
+    func entityTag(withPrivate: Bool = true) -> String {
+        Self.entityTag(version: version, withPrivate: withPrivate)
+    }
+
+    static func entityTag(version: Int, withPrivate: Bool) -> String {
+        EntityTag.version(version, variant: withPrivate ? nil : "limited")
+    }
+
     /// `private`: with email and ticket code, for keys that may read attendees in full.
     func toDTO(withPrivate: Bool = true) -> AttendeeDTO {
         let created = createdAt ?? Date()

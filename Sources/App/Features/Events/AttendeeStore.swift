@@ -53,9 +53,11 @@ enum AttendeeStore {
         return attendee
     }
 
-    /// Applies `draft` and records what changed in Activity (nothing when nothing did).
+    /// Applies `draft` and records what changed in Activity (nothing when nothing did);
+    /// `precondition` may refuse the attendee's current version first (`If-Match`).
     static func update(
-        _ attendee: Attendee, to draft: AttendeeDraft, event: EventRecord, by actor: AuditActor, on db: any Database
+        _ attendee: Attendee, to draft: AttendeeDraft, event: EventRecord, by actor: AuditActor, on db: any Database,
+        precondition: @escaping @Sendable (Int) throws -> Void = { _ in }
     ) async throws {
         let before = attendee.status.holdsPlace, after = draft.status.holdsPlace
         do {
@@ -75,11 +77,12 @@ enum AttendeeStore {
                     draft.status == .checkedIn
                     ? (attendee.status == .checkedIn ? attendee.checkedInAt ?? now : now) : nil
                 var read: SQLQueryString =
-                    "SELECT name, email, ticket_type FROM attendees WHERE id = \(bind: attendee.id!)"
+                    "SELECT name, email, ticket_type, version FROM attendees WHERE id = \(bind: attendee.id!)"
                 if db.sql.dialect.name == "postgresql" { read += " FOR UPDATE" }
                 guard let row = try await db.sql.raw(read).first() else {
                     throw DomainError.notFound("There is no such attendee at this event.")
                 }
+                try precondition(try row.decode(column: "version", as: Int.self))
                 let was = (
                     name: try row.decode(column: "name", as: String.self),
                     email: try row.decode(column: "email", as: String.self),
@@ -89,12 +92,12 @@ enum AttendeeStore {
                     """
                     UPDATE attendees SET name = \(bind: draft.name), email = \(bind: draft.email),
                       ticket_type = \(bind: draft.ticketType), status = \(bind: draft.status.rawValue),
-                      checked_in_at = \(bind: checkedInAt), updated_at = \(bind: now)
+                      checked_in_at = \(bind: checkedInAt), updated_at = \(bind: now), version = version + 1
                     WHERE id = \(bind: attendee.id!) AND status = \(bind: attendee.status.rawValue)
-                    RETURNING id
+                    RETURNING version
                     """
                 ).all()
-                guard !changed.isEmpty else {
+                guard let version = try changed.first?.decode(column: "version", as: Int.self) else {
                     throw DomainError.conflict(
                         "\(attendee.name)'s registration changed meanwhile (checked in or cancelled); read it again.")
                 }
@@ -120,16 +123,26 @@ enum AttendeeStore {
                 attendee.status = draft.status
                 attendee.checkedInAt = checkedInAt
                 attendee.updatedAt = now
+                attendee.version = version
             }
         } catch let error as any DatabaseError where error.isConstraintFailure {
             throw DomainError.conflict("\(draft.email) is already registered for this event.", field: "email")
         }
     }
 
-    static func delete(_ attendee: Attendee, of event: EventRecord, by actor: AuditActor, on db: any Database)
-        async throws
-    {
+    static func delete(
+        _ attendee: Attendee, of event: EventRecord, by actor: AuditActor, on db: any Database,
+        precondition: (@Sendable (Int) throws -> Void)? = nil
+    ) async throws {
         try await db.transaction { db in
+            if let precondition {
+                var read: SQLQueryString = "SELECT version FROM attendees WHERE id = \(bind: attendee.id!)"
+                if db.sql.dialect.name == "postgresql" { read += " FOR UPDATE" }
+                guard let row = try await db.sql.raw(read).first() else {
+                    throw DomainError.notFound("There is no such attendee at this event.")
+                }
+                try precondition(try row.decode(column: "version", as: Int.self))
+            }
             // The delete first, and only what it removed counts: of two deletes at once, the
             // second frees no place and records nothing (404).
             guard

@@ -32,13 +32,18 @@ struct AttendeesAPIController: RouteCollection {
         return try await Idempotency.run(req, teamID: event.teamID) { db in
             let attendee = try await AttendeeStore.register(draft, for: event, by: actor, on: db)
             let location = SitePath.apiAttendee(event: .value(event.id), attendee: .value(attendee.id!)).path
-            return try await attendee.toDTO().response(.created, location: location, for: req)
+            let response = try await attendee.toDTO().response(.created, location: location, for: req)
+            response.headers.replaceOrAdd(name: .eTag, value: attendee.entityTag())
+            return response
         }
     }
 
-    @Sendable func show(req: Request) async throws -> AttendeeDTO {
-        try await AttendeeStore.find(req.parameters.get("attendee"), of: try await event(req), on: req.db)
-            .toDTO(withPrivate: try Self.mayReadPrivate(req))
+    @Sendable func show(req: Request) async throws -> Response {
+        let attendee = try await AttendeeStore.find(
+            req.parameters.get("attendee"), of: try await event(req), on: req.db)
+        let withPrivate = try Self.mayReadPrivate(req)
+        let response = try await attendee.toDTO(withPrivate: withPrivate).encodeResponse(for: req)
+        return EntityTag.answer(response, tag: attendee.entityTag(withPrivate: withPrivate), to: req)
     }
 
     /// Only `attendees:read` shows emails and ticket codes; a key reading with
@@ -47,19 +52,30 @@ struct AttendeesAPIController: RouteCollection {
         try req.requireAPIKey().state().lacks(.attendeesRead) == nil
     }
 
-    @Sendable func update(req: Request) async throws -> AttendeeDTO {
+    @Sendable func update(req: Request) async throws -> Response {
         let event = try await event(req)
         let attendee = try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db)
         let draft = try req.content.decode(UpdateAttendeeRequest.self).applied(to: attendee)
-        try await AttendeeStore.update(attendee, to: draft, event: event, by: try req.auditActor(), on: req.db)
-        return attendee.toDTO()
+        let withPrivate = try Self.mayReadPrivate(req)
+        try await AttendeeStore.update(
+            attendee, to: draft, event: event, by: try req.auditActor(), on: req.db,
+            precondition: Self.ifMatch(req, withPrivate: withPrivate))
+        let response = try await attendee.toDTO(withPrivate: withPrivate).encodeResponse(for: req)
+        return EntityTag.answer(response, tag: attendee.entityTag(withPrivate: withPrivate), to: req)
     }
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
         let event = try await event(req)
+        let conditional = !req.headers[.ifMatch].isEmpty
         try await AttendeeStore.delete(
             try await AttendeeStore.find(req.parameters.get("attendee"), of: event, on: req.db), of: event,
-            by: try req.auditActor(), on: req.db)
+            by: try req.auditActor(), on: req.db,
+            precondition: conditional ? Self.ifMatch(req, withPrivate: try Self.mayReadPrivate(req)) : nil)
         return .noContent
+    }
+
+    /// Refuses a change to an attendee whose current version `If-Match` does not name (412).
+    private static func ifMatch(_ req: Request, withPrivate: Bool) -> @Sendable (Int) throws -> Void {
+        EntityTag.precondition(req.headers, "attendee") { Attendee.entityTag(version: $0, withPrivate: withPrivate) }
     }
 }

@@ -44,7 +44,8 @@ enum CheckIn {
     private static func update(code: String, at door: Door, on db: any Database) async throws -> Attendee? {
         let now = Date()
         var update: SQLQueryString = """
-            UPDATE attendees SET status = 'checked_in', checked_in_at = \(bind: now), updated_at = \(bind: now)
+            UPDATE attendees SET status = 'checked_in', checked_in_at = \(bind: now), updated_at = \(bind: now),
+              version = version + 1
             WHERE event_id = \(bind: door.event) AND ticket_code = \(bind: code) AND status = 'registered'
               AND EXISTS (SELECT 1 FROM events
                           WHERE id = \(bind: door.event) AND team_id = \(bind: door.team) AND status <> 'cancelled')
@@ -55,7 +56,7 @@ enum CheckIn {
                   AND EXISTS (SELECT 1 FROM api_key_events WHERE key_id = \(bind: key) AND event_id = \(bind: door.event))
                 """
         }
-        update += "\nRETURNING id, name, email, ticket_type, created_at"
+        update += "\nRETURNING id, name, email, ticket_type, created_at, version"
         // The same plan for every door: planned once per connection on PostgreSQL.
         let name: any PreparedStatementName.Type =
             door.scopedToKey == nil ? CheckInStatement.self : ScopedCheckInStatement.self
@@ -70,6 +71,7 @@ enum CheckIn {
         attendee.checkedInAt = now
         attendee.createdAt = try row.decode(column: "created_at", as: Date?.self)
         attendee.updatedAt = now
+        attendee.version = try row.decode(column: "version", as: Int.self)
         return attendee
     }
 
@@ -124,12 +126,14 @@ enum CheckIn {
         let now = Date()
         let changed = try await db.sql.raw(
             """
-            UPDATE attendees SET status = 'registered', checked_in_at = NULL, updated_at = \(bind: now)
+            UPDATE attendees SET status = 'registered', checked_in_at = NULL, updated_at = \(bind: now),
+              version = version + 1
             WHERE id = \(bind: attendee.id!) AND status = 'checked_in'
-            RETURNING id
+            RETURNING version
             """
         ).all()
-        guard !changed.isEmpty else { return false }
+        guard let version = try changed.first?.decode(column: "version", as: Int.self) else { return false }
+        attendee.version = version
         attendee.status = .registered
         attendee.checkedInAt = nil
         attendee.updatedAt = now

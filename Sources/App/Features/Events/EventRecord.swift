@@ -14,6 +14,8 @@ struct EventRecord: Sendable {
     var activeAttendees: Int
     let createdAt: Date
     var updatedAt: Date
+    /// Raised by every change to what the API shows (M023): the event's `ETag`.
+    var version: Int
 
     /// The events table: described here, the one shape pages and API share (its schema is M006).
     static let table = "events"
@@ -22,7 +24,7 @@ struct EventRecord: Sendable {
     enum CreateStatement: PreparedStatementName { static let preparedName = "kagibag_event_create" }
     static let columns = [
         "id", "team_id", "name", "description", "starts_at", "ends_at", "timezone", "venue", "capacity", "status",
-        "active_attendees", "created_at", "updated_at",
+        "active_attendees", "created_at", "updated_at", "version",
     ]
 
     /// Read column by column: building Fluent models (reflection) or going through `Decodable`
@@ -42,6 +44,7 @@ struct EventRecord: Sendable {
         let created = try row.decode(column: "created_at", as: Date?.self) ?? Date(timeIntervalSince1970: 0)
         createdAt = created
         updatedAt = try row.decode(column: "updated_at", as: Date?.self) ?? created
+        version = try row.decode(column: "version", as: Int.self)
     }
 
     init(id: UUID, teamID: UUID, draft: EventDraft, at now: Date) {
@@ -58,7 +61,11 @@ struct EventRecord: Sendable {
         activeAttendees = 0
         createdAt = now
         updatedAt = now
+        version = 1
     }
+
+    /// The event's entity tag (RFC 9110 §8.8.3), strong: it changes with every change the API shows.
+    var entityTag: String { EntityTag.version(version) }
 
     /// The event's current values as a draft, for changes that touch one field.
     var draft: EventDraft {

@@ -92,7 +92,7 @@ enum EventStore {
                 SQLBind(event.startsAt),
                 SQLBind(event.endsAt), SQLBind(event.timezone), SQLBind(event.venue), SQLBind(event.capacity),
                 SQLBind(event.status.rawValue), SQLBind(event.activeAttendees), SQLBind(event.createdAt),
-                SQLBind(event.updatedAt)
+                SQLBind(event.updatedAt), SQLBind(event.version)
             )
         let entry = try Audit.insert(
             .eventCreated, team: team, by: actor, "created event “\(event.name)”", event: event.id)
@@ -101,30 +101,36 @@ enum EventStore {
         return event
     }
 
-    /// Applies `draft` and records what changed in Activity (nothing when nothing did); a
-    /// capacity below the places already taken is refused (409).
-    static func update(_ event: EventRecord, to draft: EventDraft, by actor: AuditActor, on db: any Database)
-        async throws -> EventRecord
-    {
-        var updated = event
-        updated.name = draft.name
-        updated.description = draft.description
-        updated.startsAt = draft.startsAt
-        updated.endsAt = draft.endsAt
-        updated.timezone = draft.timezone
-        updated.venue = draft.venue
-        updated.capacity = draft.capacity
-        updated.status = draft.status
-        updated.updatedAt = Date()
-        let changed = updated
+    /// Applies `change` to the event as it is now (read and locked in the transaction, so that a
+    /// PATCH of one field keeps what a concurrent change did to the others) and records what
+    /// changed in Activity (nothing when nothing did); `precondition` may refuse the current row
+    /// first (`If-Match`). A capacity below the places already taken is refused (409).
+    static func update(
+        _ event: EventRecord, by actor: AuditActor, on db: any Database,
+        precondition: @escaping @Sendable (EventRecord) throws -> Void = { _ in },
+        applying change: @escaping @Sendable (EventRecord) throws -> EventDraft
+    ) async throws -> EventRecord {
         try await db.transaction { db in
             // What this change overwrites, for Activity: the row as it is now, locked on
             // PostgreSQL (SQLite's one writer already holds the database for this transaction).
             guard let current = try await lockedRow(event.id, on: db) else { throw notFound }
-            if draft.capacity != event.capacity, let capacity = draft.capacity {
+            try precondition(current)
+            let draft = try change(current)
+            var changed = current
+            changed.name = draft.name
+            changed.description = draft.description
+            changed.startsAt = draft.startsAt
+            changed.endsAt = draft.endsAt
+            changed.timezone = draft.timezone
+            changed.venue = draft.venue
+            changed.capacity = draft.capacity
+            changed.status = draft.status
+            changed.updatedAt = Date()
+            changed.version = current.version + 1
+            if draft.capacity != current.capacity, let capacity = draft.capacity {
                 guard try await Capacity.setCapacity(capacity, eventID: event.id, on: db) else {
                     throw DomainError.conflict(
-                        "capacity cannot be lower than the \(event.activeAttendees) places already taken.",
+                        "capacity cannot be lower than the \(current.activeAttendees) places already taken.",
                         field: "capacity")
                 }
             }
@@ -136,18 +142,18 @@ enum EventStore {
                 .set("venue", to: changed.venue).set("capacity", to: changed.capacity).set(
                     "status", to: changed.status.rawValue
                 )
-                .set("updated_at", to: changed.updatedAt)
+                .set("updated_at", to: changed.updatedAt).set("version", to: changed.version)
                 .where("id", .equal, changed.id)
                 .run()
             let changes = Self.changes(from: current, to: changed)
-            guard !changes.isEmpty else { return }
+            guard !changes.isEmpty else { return changed }
             let what =
                 changed.status == .cancelled && current.status != .cancelled
                 ? "cancelled event “\(changed.name)”" : "changed event “\(changed.name)”"
             try await Audit.record(
                 .eventUpdated, team: event.teamID, by: actor, what, changes: changes, event: event.id, on: db)
+            return changed
         }
-        return changed
     }
 
     /// The event's row read inside the caller's transaction, locked against other writers.
@@ -171,8 +177,15 @@ enum EventStore {
         ])
     }
 
-    static func delete(_ event: EventRecord, by actor: AuditActor, on db: any Database) async throws {
+    static func delete(
+        _ event: EventRecord, by actor: AuditActor, on db: any Database,
+        precondition: (@Sendable (EventRecord) throws -> Void)? = nil
+    ) async throws {
         try await db.transaction { db in
+            if let precondition {
+                guard let current = try await lockedRow(event.id, on: db) else { throw notFound }
+                try precondition(current)
+            }
             try await db.sql.delete(from: Attendee.schema).where("event_id", .equal, event.id).run()
             // Out of every key's scope (a key left with none keeps working and reaches nothing).
             try await db.sql.delete(from: "api_key_events").where("event_id", .equal, event.id).run()

@@ -46,12 +46,15 @@ struct EventsAPIController: RouteCollection {
         let sqlite = req.sqliteWriter
         return try await Idempotency.run(req, teamID: key.teamID) { db in
             let event = try await EventStore.create(team: key.teamID, draft, by: actor, on: db, sqlite: sqlite)
-            return EventDTO(event).response(.created, location: SitePath.apiEvent(.value(event.id)).path)
+            let response = EventDTO(event).response(.created, location: SitePath.apiEvent(.value(event.id)).path)
+            response.headers.replaceOrAdd(name: .eTag, value: event.entityTag)
+            return response
         }
     }
 
     @Sendable func show(req: Request) async throws -> Response {
-        EventDTO(try await req.keyEvent()).response()
+        let event = try await req.keyEvent()
+        return EntityTag.answer(EventDTO(event).response(), tag: event.entityTag, to: req)
     }
 
     @Sendable func update(req: Request) async throws -> Response {
@@ -67,13 +70,25 @@ struct EventsAPIController: RouteCollection {
                     "This key works only around its events, so it may not change their times or status (that would move its own window). Use another key."
             )
         }
-        let draft = try request.applied(to: event)
-        return EventDTO(try await EventStore.update(event, to: draft, by: try req.auditActor(), on: req.db)).response()
+        // Checked before the transaction too, so that a bad body never waits for the row's lock.
+        _ = try request.applied(to: event)
+        let updated = try await EventStore.update(
+            event, by: try req.auditActor(), on: req.db, precondition: Self.ifMatch(req)
+        ) { current in try request.applied(to: current) }
+        return EntityTag.answer(EventDTO(updated).response(), tag: updated.entityTag, to: req)
     }
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
-        try await EventStore.delete(try await req.keyEvent(), by: try req.auditActor(), on: req.db)
+        let conditional = !req.headers[.ifMatch].isEmpty
+        try await EventStore.delete(
+            try await req.keyEvent(), by: try req.auditActor(), on: req.db,
+            precondition: conditional ? Self.ifMatch(req) : nil)
         return .noContent
+    }
+
+    /// Refuses a change to an event whose current version `If-Match` does not name (412).
+    private static func ifMatch(_ req: Request) -> @Sendable (EventRecord) throws -> Void {
+        EntityTag.precondition(req.headers, "event") { $0.entityTag }
     }
 }
 

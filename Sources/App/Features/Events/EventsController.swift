@@ -65,7 +65,8 @@ struct EventsController: RouteCollection {
         let event = try await event(req)
         let form = try req.content.decode(EventForm.self)
         do {
-            let saved = try await EventStore.update(event, to: try form.draft(), by: try req.auditActor(), on: req.db)
+            let draft = try form.draft()
+            let saved = try await EventStore.update(event, by: try req.auditActor(), on: req.db) { _ in draft }
             Notice.set("Saved “\(saved.name)”.", on: req)
             return req.redirect(to: SitePath.event(.value(event.id)).path)
         } catch let error as DomainError {
@@ -79,9 +80,11 @@ struct EventsController: RouteCollection {
     @Sendable func cancel(req: Request) async throws -> Response {
         try Self.requireEventChanges(req)
         let event = try await event(req)
-        var draft = event.draft
-        draft.status = .cancelled
-        _ = try await EventStore.update(event, to: draft, by: try req.auditActor(), on: req.db)
+        _ = try await EventStore.update(event, by: try req.auditActor(), on: req.db) { current in
+            var draft = current.draft
+            draft.status = .cancelled
+            return draft
+        }
         Notice.set("Cancelled “\(event.name)”. Attendees keep their registrations on record.", on: req)
         return req.redirect(to: SitePath.event(.value(event.id)).path)
     }
