@@ -24,8 +24,10 @@ def json_headers(key: str) -> dict[str, str]:
 
 def call_api(base: str, key: str | None, path: str = KEY_INFO, method: str = "GET",
              session: requests.Session | None = None, **kw) -> requests.Response:
-    """One API request with the key as bearer token (none with key=None), accepting JSON."""
+    """One API request with the key as bearer token (none with key=None), accepting JSON;
+    `headers` adds to (or replaces) those."""
     headers = auth(key) if key is not None else {"Accept": "application/json"}
+    headers = {**headers, **kw.pop("headers", {})}
     return (session or http()).request(method, base + path, headers=headers, timeout=30, **kw)
 
 
