@@ -270,3 +270,28 @@ def test_a_clients_own_x_request_id_is_not_taken_and_never_reaches_the_log(backe
     assert not id_problems(answers), "\n".join(id_problems(answers))
     assert not unlogged(srv, answers)
     assert forged not in srv.log(), [line for line in srv.log().splitlines() if forged in line]
+
+
+def test_every_problem_names_a_type_that_the_api_reference_explains(backend, keyed_answers):
+    """Issue 27, part 3: clients branch on `type`, never on English text; each type the API
+    answered with, keyed or not, is a link to its entry under Problem types on /docs/api."""
+    _, srv, _ = backend
+    with http() as s:
+        reference = s.get(srv.url + "/docs/api", timeout=30)
+        anonymous = []
+        for method, template, _ in operations(srv.url)[:6]:
+            path = re.sub(r"\{[a-z_]+\}", lambda _: str(uuid.uuid4()), template)
+            anonymous.append(answer(method, path, call_api(srv.url, None, path, method, session=s)))
+    assert reference.status_code == 200
+    anchors = set(re.findall(r'<dt id="([a-z-]+)"><code>/docs/api#\1</code>', reference.text))
+    assert {"invalid-key", "missing-key", "not-found", "conflict", "invalid"} <= anchors, sorted(anchors)
+    wrong = []
+    for a in keyed_answers + anonymous:
+        if a.problem is None:
+            continue
+        kind = a.problem.get("type", "")
+        if not kind.startswith("/docs/api#") or kind.removeprefix("/docs/api#") not in anchors:
+            wrong.append(f"{a.what}: type {kind!r}")
+    assert not wrong, "\n".join(wrong)
+    kinds = {a.problem["type"] for a in keyed_answers if a.problem}
+    assert {"/docs/api#not-found", "/docs/api#conflict"} <= kinds, sorted(kinds)

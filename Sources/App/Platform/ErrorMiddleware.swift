@@ -35,7 +35,8 @@ struct ErrorMiddleware: AsyncMiddleware {
                 headers.add(name: name, value: value)
             }
             return ProblemDetails(
-                title: status.reasonPhrase, status: Int(status.code), detail: detail,
+                type: (error as? any ProblemTyped)?.problemType?.uri, title: status.reasonPhrase,
+                status: Int(status.code), detail: detail,
                 field: problems.first?.field, errors: problems.isEmpty ? nil : problems
             ).response(headers: headers)
         }

@@ -60,11 +60,13 @@ enum DomainError: Error, Equatable {
 
 /// An HTTP-level refusal of an API request (a body that cannot be read, an unknown field, a bad
 /// cursor, a rate limit): rendered as problem details by `ErrorMiddleware`.
-struct APIError: AbortError {
+struct APIError: AbortError, ProblemTyped {
     let status: HTTPResponseStatus
     let detail: String
     var problems: [FieldProblem] = []
     var headers: HTTPHeaders = [:]
+    /// More precise than the status's (`ProblemType.of(status:)`), when given.
+    var problemType: ProblemType? = nil
 
     var reason: String { detail }
 

@@ -2,7 +2,8 @@ import Vapor
 
 /// An RFC 9457 problem details body (`application/problem+json`).
 struct ProblemDetails: Content {
-    var type: String = "about:blank"
+    /// A `ProblemType`'s URI (nil: the type of `status`, `ProblemType.of(status:)`).
+    var type: String? = nil
     var title: String
     var status: Int
     var detail: String?
@@ -17,6 +18,20 @@ struct ProblemDetails: Content {
     enum CodingKeys: String, CodingKey {
         case type, title, status, detail, field, errors
         case requestID = "request_id"
+    }
+
+    /// `type` as sent: the given one, else the type of `status`.
+    var resolvedType: String { type ?? ProblemType.of(status: status)?.uri ?? "about:blank" }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(resolvedType, forKey: .type)
+        try container.encode(title, forKey: .title)
+        try container.encode(status, forKey: .status)
+        try container.encodeIfPresent(detail, forKey: .detail)
+        try container.encodeIfPresent(field, forKey: .field)
+        try container.encodeIfPresent(errors, forKey: .errors)
+        try container.encodeIfPresent(requestID, forKey: .requestID)
     }
 
     static let contentType = HTTPMediaType(
@@ -90,7 +105,7 @@ struct ProblemDetails: Content {
         }
         json.key("status", first: true); json.int(status)
         json.key("title"); json.string(title)
-        json.key("type"); json.string(type)
+        json.key("type"); json.string(resolvedType)
         json.raw("}")
         return json
     }

@@ -123,8 +123,8 @@ struct APIKeyAuthenticator: AsyncMiddleware {
             throw APIError(
                 status: .forbidden,
                 detail:
-                    "This key may be used only from the client addresses its admins allowed, and this request came from \(use.address)."
-            )
+                    "This key may be used only from the client addresses its admins allowed, and this request came from \(use.address).",
+                problemType: .addressNotAllowed)
         }
         use.accepted = true
         request.keyState.key = verified

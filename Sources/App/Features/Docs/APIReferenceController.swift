@@ -36,6 +36,21 @@ struct APIReferenceController: RouteCollection {
         /// `api-reference-contents` and `api-reference-operations`, rendered.
         let contents: String
         let operations: String
+        let problemTypes: [ProblemTypeView]
+    }
+
+    /// A problem type as the reference explains it (its anchor is the type's URI fragment).
+    struct ProblemTypeView: Encodable {
+        let slug, uri: String
+        let status: Int
+        /// HTML: the explanations use `code` spans.
+        let meaning, action: String
+
+        static let all = ProblemType.allCases.map {
+            ProblemTypeView(
+                slug: $0.rawValue, uri: $0.uri, status: $0.status, meaning: Markdown.inline($0.explanation.meaning),
+                action: Markdown.inline($0.explanation.action))
+        }
     }
 
     @Sendable func show(req: Request) async throws -> Response {
@@ -43,7 +58,7 @@ struct APIReferenceController: RouteCollection {
         let context = Context(
             page: PageContext(req, title: "API reference"), example: ExampleRequest.curl(req),
             bearerDescription: reference.bearerDescription, contents: fragments.contents,
-            operations: fragments.operations)
+            operations: fragments.operations, problemTypes: ProblemTypeView.all)
         return try await req.renderPage("api-reference", context)
     }
 

@@ -69,18 +69,18 @@ struct CheckInsAPIController: RouteCollection {
             case .alreadyCheckedIn(let at):
                 let when = at.map { " at \(RFC3339.format($0))" } ?? ""
                 return ProblemDetails(
-                    type: "/docs/api#already-checked-in", title: "Already checked in", status: 409,
+                    type: ProblemType.alreadyCheckedIn.uri, title: "Already checked in", status: 409,
                     detail: "This ticket was already checked in\(when).",
                     extensions: at.map { ["checked_in_at": RFC3339.format($0)] } ?? [:]
                 ).response()
             case .cancelledAttendee:
                 return ProblemDetails(
-                    type: "/docs/api#cancelled", title: "Registration cancelled", status: 409,
+                    type: ProblemType.registrationCancelled.uri, title: "Registration cancelled", status: 409,
                     detail: "This ticket's registration was cancelled; it cannot be checked in."
                 ).response()
             case .cancelledEvent:
                 return ProblemDetails(
-                    type: "/docs/api#event-cancelled", title: "Event cancelled", status: 409,
+                    type: ProblemType.eventCancelled.uri, title: "Event cancelled", status: 409,
                     detail: "This event is cancelled; nobody can be checked in."
                 ).response()
             }
