@@ -115,14 +115,14 @@ def _self_signed_certificate(cert: pathlib.Path, key: pathlib.Path) -> None:
     assert run.returncode == 0, f"openssl failed: {run.stderr}"
 
 
-def _wait_healthy(nginx: Nginx) -> None:
+def _wait_healthy(nginx: Nginx, any_answer: bool = False) -> None:
     deadline = time.monotonic() + 20
     with nginx.session() as s:
         while True:
             if nginx.process.poll() is not None:
                 pytest.fail(f"nginx exited with {nginx.process.returncode}:\n{tail(nginx.error_log)}", pytrace=False)
             try:
-                if s.get(nginx.url + "/healthz", timeout=2).status_code == 200:
+                if s.get(nginx.url + "/healthz", timeout=2).status_code == 200 or any_answer:
                     return
             except requests.RequestException:
                 pass
@@ -132,9 +132,10 @@ def _wait_healthy(nginx: Nginx) -> None:
 
 
 @contextlib.contextmanager
-def running_nginx(prefix: pathlib.Path, upstream_ports: list[int]) -> Iterator[Nginx]:
+def running_nginx(prefix: pathlib.Path, upstream_ports: list[int], healthy: bool = True) -> Iterator[Nginx]:
     """nginx with its own prefix directory (conf, certificate, logs), answering /healthz through
-    the upstreams; stopped gracefully (SIGQUIT) afterwards."""
+    the upstreams (with healthy=False: answering at all, the upstreams may be down); stopped
+    gracefully (SIGQUIT) afterwards."""
     (prefix / "logs").mkdir(parents=True)
     (prefix / "temp").mkdir()
     # Run as root, nginx's workers drop to `nobody`: they must reach the temp directories
@@ -154,7 +155,7 @@ def running_nginx(prefix: pathlib.Path, upstream_ports: list[int]) -> Iterator[N
         nginx.process = subprocess.Popen([*base, "-g", "daemon off;"], stdin=subprocess.DEVNULL,
                                          stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_healthy(nginx)
+        _wait_healthy(nginx, any_answer=not healthy)
         yield nginx
     finally:
         end(nginx.process, signal.SIGQUIT, timeout=10)  # SIGQUIT: graceful

@@ -164,7 +164,7 @@ enum ProblemType: String, CaseIterable, Sendable {
             )
         case .unavailable:
             (
-                "The server is busy or its database is not answering.",
+                "The server is busy or its database is not answering (503); or, from the shipped nginx, no instance could be reached (502) or answered in time (504).",
                 "Retry after `Retry-After` seconds (with the same Idempotency-Key for a POST)."
             )
         }
