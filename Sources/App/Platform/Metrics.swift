@@ -95,6 +95,8 @@ final class Metrics: Sendable {
     private let passwordDone: Counter
     private let passwordBusy: Counter
     private let passwordInFlight: Gauge
+    /// The process's own figures and the release, refreshed at each scrape.
+    let process: ProcessMetrics
 
     init() {
         var auth: [String: Counter] = [:]
@@ -129,6 +131,7 @@ final class Metrics: Sendable {
         passwordInFlight = registry.makeGauge(
             descriptor: Self.descriptor(
                 "password", "work_in_flight", "", "bcrypt hashes and checks running or waiting for a thread."))
+        process = ProcessMetrics(registry: registry, version: CommandLinePlan.version)
     }
 
     /// What identifies a request's series; the route object stands for its template.

@@ -24,6 +24,7 @@ struct MetricsEndpoint: Sendable {
                 return response
             }
         }
+        req.application.metrics.process.update()
         let response = Response(status: .ok, body: .init(string: req.application.metrics.registry.emitToString()))
         response.headers.replaceOrAdd(name: .contentType, value: "text/plain; version=0.0.4; charset=utf-8")
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")

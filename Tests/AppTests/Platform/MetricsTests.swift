@@ -105,6 +105,24 @@ struct MetricsTests {
         return fingerprint
     }
 
+    @Test("metrics name the running release and what the process costs (memory, open files, CPU, start time)")
+    func buildAndProcess() async throws {
+        try await withKagibag { app in
+            let first = String(buffer: try await app.testing().sendRequest(.GET, "/metrics").body)
+            #expect(value(first, #"kagibag_build_info{version="\#(CommandLinePlan.version)"}"#) == 1)
+            #expect((value(first, "process_resident_memory_bytes") ?? 0) > 1_000_000)
+            #expect((value(first, "process_open_fds") ?? 0) >= 3)
+            let started = try #require(value(first, "process_start_time_seconds"))
+            #expect(abs(started - Date().timeIntervalSince1970) < 3600)
+            let cpu = try #require(value(first, "process_cpu_seconds_total"))
+            #expect(cpu > 0)
+            var spin = 0
+            for index in 0..<5_000_000 { spin &+= index % 7 }
+            let second = String(buffer: try await app.testing().sendRequest(.GET, "/metrics").body)
+            #expect(try #require(value(second, "process_cpu_seconds_total")) >= cpu, "\(spin)")
+        }
+    }
+
     @Test("with a metrics token set, /metrics refuses anyone without it")
     func metricsToken() async throws {
         try await withKagibag({ $0.metricsToken = "operator-secret" }) { app in
