@@ -22,14 +22,7 @@ struct KeyInfoController: RouteCollection {
             }
             status = filter
         }
-        var limit = 50
-        if let text = try? req.query.get(String.self, at: "limit") {
-            guard let value = Int(text), (1...RequestLog.perKey).contains(value) else {
-                throw APIError.badRequest(
-                    "limit must be a whole number from 1 to \(RequestLog.perKey).", field: "limit")
-            }
-            limit = value
-        }
+        let limit = try Self.wholeNumber("limit", in: 1...RequestLog.perKey, of: req) ?? 50
         let log = req.application.requestLog
         let entries = try await RequestLogStore.recent(
             of: key.id, status: status, limit: limit, pending: log.pending(for: key.id), on: req.db)
@@ -40,15 +33,18 @@ struct KeyInfoController: RouteCollection {
     /// default), so an integration can report its own usage.
     @Sendable func usage(req: Request) async throws -> KeyUsageDTO {
         let key = try req.requireAPIKey()
-        var count = 30
-        if let text = try? req.query.get(String.self, at: "days") {
-            guard let value = Int(text), (1...APIKeyUsage.retentionDays).contains(value) else {
-                throw APIError.badRequest(
-                    "days must be a whole number from 1 to \(APIKeyUsage.retentionDays).", field: "days")
-            }
-            count = value
-        }
+        let count = try Self.wholeNumber("days", in: 1...APIKeyUsage.retentionDays, of: req) ?? 30
         return KeyUsageDTO(try await APIKeyUsage.days(of: key.id, count: count, on: req.db))
+    }
+
+    /// The query parameter `name` as a whole number within `range` (nil when absent; 400 otherwise).
+    private static func wholeNumber(_ name: String, in range: ClosedRange<Int>, of req: Request) throws -> Int? {
+        guard let text = try? req.query.get(String.self, at: name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError.badRequest(
+                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).", field: name)
+        }
+        return value
     }
 
     /// Never the key itself: its name and last four characters.
