@@ -30,6 +30,9 @@ enum TeamPage {
         let isAdmin, hasInvitations: Bool
         /// The card with the first things to do, after sign-up until dismissed.
         let nextSteps: Bool
+        /// The only admin of a team with other members: leaving would orphan it, so the page says
+        /// what to do first instead of offering a button that is refused after confirming.
+        let soleAdmin: Bool
         /// A problem with something else on the page, shown at its top.
         let error: String?
         /// The add-member form's problem (next to its field, linked from the top) and value.
@@ -77,6 +80,7 @@ enum TeamPage {
                 }),
             members: members, invitations: invitations, isAdmin: isAdmin, hasInvitations: !invitations.isEmpty,
             nextSteps: isAdmin && NextSteps.isOffered(on: req),
+            soleAdmin: isAdmin && members.count > 1 && members.filter { $0.role == TeamRole.admin.rawValue }.count == 1,
             error: error,
             errors: FormErrors(
                 addError.map { [FieldProblem(field: "email", message: $0)] } ?? [], ids: ["email": "member-email"]),

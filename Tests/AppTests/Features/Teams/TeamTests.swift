@@ -138,6 +138,10 @@ struct TeamTests {
             let leave = try await p.admin.post("/admin/team/leave", [("confirmed", "yes")])
             #expect(leave.status == .conflict)
             #expect(try await Membership.query(on: app.db).filter(\.$roleColumn == "admin").count() == 2)
+            // The page says so before anyone tries: no Leave button for the only admin of others.
+            try await p.admin.get("/admin/team")
+            #expect(p.admin.lastPage.contains(#"id="sole-admin""#))
+            #expect(!p.admin.lastPage.contains(">Leave team</button>"))
 
             // With a second admin, the first may step down.
             let other = try await membershipID(of: p.otherAccount.email, in: p.admin)
