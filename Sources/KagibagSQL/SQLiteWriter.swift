@@ -79,14 +79,15 @@ public final class SQLiteWriter: Sendable {
         return opened
     }
 
-    /// Closes the connection and stops the thread (the application is shutting down).
-    public func close() {
-        _ = try? thread.runIfActive(eventLoop: dialect.eventLoop) { [self] in
+    /// Closes the connection and stops the thread (the application is shutting down). Awaited,
+    /// never waited for: shutdown may run on an event loop, where blocking is a crash.
+    public func close() async {
+        try? await thread.runIfActive { [self] in
             connection.withLockedValue { open in
                 open?.close()
                 open = nil
             }
-        }.wait()
-        try? thread.syncShutdownGracefully()
+        }
+        try? await thread.shutdownGracefully()
     }
 }

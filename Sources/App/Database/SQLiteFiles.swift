@@ -10,9 +10,9 @@ struct SQLiteFiles: LifecycleHandler {
     let reader: SQLiteReader?
     let writer: SQLiteWriter?
 
-    func shutdown(_ application: Application) {
+    func shutdownAsync(_ application: Application) async {
         reader?.close()
-        writer?.close()
+        await writer?.close()
         guard throwaway else { return }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
