@@ -8,6 +8,10 @@
 # the server is started afresh, checked, warmed up and measured; nothing migrates or seeds
 # while wrk runs. One variable grows at a time: the events with the keys at their smallest
 # size, then the keys.
+seed_init() { # the seed.py command line for this run's database, in SEED
+    SEED=("python3" "$ROOT/scripts/bench.d/seed.py")
+    if [[ $USE_POSTGRES -eq 1 ]]; then SEED+=(--postgres "$DATABASE_URL"); else SEED+=(--sqlite "$KAGIBAG_SQLITE_PATH"); fi
+}
 seed() { # WHAT seed.py-arguments...: runs it, prints its time; the tool's answer is in $WORK/seed.out
     local what="$1" t0=$SECONDS
     shift
@@ -81,6 +85,49 @@ keys_case() { # KEYS: key info with the scale key, and a check of one seeded fil
     scale_case "keys-$total" keys "$total" "key info, $(thousands "$total") keys stored" \
         -H "Authorization: Bearer $SCALE_KEY" "$BASE/api/v1/organizer/key"
 }
+# Activity (the admin's web page, 50 entries a page, newest first, paged by ?before=<cursor>)
+# with ACTIVITY_ROWS entries in the bench team: seed.py copies the team's newest entry made with
+# a key into entries older than all it has (three more keys in the team; four keys, the admin,
+# several actions and the team's events), then a fresh server; read with the admin's session
+# (the cookie from sign-up, kept in the database across restarts).
+ACTIVITY_ROWS=1000000
+# activity_walk PAGES: follows the Older entries links from the first page towards page PAGES (or
+# the last); prints "PAGE ENTRIES_SEEN PATH" (PATH: that page's). Every request id seen goes to
+# activity-ids.txt, so that a page read twice shows.
+activity_walk() {
+    local want="$1" path="/admin/team/activity" page=1 seen=0 html next
+    : >"$WORK/activity-ids.txt"
+    while :; do
+        html="$(curl -fsS --max-time 30 -H "Cookie: kagibag_session=$SESSION" "$BASE$path")" || return 1
+        seen=$(( seen + $( { grep -o '<tr data-action=' <<<"$html" || true; } | wc -l) ))
+        { grep -o 'class="request-id">[^<]*' <<<"$html" || true; } | cut -d'>' -f2 >>"$WORK/activity-ids.txt"
+        (( page < want )) || break
+        next="$(sed -n 's/.*<a href="\([^"]*\)">Older entries<\/a>.*/\1/p' <<<"$html" | sed 's/&amp;/\&/g')"
+        [[ -n "$next" ]] || break
+        path="$next"
+        page=$(( page + 1 ))
+    done
+    echo "$page $seen $path"
+}
+activity_cases() {
+    local walked page seen path filtered count
+    SESSION="$(awk '$6 == "kagibag_session" { print $7 }' "$WORK/cookies.txt" | tail -n 1)"
+    [[ -n "$SESSION" ]] || fail "no session cookie from sign-up in $WORK/cookies.txt"
+    walked="$(activity_walk 100)" || fail "walking the Activity pages failed"
+    read -r page seen path <<<"$walked"
+    [[ "$page" -eq 100 && "$seen" -eq 5000 ]] || fail "walked $page Activity pages of $seen entries, expected 100 of 50"
+    [[ -z "$(sort "$WORK/activity-ids.txt" | uniq -d)" ]] || fail "an Activity entry showed on two pages"
+    echo "  (walked 100 pages by their Older entries links: 5,000 entries, none twice)"
+    filtered="/admin/team/activity?who=key%3A$ACTIVITY_KEY"
+    count="$(curl -fsS --max-time 30 -H "Cookie: kagibag_session=$SESSION" "$BASE$filtered" | grep -c '<tr data-action=' || true)"
+    [[ "$count" -eq 50 ]] || fail "the first page of key $ACTIVITY_KEY's entries showed $count, expected 50"
+    scale_case "activity-1" activity "$ACTIVITY_ROWS" "Activity page 1, $(thousands "$ACTIVITY_ROWS") entries" \
+        -H "Cookie: kagibag_session=$SESSION" "$BASE/admin/team/activity"
+    scale_case "activity-100" activity "$ACTIVITY_ROWS" "Activity page 100, $(thousands "$ACTIVITY_ROWS") entries" \
+        -H "Cookie: kagibag_session=$SESSION" "$BASE$path"
+    scale_case "activity-key" activity "$ACTIVITY_ROWS" "Activity page 1 of one key (1 % of entries)" \
+        -H "Cookie: kagibag_session=$SESSION" "$BASE$filtered"
+}
 print_scale() {
     local row group previous="" base
     printf '%-45s %9s %8s %8s %8s %8s %8s %7s\n' "as data grows" "req/s" "p50 ms" "p99 ms" \
@@ -101,10 +148,21 @@ print_scale() {
     echo "fewer than 2,476 events), by events in the team. x/1st: divided by the first (smallest) case of its"
     echo "group. Target of #16: within 10 % (rps/1st ≥ 0.90, p50/1st and p99/1st ≤ 1.10). wrk -t$THREADS -c$CONNECTIONS"
     echo "-d$DURATION after a $WARMUP warm-up, each on a freshly started server."
+    echo "Activity (#25): the admin's web page (50 entries, the sign-up's session cookie) of a team with"
+    echo "$(thousands "$ACTIVITY_ROWS") entries: page 1, page 100 (the URL its 99th page's Older entries link gives),"
+    echo "and page 1 filtered to one key (who=key:…); x/1st: divided by page 1."
+    # The page's CPU cost, which the table does not show: user+system time during the measured run
+    # over the requests wrk counted.
+    local cpu=""
+    for row in activity-1 activity-100 activity-key; do
+        [[ -n "${M_SRV[scale-$row]:-}" ]] || continue
+        cpu+="${cpu:+; }${SCALE_LABEL[$row]%%,*}: ${M_SRV[scale-$row]}$([[ $USE_POSTGRES -eq 0 ]] || echo " + ${M_PG[scale-$row]}")"
+    done
+    [[ -z "$cpu" ]] || echo "Activity, CPU µs per request ($([[ $USE_POSTGRES -eq 0 ]] && echo "server" || echo "server + PostgreSQL")): $cpu."
 }
 run_scale() {
-    SEED=("python3" "$ROOT/scripts/bench.d/seed.py")
-    if [[ $USE_POSTGRES -eq 1 ]]; then SEED+=(--postgres "$DATABASE_URL"); else SEED+=(--sqlite "$KAGIBAG_SQLITE_PATH"); fi
+    seed_init
+    SEED_TIMES=()   # (--memory's seeding is not this table's)
     IFS=, read -ra KEY_SIZES <<<"$SCALE_KEYS"
     IFS=, read -ra EVENT_SIZES <<<"$SCALE_EVENTS"
     banner "Scale: seeding straight into the database ($([[ $USE_POSTGRES -eq 1 ]] && echo "psql COPY" || echo "python3 sqlite3")), server stopped"
@@ -136,9 +194,16 @@ run_scale() {
         restart_measured
         keys_case "$size" "$sample"
     done
-    # Rows in the order of the table: keys, then first pages, then deep pages.
+    banner "Scale: Activity with $(thousands "$ACTIVITY_ROWS") entries in the team"
+    stop_server
+    seed "$(thousands "$ACTIVITY_ROWS") Activity entries" activity --like "$KEY" --total "$ACTIVITY_ROWS"
+    ACTIVITY_KEY="$(cat "$WORK/seed.out")"
+    [[ "$ACTIVITY_KEY" =~ ^[0-9a-f-]{36}$ ]] || fail "seed.py did not print a key id"
+    restart_measured
+    activity_cases
+    # Rows in the order of the table: keys, then first pages, then deep pages, then Activity.
     ordered=()
-    for group in keys events-first events-deep; do
+    for group in keys events-first events-deep activity; do
         for row in "${SCALE_ROWS[@]}"; do [[ "${SCALE_GROUP[$row]}" != "$group" ]] || ordered+=("$row"); done
     done
     SCALE_ROWS=("${ordered[@]}")
@@ -147,6 +212,8 @@ run_scale() {
     times="$(IFS=';'; echo "${SEED_TIMES[*]}")"
     echo "seeding times: ${times//;/; }" | tee -a "$WORK/scale.txt"
     for row in "${SCALE_ROWS[@]}"; do
+        # (Activity is one size, not a curve: the table only.)
+        [[ "${SCALE_GROUP[$row]}" != activity ]] || continue
         [[ -z "${M_RPS[scale-$row]:-}" ]] || figure scale "${SCALE_GROUP[$row]}" "${SCALE_SIZE[$row]}" "${SCALE_LABEL[$row]}" \
             "${M_RPS[scale-$row]}" "${M_P50[scale-$row]}" "${M_P99[scale-$row]}"
     done

@@ -4,12 +4,19 @@
     seed.py (--sqlite PATH | --postgres URL) team   --like KEY
         a new team with one key, both copied from the team and key of KEY (an existing key);
         prints the new key's plaintext
-    seed.py (--sqlite PATH | --postgres URL) keys   --like KEY --total N
-        adds keys (each with its secret, in new teams of 100 keys) until api_keys holds N rows;
-        prints the plaintext of one added key, to check against the server
+    seed.py (--sqlite PATH | --postgres URL) keys   --like KEY (--total N | --add N) [--out FILE]
+        adds keys (each with its secret, in new teams of 100 keys) until api_keys holds N rows
+        (--add: N more keys); prints the plaintext of one added key, to check against the server;
+        --out writes every added key's plaintext to FILE, one a line (--memory's 1,000 keys)
     seed.py (--sqlite PATH | --postgres URL) events --like KEY --team-key KEY2 --total N
         adds events to KEY2's team, copies of the first event of KEY's team, until that team
         has N; ids are UUIDv7 later than the team's existing ones
+    seed.py (--sqlite PATH | --postgres URL) activity --like KEY --total N
+        adds Activity entries (audit_events) to KEY's team until it has N, copies of the team's
+        newest entry made with a key, older than every entry it has (UUIDv7 ids spread over the
+        30 days before its first); three more keys in the team, so that the entries are spread
+        over four keys, a person, several actions and the team's first 25 events; prints the id
+        of the key with the fewest entries (about 1 %), for the Activity filter who=key:<id>
 
 Every row is a copy of a row the server wrote itself (same column storage: on SQLite UUIDs as
 the server stores them, dates as REAL; on PostgreSQL through COPY in text format), with new ids,
@@ -23,8 +30,11 @@ left to do while the server is measured.
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
+import json
 import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -203,6 +213,7 @@ class Postgres:
         "api_keys": [("team_id", "teams"), ("created_by_id", "users")],
         "api_key_secrets": [("key_id", "api_keys")],
         "events": [("team_id", "teams")],
+        "audit_events": [("team_id", "teams")],
     }
 
     def finish(self, tables: list[str]) -> None:
@@ -284,11 +295,13 @@ def cmd_keys(db, args) -> None:
     if isinstance(db, SQLite):
         db.uuid_style = key_like["id"]
     have = int(db.scalar("SELECT count(*) FROM api_keys"))
-    need = args.total - have
+    need = args.add if args.add is not None else args.total - have
     if need < 0:
-        sys.exit(f"seed.py: api_keys already holds {have} rows, more than {args.total}")
+        sys.exit(f"seed.py: api_keys already holds {have} rows, more than {args.total}" if args.add is None
+                 else "seed.py: --add takes a whole number, 0 or more")
     started = time.monotonic()
     sample, added_teams, done = "", 0, 0
+    out = open(args.out, "w", encoding="utf-8") if args.out else None
     while done < need:
         teams, keys, secrets = [], [], []
         for i in range(done, min(need, done + 100 * KEYS_PER_TEAM)):
@@ -298,6 +311,8 @@ def cmd_keys(db, args) -> None:
                 team.update(id=db.uuid(uuid.uuid4()), name=f"Bench filler team {suffix}", slug=f"bench-filler-{suffix}")
                 teams.append(team)
             sample, key_row, secret_row = fresh_key_rows(db, key_like, secret, teams[-1]["id"], f"filler {i % KEYS_PER_TEAM + 1}")
+            if out:
+                out.write(sample + "\n")
             keys.append(key_row)
             secrets.append(secret_row)
         db.insert("teams", list(teams[0]), teams)
@@ -305,12 +320,14 @@ def cmd_keys(db, args) -> None:
         db.insert("api_key_secrets", list(secrets[0]), secrets)
         done += len(keys)
         added_teams += len(teams)
+    if out:
+        out.close()
     db.finish(["teams", "api_keys", "api_key_secrets"])
     total = int(db.scalar("SELECT count(*) FROM api_keys"))
     print(f"added {need} keys in {added_teams} new teams of up to {KEYS_PER_TEAM} in {time.monotonic() - started:.1f} s",
           file=sys.stderr)
-    if total != args.total:
-        sys.exit(f"seed.py: api_keys holds {total} rows, expected {args.total}")
+    if total != have + need:
+        sys.exit(f"seed.py: api_keys holds {total} rows, expected {have + need}")
     print(sample)
 
 
@@ -350,6 +367,127 @@ def cmd_events(db, args) -> None:
         sys.exit(f"seed.py: the team has {total} events, expected {args.total}")
 
 
+# What the seeded Activity entries do, and how often: (action, share, needs an event, summary).
+# API writes by the four keys (85 %), browser changes by the team's admin (15 %).
+KEY_ACTIONS = [
+    ("attendee.registered", 0.35, "registered {guest} for “{event}”"),
+    ("attendee.checked_in", 0.20, "checked in {guest} at “{event}”"),
+    ("event.updated", 0.30, "changed event “{event}”"),
+    ("attendee.updated", 0.05, "changed the registration of {guest} at “{event}”"),
+    ("event.created", 0.10, "created event “{event}”"),
+]
+PERSON_ACTIONS = [
+    ("event.updated", 0.50, "changed event “{event}”"),
+    ("attendee.deleted", 0.30, "deleted the registration of {guest} at “{event}”"),
+    ("api_key.changed", 0.15, None),
+    ("member.invited", 0.05, None),
+]
+# Shares of the key-made entries by key: the template's key, then the three added; the last
+# (about 1 % of all entries) is the one whose filtered page is measured.
+KEY_SHARES = [0.55, 0.30, 0.14, 0.01]
+
+
+def pick(rng: random.Random, table):
+    x, acc = rng.random(), 0.0
+    for entry in table:
+        acc += entry[1]
+        if x < acc:
+            return entry
+    return table[-1]
+
+
+def cmd_activity(db, args) -> None:
+    secret, key_like, team_like = template_rows(db, args.like)
+    if isinstance(db, SQLite):
+        db.uuid_style = key_like["id"]
+    pg = isinstance(db, Postgres)
+    team = raw(key_like["team_id"])
+    template_id = db.scalar("SELECT id FROM audit_events WHERE team_id = ? AND key_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+                            team)
+    if template_id in (None, ""):
+        sys.exit("seed.py: the team has no Activity entry made with a key (its events were created through the API)")
+    template = db.row("audit_events", "id", template_id)
+    if pg:
+        template = {k: RawField(v) for k, v in template.items()}
+    have = int(db.scalar("SELECT count(*) FROM audit_events WHERE team_id = ?", team))
+    need = args.total - have
+    if need < 0:
+        sys.exit(f"seed.py: the team already has {have} Activity entries, more than {args.total}")
+    oldest = db.scalar("SELECT id FROM audit_events WHERE team_id = ? ORDER BY id LIMIT 1", team)
+    # The person: the team's first member (the admin who signed up), by name.
+    user_id = db.scalar("SELECT user_id FROM memberships WHERE team_id = ? ORDER BY id LIMIT 1", team)
+    user_name = db.scalar("SELECT name FROM users WHERE id = ?", user_id)
+    # The team's first 25 events: (id as stored, name).
+    if pg:
+        events = [tuple(line.split("|", 1)) for line in  # psql -At: fields split by |, the id first
+                  db.psql(f"SELECT id, name FROM events WHERE team_id = {db.literal(team)} ORDER BY id LIMIT 25").splitlines()]
+    else:
+        events = db.db.execute("SELECT id, name FROM events WHERE team_id = ? ORDER BY id LIMIT 25", (team,)).fetchall()
+    if not events:
+        sys.exit("seed.py: the team has no events")
+    # Three more keys in the team, copies of the template key (entries name live keys, as most do).
+    keys = [(raw(key_like["id"]), raw(key_like["last_four"]), raw(key_like["name"]))]
+    for n in range(2, 5):
+        _, key_row, secret_row = fresh_key_rows(db, key_like, secret, key_like["team_id"], f"activity key {n}")
+        db.insert("api_keys", list(key_row), [key_row])
+        db.insert("api_key_secrets", list(secret_row), [secret_row])
+        keys.append((key_row["id"], key_row["last_four"], key_row["name"]))
+    # Entries one step apart, all before the team's first: 30 days for the whole load.
+    end = uuid7_millis(db.text_uuid(oldest))
+    step = max(1, 30 * 86400 * 1000 // max(need, 1))
+    start = end - step * (need + 1)
+    created = str(template["created_at"].text if pg else template["created_at"])
+    utc_suffix = created[created.index("+"):] if pg and "+" in created else ""
+
+    def stamp(millis: int):
+        if not pg:
+            return millis / 1000
+        return datetime.datetime.fromtimestamp(millis / 1000, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f") + utc_suffix
+
+    rng = random.Random(25)
+    started = time.monotonic()
+    counts = [0] * len(keys)
+    columns = list(template)
+    for chunk in range(0, need, 10_000):
+        rows = []
+        for i in range(chunk, min(need, chunk + 10_000)):
+            millis = start + i * step
+            row = dict(template)
+            event_id, event_name = events[rng.randrange(len(events))]
+            guest = f"Guest {rng.randrange(1, 100_000)}"
+            if rng.random() < 0.85:
+                action, _, summary = pick(rng, KEY_ACTIONS)
+                k = pick(rng, [(j, share) for j, share in enumerate(KEY_SHARES)])[0]
+                counts[k] += 1
+                key_id, last_four, key_name = keys[k]
+                row.update(actor_id=None, actor=f"API key “{key_name}”", key_id=key_id, key_last_four=last_four)
+            else:
+                action, _, summary = pick(rng, PERSON_ACTIONS)
+                row.update(actor_id=user_id, actor=user_name, key_id=None, key_last_four=None)
+            changes = None
+            if action == "event.updated":
+                changes = json.dumps([{"field": "capacity", "from": str(250 + i % 50), "to": str(251 + i % 50)}],
+                                     separators=(",", ":"))  # as the server writes it: no spaces
+            if summary is None:
+                summary = "changed API key “bench” (…" + keys[0][1] + "): name" if action == "api_key.changed" \
+                    else f"invited guest{i}@example.com as member"
+                event_id = None
+            row.update(id=db.uuid(uuid7(millis)), action=action, created_at=stamp(millis),
+                       summary=summary.format(guest=guest, event=event_name), changes=changes,
+                       event_id=event_id,
+                       request_id=str(uuid.uuid4()).upper(), client_address="127.0.0.1")
+            rows.append(row)
+        db.insert("audit_events", columns, rows)
+    db.finish(["audit_events", "api_keys", "api_key_secrets"])
+    total = int(db.scalar("SELECT count(*) FROM audit_events WHERE team_id = ?", team))
+    print(f"added {need} Activity entries ({', '.join(f'{c} by key {n + 1}' for n, c in enumerate(counts))}, "
+          f"{need - sum(counts)} by {user_name}; one every {step / 1000:g} s) in {time.monotonic() - started:.1f} s",
+          file=sys.stderr)
+    if total != args.total:
+        sys.exit(f"seed.py: the team has {total} Activity entries, expected {args.total}")
+    print(db.text_uuid(keys[-1][0]).lower())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     where = parser.add_mutually_exclusive_group(required=True)
@@ -360,14 +498,20 @@ def main() -> None:
     team.add_argument("--like", required=True)
     keys = sub.add_parser("keys")
     keys.add_argument("--like", required=True)
-    keys.add_argument("--total", type=int, required=True)
+    size = keys.add_mutually_exclusive_group(required=True)
+    size.add_argument("--total", type=int)
+    size.add_argument("--add", type=int)
+    keys.add_argument("--out", metavar="FILE")
     events = sub.add_parser("events")
     events.add_argument("--like", required=True)
     events.add_argument("--team-key", required=True)
     events.add_argument("--total", type=int, required=True)
+    activity = sub.add_parser("activity")
+    activity.add_argument("--like", required=True)
+    activity.add_argument("--total", type=int, required=True)
     args = parser.parse_args()
     db = SQLite(args.sqlite) if args.sqlite else Postgres(args.postgres)
-    {"team": cmd_team, "keys": cmd_keys, "events": cmd_events}[args.command](db, args)
+    {"team": cmd_team, "keys": cmd_keys, "events": cmd_events, "activity": cmd_activity}[args.command](db, args)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ cleanup() {
     if [[ -n "$WORK" && -d "$WORK" ]]; then
         if [[ $KEEP -eq 1 ]]; then
             printf '\n==> Raw outputs kept (--keep): server.log, results.txt, lowload.txt, bench.svg, wrk-CASE.txt, m-*.txt%s\n' \
-                "$([[ $USE_POSTGRES -eq 0 ]] || echo ', postgres.log')$([[ $PROFILE -eq 0 ]] || echo ', perf-*.data')$([[ $SCALE -eq 0 ]] || echo ', scale.txt, seed.log')$([[ $SCOPE -eq 0 ]] || echo ', scope.txt, scope-seed.log, codes-*.txt')$([[ -z $PEER ]] || echo ', peer.txt, pretix/')"
+                "$([[ $USE_POSTGRES -eq 0 ]] || echo ', postgres.log')$([[ $PROFILE -eq 0 ]] || echo ', perf-*.data')$([[ $SCALE -eq 0 ]] || echo ', scale.txt, seed.log')$([[ $SCOPE -eq 0 ]] || echo ', scope.txt, scope-seed.log, codes-*.txt')$([[ -z $PEER ]] || echo ', peer.txt, pretix/')$([[ $REQUESTS -eq 0 ]] || echo ', requests.txt')$([[ $MEMORY -eq 0 ]] || echo ', memory-keys.txt')$([[ $MEMORY -eq 0 || $SCALE -eq 1 ]] || echo ', seed.log')"
             echo "$WORK"
         else
             rm -rf "$WORK"

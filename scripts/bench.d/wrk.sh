@@ -17,7 +17,8 @@ if body and body ~= "" then
 end
 
 local budget = tonumber(os.getenv("BENCH_BUDGET") or "0") or 0
-local count_ok = os.getenv("BENCH_COUNT_OK") == "1"
+local count_ok = os.getenv("BENCH_COUNT_OK") == "1" or os.getenv("BENCH_COUNT_OK") == "2xx"
+local any_2xx = os.getenv("BENCH_COUNT_OK") == "2xx"
 if budget > 0 then
     local answered = 0
     function response(status, headers, body)
@@ -25,10 +26,11 @@ if budget > 0 then
         if answered >= budget then wrk.thread:stop() end
     end
 elseif count_ok then
-    -- Counts the 200 answers exactly (only where asked: a response() callback costs wrk time).
+    -- Counts the 200 answers exactly (only where asked: a response() callback costs wrk time);
+    -- BENCH_COUNT_OK=2xx counts every 2xx (POST's 201), never a 429.
     ok = 0
     function response(status, headers, body)
-        if status == 200 then ok = ok + 1 end
+        if status == 200 or (any_2xx and status >= 200 and status < 300) then ok = ok + 1 end
     end
 end
 
@@ -59,11 +61,12 @@ run_wrk() {
 }
 # measure KEY THREADS CONNECTIONS [wrk args...]: a warm-up and a measured wrk run (-dDURATION)
 # at other settings than the main table's; figures in M_*[KEY], raw output in wrk-KEY.txt.
-# BENCH_TIMEOUT (e.g. 30s) sets wrk's --timeout; BENCH_COUNT_OK=1 counts the 200s exactly;
-# BENCH_DRAIN=1 waits for the warm-up's queue to drain.
-declare -A M_RPS M_P50 M_P99 M_REQS M_SECONDS M_STATUS M_SOCK M_OK
+# BENCH_TIMEOUT (e.g. 30s) sets wrk's --timeout; BENCH_COUNT_OK=1 counts the 200s exactly (=2xx: every 2xx);
+# BENCH_DRAIN=1 waits for the warm-up's queue to drain. M_SRV and M_PG: our server's (and
+# PostgreSQL's) CPU µs per request wrk counted in the measured run.
+declare -A M_RPS M_P50 M_P99 M_REQS M_SECONDS M_STATUS M_SOCK M_OK M_SRV M_PG
 measure() {
-    local key="$1" t="$2" c="$3" rc=0 line extra=()
+    local key="$1" t="$2" c="$3" rc=0 line extra=() pg_pids=() cpu0 cpu1 pg0 pg1
     shift 3
     [[ -z "${BENCH_TIMEOUT:-}" ]] || extra=(--timeout "$BENCH_TIMEOUT")
     if [[ "$WARMUP" != 0 && "$WARMUP" != 0s ]]; then
@@ -72,7 +75,10 @@ measure() {
         # request more (the same -H and URL) returns once they are answered.
         if [[ "${BENCH_DRAIN:-0}" == 1 ]]; then curl -sS -o /dev/null --max-time 120 "$@" || true; fi
     fi
+    [[ $USE_POSTGRES -eq 0 ]] || mapfile -t pg_pids < <(postgres_pids)
+    cpu0="$(cpu_ticks "$SERVER_PID")"; pg0="$(cpu_ticks "${pg_pids[@]}")"
     wrk -t"$t" -c"$c" -d"$DURATION" --latency "${extra[@]}" -s "$WORK/bench.lua" "$@" >"$WORK/wrk-$key.txt" 2>&1 || rc=$?
+    cpu1="$(cpu_ticks "$SERVER_PID")"; pg1="$(cpu_ticks "${pg_pids[@]}")"
     sed 's/^/    /' "$WORK/wrk-$key.txt"
     line="$(grep '^BENCH ' "$WORK/wrk-$key.txt" || true)"
     if [[ $rc -ne 0 || -z "$line" ]]; then echo "    (wrk failed; no figures for this case)"; return 0; fi
@@ -80,23 +86,26 @@ measure() {
     M_REQS[$key]="$(bench_field requests "$line")"; M_SECONDS[$key]="$(bench_field seconds "$line")"
     M_STATUS[$key]="$(bench_field status_errors "$line")"; M_SOCK[$key]="$(bench_field socket_errors "$line")"
     M_OK[$key]="$(bench_field ok "$line")"
+    M_SRV[$key]="$(awk -v t=$(( cpu1 - cpu0 )) -v hz="$TICKS" -v n="${M_REQS[$key]}" 'BEGIN { printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')"
+    M_PG[$key]="$(awk -v t=$(( pg1 - pg0 )) -v hz="$TICKS" -v n="${M_REQS[$key]}" 'BEGIN { printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')"
 }
 bench_field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 # figure SECTION FIELD...: one line of figures.tsv, which the SVG chart is drawn from.
 figure() { local IFS=$'\t'; echo "$*" >>"$WORK/figures.tsv"; }
 
-# budget_run TOTAL: about TOTAL more authenticated GETs of the event list, untimed. Each wrk
+# budget_run TOTAL [PROGRESS [LUA URL]]: about TOTAL more authenticated GETs of the event list,
+# untimed (with LUA: that wrk script's requests to URL, which set their own key). Each wrk
 # thread stops itself after its share (wrk.thread:stop()); wrk's main thread would still sit
 # out its whole duration, so this watches the server's own request counter and ends wrk
 # (SIGINT) once the share has been answered. Prints progress every 10 s when asked to.
 budget_run() {
     local total="$1" progress="${2:-0}" per_thread=$(( ($1 + THREADS - 1) / THREADS ))
-    local start target now last_report=$SECONDS
+    local start target now last_report=$SECONDS args=(-s "$WORK/bench.lua" -H "Authorization: Bearer $KEY" "$EVENTS_URL")
+    [[ $# -lt 4 ]] || args=(-s "$3" "$4")
     metrics_snapshot "$WORK/m-budget.txt"
     start="$(list_requests "$WORK/m-budget.txt")"
     target=$(( start + total ))
-    BENCH_BUDGET="$per_thread" wrk -t"$THREADS" -c"$CONNECTIONS" -d3600s -s "$WORK/bench.lua" \
-        -H "Authorization: Bearer $KEY" "$EVENTS_URL" >"$WORK/budget.txt" 2>&1 &
+    BENCH_BUDGET="$per_thread" wrk -t"$THREADS" -c"$CONNECTIONS" -d3600s "${args[@]}" >"$WORK/budget.txt" 2>&1 &
     WRK_PID=$!
     while :; do
         sleep 0.2
