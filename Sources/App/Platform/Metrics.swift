@@ -92,6 +92,7 @@ final class Metrics: Sendable {
     private let flushBatches: Counter
     private let flushRows: Counter
     private let flushDuration: DurationHistogram
+    private let requestLogDropped: Counter
     private let passwordDone: Counter
     private let passwordBusy: Counter
     private let passwordInFlight: Gauge
@@ -124,6 +125,12 @@ final class Metrics: Sendable {
             descriptor: Self.descriptor(
                 "last_used", "flush_duration", "seconds", "Time to write one batch of last-used times."),
             labels: [], buckets: Self.latencyBuckets)
+        requestLogDropped = registry.makeCounter(
+            descriptor: Self.descriptor(
+                "request_log", "dropped", "total",
+                "Recent-request entries dropped before a flush wrote them (a key past 200 waiting, or all past 20,000)."
+            ),
+            labels: [])
         let work = Self.descriptor(
             "password", "work", "total", "bcrypt hashes and checks: done, or refused at once as busy (503).")
         passwordDone = registry.makeCounter(descriptor: work, labels: [("outcome", "done")])
@@ -202,6 +209,12 @@ final class Metrics: Sendable {
         flushBatches.increment()
         flushRows.increment(by: Int64(rows))
         flushDuration.record(duration)
+    }
+
+    /// Recent-request entries that made room for newer ones before a flush could write them.
+    func requestLogDropped(_ count: Int) {
+        guard count > 0 else { return }
+        requestLogDropped.increment(by: Int64(count))
     }
 
     /// One bcrypt computation admitted (`+1`) or finished (`-1`, and counted as done).

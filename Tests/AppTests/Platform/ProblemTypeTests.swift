@@ -56,4 +56,19 @@ struct ProblemTypeTests {
             #expect(html.components(separatedBy: "What to do:").count - 1 == ProblemType.allCases.count)
         }
     }
+
+    @Test("the type a bare status gets is documented with that status, for every status a client can be answered")
+    func statusAndTypeAgree() {
+        for status in 400...599 {
+            let type = try? #require(ProblemType.of(status: status), "\(status)")
+            // A status without a section of its own is the general kind of its class.
+            let general: ProblemType = status < 500 ? .badRequest : .serverError
+            #expect(type?.status == status || type == general, "\(status) → \(String(describing: type))")
+        }
+        for type in ProblemType.allCases {
+            // Each status the reference lists is one a bare refusal of that status can be
+            // answered with, or a more specific kind of it.
+            #expect(ProblemType.of(status: type.status)?.status == type.status, "\(type)")
+        }
+    }
 }

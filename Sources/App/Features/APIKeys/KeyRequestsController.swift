@@ -54,8 +54,8 @@ struct KeyRequestsController: RouteCollection {
         let requestID = (try? req.query.get(String.self, at: "request_id"))?.trimmingCharacters(in: .whitespaces) ?? ""
         var notFound: String?
         if !requestID.isEmpty {
-            let found = try await RequestLogStore.recent(of: key.id!, pending: log.pending(for: key.id!), on: req.db)
-                .first { $0.requestID == requestID }
+            let found = try await RequestLogStore.find(
+                requestID: requestID, of: key.id!, pending: log.pending(for: key.id!), on: req.db)
             if let found { return req.redirect(to: KeyRequestView(found).path) }
             notFound = "No request with id “\(requestID)” among this key’s recent requests."
         }

@@ -96,6 +96,7 @@ final class RequestLog: Sendable {
         /// requests on this lock: the list ran at 0.39× of the log turned off).
         var entries: [UUID: CircularBuffer<Entry>] = [:]
         var count = 0
+        /// Made room for newer ones since the last flush (reported to the metrics by the flush).
         var dropped = 0
         /// The batch being written: still read from here until its write commits, so that a page
         /// read during the flush finds each request in memory or in the database, never in neither.
@@ -150,10 +151,11 @@ final class RequestLog: Sendable {
     /// flush (still within the bounds).
     @discardableResult
     func flush(on database: any Database) async throws -> Int {
-        let batch = pending.withLockedValue { pending in
+        let (batch, dropped) = pending.withLockedValue { pending in
             defer { pending = Pending(writing: pending.entries) }
-            return pending.entries.mapValues(Array.init)
+            return (pending.entries.mapValues(Array.init), pending.dropped)
         }
+        metrics?.requestLogDropped(dropped)
         guard !batch.isEmpty else { return 0 }
         do {
             try await RequestLogStore.write(batch, on: database)

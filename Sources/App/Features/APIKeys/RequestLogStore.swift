@@ -104,6 +104,19 @@ enum RequestLogStore {
         ).first().map(entry)
     }
 
+    /// The key's newest request that answered with `requestID`, still `pending` or stored.
+    static func find(requestID: String, of key: UUID, pending: [RequestLog.Entry], on db: any Database)
+        async throws -> RequestLog.Entry?
+    {
+        if let waiting = pending.last(where: { $0.requestID == requestID }) { return waiting }
+        return try await db.sql.raw(
+            """
+            SELECT \(unsafeRaw: selectList) FROM api_key_requests
+            WHERE key_id = \(bind: key) AND request_id = \(bind: requestID) ORDER BY id DESC LIMIT 1
+            """
+        ).first().map(entry)
+    }
+
     /// The newest request of a key of `team` that answered with `requestID` (the id a client
     /// quotes), stored or still waiting in `log` on this instance.
     static func find(requestID: String, team: UUID, log: RequestLog, on db: any Database) async throws

@@ -87,9 +87,13 @@ struct RequestLogTests {
         try await withKagibag { app in
             let (admin, key, keyPath, _) = try await Self.setUp(app)
             let keyID = try #require(try await APIKey.query(on: app.db).first()?.id)
+            let before = app.requestLog.pending(for: keyID).count
             for _ in 0..<230 { #expect(try await app.api("/api/v1/organizer/events", key: key).status == .ok) }
             #expect(app.requestLog.pending(for: keyID).count == RequestLog.perKey)
             try await app.requestLog.flush(on: app.db)
+            // Those that made room are counted for the operator.
+            let metrics = String(buffer: try await app.testing().sendRequest(.GET, "/metrics").body)
+            #expect(metrics.contains("\nkagibag_request_log_dropped_total \(before + 230 - RequestLog.perKey)\n"))
             for _ in 0..<30 { #expect(try await app.api("/api/v1/organizer/events", key: key).status == .ok) }
             try await app.requestLog.flush(on: app.db)
             let stored = try await app.db.sql.raw(
