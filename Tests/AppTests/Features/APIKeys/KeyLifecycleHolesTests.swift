@@ -230,7 +230,16 @@ struct KeyLifecycleHolesTests {
                     return try await group.reduce(into: [UInt]()) { $0.append($1) }
                 }
             }
-            #expect(statuses.allSatisfy { [0, 201, 303, 403].contains($0) }, "\(statuses)")
+            // (503: on a loaded machine a request waited the database pool's whole timeout behind
+            // the team's lock and was refused as busy, changing nothing; the checks below hold it to that.)
+            #expect(statuses.allSatisfy { [0, 201, 303, 403, 503].contains($0) }, "\(statuses)")
+            if try await Membership.find(UUID(uuidString: membership), on: app.db) != nil {
+                // The removal itself was refused as busy: remove now, so that the order is still checked.
+                try await owner.get("/admin/team")
+                #expect(
+                    try await owner.post("/admin/team/members/\(membership)/remove", [("confirmed", "yes")]).status
+                        == .seeOther)
+            }
             // Under the team's lock every change is in one order, and each audit time is taken
             // inside its transaction: no key creation in the team may come after the removal.
             // (Afterwards the removed admin works in their own team again, where keys are theirs to make.)
