@@ -7,9 +7,10 @@
 # repeats a case; prints the hottest functions by own time and by time including callees.
 demangle() { if command -v swift >/dev/null 2>&1; then swift demangle --simplified; else cat; fi; }
 profile_case() {
-    local name="$1"; shift
+    local name="$1" method="" body=""; shift
+    [[ "$name" != post ]] || { method=POST; body="$EVENT_BODY"; }
     banner "Profile: ${LABEL[$name]} (perf record -e cpu-clock -g, $DURATION)"
-    BENCH_METHOD="" BENCH_BODY="" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$WORK/bench.lua" "$@" \
+    BENCH_METHOD="$method" BENCH_BODY="$body" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$WORK/bench.lua" "$@" \
         >"$WORK/wrk-profile-$name.txt" 2>&1 &
     WRK_PID=$!
     sleep 1
@@ -34,8 +35,16 @@ profile_case() {
     echo "Including callees (children; async frames break chains, so read as a lower bound), top 45:"
     show "$WORK/children-$name.txt" 45
 }
+# PROFILE_CASES="post list" picks some (list, keyinfo, unknown, post); the default is the first three.
 run_profiles() {
-    profile_case list -H "Authorization: Bearer $KEY" "$EVENTS_URL"
-    profile_case keyinfo -H "Authorization: Bearer $KEY" "$BASE/api/v1/organizer/key"
-    profile_case unknown -H "Authorization: Bearer $UNKNOWN_KEY" "$EVENTS_URL"
+    local name
+    for name in ${PROFILE_CASES:-list keyinfo unknown}; do
+        case "$name" in
+            list) profile_case list -H "Authorization: Bearer $KEY" "$EVENTS_URL" ;;
+            keyinfo) profile_case keyinfo -H "Authorization: Bearer $KEY" "$BASE/api/v1/organizer/key" ;;
+            unknown) profile_case unknown -H "Authorization: Bearer $UNKNOWN_KEY" "$EVENTS_URL" ;;
+            post) profile_case post -H "Authorization: Bearer $KEY" "$EVENTS_URL" ;;
+            *) echo "scripts/bench: unknown profile case '$name' (list, keyinfo, unknown, post)" >&2 ;;
+        esac
+    done
 }

@@ -23,11 +23,14 @@ struct AttackerAddressTests {
         }
     }
 
-    @Test("130 invented keys from one IPv6 /64, a new address each, get at most 100 × 401 and then 429")
+    // A limit of 20 rather than the default 100: the window is a minute from the first failure,
+    // and on a loaded 2-core machine running the whole suite 130 requests in turn took over a
+    // minute, so the window ended midway and every one was a fresh 401.
+    @Test("40 invented keys from one IPv6 /64, a new address each, get at most 20 × 401 and then 429")
     func inventedKeysFromOneSlash64() async throws {
-        try await behindProxy { _, live in
+        try await behindProxy({ $0.keyFailuresPerMinute = 20 }) { _, live in
             var statuses: [UInt: Int] = [:]
-            for index in 0..<130 {
+            for index in 0..<40 {
                 let headers: HTTPHeaders = [
                     "Authorization": "Bearer \(APIKeyToken.generate().plaintext)",
                     "X-Forwarded-For": "2001:db8:1:2:\(String(index, radix: 16)):\(String(index * 7, radix: 16))::1",
@@ -36,8 +39,8 @@ struct AttackerAddressTests {
                     try await live.send(.GET, "/api/v1/organizer/events", headers: headers).status.code, default: 0] +=
                     1
             }
-            #expect(statuses[401, default: 0] <= 100)
-            #expect(statuses[429, default: 0] >= 30)
+            #expect(statuses[401, default: 0] <= 20)
+            #expect(statuses[429, default: 0] >= 20)
             #expect(Set(statuses.keys) == [401, 429])
             // Another /64 is someone else.
             let other: HTTPHeaders = [
