@@ -116,6 +116,10 @@ public final class SQLiteReader: SQLDatabase, Sendable {
             }
         }
 
+        /// Whether a transaction is open (false after COMMIT, ROLLBACK, or an error that rolled
+        /// the whole transaction back, such as a full disk).
+        var inTransaction: Bool { sqlite_nio_sqlite3_get_autocommit(handle) == 0 }
+
         public func close() {
             for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
             statements = [:]

@@ -9,7 +9,8 @@ extension Database {
     /// another in it; on PostgreSQL as one statement (`WITH w0 AS (…), w1 AS (…) last`: every
     /// data-modifying statement in a `WITH` runs, once, whether or not anything reads it),
     /// prepared once per connection as `name`; on SQLite as one hand-off to `sqlite`'s thread
-    /// while Fluent's connection is held. The statements must not depend on each other's effects.
+    /// while Fluent's connection is held, sharing its commit with the others waiting then. The
+    /// statements must not depend on each other's effects.
     func together(
         _ statements: [any SQLExpression], preparedAs name: any PreparedStatementName.Type, sqlite: SQLiteWriter?
     ) async throws {
@@ -18,11 +19,9 @@ extension Database {
         } else if self is any PostgresDatabase {
             try await sql.execute(sql: FixedPlan(AllInOne(statements: statements), preparedAs: name)) { _ in }
         } else if let sqlite {
-            try await withConnection { _ in
-                try await sqlite.transaction { writes in
-                    for statement in statements { try writes.run(statement) }
-                }
-            }
+            try await sqlite.transaction(
+                { writes in for statement in statements { try writes.run(statement) } },
+                exclusively: { commit in try await withConnection { _ in try await commit() } })
         } else {
             try await transaction { db in
                 for statement in statements { try await db.sql.execute(sql: statement) { _ in } }

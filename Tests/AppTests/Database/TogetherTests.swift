@@ -68,4 +68,41 @@ struct TogetherTests {
             #expect(try await Self.count("audit_events", app) == before + 42)
         }
     }
+
+    @Test("on SQLite, writes arriving together share one commit; one that fails is rolled back alone")
+    func groupCommit() async throws {
+        try await withKagibag { app in
+            guard let writer = app.services.writer else { return }  // PostgreSQL: one statement each
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            let team = try #require(try await Team.query(on: app.db).first()?.id)
+            let before = try await Self.count("audit_events", app)
+            let start = writer.grouping
+            // Fluent's connection held: the first writer waits for it, and the rest queue behind.
+            let outcomes = try await app.db.withConnection { _ in
+                let tasks = (0..<30).map { index in
+                    Task {
+                        do {
+                            try await app.db.together(
+                                Self.statements(team: team, failing: index == 7), preparedAs: Probe.self,
+                                sqlite: writer)
+                            return true
+                        } catch {
+                            return false
+                        }
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                return tasks
+            }
+            var succeeded: [Bool] = []
+            for task in outcomes { succeeded.append(await task.value) }
+            #expect(succeeded == (0..<30).map { $0 != 7 })
+            #expect(try await Self.count("audit_events", app) == before + 58)
+            let grouping = writer.grouping
+            #expect(grouping.transactions - start.transactions == 30)
+            #expect(grouping.commits - start.commits < 30)
+            #expect(grouping.largest > 1)
+        }
+    }
 }
