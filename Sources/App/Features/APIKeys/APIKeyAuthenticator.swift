@@ -101,7 +101,7 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         log.record(
             RequestLog.Entry(
                 key: use.key, request: request, at: use.at, latency: ContinuousClock.now - started, status: use.status,
-                problem: told))
+                address: use.address, userAgent: use.userAgent, problem: told))
     }
 
     /// Refuses a paused, expired, ended or fenced key; otherwise runs the request as the key,

@@ -174,7 +174,7 @@ final class RequestLog: Sendable {
 extension RequestLog.Entry {
     /// The entry for a request answered with `status` (and, for a refusal, `problem`).
     init(
-        key: UUID, request: Request, at: Date, latency: Duration, status: UInt,
+        key: UUID, request: Request, at: Date, latency: Duration, status: UInt, address: String, userAgent: String?,
         problem: (title: String, detail: String)?
     ) {
         id = UUID.v7()
@@ -187,10 +187,8 @@ extension RequestLog.Entry {
         self.status = Int(status)
         let (seconds, attoseconds) = latency.components
         latencyMilliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
-        address = request.clientAddress
-        userAgent = request.headers.first(name: .userAgent).map {
-            UsageRecorder.prefix($0, utf8Bytes: UsageRecorder.maximumUserAgent)
-        }
+        self.address = address
+        self.userAgent = userAgent.map { UsageRecorder.prefix($0, utf8Bytes: UsageRecorder.maximumUserAgent) }
         requestID = request.requestID ?? request.id
         problemTitle = problem?.title
         problemDetail = problem.map { UsageRecorder.prefix($0.detail, utf8Bytes: RequestLog.maximumDetail) }
