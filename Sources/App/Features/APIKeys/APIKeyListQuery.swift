@@ -7,7 +7,11 @@ import Vapor
 /// a sort order and a page of 50 — all in the query string, so links do it without script.
 struct APIKeyListQuery: Sendable, Equatable {
     enum Status: String, CaseIterable, Sendable {
-        case all, active, paused, expiring, expired, leaked, unused
+        case all, active, paused, expiring, expired, leaked
+        case neverUsed = "never_used"
+        /// Older than the idle window and not used within it: a brand-new key is not idle, it is
+        /// waiting for its first run (an admin cleaning up must not be led to delete it).
+        case idle
 
         var label: String {
             switch self {
@@ -17,7 +21,8 @@ struct APIKeyListQuery: Sendable, Equatable {
             case .expiring: "Expiring within 7 days"
             case .expired: "Expired"
             case .leaked: "Revoked: reported leaked"
-            case .unused: "Unused for 30 days"
+            case .neverUsed: "Never used"
+            case .idle: "Idle 30+ days"
             }
         }
     }
@@ -44,7 +49,7 @@ struct APIKeyListQuery: Sendable, Equatable {
     /// Unknown values fall back to the defaults: a hand-edited link shows the list, not an error.
     init(from req: Request) {
         search = Self.searchText((try? req.query.get(String.self, at: "q")) ?? "")
-        status = ((try? req.query.get(String.self, at: "status")).flatMap(Status.init(rawValue:))) ?? .all
+        status = ((try? req.query.get(String.self, at: "status")).flatMap(Status.init(link:))) ?? .all
         sort = ((try? req.query.get(String.self, at: "sort")).flatMap(Sort.init(rawValue:))) ?? .created
         page = max(1, min(100_000, (try? req.query.get(String.self, at: "page")).flatMap(Int.init) ?? 1))
     }
@@ -98,9 +103,10 @@ struct APIKeyListQuery: Sendable, Equatable {
         case .expiring: conditions.append(APIKeyStore.condition(for: .expiring, now: now))
         case .expired: conditions.append(APIKeyStore.condition(for: .expired, now: now))
         case .leaked: conditions.append(APIKeyStore.condition(for: .leaked, now: now))
-        case .unused:
+        case .neverUsed: conditions.append("last_used_at IS NULL")
+        case .idle:
             let idle = now.addingTimeInterval(-KeyState.unusedWindow)
-            conditions.append("(last_used_at IS NULL OR last_used_at < \(bind: idle))")
+            conditions.append("created_at < \(bind: idle) AND (last_used_at IS NULL OR last_used_at < \(bind: idle))")
         }
         let whereClause = SQLQueryString(" WHERE ") + conditions.joined(separator: " AND ")
         let order =
@@ -120,5 +126,13 @@ struct APIKeyListQuery: Sendable, Equatable {
         let keys = try await APIKey.query(on: db).filter(\.$id ~~ ids).all()
         let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         return (keys.sorted { position[$0.id!]! < position[$1.id!]! }, total)
+    }
+}
+
+extension APIKeyListQuery.Status {
+    /// A status as a link names it; `unused`, the idle filter's name in links made before it
+    /// was split from "Never used", still opens it.
+    init?(link: String) {
+        if link == "unused" { self = .idle } else { self.init(rawValue: link) }
     }
 }

@@ -214,10 +214,26 @@ struct APIKeyUsageTests {
             #expect(admin.lastPage.contains(">Key 03</a>") && admin.lastPage.contains("1 key<"))
             try await admin.get("/admin/team/api-keys?status=expiring")
             #expect(admin.lastPage.contains(">Key 09</a>") && admin.lastPage.contains("1 key<"))
-            try await admin.get("/admin/team/api-keys?status=unused&sort=name")
+            try await admin.get("/admin/team/api-keys?status=never_used&sort=name")
             #expect(admin.lastPage.contains("55 keys"))
             let first = Browser.firstMatch(#"class="key-name">([^<]+)</a>"#, in: admin.lastPage)
             #expect(first == "Key 01")
+            // Made minutes ago, none is idle (an old link's "unused" opens the idle filter).
+            for status in ["idle", "unused"] {
+                try await admin.get("/admin/team/api-keys?status=\(status)")
+                #expect(admin.lastPage.contains("No key matches."))
+                #expect(admin.lastPage.contains(#"<option value="idle" selected>"#))
+            }
+            // Made 40 days ago: Key 02 never used since, Key 04 used two days ago.
+            let old = Date().addingTimeInterval(-40 * 86400), recent = Date().addingTimeInterval(-2 * 86400)
+            try await app.db.sql.raw(
+                "UPDATE api_keys SET created_at = \(bind: old) WHERE name IN ('Key 02', 'Key 04')"
+            ).run()
+            try await app.db.sql.raw("UPDATE api_keys SET last_used_at = \(bind: recent) WHERE name = 'Key 04'").run()
+            try await admin.get("/admin/team/api-keys?status=idle")
+            #expect(admin.lastPage.contains(">Key 02</a>") && admin.lastPage.contains("1 key<"))
+            try await admin.get("/admin/team/api-keys?status=never_used")
+            #expect(admin.lastPage.contains("54 keys") && !admin.lastPage.contains(">Key 04</a>"))
             try await admin.get("/admin/team/api-keys?q=nothing-like-this")
             #expect(admin.lastPage.contains("No key matches."))
             #expect(try await admin.get("/admin/team/api-keys?status=bogus&sort=bogus&page=-3").status == .ok)
