@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // Webhook deliveries (Vapor's own client is built on it).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // Tests only: random and adversarial inputs for the parsers an attacker feeds.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     ],
@@ -55,11 +57,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Webhooks' signing secrets and signatures (Standard Webhooks), retry schedule and which
+        // addresses may receive deliveries: pure logic, no web framework.
+        .target(
+            name: "WebhookCore",
+            dependencies: ["APIKeyCore", crypto],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "App",
             dependencies: [
                 "APIKeyCore",
                 "KagibagSQL",
+                "WebhookCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -87,6 +98,7 @@ let package = Package(
             dependencies: [
                 "App",
                 "KagibagSQL",
+                "WebhookCore",
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 crypto,

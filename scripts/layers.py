@@ -31,7 +31,8 @@ FEATURE_DEPENDENCIES = {
     "Teams": set(),
     "APIKeys": {"Accounts", "Teams"},
     "KeyLeaks": {"APIKeys", "Teams"},
-    "Events": {"APIKeys"},
+    "Events": {"APIKeys", "Webhooks"},
+    "Webhooks": {"Teams"},
     "Docs": {"APIKeys"},
 }
 

@@ -116,8 +116,11 @@ public func configure(_ app: Application, settings: Settings) async throws {
             try await RequestLogStore.prune(on: db)
             return 0
         })
+    // Delivered and failed webhook messages, and attempts, are kept 30 days.
+    jobs.append(.init(name: "webhook messages", every: .seconds(3600), purge: WebhookRetention.purge))
     let housekeeping = Housekeeping(jobs: jobs)
     app.lifecycle.use(housekeeping)
+    app.lifecycle.use(WebhookWorker(settings: settings, metrics: metrics))
     app.asyncCommands.use(TeamCommand(), as: "team")
     app.asyncCommands.use(KeysCommand(), as: "keys")
 

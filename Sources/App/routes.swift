@@ -48,4 +48,5 @@ func routes(_ app: Application) throws {
     try signedIn.register(collection: LeakNoticeController())
     try signedIn.register(collection: EventsController())
     try signedIn.register(collection: ActivityController())
+    try signedIn.register(collection: WebhooksController())
 }

@@ -93,6 +93,7 @@ final class Metrics: Sendable {
     private let flushRows: Counter
     private let flushDuration: DurationHistogram
     private let requestLogDropped: Counter
+    private let webhookDeliveries = NIOLockedValueBox<[String: Counter]>([:])
     private let passwordDone: Counter
     private let passwordBusy: Counter
     private let passwordInFlight: Gauge
@@ -215,6 +216,20 @@ final class Metrics: Sendable {
     func requestLogDropped(_ count: Int) {
         guard count > 0 else { return }
         requestLogDropped.increment(by: Int64(count))
+    }
+
+    /// One webhook delivery attempt: `delivered` or `failed` (to be retried, or failed for good).
+    func webhookDelivery(_ outcome: String) {
+        let counter = webhookDeliveries.withLockedValue { counters in
+            if let counter = counters[outcome] { return counter }
+            let made = registry.makeCounter(
+                descriptor: Self.descriptor(
+                    "webhook", "deliveries", "total", "Webhook delivery attempts by outcome (delivered, failed)."),
+                labels: [("outcome", outcome)])
+            counters[outcome] = made
+            return made
+        }
+        counter.increment()
     }
 
     /// One bcrypt computation admitted (`+1`) or finished (`-1`, and counted as done).

@@ -26,6 +26,13 @@ public struct Settings: Sendable {
     public var lastUsedFlushSeconds: Double = 15
     /// Keeps each key's recent requests (its page's Recent requests); off keeps none.
     public var requestLog: Bool = true
+    /// Webhooks may go to `http://` URLs too (only `https://` otherwise): for tests and closed networks.
+    public var webhookAllowHTTP = false
+    /// Webhooks may go to loopback, private and link-local addresses (refused otherwise, SSRF):
+    /// for tests and on-premises receivers.
+    public var webhookAllowPrivate = false
+    /// How often each instance's worker looks for due webhook messages (seconds).
+    public var webhookPollSeconds: Double = 1
     /// At most this many keys per team.
     public var maxKeysPerTeam: Int = 100
     /// API requests per key per minute, per instance; 0 turns the limit off.
@@ -98,6 +105,10 @@ public struct Settings: Sendable {
         settings.lastUsedFlushSeconds =
             try reader.double("KAGIBAG_LAST_USED_FLUSH_SECONDS", in: 1...3600) ?? settings.lastUsedFlushSeconds
         settings.requestLog = try reader.bool("KAGIBAG_REQUEST_LOG") ?? settings.requestLog
+        settings.webhookAllowHTTP = try reader.bool("KAGIBAG_WEBHOOK_ALLOW_HTTP") ?? settings.webhookAllowHTTP
+        settings.webhookAllowPrivate = try reader.bool("KAGIBAG_WEBHOOK_ALLOW_PRIVATE") ?? settings.webhookAllowPrivate
+        settings.webhookPollSeconds =
+            try reader.double("KAGIBAG_WEBHOOK_POLL_SECONDS", in: 0.05...60) ?? settings.webhookPollSeconds
         settings.maxKeysPerTeam =
             try reader.int("KAGIBAG_MAX_KEYS_PER_TEAM", in: 1...100_000) ?? settings.maxKeysPerTeam
         settings.apiRateLimitPerMinute =

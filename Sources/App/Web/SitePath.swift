@@ -20,6 +20,9 @@ enum SitePath {
     case apiKeyDismissLeak(ID)
     case apiKeyRequests(ID), apiKeyRequest(key: ID, request: ID)
     case teamKeyPolicy, teamNextStepsDismiss
+    case webhooks, webhooksNew, webhook(ID), webhookEdit(ID), webhookDelete(ID), webhookPause(ID), webhookResume(ID),
+        webhookRoll(ID), webhookTest(ID), webhookReplay(ID), webhookMessage(endpoint: ID, message: ID),
+        webhookResend(endpoint: ID, message: ID)
     case apiReference
     case events, eventsNew, event(ID), eventEdit(ID), eventCancel(ID), eventAttendees(ID), attendeeCancel(
         event: ID, attendee: ID), attendeeCheckIn(event: ID, attendee: ID)
@@ -75,6 +78,20 @@ enum SitePath {
         case .apiKeyRequests(let id): return Self.apiKey(id).segments + [.constant("requests")]
         case .apiKeyRequest(let key, let request):
             return Self.apiKeyRequests(key).segments + [.id(parameter: "request", request)]
+        case .webhooks: return team + [.constant("webhooks")]
+        case .webhooksNew: return team + [.constant("webhooks"), .constant("new")]
+        case .webhook(let id): return team + [.constant("webhooks"), .id(parameter: "endpoint", id)]
+        case .webhookEdit(let id): return Self.webhook(id).segments + [.constant("edit")]
+        case .webhookDelete(let id): return Self.webhook(id).segments + [.constant("delete")]
+        case .webhookPause(let id): return Self.webhook(id).segments + [.constant("pause")]
+        case .webhookResume(let id): return Self.webhook(id).segments + [.constant("resume")]
+        case .webhookRoll(let id): return Self.webhook(id).segments + [.constant("roll-secret")]
+        case .webhookTest(let id): return Self.webhook(id).segments + [.constant("test")]
+        case .webhookReplay(let id): return Self.webhook(id).segments + [.constant("replay")]
+        case .webhookMessage(let endpoint, let message):
+            return Self.webhook(endpoint).segments + [.constant("messages"), .id(parameter: "message", message)]
+        case .webhookResend(let endpoint, let message):
+            return Self.webhookMessage(endpoint: endpoint, message: message).segments + [.constant("resend")]
         case .teamKeyPolicy: return team + [.constant("key-policy")]
         case .teamNextStepsDismiss: return team + [.constant("next-steps"), .constant("dismiss")]
         case .apiReference: return [.constant("docs"), .constant("api")]

@@ -11,6 +11,7 @@ struct SitePaths: Encodable, Sendable {
         activityExport = SitePath.activityExport.path
     let teamKeyPolicy = SitePath.teamKeyPolicy.path, teamNextStepsDismiss = SitePath.teamNextStepsDismiss.path
     let apiKeys = SitePath.apiKeys.path, apiKeysNew = SitePath.apiKeysNew.path
+    let webhooks = SitePath.webhooks.path, webhooksNew = SitePath.webhooksNew.path
     let events = SitePath.events.path, eventsNew = SitePath.eventsNew.path
     let apiReference = SitePath.apiReference.path, openAPIDocument = SitePath.openAPIDocument.path
     let stylesheet = SitePath.stylesheet.path, script = SitePath.script.path

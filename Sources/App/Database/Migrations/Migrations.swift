@@ -26,5 +26,8 @@ extension Migrations {
         add(M021IndexAuditFilters())
         add(M022CreateAPIKeyRequests())
         add(M023AddVersions())
+        add(M024CreateWebhookEndpoints())
+        add(M025CreateWebhookMessages())
+        add(M026CreateWebhookAttempts())
     }
 }

@@ -35,6 +35,12 @@ final class AuditEvent: Model, @unchecked Sendable {
         case attendeeUpdated = "attendee.updated"
         case attendeeDeleted = "attendee.deleted"
         case attendeeCheckedIn = "attendee.checked_in"
+        case webhookCreated = "webhook.created"
+        case webhookChanged = "webhook.changed"
+        case webhookDeleted = "webhook.deleted"
+        case webhookPaused = "webhook.paused"
+        case webhookResumed = "webhook.resumed"
+        case webhookSecretRolled = "webhook.secret_rolled"
     }
 
     @ID(key: .id) var id: UUID?

@@ -46,6 +46,9 @@ enum AttendeeStore {
                         ("name", nil, attendee.name), ("email", nil, attendee.email),
                         ("ticket_type", nil, attendee.ticketType), ("status", nil, attendee.status.rawValue),
                     ]), event: event.id, on: db)
+                try await WebhookOutbox.record(
+                    .attendeeRegistered, team: event.teamID, object: attendee.id,
+                    data: try attendee.webhookData, on: db)
             }
         } catch let error as any DatabaseError where error.isConstraintFailure {
             throw DomainError.conflict("\(draft.email) is already registered for this event.", field: "email")
@@ -117,6 +120,7 @@ enum AttendeeStore {
                         .attendeeUpdated, team: event.teamID, by: actor, what, changes: changes, event: event.id,
                         on: db)
                 }
+                let cancels = draft.status == .cancelled && attendee.status != .cancelled
                 attendee.name = draft.name
                 attendee.email = draft.email
                 attendee.ticketType = draft.ticketType
@@ -124,6 +128,11 @@ enum AttendeeStore {
                 attendee.checkedInAt = checkedInAt
                 attendee.updatedAt = now
                 attendee.version = version
+                if !changes.isEmpty {
+                    try await WebhookOutbox.record(
+                        cancels ? .attendeeCancelled : .attendeeUpdated, team: event.teamID, object: attendee.id,
+                        data: try attendee.webhookData, on: db)
+                }
             }
         } catch let error as any DatabaseError where error.isConstraintFailure {
             throw DomainError.conflict("\(draft.email) is already registered for this event.", field: "email")
@@ -157,6 +166,9 @@ enum AttendeeStore {
                 .attendeeDeleted, team: event.teamID, by: actor,
                 "deleted the registration of \(attendee.name) at “\(event.name)”",
                 changes: [AuditChange(field: "email", from: attendee.email, to: nil)], event: event.id, on: db)
+            try await WebhookOutbox.record(
+                .attendeeDeleted, team: event.teamID, object: attendee.id,
+                data: WebhookOutbox.deleted(id: attendee.id!, event: attendee.eventID), on: db)
         }
     }
 

@@ -94,6 +94,8 @@ enum CheckIn {
             FROM events e WHERE e.id = \(bind: door.event)
             """
         ).run()
+        try await WebhookOutbox.record(
+            .attendeeCheckedIn, team: door.team, object: attendee.id, data: try attendee.webhookData, on: db)
     }
 
     /// Checks the attendee with `code` in at `event` (already read and within reach), or throws

@@ -101,6 +101,8 @@ struct CheckInsAPIController: RouteCollection {
                 .checkInUndone, team: key.teamID, by: actor,
                 "undid the check-in of \(attendee.name) at “\(event.name)”",
                 event: event.id, on: db)
+            try await WebhookOutbox.record(
+                .attendeeUpdated, team: key.teamID, object: attendee.id, data: try attendee.webhookData, on: db)
         }
         return .noContent
     }

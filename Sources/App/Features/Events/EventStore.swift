@@ -97,7 +97,10 @@ enum EventStore {
         let entry = try Audit.insert(
             .eventCreated, team: team, by: actor, "created event “\(event.name)”", event: event.id)
         // Its plan is the same for every event: planned once per connection on PostgreSQL.
-        try await db.together([insert.insert, entry], preparedAs: EventRecord.CreateStatement.self, sqlite: sqlite)
+        let message = WebhookOutbox.enqueue(
+            .eventCreated, team: team, object: event.id, data: event.webhookData)
+        try await db.together(
+            [insert.insert, entry, message], preparedAs: EventRecord.CreateStatement.self, sqlite: sqlite)
         return event
     }
 
@@ -152,6 +155,8 @@ enum EventStore {
                 ? "cancelled event “\(changed.name)”" : "changed event “\(changed.name)”"
             try await Audit.record(
                 .eventUpdated, team: event.teamID, by: actor, what, changes: changes, event: event.id, on: db)
+            try await WebhookOutbox.record(
+                .eventUpdated, team: event.teamID, object: event.id, data: changed.webhookData, on: db)
             return changed
         }
     }
@@ -196,6 +201,9 @@ enum EventStore {
             try await Audit.record(
                 .eventDeleted, team: event.teamID, by: actor, "deleted event “\(event.name)” and its attendees",
                 event: event.id, on: db)
+            // Its attendees went with it: this one message stands for them.
+            try await WebhookOutbox.record(
+                .eventDeleted, team: event.teamID, object: event.id, data: WebhookOutbox.deleted(id: event.id), on: db)
         }
     }
 }

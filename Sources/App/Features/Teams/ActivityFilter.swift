@@ -29,7 +29,9 @@ struct ActivityFilter: Sendable, Equatable {
             case .memberAdded, .memberInvited, .invitationWithdrawn, .invitationDeclined, .memberRemoved, .memberLeft,
                 .memberRoleChanged:
                 self = .members
-            case .keyPolicyChanged, .permissionsChanged, .teamCreated: self = .settings
+            case .keyPolicyChanged, .permissionsChanged, .teamCreated, .webhookCreated, .webhookChanged,
+                .webhookDeleted, .webhookPaused, .webhookResumed, .webhookSecretRolled:
+                self = .settings
             case .eventCreated, .eventUpdated, .eventDeleted: self = .events
             case .attendeeRegistered, .attendeeUpdated, .attendeeDeleted, .attendeeCheckedIn, .checkInUndone:
                 self = .attendees

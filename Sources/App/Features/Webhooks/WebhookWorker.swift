@@ -1,0 +1,326 @@
+import AsyncHTTPClient
+import Fluent
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SQLKit
+import Vapor
+import WebhookCore
+
+/// Delivers the outbox: on every instance, every `poll`, it claims due messages (on PostgreSQL
+/// `FOR UPDATE SKIP LOCKED`, so that two instances never take the same one; a claim lapses after
+/// `claimFor`, so a message an instance was delivering when it died goes out from another) and
+/// delivers each endpoint's in order, in a lane of its own: a slow endpoint holds only itself.
+final class WebhookWorker: LifecycleHandler, Sendable {
+    struct Message: Sendable {
+        let id: UUID
+        let endpoint: UUID
+        let type: String
+        let payload: String
+        let attempts: Int
+    }
+
+    /// What one delivery attempt came to.
+    struct Outcome: Sendable {
+        var status: Int?
+        var latencyMilliseconds: Double
+        var error: String?
+        var response: String?
+        var delivered: Bool { status.map { (200...299).contains($0) } ?? false }
+    }
+
+    static let timeout: TimeAmount = .seconds(10)
+    /// Longer than a delivery can take (its timeout and the address lookup).
+    static let claimFor: TimeInterval = 60
+    static let batch = 32
+    /// Lanes (endpoints delivered to at once) per instance.
+    static let lanes = 8
+    static let keptResponse = 64 * 1024
+    /// An endpoint failing this long is paused, with a notice on the Admin pages.
+    static let failingPause: TimeInterval = 3 * 86400
+    static let userAgent = "Kagibag-Webhooks/\(CommandLinePlan.version)"
+
+    let settings: Settings
+    let poll: Duration
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// Endpoints with a lane running on this instance.
+    private let busy = NIOLockedValueBox<Set<UUID>>([])
+    let metrics: Metrics?
+
+    init(settings: Settings, metrics: Metrics?) {
+        self.settings = settings
+        self.metrics = metrics
+        poll = .milliseconds(Int64(settings.webhookPollSeconds * 1000))
+    }
+
+    func didBootAsync(_ application: Application) async throws {
+        let db = application.db
+        let logger = application.logger
+        let group = application.eventLoopGroup
+        task.withLockedValue {
+            $0 = Task.detached { [self] in
+                await withTaskGroup(of: Void.self) { lanes in
+                    while !Task.isCancelled {
+                        do {
+                            for (endpoint, messages) in try await claim(on: db) {
+                                lanes.addTask { [self] in
+                                    await deliver(messages, to: endpoint, on: db, group: group, logger: logger)
+                                    busy.withLockedValue { _ = $0.remove(endpoint) }
+                                }
+                            }
+                        } catch {
+                            logger.warning(
+                                "webhook claim failed; will retry",
+                                metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                        }
+                        do { try await Task.sleep(for: poll) } catch { break }
+                    }
+                    await lanes.waitForAll()
+                }
+            }
+        }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        let running = task.withLockedValue { $0 }
+        running?.cancel()
+        await running?.value
+    }
+
+    /// Takes due messages of endpoints without a lane here, grouped by endpoint in order; marks
+    /// those endpoints busy.
+    func claim(on db: any Database, now: Date = Date()) async throws -> [(UUID, [Message])] {
+        let free = Self.lanes - busy.withLockedValue { $0.count }
+        guard free > 0 else { return [] }
+        let skipping = busy.withLockedValue { Array($0) }
+        var select: SQLQueryString = """
+            SELECT m.id, m.endpoint_id FROM webhook_messages m
+            WHERE m.state = 'pending' AND m.next_attempt_at <= \(bind: now)
+              AND (m.claimed_until IS NULL OR m.claimed_until < \(bind: now))
+              AND NOT EXISTS (SELECT 1 FROM webhook_messages e
+                              WHERE e.endpoint_id = m.endpoint_id AND e.object_id = m.object_id
+                                AND e.state = 'pending' AND e.id < m.id)
+              AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = m.endpoint_id AND w.paused_at IS NULL)
+            """
+        if !skipping.isEmpty { select += " AND m.endpoint_id NOT IN (\(binds: skipping))" }
+        select += " ORDER BY m.id LIMIT \(literal: Self.batch)"
+        if db.sql.dialect.name == "postgresql" { select += " FOR UPDATE OF m SKIP LOCKED" }
+        let until = now.addingTimeInterval(Self.claimFor)
+        let rows = try await db.sql.raw(
+            """
+            UPDATE webhook_messages SET claimed_until = \(bind: until)
+            WHERE (id, endpoint_id) IN (\(select))
+            RETURNING id, endpoint_id, type, payload, attempts
+            """
+        ).all()
+        var byEndpoint: [UUID: [Message]] = [:]
+        for row in rows {
+            let message = Message(
+                id: try row.decode(column: "id", as: UUID.self),
+                endpoint: try row.decode(column: "endpoint_id", as: UUID.self),
+                type: try row.decode(column: "type", as: String.self),
+                payload: try row.decode(column: "payload", as: String.self),
+                attempts: try row.decode(column: "attempts", as: Int.self))
+            byEndpoint[message.endpoint, default: []].append(message)
+        }
+        var lanes: [(UUID, [Message])] = []
+        for (endpoint, messages) in byEndpoint.sorted(by: { $0.value[0].id < $1.value[0].id }) {
+            guard lanes.count < free else {
+                // No lane left this round: let them go for the next.
+                try await release(messages.map(\.id), endpoint: endpoint, on: db)
+                continue
+            }
+            busy.withLockedValue { _ = $0.insert(endpoint) }
+            lanes.append((endpoint, messages.sorted { $0.id < $1.id }))
+        }
+        return lanes
+    }
+
+    private func release(_ ids: [UUID], endpoint: UUID, on db: any Database) async throws {
+        try await db.sql.raw(
+            "UPDATE webhook_messages SET claimed_until = NULL WHERE endpoint_id = \(bind: endpoint) AND id IN (\(binds: ids))"
+        ).run()
+    }
+
+    /// Delivers `messages` to `endpoint` one after another, recording each attempt.
+    func deliver(
+        _ messages: [Message], to endpointID: UUID, on db: any Database, group: any EventLoopGroup, logger: Logger
+    ) async {
+        do {
+            guard let endpoint = try await WebhookEndpoint.find(endpointID, on: db), endpoint.pausedAt == nil else {
+                return
+            }
+            for (index, message) in messages.enumerated() {
+                let outcome = await send(message, to: endpoint, group: group)
+                try await record(outcome, of: message, endpoint: endpoint, on: db)
+                if !outcome.delivered {
+                    // The rest wait for their turn (order per object; a failing endpoint is not hammered).
+                    try await release(messages[(index + 1)...].map(\.id), endpoint: endpointID, on: db)
+                    return
+                }
+            }
+        } catch {
+            logger.warning(
+                "webhook delivery bookkeeping failed; the claim lapses and another try follows",
+                metadata: ["error": "\(String(reflecting: type(of: error)))"])
+        }
+    }
+
+    /// One attempt: signed, to the address checked (and no other), within the timeout, no redirect.
+    func send(_ message: Message, to endpoint: WebhookEndpoint, group: any EventLoopGroup) async -> Outcome {
+        let started = ContinuousClock.now
+        func elapsed() -> Double {
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
+            return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        }
+        let target: WebhookURL
+        let address: String
+        do {
+            target = try WebhookURL.parse(endpoint.url, allowHTTP: settings.webhookAllowHTTP)
+            address = try await target.resolve(allowPrivate: settings.webhookAllowPrivate)
+        } catch let error as DomainError {
+            return Outcome(status: nil, latencyMilliseconds: elapsed(), error: error.message)
+        } catch {
+            return Outcome(status: nil, latencyMilliseconds: elapsed(), error: "The URL could not be used.")
+        }
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: Self.timeout, read: Self.timeout))
+        // Connect to the address just checked, whatever the name resolves to a moment later
+        // (DNS rebinding); TLS still verifies the certificate against the name.
+        if target.host != address { configuration.dnsOverride = [target.host: address] }
+        let client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
+        let outcome = await post(message, to: endpoint, with: client, elapsed: elapsed)
+        try? await client.shutdown()
+        return outcome
+    }
+
+    private func post(
+        _ message: Message, to endpoint: WebhookEndpoint, with client: HTTPClient, elapsed: () -> Double
+    ) async -> Outcome {
+        let body = Array(message.payload.utf8)
+        let timestamp = Int(Date().timeIntervalSince1970)
+        let webhookID = Self.webhookID(message.id)
+        var request = HTTPClientRequest(url: endpoint.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: Self.userAgent)
+        request.headers.add(name: "webhook-id", value: webhookID)
+        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+        request.headers.add(
+            name: "webhook-signature",
+            value: WebhookSignature.header(
+                id: webhookID, timestamp: timestamp, body: body, secrets: endpoint.signingSecrets()))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            let response = try await client.execute(request, timeout: Self.timeout)
+            var kept = ByteBuffer()
+            for try await chunk in response.body {
+                // The first 64 KB are kept; the rest is not read (the connection closes with it).
+                let room = Self.keptResponse - kept.readableBytes
+                kept.writeImmutableBuffer(
+                    chunk.getSlice(at: chunk.readerIndex, length: min(chunk.readableBytes, room))!)
+                if kept.readableBytes >= Self.keptResponse { break }
+            }
+            return Outcome(
+                status: Int(response.status.code), latencyMilliseconds: elapsed(),
+                error: (200...299).contains(Int(response.status.code))
+                    ? nil : Self.describe(status: response.status),
+                response: String(decoding: kept.readableBytesView, as: UTF8.self))
+        } catch {
+            return Outcome(status: nil, latencyMilliseconds: elapsed(), error: Self.describe(error))
+        }
+    }
+
+    /// Records the attempt and what follows: delivered, another try later, or failed for good.
+    func record(_ outcome: Outcome, of message: Message, endpoint: WebhookEndpoint, on db: any Database) async throws {
+        let now = Date()
+        let attempts = message.attempts + 1
+        try await db.transaction { db in
+            try await db.sql.raw(
+                """
+                INSERT INTO webhook_attempts (id, message_id, endpoint_id, at, status, latency_ms, error, response)
+                VALUES (\(bind: UUID.v7()), \(bind: message.id), \(bind: endpoint.id!), \(bind: now),
+                  \(bind: outcome.status), \(bind: outcome.latencyMilliseconds), \(bind: outcome.error),
+                  \(bind: outcome.response))
+                """
+            ).run()
+            if outcome.delivered {
+                try await db.sql.raw(
+                    """
+                    UPDATE webhook_messages SET state = 'delivered', attempts = \(bind: attempts), delivered_at = \(bind: now),
+                      claimed_until = NULL, next_attempt_at = NULL, last_status = \(bind: outcome.status),
+                      last_latency_ms = \(bind: outcome.latencyMilliseconds), last_error = NULL
+                    WHERE id = \(bind: message.id) AND endpoint_id = \(bind: endpoint.id!)
+                    """
+                ).run()
+                try await db.sql.raw(
+                    "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = \(bind: endpoint.id!) AND failing_since IS NOT NULL"
+                ).run()
+            } else {
+                let wait = RetrySchedule.wait(afterFailedAttempts: attempts, random: Double.random(in: 0..<1))
+                try await db.sql.raw(
+                    """
+                    UPDATE webhook_messages SET state = \(bind: wait == nil ? "failed" : "pending"),
+                      attempts = \(bind: attempts), claimed_until = NULL,
+                      next_attempt_at = \(bind: wait.map { now.addingTimeInterval($0) }),
+                      last_status = \(bind: outcome.status), last_latency_ms = \(bind: outcome.latencyMilliseconds),
+                      last_error = \(bind: outcome.error)
+                    WHERE id = \(bind: message.id) AND endpoint_id = \(bind: endpoint.id!)
+                    """
+                ).run()
+                try await db.sql.raw(
+                    "UPDATE webhook_endpoints SET failing_since = \(bind: now) WHERE id = \(bind: endpoint.id!) AND failing_since IS NULL"
+                ).run()
+                if let since = endpoint.failingSince, now.timeIntervalSince(since) >= Self.failingPause {
+                    let paused = try await db.sql.raw(
+                        """
+                        UPDATE webhook_endpoints SET paused_at = \(bind: now), paused_reason = 'failing'
+                        WHERE id = \(bind: endpoint.id!) AND paused_at IS NULL RETURNING id
+                        """
+                    ).first()
+                    if paused != nil {
+                        try await Audit.record(
+                            .webhookPaused, team: endpoint.teamID, by: nil, actor: "Kagibag",
+                            "paused webhook endpoint \(endpoint.url): every delivery failed for 3 days", on: db)
+                    }
+                }
+            }
+        }
+        metrics?.webhookDelivery(outcome.delivered ? "delivered" : "failed")
+    }
+
+    /// The `webhook-id` of a message: the same for every attempt and every endpoint.
+    static func webhookID(_ id: UUID) -> String {
+        "msg_" + id.lowercasedString.replacingOccurrences(of: "-", with: "")
+    }
+
+    static func describe(status: HTTPResponseStatus) -> String {
+        switch status.code {
+        case 300...399: "The endpoint answered \(status.code) (a redirect, which is not followed)."
+        default: "The endpoint answered \(status.code)."
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:
+            "No answer within \(timeout.nanoseconds / 1_000_000_000) seconds."
+        case let error as HTTPClientError where error == .connectTimeout:
+            "The connection was not accepted within \(timeout.nanoseconds / 1_000_000_000) seconds."
+        case let error as HTTPClientError where error == .remoteConnectionClosed:
+            "The endpoint closed the connection before answering."
+        case is NIOConnectionError, is ChannelError:
+            "The endpoint could not be reached (connection refused or reset)."
+        default:
+            "The delivery failed: \(String(describing: error).prefix(200))"
+        }
+    }
+}
+
+extension WebhookEndpoint {
+    static func find(_ id: UUID, on db: any Database) async throws -> WebhookEndpoint? {
+        try await WebhookEndpoint.query(on: db).filter(\.$id == id).first()
+    }
+}
