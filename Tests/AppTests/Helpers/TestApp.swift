@@ -24,6 +24,8 @@ func withKagibag(
     // allows 1,000 connections: 248 tests start at once).
     settings.databasePoolSize = 2
     settings.database = .sqliteMemory
+    // Webhook tests run the worker's steps themselves; no app of the suite polls on its own.
+    settings.webhookPollSeconds = 3600
     let baseURL = ProcessInfo.processInfo.environment["DATABASE_URL"]
     var database: String?
     if let baseURL {

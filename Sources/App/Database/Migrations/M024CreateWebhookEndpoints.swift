@@ -21,6 +21,10 @@ struct M024CreateWebhookEndpoints: AsyncMigration {
             // "admin" or "failing".
             .field("paused_reason", .string)
             .field("failing_since", .datetime)
+            // One instance at a time delivers to an endpoint (so messages about one object go out
+            // in order): it holds the endpoint until then, renewed before each delivery; after a
+            // crash another instance takes over once it has passed.
+            .field("lane_until", .datetime)
             .field("created_by", .uuid, .references("users", "id", onDelete: .setNull))
             .field("created_at", .datetime, .required)
             .field("updated_at", .datetime, .required)

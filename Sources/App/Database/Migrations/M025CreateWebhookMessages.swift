@@ -21,9 +21,6 @@ struct M025CreateWebhookMessages: AsyncMigration {
             .field("state", .string, .required)
             .field("attempts", .int, .required)
             .field("next_attempt_at", .datetime)
-            // An instance delivering it holds it until then (longer than a delivery's timeout);
-            // after a crash another instance takes it up once it has passed.
-            .field("claimed_until", .datetime)
             .field("last_status", .int)
             .field("last_latency_ms", .double)
             .field("last_error", .string)

@@ -67,8 +67,7 @@ enum WebhookMessageStore {
     static func resend(_ id: UUID, endpoint: UUID, now: Date = Date(), on db: any Database) async throws {
         try await db.sql.raw(
             """
-            UPDATE webhook_messages SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now),
-              claimed_until = NULL
+            UPDATE webhook_messages SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now)
             WHERE id = \(bind: id) AND endpoint_id = \(bind: endpoint)
             """
         ).run()
@@ -78,8 +77,7 @@ enum WebhookMessageStore {
     static func replay(endpoint: UUID, since: Date, now: Date = Date(), on db: any Database) async throws -> Int {
         try await db.sql.raw(
             """
-            UPDATE webhook_messages SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now),
-              claimed_until = NULL
+            UPDATE webhook_messages SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now)
             WHERE endpoint_id = \(bind: endpoint) AND created_at >= \(bind: since) AND type <> 'webhook.test'
             RETURNING id
             """

@@ -9,10 +9,10 @@ import SQLKit
 import Vapor
 import WebhookCore
 
-/// Delivers the outbox: on every instance, every `poll`, it claims due messages (on PostgreSQL
-/// `FOR UPDATE SKIP LOCKED`, so that two instances never take the same one; a claim lapses after
-/// `claimFor`, so a message an instance was delivering when it died goes out from another) and
-/// delivers each endpoint's in order, in a lane of its own: a slow endpoint holds only itself.
+/// Delivers the outbox: on every instance, every `poll`, it takes endpoints with due messages
+/// that no instance is delivering to (on PostgreSQL `FOR UPDATE SKIP LOCKED`; a lane lapses after
+/// `claimFor`, so what an instance was delivering when it died goes out from another) and
+/// delivers each one's messages in order, in a lane of its own: a slow endpoint holds only itself.
 final class WebhookWorker: LifecycleHandler, Sendable {
     struct Message: Sendable {
         let id: UUID
@@ -67,7 +67,6 @@ final class WebhookWorker: LifecycleHandler, Sendable {
                             for (endpoint, messages) in try await claim(on: db) {
                                 lanes.addTask { [self] in
                                     await deliver(messages, to: endpoint, on: db, group: group, logger: logger)
-                                    busy.withLockedValue { _ = $0.remove(endpoint) }
                                 }
                             }
                         } catch {
@@ -89,81 +88,91 @@ final class WebhookWorker: LifecycleHandler, Sendable {
         await running?.value
     }
 
-    /// Takes due messages of endpoints without a lane here, grouped by endpoint in order; marks
-    /// those endpoints busy.
+    /// Takes endpoints with due messages that no instance is delivering to (on PostgreSQL
+    /// `FOR UPDATE SKIP LOCKED`: two instances never take the same one), and each one's due
+    /// messages in order; marks those endpoints busy here.
     func claim(on db: any Database, now: Date = Date()) async throws -> [(UUID, [Message])] {
         let free = Self.lanes - busy.withLockedValue { $0.count }
         guard free > 0 else { return [] }
         let skipping = busy.withLockedValue { Array($0) }
         var select: SQLQueryString = """
-            SELECT m.id, m.endpoint_id FROM webhook_messages m
-            WHERE m.state = 'pending' AND m.next_attempt_at <= \(bind: now)
-              AND (m.claimed_until IS NULL OR m.claimed_until < \(bind: now))
-              AND NOT EXISTS (SELECT 1 FROM webhook_messages e
-                              WHERE e.endpoint_id = m.endpoint_id AND e.object_id = m.object_id
-                                AND e.state = 'pending' AND e.id < m.id)
-              AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = m.endpoint_id AND w.paused_at IS NULL)
+            SELECT w.id FROM webhook_endpoints w
+            WHERE w.paused_at IS NULL AND (w.lane_until IS NULL OR w.lane_until < \(bind: now))
+              AND EXISTS (SELECT 1 FROM webhook_messages m
+                          WHERE m.endpoint_id = w.id AND m.state = 'pending' AND m.next_attempt_at <= \(bind: now))
             """
-        if !skipping.isEmpty { select += " AND m.endpoint_id NOT IN (\(binds: skipping))" }
-        select += " ORDER BY m.id LIMIT \(literal: Self.batch)"
-        if db.sql.dialect.name == "postgresql" { select += " FOR UPDATE OF m SKIP LOCKED" }
-        let until = now.addingTimeInterval(Self.claimFor)
-        let rows = try await db.sql.raw(
+        if !skipping.isEmpty { select += " AND w.id NOT IN (\(binds: skipping))" }
+        select += " ORDER BY w.id LIMIT \(literal: free)"
+        if db.sql.dialect.name == "postgresql" { select += " FOR UPDATE SKIP LOCKED" }
+        let endpoints = try await db.sql.raw(
             """
-            UPDATE webhook_messages SET claimed_until = \(bind: until)
-            WHERE (id, endpoint_id) IN (\(select))
-            RETURNING id, endpoint_id, type, payload, attempts
+            UPDATE webhook_endpoints SET lane_until = \(bind: now.addingTimeInterval(Self.claimFor))
+            WHERE id IN (\(select)) RETURNING id
             """
-        ).all()
-        var byEndpoint: [UUID: [Message]] = [:]
-        for row in rows {
-            let message = Message(
-                id: try row.decode(column: "id", as: UUID.self),
-                endpoint: try row.decode(column: "endpoint_id", as: UUID.self),
-                type: try row.decode(column: "type", as: String.self),
-                payload: try row.decode(column: "payload", as: String.self),
-                attempts: try row.decode(column: "attempts", as: Int.self))
-            byEndpoint[message.endpoint, default: []].append(message)
-        }
+        ).all().map { try $0.decode(column: "id", as: UUID.self) }
         var lanes: [(UUID, [Message])] = []
-        for (endpoint, messages) in byEndpoint.sorted(by: { $0.value[0].id < $1.value[0].id }) {
-            guard lanes.count < free else {
-                // No lane left this round: let them go for the next.
-                try await release(messages.map(\.id), endpoint: endpoint, on: db)
+        for endpoint in endpoints.sorted(by: <) {
+            // Due, and not behind an earlier message about the same object that waits for a retry.
+            let messages = try await db.sql.raw(
+                """
+                SELECT m.id, m.type, m.payload, m.attempts FROM webhook_messages m
+                WHERE m.endpoint_id = \(bind: endpoint) AND m.state = 'pending' AND m.next_attempt_at <= \(bind: now)
+                  AND NOT EXISTS (SELECT 1 FROM webhook_messages e
+                                  WHERE e.endpoint_id = m.endpoint_id AND e.object_id = m.object_id
+                                    AND e.state = 'pending' AND e.id < m.id AND e.next_attempt_at > \(bind: now))
+                ORDER BY m.id LIMIT \(literal: Self.batch)
+                """
+            ).all().map { row in
+                Message(
+                    id: try row.decode(column: "id", as: UUID.self), endpoint: endpoint,
+                    type: try row.decode(column: "type", as: String.self),
+                    payload: try row.decode(column: "payload", as: String.self),
+                    attempts: try row.decode(column: "attempts", as: Int.self))
+            }
+            guard !messages.isEmpty else {
+                try await release(endpoint, on: db)
                 continue
             }
             busy.withLockedValue { _ = $0.insert(endpoint) }
-            lanes.append((endpoint, messages.sorted { $0.id < $1.id }))
+            lanes.append((endpoint, messages))
         }
         return lanes
     }
 
-    private func release(_ ids: [UUID], endpoint: UUID, on db: any Database) async throws {
-        try await db.sql.raw(
-            "UPDATE webhook_messages SET claimed_until = NULL WHERE endpoint_id = \(bind: endpoint) AND id IN (\(binds: ids))"
-        ).run()
+    /// Lets any instance deliver to `endpoint` again.
+    private func release(_ endpoint: UUID, on db: any Database) async throws {
+        try await db.sql.raw("UPDATE webhook_endpoints SET lane_until = NULL WHERE id = \(bind: endpoint)").run()
     }
 
-    /// Delivers `messages` to `endpoint` one after another, recording each attempt.
+    /// Delivers `messages` to `endpoint` one after another, recording each attempt; the
+    /// endpoint's lane (taken by `claim`) is free again afterwards.
     func deliver(
         _ messages: [Message], to endpointID: UUID, on db: any Database, group: any EventLoopGroup, logger: Logger
     ) async {
+        defer { busy.withLockedValue { _ = $0.remove(endpointID) } }
         do {
             guard let endpoint = try await WebhookEndpoint.find(endpointID, on: db), endpoint.pausedAt == nil else {
+                try await release(endpointID, on: db)
                 return
             }
-            for (index, message) in messages.enumerated() {
+            for message in messages {
+                // Still this instance's lane, for one more delivery's time.
+                try await db.sql.raw(
+                    """
+                    UPDATE webhook_endpoints SET lane_until = \(bind: Date().addingTimeInterval(Self.claimFor))
+                    WHERE id = \(bind: endpointID)
+                    """
+                ).run()
                 let outcome = await send(message, to: endpoint, group: group)
                 try await record(outcome, of: message, endpoint: endpoint, on: db)
-                if !outcome.delivered {
-                    // The rest wait for their turn (order per object; a failing endpoint is not hammered).
-                    try await release(messages[(index + 1)...].map(\.id), endpoint: endpointID, on: db)
-                    return
-                }
+                // The rest wait for the next round (a failing endpoint is not hammered, and a
+                // later message about the same object stays behind the one that failed).
+                if !outcome.delivered { break }
             }
+            try await release(endpointID, on: db)
         } catch {
             logger.warning(
-                "webhook delivery bookkeeping failed; the claim lapses and another try follows",
+                "webhook delivery bookkeeping failed; the lane lapses and another try follows",
                 metadata: ["error": "\(String(reflecting: type(of: error)))"])
         }
     }
@@ -250,7 +259,7 @@ final class WebhookWorker: LifecycleHandler, Sendable {
                 try await db.sql.raw(
                     """
                     UPDATE webhook_messages SET state = 'delivered', attempts = \(bind: attempts), delivered_at = \(bind: now),
-                      claimed_until = NULL, next_attempt_at = NULL, last_status = \(bind: outcome.status),
+                      next_attempt_at = NULL, last_status = \(bind: outcome.status),
                       last_latency_ms = \(bind: outcome.latencyMilliseconds), last_error = NULL
                     WHERE id = \(bind: message.id) AND endpoint_id = \(bind: endpoint.id!)
                     """
@@ -263,7 +272,7 @@ final class WebhookWorker: LifecycleHandler, Sendable {
                 try await db.sql.raw(
                     """
                     UPDATE webhook_messages SET state = \(bind: wait == nil ? "failed" : "pending"),
-                      attempts = \(bind: attempts), claimed_until = NULL,
+                      attempts = \(bind: attempts),
                       next_attempt_at = \(bind: wait.map { now.addingTimeInterval($0) }),
                       last_status = \(bind: outcome.status), last_latency_ms = \(bind: outcome.latencyMilliseconds),
                       last_error = \(bind: outcome.error)
