@@ -368,8 +368,10 @@ def test_an_admin_adds_an_endpoint_sees_its_secret_once_tests_resends_and_rolls_
     with Pages(browser, base, artifacts_dir) as pages:  # kept in artifacts_dir if the walk fails
         tour, page, _ = signed_up_walk(pages.new, base, screenshots_dir, width, height, javascript,
                                        "Webhook walk", [])
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Webhooks", exact=True).click()
+        nav = page.get_by_role("navigation", name="Main")
+        nav.get_by_role("link", name="Webhooks", exact=True).click()
         expect(page).to_have_url(re.compile(HOOKS + "$"))
+        expect(nav.get_by_role("link", name="Webhooks", exact=True)).to_have_attribute("aria-current", "page")
         expect(page.get_by_role("heading", level=1)).to_have_text("Webhooks")
         expect(page.locator("#no-webhooks")).to_be_visible()
         tour.look(page, f"webhooks-list-empty-{mode}", script=javascript)
@@ -398,8 +400,9 @@ def test_an_admin_adds_an_endpoint_sees_its_secret_once_tests_resends_and_rolls_
             copy.click()
             expect(box.locator(".copy-status")).to_have_text("Copied to the clipboard.")
             assert page.evaluate("navigator.clipboard.readText()") == secret
-        else:
-            expect(copy).to_be_hidden()
+        elif copy.is_visible():  # gathered, not raised: the walk goes on to name every problem
+            tour.problems.append(f"webhooks-secret-{mode} at {width}px: the Copy button shows without "
+                                 "JavaScript, where it does nothing")
         tour.look(page, f"webhooks-secret-{mode}", script=javascript)
 
         # Send test event: delivered, verified with the secret, and listed as delivered.

@@ -37,7 +37,8 @@ func routes(_ app: Application) throws {
     web.notFoundForUnknownPaths()
     try web.register(collection: AccountController())
     try web.register(collection: APIReferenceController(document: openAPI))
-    let signedIn = web.grouped(MiddlewareChain(RequireLoginMiddleware(), KeyExpiryBanner(), LeakNoticeBanner()))
+    let signedIn = web.grouped(
+        MiddlewareChain(RequireLoginMiddleware(), KeyExpiryBanner(), LeakNoticeBanner(), WebhookPausedBanner()))
     try signedIn.register(collection: TeamController())
     try signedIn.register(collection: TeamExitController())
     try signedIn.register(collection: InvitationController())

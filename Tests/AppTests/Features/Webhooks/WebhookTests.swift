@@ -285,4 +285,52 @@ struct WebhookTests {
             #expect(missing.status == .notFound)
         }
     }
+
+    @Test("an endpoint failing for 3 days is paused, with a notice on every Admin page until an admin resumes it")
+    func pausedWhenFailing() async throws {
+        let receiver = try await Receiver(statuses: [.internalServerError, .internalServerError])
+        do {
+            try await withKagibag(Self.allowLocal) { app in
+                let (admin, key, _) = try await Browser.adminWithKey(app)
+                let (endpoint, _) = try await Self.addEndpoint(admin, url: receiver.url)
+                #expect(
+                    try await app.api(
+                        "/api/v1/organizer/events", method: .POST, key: key, json: EventsAPITests.eventBody
+                    )
+                    .status == .created)
+                let worker = WebhookWorker(settings: app.services.settings, metrics: nil)
+                func round(at now: Date) async throws {
+                    for (id, messages) in try await worker.claim(on: app.db, now: now) {
+                        await worker.deliver(
+                            messages, to: id, on: app.db, group: app.eventLoopGroup, logger: app.logger)
+                    }
+                }
+                try await round(at: Date())
+                let stored = try #require(try await WebhookEndpoint.find(endpoint, on: app.db))
+                #expect(stored.failingSince != nil && stored.pausedAt == nil)
+                // Three days of failures later, the next failure pauses it.
+                stored.failingSince = Date().addingTimeInterval(-3 * 86400 - 60)
+                try await stored.update(on: app.db)
+                try await round(at: Date().addingTimeInterval(10))
+                let paused = try #require(try await WebhookEndpoint.find(endpoint, on: app.db))
+                #expect(paused.pausedAt != nil && paused.pausedReason == "failing")
+                try await admin.get("/admin/team/api-keys")
+                #expect(admin.lastPage.contains("are paused: every delivery failed for 3 days"))
+                try await admin.get("/admin/team/activity")
+                #expect(admin.lastPage.contains("every delivery failed for 3 days"))
+                let path = "/admin/team/webhooks/\(endpoint.uuidString.lowercased())"
+                try await admin.get(path)
+                #expect(try await admin.post(path + "/resume").status == .seeOther)
+                try await admin.get("/admin/team/api-keys")
+                #expect(!admin.lastPage.contains("are paused: every delivery failed"))
+                // Resumed, the waiting message goes out.
+                try await round(at: Date().addingTimeInterval(400))
+                #expect(try await Self.messages(app).map(\.state) == ["delivered"])
+            }
+        } catch {
+            try await receiver.stop()
+            throw error
+        }
+        try await receiver.stop()
+    }
 }
