@@ -66,7 +66,8 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def running_cluster() -> Iterator[Cluster]:
+def running_cluster(extra_settings: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """The cluster; `extra_settings` are added to every instance's environment (after INSTANCE_SETTINGS)."""
     require(BINARY, PG_BIN / "initdb", NGINX, "openssl", why="for the multi-instance test",
             install="swift build; apt-get install postgresql nginx openssl")
     with work_dir("kagibag-multi-") as work, running_postgres(
@@ -78,8 +79,8 @@ def running_cluster() -> Iterator[Cluster]:
         instances = []
         for name in INSTANCE_NAMES:
             port = free_port()
-            env = server_env(**INSTANCE_SETTINGS, DATABASE_URL=db.url, KAGIBAG_PORT=str(port),
-                             KAGIBAG_SECRET_SCANNING_KEYS=str(partner.document))
+            env = server_env(**{**INSTANCE_SETTINGS, **(extra_settings or {})}, DATABASE_URL=db.url,
+                             KAGIBAG_PORT=str(port), KAGIBAG_SECRET_SCANNING_KEYS=str(partner.document))
             instances.append(Kagibag(work / f"instance-{name}", env, port=port, name=name, command=SERVE,
                                      cli_env={"KAGIBAG_AUTO_MIGRATE": "false"}))  # as an operator runs it
         try:

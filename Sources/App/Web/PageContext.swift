@@ -76,6 +76,7 @@ extension PageContext {
         case "team": return [admin, team]
         case "api-keys": return [admin, team, Crumb("API Keys", SitePath.apiKeys.path)]
         case "activity": return [admin, team, Crumb("Activity", SitePath.activity.path)]
+        case "webhooks": return [admin, team, Crumb("Webhooks", SitePath.webhooks.path)]
         case "events": return [admin, Crumb("Events", SitePath.events.path)]
         default: return []
         }

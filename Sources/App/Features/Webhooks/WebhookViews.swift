@@ -101,6 +101,8 @@ struct WebhookAttemptView: Encodable {
         status = attempt.status
         latency = WebhookMessageView.milliseconds(attempt.latency)
         error = attempt.error
-        response = attempt.response.map { String(decoding: Array($0.utf8.prefix(1024)), as: UTF8.self) }
+        response = attempt.response.flatMap {
+            $0.isEmpty ? nil : String(decoding: Array($0.utf8.prefix(1024)), as: UTF8.self)
+        }
     }
 }

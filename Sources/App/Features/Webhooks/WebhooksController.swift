@@ -76,7 +76,7 @@ struct WebhooksController: RouteCollection {
                 description: input.description ?? "")
         }
 
-        static let fieldIDs = ["url": "#webhook-url", "description": "#webhook-description", "types": "#webhook-types"]
+        static let fieldIDs = ["url": "webhook-url", "description": "webhook-description", "types": "webhook-types"]
     }
 
     struct ListContext: Encodable {
@@ -131,8 +131,9 @@ struct WebhooksController: RouteCollection {
         (168, "the last 7 days"), (720, "the last 30 days"),
     ]
 
+    /// After Admin › Team › Webhooks (the section's own crumbs).
     private static func crumbs(_ endpoint: WebhookEndpoint?, _ last: String? = nil) -> [PageContext.Crumb] {
-        var crumbs: [PageContext.Crumb] = [.init("Webhooks", SitePath.webhooks.path)]
+        var crumbs: [PageContext.Crumb] = []
         if let endpoint {
             crumbs.append(.init(endpoint.url, last == nil ? nil : SitePath.webhook(.value(endpoint.id!)).path))
         }
