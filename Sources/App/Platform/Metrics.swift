@@ -94,6 +94,8 @@ final class Metrics: Sendable {
     private let flushDuration: DurationHistogram
     private let requestLogDropped: Counter
     private let webhookDeliveries = NIOLockedValueBox<[String: Counter]>([:])
+    private let webhookPending: Gauge
+    private let webhookOldestPending: Gauge
     private let passwordDone: Counter
     private let passwordBusy: Counter
     private let passwordInFlight: Gauge
@@ -131,6 +133,14 @@ final class Metrics: Sendable {
                 "request_log", "dropped", "total",
                 "Recent-request entries dropped before a flush wrote them (a key past 200 waiting, or all past 20,000)."
             ),
+            labels: [])
+        webhookPending = registry.makeGauge(
+            descriptor: Self.descriptor(
+                "webhook", "outbox_pending", "", "Webhook messages waiting for delivery (all instances' outbox)."),
+            labels: [])
+        webhookOldestPending = registry.makeGauge(
+            descriptor: Self.descriptor(
+                "webhook", "oldest_pending_age", "seconds", "Age of the oldest webhook message not yet delivered."),
             labels: [])
         let work = Self.descriptor(
             "password", "work", "total", "bcrypt hashes and checks: done, or refused at once as busy (503).")
@@ -230,6 +240,12 @@ final class Metrics: Sendable {
             return made
         }
         counter.increment()
+    }
+
+    /// The outbox as a worker last read it.
+    func webhookOutbox(pending: Int, oldestAge: Double) {
+        webhookPending.set(Double(pending))
+        webhookOldestPending.set(oldestAge)
     }
 
     /// One bcrypt computation admitted (`+1`) or finished (`-1`, and counted as done).

@@ -62,7 +62,12 @@ final class WebhookWorker: LifecycleHandler, Sendable {
         task.withLockedValue {
             $0 = Task.detached { [self] in
                 await withTaskGroup(of: Void.self) { lanes in
+                    var measured = ContinuousClock.now - .seconds(60)
                     while !Task.isCancelled {
+                        if ContinuousClock.now - measured >= .seconds(5) {
+                            measured = ContinuousClock.now
+                            await measureOutbox(on: db)
+                        }
                         do {
                             for (endpoint, messages) in try await claim(on: db) {
                                 lanes.addTask { [self] in
@@ -137,6 +142,18 @@ final class WebhookWorker: LifecycleHandler, Sendable {
             lanes.append((endpoint, messages))
         }
         return lanes
+    }
+
+    /// The outbox's depth and its oldest waiting message's age, for `/metrics`.
+    func measureOutbox(on db: any Database, now: Date = Date()) async {
+        guard let metrics,
+            let row = try? await db.sql.raw(
+                "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_messages WHERE state = 'pending'"
+            ).first()
+        else { return }
+        let pending = (try? row.decode(column: "n", as: Int.self)) ?? 0
+        let oldest = (try? row.decode(column: "oldest", as: Date?.self)) ?? nil
+        metrics.webhookOutbox(pending: pending, oldestAge: oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0)
     }
 
     /// Lets any instance deliver to `endpoint` again.

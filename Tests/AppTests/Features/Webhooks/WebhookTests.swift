@@ -194,7 +194,10 @@ struct WebhookTests {
                         "/api/v1/organizer/events/\(event)", method: .PATCH, key: key, json: ["name": "Renamed"]
                     )
                     .status == .ok)
-                let worker = WebhookWorker(settings: app.services.settings, metrics: nil)
+                let worker = WebhookWorker(settings: app.services.settings, metrics: app.metrics)
+                await worker.measureOutbox(on: app.db)
+                var metrics = String(buffer: try await app.testing().sendRequest(.GET, "/metrics").body)
+                #expect(metrics.contains("\nkagibag_webhook_outbox_pending 2"))
                 // First round: the creation is refused (503); the change, about the same event,
                 // is not sent before it.
                 for (id, messages) in try await worker.claim(on: app.db) {
@@ -213,6 +216,11 @@ struct WebhookTests {
                     await worker.deliver(messages, to: id, on: app.db, group: app.eventLoopGroup, logger: app.logger)
                 }
                 #expect(try await Self.messages(app).map(\.state) == ["delivered", "delivered"])
+                await worker.measureOutbox(on: app.db)
+                metrics = String(buffer: try await app.testing().sendRequest(.GET, "/metrics").body)
+                #expect(metrics.contains("\nkagibag_webhook_outbox_pending 0"))
+                #expect(metrics.contains(#"kagibag_webhook_deliveries_total{outcome="delivered"} 2"#))
+                #expect(metrics.contains(#"kagibag_webhook_deliveries_total{outcome="failed"} 1"#))
                 let deliveries = receiver.deliveries
                 #expect(deliveries.count == 3)
                 #expect(
