@@ -29,8 +29,8 @@ ALLOWED = {
 FEATURE_DEPENDENCIES = {
     "Accounts": {"Teams"},
     "Teams": set(),
-    "APIKeys": {"Accounts", "Teams"},
-    "KeyLeaks": {"APIKeys", "Teams"},
+    "APIKeys": {"Accounts", "Teams", "Webhooks"},
+    "KeyLeaks": {"APIKeys", "Teams", "Webhooks"},
     "Events": {"APIKeys", "Webhooks"},
     "Webhooks": {"Teams"},
     "Docs": {"APIKeys"},

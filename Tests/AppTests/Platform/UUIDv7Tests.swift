@@ -26,4 +26,10 @@ struct UUIDv7Tests {
         let ids = Set((0..<10_000).map { _ in UUID.v7(now: now) })
         #expect(ids.count == 10_000)
     }
+
+    @Test("ids made one after another increase strictly, within a millisecond too")
+    func increasing() {
+        let ids = (0..<10_000).map { _ in UUID.v7() }
+        #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 })
+    }
 }

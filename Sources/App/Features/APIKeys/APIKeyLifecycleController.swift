@@ -107,6 +107,9 @@ struct APIKeyLifecycleController: RouteCollection {
                             ? ", which had been reported as leaked; every old secret ended at once"
                             : Self.graceSummary(grace)
                         try await Audit.record(.keyRolled, team: key.$team.id, by: actor, summary + how, on: db)
+                        try await KeyWebhook.record(
+                            .apiKeyRolled, key: key.id!, name: key.name, lastFour: token.lastFour, team: key.$team.id,
+                            by: actor.name, on: db)
                     }, on: db)
             }
         } catch let stale as APIKeySecrets.NotCurrent {
@@ -162,7 +165,17 @@ struct APIKeyLifecycleController: RouteCollection {
         let summary = "\(verb) “\(key.name)” (…\(key.lastFour))"
         try await APIKeysController.asAdmin(req) { db, _, _ in
             try await body(
-                key, { db in try await Audit.record(action, team: key.$team.id, by: actor, summary, on: db) }, db)
+                key,
+                { db in
+                    try await Audit.record(action, team: key.$team.id, by: actor, summary, on: db)
+                    let message: WebhookEventType? =
+                        switch action {
+                        case .keyPaused: .apiKeyPaused
+                        case .keyResumed: .apiKeyResumed
+                        default: nil
+                        }
+                    if let message { try await KeyWebhook.record(message, key, by: actor.name, on: db) }
+                }, db)
         }
         Notice.set(notice.replacingOccurrences(of: "%@", with: key.name), on: req)
         return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)

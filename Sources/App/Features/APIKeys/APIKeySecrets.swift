@@ -154,13 +154,17 @@ enum APIKeySecrets {
         try await db.transaction { db in
             let rows = try await db.sql.update(APIKey.schema).set("expiry_recorded_at", to: now)
                 .where("expires_at", .lessThanOrEqual, now).where("expiry_recorded_at", .is, SQLLiteral.null)
-                .returning("team_id", "name", "last_four").all()
+                .returning("id", "team_id", "name", "last_four").all()
             for row in rows {
                 let name = try row.decode(column: "name", as: String.self),
-                    lastFour = try row.decode(column: "last_four", as: String.self)
+                    lastFour = try row.decode(column: "last_four", as: String.self),
+                    team = try row.decode(column: "team_id", as: UUID.self)
                 try await Audit.record(
-                    .keyExpired, team: try row.decode(column: "team_id", as: UUID.self), by: nil, actor: "Kagibag",
-                    "API key “\(name)” (…\(lastFour)) expired", on: db)
+                    .keyExpired, team: team, by: nil, actor: "Kagibag", "API key “\(name)” (…\(lastFour)) expired",
+                    on: db)
+                try await KeyWebhook.record(
+                    .apiKeyExpired, key: try row.decode(column: "id", as: UUID.self), name: name, lastFour: lastFour,
+                    team: team, by: "Kagibag", on: db)
             }
             let ended = try await APIKeySecret.query(on: db).filter(\.$endsAt <= now).with(\.$key).all()
             for secret in ended { try await retire([secret], of: secret.key, on: db) }

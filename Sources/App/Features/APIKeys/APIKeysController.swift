@@ -66,7 +66,10 @@ struct APIKeysController: RouteCollection {
             try await Self.asAdmin(req) { db, _, _ in
                 try await APIKeyStore.create(
                     key, secret: token, limit: limit, scope: scope,
-                    audit: Audit.entry(.keyCreated, team: team.id!, by: actor, summary), on: db)
+                    audit: { db in
+                        try await Audit.record(.keyCreated, team: team.id!, by: actor, summary, on: db)
+                        try await KeyWebhook.record(.apiKeyCreated, key, by: actor.name, on: db)
+                    }, on: db)
             }
             if let nonce = input.nonce { CreationNonce.markUsed(nonce, on: req) }
             req.logger.info(
@@ -112,7 +115,10 @@ struct APIKeysController: RouteCollection {
         try await Self.asAdmin(req) { db, _, _ in
             try await APIKeyStore.delete(
                 key,
-                audit: Audit.entry(.keyDeleted, team: key.$team.id, by: actor, summary), on: db)
+                audit: { db in
+                    try await Audit.record(.keyDeleted, team: key.$team.id, by: actor, summary, on: db)
+                    try await KeyWebhook.record(.apiKeyDeleted, key, by: actor.name, on: db)
+                }, on: db)
         }
         req.logger.info("api key deleted", metadata: ["key": "\(key.id!)", "team": "\(current.team.id!)"])
         Notice.set("Deleted “\(key.name)”. Requests using it now fail with 401 Unauthorized.", on: req)

@@ -109,6 +109,9 @@ struct KeyInfoController: RouteCollection {
                     audit: { db, _ in
                         try await Audit.record(
                             .keyRolled, team: verified.teamID, by: actor, summary, on: db)
+                        try await KeyWebhook.record(
+                            .apiKeyRolled, key: verified.id, name: key.name, lastFour: token.lastFour,
+                            team: verified.teamID, by: actor.name, on: db)
                     }, on: db)
             } catch {
                 limiter?.release(verified.id.uuidString)

@@ -110,10 +110,12 @@ enum KeyLeakStore {
                 lastFour = try row.decode(column: "last_four", as: String.self)
             let summary =
                 "revoked API key “\(name)” (…\(lastFour)): reported as leaked \(LeakDetails.how(channel, url: url, source: source))"
+            let team = try row.decode(column: "team_id", as: UUID.self)
             try await Audit.record(
-                .keyRevokedAsLeaked, team: try row.decode(column: "team_id", as: UUID.self), by: nil,
-                actor: LeakDetails.actor(channel),
-                summary, on: db)
+                .keyRevokedAsLeaked, team: team, by: nil, actor: LeakDetails.actor(channel), summary, on: db)
+            try await KeyWebhook.record(
+                .apiKeyLeaked, key: keyID, name: name, lastFour: lastFour, team: team, by: LeakDetails.actor(channel),
+                on: db)
             return true
         }
     }

@@ -8,6 +8,13 @@ enum WebhookEventType: String, CaseIterable, Sendable, Codable {
     case attendeeCancelled = "attendee.cancelled"
     case attendeeCheckedIn = "attendee.checked_in"
     case attendeeDeleted = "attendee.deleted"
+    case apiKeyCreated = "api_key.created"
+    case apiKeyRolled = "api_key.rolled"
+    case apiKeyPaused = "api_key.paused"
+    case apiKeyResumed = "api_key.resumed"
+    case apiKeyDeleted = "api_key.deleted"
+    case apiKeyExpired = "api_key.expired"
+    case apiKeyLeaked = "api_key.leaked"
     /// Sent by "Send test event" only, whatever the endpoint subscribed to.
     case test = "webhook.test"
 
@@ -17,6 +24,13 @@ enum WebhookEventType: String, CaseIterable, Sendable, Codable {
         (
             "Attendees",
             [.attendeeRegistered, .attendeeUpdated, .attendeeCancelled, .attendeeCheckedIn, .attendeeDeleted]
+        ),
+        (
+            "API keys",
+            [
+                .apiKeyCreated, .apiKeyRolled, .apiKeyPaused, .apiKeyResumed, .apiKeyDeleted, .apiKeyExpired,
+                .apiKeyLeaked,
+            ]
         ),
     ]
 
@@ -30,6 +44,13 @@ enum WebhookEventType: String, CaseIterable, Sendable, Codable {
         case .attendeeCancelled: "A registration was cancelled"
         case .attendeeCheckedIn: "An attendee was checked in"
         case .attendeeDeleted: "An attendee was deleted (its id and its event’s)"
+        case .apiKeyCreated: "An API key was created (never its secret)"
+        case .apiKeyRolled: "An API key got a new secret"
+        case .apiKeyPaused: "An API key was paused"
+        case .apiKeyResumed: "An API key was resumed"
+        case .apiKeyDeleted: "An API key was deleted"
+        case .apiKeyExpired: "An API key expired"
+        case .apiKeyLeaked: "An API key was revoked: reported as leaked"
         case .test: "A test sent from the endpoint’s page"
         }
     }

@@ -22,8 +22,8 @@ final class WebhookWorker: LifecycleHandler, Sendable {
         let attempts: Int
     }
 
-    /// What one delivery attempt came to.
-    struct Outcome: Sendable {
+    /// What one delivery attempt came to (an `Error` too: a lane refused before any attempt).
+    struct Outcome: Sendable, Error {
         var status: Int?
         var latencyMilliseconds: Double
         var error: String?
@@ -172,6 +172,17 @@ final class WebhookWorker: LifecycleHandler, Sendable {
                 try await release(endpointID, on: db)
                 return
             }
+            // The address is checked once per lane (a lane lasts seconds): its messages share the
+            // connection instead of a handshake each.
+            let client: HTTPClient
+            switch await self.client(for: endpoint, group: group) {
+            case .success(let made): client = made
+            case .failure(let refused):
+                try await record(refused, of: messages[0], endpoint: endpoint, on: db)
+                try await release(endpointID, on: db)
+                return
+            }
+            defer { Task { try? await client.shutdown() } }
             for message in messages {
                 // Still this instance's lane, for one more delivery's time.
                 try await db.sql.raw(
@@ -180,7 +191,7 @@ final class WebhookWorker: LifecycleHandler, Sendable {
                     WHERE id = \(bind: endpointID)
                     """
                 ).run()
-                let outcome = await send(message, to: endpoint, group: group)
+                let outcome = await send(message, to: endpoint, with: client)
                 try await record(outcome, of: message, endpoint: endpoint, on: db)
                 // The rest wait for the next round (a failing endpoint is not hammered, and a
                 // later message about the same object stays behind the one that failed).
@@ -194,32 +205,35 @@ final class WebhookWorker: LifecycleHandler, Sendable {
         }
     }
 
-    /// One attempt: signed, to the address checked (and no other), within the timeout, no redirect.
-    func send(_ message: Message, to endpoint: WebhookEndpoint, group: any EventLoopGroup) async -> Outcome {
-        let started = ContinuousClock.now
-        func elapsed() -> Double {
-            let (seconds, attoseconds) = (ContinuousClock.now - started).components
-            return Double(seconds) * 1000 + Double(attoseconds) / 1e15
-        }
+    /// A connection pool for one lane: to the address just checked (and no other, whatever the
+    /// name resolves to a moment later: DNS rebinding), TLS still verifying the certificate
+    /// against the name; no redirect followed. Nil, and why, when the URL may not be used.
+    func client(for endpoint: WebhookEndpoint, group: any EventLoopGroup) async -> Result<HTTPClient, Outcome> {
         let target: WebhookURL
         let address: String
         do {
             target = try WebhookURL.parse(endpoint.url, allowHTTP: settings.webhookAllowHTTP)
             address = try await target.resolve(allowPrivate: settings.webhookAllowPrivate)
         } catch let error as DomainError {
-            return Outcome(status: nil, latencyMilliseconds: elapsed(), error: error.message)
+            return .failure(Outcome(status: nil, latencyMilliseconds: 0, error: error.message))
         } catch {
-            return Outcome(status: nil, latencyMilliseconds: elapsed(), error: "The URL could not be used.")
+            return .failure(Outcome(status: nil, latencyMilliseconds: 0, error: "The URL could not be used."))
         }
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: Self.timeout, read: Self.timeout))
-        // Connect to the address just checked, whatever the name resolves to a moment later
-        // (DNS rebinding); TLS still verifies the certificate against the name.
         if target.host != address { configuration.dnsOverride = [target.host: address] }
-        let client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
-        let outcome = await post(message, to: endpoint, with: client, elapsed: elapsed)
-        try? await client.shutdown()
-        return outcome
+        return .success(HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration))
+    }
+
+    /// One attempt: signed, within the timeout (on a lane's `client`, its connection kept between
+    /// the lane's messages).
+    func send(_ message: Message, to endpoint: WebhookEndpoint, with client: HTTPClient) async -> Outcome {
+        let started = ContinuousClock.now
+        func elapsed() -> Double {
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
+            return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        }
+        return await post(message, to: endpoint, with: client, elapsed: elapsed)
     }
 
     private func post(

@@ -341,4 +341,29 @@ struct WebhookTests {
         }
         try await receiver.stop()
     }
+
+    @Test("a key's creation, pause and deletion are messages naming it and its last four, never its secret")
+    func keyLifecycle() async throws {
+        try await withKagibag(Self.allowLocal) { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            _ = try await Self.addEndpoint(
+                admin, url: "http://127.0.0.1:9/keys", types: ["api_key.created", "api_key.paused", "api_key.deleted"])
+            let plaintext = try await admin.createKey(named: "Door app")
+            let key = try #require(try await APIKey.query(on: app.db).first())
+            let path = "/admin/team/api-keys/\(key.id!.uuidString.lowercased())"
+            try await admin.get(path)
+            #expect(try await admin.post(path + "/pause").status == .seeOther)
+            try await admin.get(path + "/delete")
+            #expect(try await admin.post(path + "/delete").status == .seeOther)
+            let rows = try await app.db.sql.raw("SELECT type, payload FROM webhook_messages ORDER BY id").all()
+            let types = try rows.map { try $0.decode(column: "type", as: String.self) }
+            #expect(types == ["api_key.created", "api_key.paused", "api_key.deleted"])
+            for row in rows {
+                let payload = try row.decode(column: "payload", as: String.self)
+                #expect(payload.contains(#""name":"Door app""#) && payload.contains(#""last_four":"\#(key.lastFour)""#))
+                #expect(!payload.contains(plaintext) && !payload.contains("digest"))
+            }
+        }
+    }
 }
