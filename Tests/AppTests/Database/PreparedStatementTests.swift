@@ -41,10 +41,11 @@ struct PreparedStatementTests {
                 "/api/v1/organizer/events", method: .POST, key: key, json: EventsAPITests.eventBody)
             #expect(created.status == .created)
             #expect(PreparedTexts.entry(VerifiedKey.LookupStatement.self).types == [.text])
-            // The event and its Activity entry: one statement, one round trip.
+            // The event, its Activity entry and its webhook messages: one statement, one round trip.
             let create = PreparedTexts.entry(EventRecord.CreateStatement.self).sql
             #expect(create.hasPrefix("WITH w0 AS (INSERT INTO \"events\""))
-            #expect(create.contains(") INSERT INTO audit_events"))
+            #expect(create.contains(", w1 AS (INSERT INTO audit_events"))
+            #expect(create.contains(") INSERT INTO webhook_messages"))
             // PostgreSQL holds prepared statements per connection, and this query may get a connection that ran
             // neither: the PreparedTexts checks above carry the test; this one proves that nothing else is
             // prepared under our prefix (a statement prepared under a wrong or per-call name would show here).

@@ -165,11 +165,15 @@ struct AttackerAddressTests {
                 }
                 // Meanwhile the server answers everyone else.
                 #expect(try await live.send(.GET, "/healthz").status == .ok)
-                // Four are read (and time out with 408), the other two are refused at once; which four
-                // depends on which heads the server read first.
+                // Four are read (and time out with 408), the others are refused at once; which four
+                // depends on which heads the server read first. (On a machine loaded enough that the
+                // server reads the sixth head only after a first upload timed out, that slot is free
+                // again and the sixth is read too: 408 five times.)
                 var statuses: [Int?] = []
                 for connection in connections { statuses.append(try await connection.status(within: 20)) }
-                #expect(statuses.compactMap { $0 }.sorted() == [408, 408, 408, 408, 429, 429], "\(statuses)")
+                let answered = statuses.compactMap { $0 }
+                #expect(answered.count == 6 && answered.allSatisfy { $0 == 408 || $0 == 429 }, "\(statuses)")
+                #expect(answered.filter { $0 == 408 }.count >= 4 && answered.contains(429), "\(statuses)")
                 let timedOut = zip(connections, statuses).filter { $0.1 == 408 }.map(\.0)
                 try #require(!timedOut.isEmpty)
                 // What the client sends after its 408 is not read (nor kept), and the idle connection is closed.

@@ -29,5 +29,6 @@ extension Migrations {
         add(M024CreateWebhookEndpoints())
         add(M025CreateWebhookMessages())
         add(M026CreateWebhookAttempts())
+        add(M027AddAPIKeysExpiringRecordedAt())
     }
 }

@@ -51,7 +51,11 @@ enum APIKeySecrets {
         let keyID = try key.requireID()
         return try await db.transaction { db in
             var update = db.sql.update(APIKey.schema).set("last_four", to: token.lastFour)
-            if let expiresAt { update = update.set("expires_at", to: expiresAt) }
+            if let expiresAt {
+                // A new expiry: announced and recorded again when it comes.
+                update = update.set("expires_at", to: expiresAt).set("expiring_recorded_at", to: SQLLiteral.null)
+                    .set("expiry_recorded_at", to: SQLLiteral.null)
+            }
             let locked = try await update.where("id", .equal, keyID).where("paused_at", .is, SQLLiteral.null)
                 .returning("id", "revoked_at").all()
             guard let row = locked.first else {
@@ -165,6 +169,20 @@ enum APIKeySecrets {
                 try await KeyWebhook.record(
                     .apiKeyExpired, key: try row.decode(column: "id", as: UUID.self), name: name, lastFour: lastFour,
                     team: team, by: "Kagibag", on: db)
+            }
+            // Coming within the week: announced once to the team's webhooks (admins see the notice).
+            let expiring = try await db.sql.update(APIKey.schema).set("expiring_recorded_at", to: now)
+                .where("expires_at", .greaterThan, now)
+                .where("expires_at", .lessThanOrEqual, now.addingTimeInterval(KeyState.expiringWindow))
+                .where("expiring_recorded_at", .is, SQLLiteral.null).where("revoked_at", .is, SQLLiteral.null)
+                .returning("id", "team_id", "name", "last_four", "expires_at").all()
+            for row in expiring {
+                try await KeyWebhook.record(
+                    .apiKeyExpiring, key: try row.decode(column: "id", as: UUID.self),
+                    name: try row.decode(column: "name", as: String.self),
+                    lastFour: try row.decode(column: "last_four", as: String.self),
+                    team: try row.decode(column: "team_id", as: UUID.self), by: "Kagibag",
+                    expiresAt: try row.decode(column: "expires_at", as: Date.self), on: db)
             }
             let ended = try await APIKeySecret.query(on: db).filter(\.$endsAt <= now).with(\.$key).all()
             for secret in ended { try await retire([secret], of: secret.key, on: db) }

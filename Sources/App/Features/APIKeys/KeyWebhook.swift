@@ -6,7 +6,7 @@ enum KeyWebhook {
     /// Queues `type` about the key as part of the caller's transaction.
     static func record(
         _ type: WebhookEventType, key: UUID, name: String, lastFour: String, team: UUID, by actor: String,
-        at date: Date = Date(), on db: any Database
+        at date: Date = Date(), expiresAt: Date? = nil, on db: any Database
     ) async throws {
         var json = JSONWriter(capacity: 256)
         json.raw("{")
@@ -15,6 +15,7 @@ enum KeyWebhook {
         json.key("last_four"); json.string(lastFour)
         json.key("by"); json.string(actor)
         json.key("at"); json.date(date)
+        if let expiresAt { json.key("expires_at"); json.date(expiresAt) }
         json.raw("}")
         try await WebhookOutbox.record(
             type, team: team, object: key, data: String(decoding: json.bytes, as: UTF8.self), on: db)

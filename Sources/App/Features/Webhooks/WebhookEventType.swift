@@ -13,6 +13,7 @@ enum WebhookEventType: String, CaseIterable, Sendable, Codable {
     case apiKeyPaused = "api_key.paused"
     case apiKeyResumed = "api_key.resumed"
     case apiKeyDeleted = "api_key.deleted"
+    case apiKeyExpiring = "api_key.expiring"
     case apiKeyExpired = "api_key.expired"
     case apiKeyLeaked = "api_key.leaked"
     /// Sent by "Send test event" only, whatever the endpoint subscribed to.
@@ -49,6 +50,7 @@ enum WebhookEventType: String, CaseIterable, Sendable, Codable {
         case .apiKeyPaused: "An API key was paused"
         case .apiKeyResumed: "An API key was resumed"
         case .apiKeyDeleted: "An API key was deleted"
+        case .apiKeyExpiring: "An API key expires within 7 days (once per expiry)"
         case .apiKeyExpired: "An API key expired"
         case .apiKeyLeaked: "An API key was revoked: reported as leaked"
         case .test: "A test sent from the endpoint’s page"

@@ -366,4 +366,31 @@ struct WebhookTests {
             }
         }
     }
+
+    @Test("a key's coming expiry is announced once, its expiry once; a roll with a new expiry announces that one")
+    func keyExpiry() async throws {
+        try await withKagibag(Self.allowLocal) { app in
+            let admin = Browser(app)
+            try await admin.signUp(Browser.newAccount())
+            _ = try await Self.addEndpoint(
+                admin, url: "http://127.0.0.1:9/keys", types: ["api_key.expiring", "api_key.expired"])
+            _ = try await admin.createKey(named: "Nightly")
+            let key = try #require(try await APIKey.query(on: app.db).first())
+            let now = Date()
+            try await app.db.sql.raw(
+                "UPDATE api_keys SET expires_at = \(bind: now.addingTimeInterval(3 * 86400)) WHERE id = \(bind: key.id!)"
+            ).run()
+            try await APIKeySecrets.recordExpiries(now: now, on: app.db)
+            try await APIKeySecrets.recordExpiries(now: now.addingTimeInterval(60), on: app.db)
+            #expect(try await Self.messages(app).map(\.type) == ["api_key.expiring"])
+            try await APIKeySecrets.recordExpiries(now: now.addingTimeInterval(4 * 86400), on: app.db)
+            try await APIKeySecrets.recordExpiries(now: now.addingTimeInterval(5 * 86400), on: app.db)
+            #expect(try await Self.messages(app).map(\.type) == ["api_key.expiring", "api_key.expired"])
+            let payload = try #require(
+                try await app.db.sql.raw("SELECT payload FROM webhook_messages WHERE type = 'api_key.expiring'")
+                    .first()?
+                    .decode(column: "payload", as: String.self))
+            #expect(payload.contains(#""expires_at":"#) && payload.contains(#""by":"Kagibag""#))
+        }
+    }
 }
