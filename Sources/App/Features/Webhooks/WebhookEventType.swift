@@ -29,8 +29,8 @@ enum WebhookEventType: String, CaseIterable, Sendable, Codable {
         (
             "API keys",
             [
-                .apiKeyCreated, .apiKeyRolled, .apiKeyPaused, .apiKeyResumed, .apiKeyDeleted, .apiKeyExpired,
-                .apiKeyLeaked,
+                .apiKeyCreated, .apiKeyRolled, .apiKeyPaused, .apiKeyResumed, .apiKeyDeleted, .apiKeyExpiring,
+                .apiKeyExpired, .apiKeyLeaked,
             ]
         ),
     ]

@@ -393,4 +393,11 @@ struct WebhookTests {
             #expect(payload.contains(#""expires_at":"#) && payload.contains(#""by":"Kagibag""#))
         }
     }
+
+    @Test("the form offers every type a webhook can be sent for, and no other")
+    func formOffersEveryType() async throws {
+        let offered = WebhookEventType.subscribable.flatMap(\.types)
+        #expect(Set(offered) == Set(WebhookEventType.allCases).subtracting([.test]))
+        #expect(offered.count == Set(offered).count)
+    }
 }
