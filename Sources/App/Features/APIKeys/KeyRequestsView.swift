@@ -32,7 +32,7 @@ struct KeyRequestView: Encodable {
         statusText = "\(entry.status) " + HTTPResponseStatus(statusCode: entry.status).reasonPhrase
         statusClass = entry.status >= 500 ? "danger-text" : entry.status >= 400 ? "warning-text" : ""
         failed = entry.failed
-        latency = Self.milliseconds(entry.latencyMilliseconds)
+        latency = Latency.text(entry.latencyMilliseconds)
         address = entry.address
         userAgent = entry.userAgent
         requestID = entry.requestID
@@ -41,11 +41,6 @@ struct KeyRequestView: Encodable {
     }
 
     /// "0.8 ms", "12 ms", "1,204 ms".
-    static func milliseconds(_ value: Double) -> String {
-        value < 10
-            ? value.formatted(.number.precision(.fractionLength(1))) + " ms"
-            : Int(value.rounded()).formatted() + " ms"
-    }
 }
 
 /// The choices of the requests page's status filter.

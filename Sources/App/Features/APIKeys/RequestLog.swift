@@ -185,8 +185,7 @@ extension RequestLog.Entry {
         route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? path
         self.path = path
         self.status = Int(status)
-        let (seconds, attoseconds) = latency.components
-        latencyMilliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        latencyMilliseconds = latency.milliseconds
         self.address = address
         self.userAgent = userAgent.map { UsageRecorder.prefix($0, utf8Bytes: UsageRecorder.maximumUserAgent) }
         requestID = request.requestID ?? request.id

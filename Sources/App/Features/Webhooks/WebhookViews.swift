@@ -78,13 +78,9 @@ struct WebhookMessageView: Encodable {
         created = TimeView(message.createdAt, now: now)
         attempts = message.attempts
         lastStatus = message.lastStatus
-        lastLatency = message.lastLatency.map { Self.milliseconds($0) }
+        lastLatency = message.lastLatency.map(Latency.text)
         lastError = message.lastError
         nextAttempt = message.state == "pending" ? message.nextAttemptAt.map { TimeView($0, now: now) } : nil
-    }
-
-    static func milliseconds(_ value: Double) -> String {
-        value < 10 ? String(format: "%.1f ms", value) : "\(Int(value.rounded())) ms"
     }
 }
 
@@ -99,7 +95,7 @@ struct WebhookAttemptView: Encodable {
     init(_ attempt: WebhookMessageStore.Attempt, now: Date = Date()) {
         at = TimeView(attempt.at, now: now)
         status = attempt.status
-        latency = WebhookMessageView.milliseconds(attempt.latency)
+        latency = Latency.text(attempt.latency)
         error = attempt.error
         response = attempt.response.flatMap {
             $0.isEmpty ? nil : String(decoding: Array($0.utf8.prefix(1024)), as: UTF8.self)

@@ -229,10 +229,7 @@ final class WebhookWorker: LifecycleHandler, Sendable {
     /// the lane's messages).
     func send(_ message: Message, to endpoint: WebhookEndpoint, with client: HTTPClient) async -> Outcome {
         let started = ContinuousClock.now
-        func elapsed() -> Double {
-            let (seconds, attoseconds) = (ContinuousClock.now - started).components
-            return Double(seconds) * 1000 + Double(attoseconds) / 1e15
-        }
+        func elapsed() -> Double { (ContinuousClock.now - started).milliseconds }
         return await post(message, to: endpoint, with: client, elapsed: elapsed)
     }
 
