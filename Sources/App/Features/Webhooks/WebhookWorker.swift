@@ -182,21 +182,26 @@ final class WebhookWorker: LifecycleHandler, Sendable {
                 try await release(endpointID, on: db)
                 return
             }
-            defer { Task { try? await client.shutdown() } }
-            for message in messages {
-                // Still this instance's lane, for one more delivery's time.
-                try await db.sql.raw(
-                    """
-                    UPDATE webhook_endpoints SET lane_until = \(bind: Date().addingTimeInterval(Self.claimFor))
-                    WHERE id = \(bind: endpointID)
-                    """
-                ).run()
-                let outcome = await send(message, to: endpoint, with: client)
-                try await record(outcome, of: message, endpoint: endpoint, on: db)
-                // The rest wait for the next round (a failing endpoint is not hammered, and a
-                // later message about the same object stays behind the one that failed).
-                if !outcome.delivered { break }
+            do {
+                for message in messages {
+                    // Still this instance's lane, for one more delivery's time.
+                    try await db.sql.raw(
+                        """
+                        UPDATE webhook_endpoints SET lane_until = \(bind: Date().addingTimeInterval(Self.claimFor))
+                        WHERE id = \(bind: endpointID)
+                        """
+                    ).run()
+                    let outcome = await send(message, to: endpoint, with: client)
+                    try await record(outcome, of: message, endpoint: endpoint, on: db)
+                    // The rest wait for the next round (a failing endpoint is not hammered, and a
+                    // later message about the same object stays behind the one that failed).
+                    if !outcome.delivered { break }
+                }
+            } catch {
+                try? await client.shutdown()
+                throw error
             }
+            try? await client.shutdown()
             try await release(endpointID, on: db)
         } catch {
             logger.warning(
