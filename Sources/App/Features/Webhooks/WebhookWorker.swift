@@ -264,6 +264,9 @@ final class WebhookWorker: LifecycleHandler, Sendable {
                 kept.writeImmutableBuffer(
                     chunk.getSlice(at: chunk.readerIndex, length: min(chunk.readableBytes, room))!)
                 if kept.readableBytes >= Self.keptResponse { break }
+                // A body trickled slowly (each piece within the read timeout) ends here too: the
+                // answer's status is what counts, and the lane must move on.
+                if elapsed() > Double(Self.timeout.nanoseconds) / 1e6 { break }
             }
             return Outcome(
                 status: Int(response.status.code), latencyMilliseconds: elapsed(),

@@ -88,16 +88,20 @@ struct WebhookTests {
 
         var deliveries: [Delivery] { received.withLockedValue { $0 } }
 
-        init(statuses: [HTTPStatus] = []) async throws {
+        /// `body`: what each answer carries (the first answers' bodies may be large).
+        init(statuses: [HTTPStatus] = [], body: @escaping @Sendable (Int) -> String = { _ in "" }) async throws {
             app = try await Application.make(.testing)
             self.statuses = NIOLockedValueBox(statuses)
             let received = self.received, queued = self.statuses
             app.post("hook") { req -> Response in
-                received.withLockedValue {
+                let count = received.withLockedValue {
                     $0.append(Delivery(headers: req.headers, body: req.body.string ?? ""))
+                    return $0.count
                 }
                 let status = queued.withLockedValue { $0.isEmpty ? HTTPStatus.noContent : $0.removeFirst() }
-                return Response(status: status)
+                var headers: HTTPHeaders = [:]
+                if status == .found { headers.add(name: .location, value: "http://127.0.0.1:9/elsewhere") }
+                return Response(status: status, headers: headers, body: .init(string: body(count)))
             }
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             url = "http://127.0.0.1:\(app.http.server.shared.localAddress!.port!)/hook"
@@ -399,5 +403,43 @@ struct WebhookTests {
         let offered = WebhookEventType.subscribable.flatMap(\.types)
         #expect(Set(offered) == Set(WebhookEventType.allCases).subtracting([.test]))
         #expect(offered.count == Set(offered).count)
+    }
+
+    @Test("a redirect is a failure (never followed) retried later; a 10 MB answer is delivered, 64 KB of it kept")
+    func hostileAnswers() async throws {
+        let receiver = try await Receiver(statuses: [.found, .ok]) { count in
+            count == 2 ? String(repeating: "x", count: 10_000_000) : ""
+        }
+        do {
+            try await withKagibag(Self.allowLocal) { app in
+                let (admin, key, _) = try await Browser.adminWithKey(app)
+                _ = try await Self.addEndpoint(admin, url: receiver.url)
+                #expect(
+                    try await app.api(
+                        "/api/v1/organizer/events", method: .POST, key: key, json: EventsAPITests.eventBody
+                    )
+                    .status == .created)
+                let worker = WebhookWorker(settings: app.services.settings, metrics: nil)
+                for now in [Date(), Date().addingTimeInterval(10)] {
+                    for (id, messages) in try await worker.claim(on: app.db, now: now) {
+                        await worker.deliver(
+                            messages, to: id, on: app.db, group: app.eventLoopGroup, logger: app.logger)
+                    }
+                }
+                #expect(receiver.deliveries.count == 2)
+                #expect(try await Self.messages(app).map(\.state) == ["delivered"])
+                let attempts = try await app.db.sql.raw(
+                    "SELECT status, error, response FROM webhook_attempts ORDER BY id"
+                ).all()
+                #expect(try attempts.map { try $0.decode(column: "status", as: Int?.self) } == [302, 200])
+                #expect(try attempts[0].decode(column: "error", as: String?.self)?.contains("not followed") == true)
+                let kept = try attempts[1].decode(column: "response", as: String?.self)
+                #expect(kept?.utf8.count == WebhookWorker.keptResponse)
+            }
+        } catch {
+            try await receiver.stop()
+            throw error
+        }
+        try await receiver.stop()
     }
 }
