@@ -178,30 +178,39 @@ final class WebhookWorker: LifecycleHandler, Sendable {
             switch await self.client(for: endpoint, group: group) {
             case .success(let made): client = made
             case .failure(let refused):
-                try await record(refused, of: messages[0], endpoint: endpoint, on: db)
+                try await record([(messages[0], refused)], endpoint: endpoint, on: db)
                 try await release(endpointID, on: db)
                 return
             }
+            var outcomes: [(Message, Outcome)] = []
             do {
+                var renewed = ContinuousClock.now
                 for message in messages {
-                    // Still this instance's lane, for one more delivery's time.
-                    try await db.sql.raw(
-                        """
-                        UPDATE webhook_endpoints SET lane_until = \(bind: Date().addingTimeInterval(Self.claimFor))
-                        WHERE id = \(bind: endpointID)
-                        """
-                    ).run()
+                    // Still this instance's lane: renewed while more than a delivery's time is left.
+                    if ContinuousClock.now - renewed > .seconds(20) {
+                        renewed = ContinuousClock.now
+                        try await db.sql.raw(
+                            """
+                            UPDATE webhook_endpoints SET lane_until = \(bind: Date().addingTimeInterval(Self.claimFor))
+                            WHERE id = \(bind: endpointID)
+                            """
+                        ).run()
+                    }
                     let outcome = await send(message, to: endpoint, with: client)
-                    try await record(outcome, of: message, endpoint: endpoint, on: db)
+                    outcomes.append((message, outcome))
                     // The rest wait for the next round (a failing endpoint is not hammered, and a
                     // later message about the same object stays behind the one that failed).
                     if !outcome.delivered { break }
                 }
             } catch {
                 try? await client.shutdown()
+                try? await record(outcomes, endpoint: endpoint, on: db)
                 throw error
             }
             try? await client.shutdown()
+            // Written once for the lane (after a crash before this, its messages go out again,
+            // with the same ids: at least once).
+            try await record(outcomes, endpoint: endpoint, on: db)
             try await release(endpointID, on: db)
         } catch {
             logger.warning(
@@ -278,51 +287,68 @@ final class WebhookWorker: LifecycleHandler, Sendable {
         }
     }
 
-    /// Records the attempt and what follows: delivered, another try later, or failed for good.
-    func record(_ outcome: Outcome, of message: Message, endpoint: WebhookEndpoint, on db: any Database) async throws {
+    /// Records a lane's attempts and what follows each, in one transaction: delivered, another
+    /// try later, or failed for good (per message three statements, four per lane, were most of
+    /// a delivery's cost and held SQLite's one write lock against the API's writes).
+    func record(_ outcomes: [(Message, Outcome)], endpoint: WebhookEndpoint, on db: any Database) async throws {
+        guard !outcomes.isEmpty else { return }
         let now = Date()
-        let attempts = message.attempts + 1
+        let endpointID = endpoint.id!
         try await db.transaction { db in
-            try await db.sql.raw(
-                """
-                INSERT INTO webhook_attempts (id, message_id, endpoint_id, at, status, latency_ms, error, response)
-                VALUES (\(bind: UUID.v7()), \(bind: message.id), \(bind: endpoint.id!), \(bind: now),
-                  \(bind: outcome.status), \(bind: outcome.latencyMilliseconds), \(bind: outcome.error),
-                  \(bind: outcome.response))
-                """
-            ).run()
-            if outcome.delivered {
+            var insert = db.sql.insert(into: "webhook_attempts")
+                .columns("id", "message_id", "endpoint_id", "at", "status", "latency_ms", "error", "response")
+            for (message, outcome) in outcomes {
+                insert = insert.values(
+                    SQLBind(UUID.v7()), SQLBind(message.id), SQLBind(endpointID), SQLBind(now),
+                    SQLBind(outcome.status), SQLBind(outcome.latencyMilliseconds), SQLBind(outcome.error),
+                    SQLBind(outcome.response))
+            }
+            try await insert.run()
+            for (message, outcome) in outcomes {
+                let attempts = message.attempts + 1
+                if outcome.delivered {
+                    try await db.sql.raw(
+                        """
+                        UPDATE webhook_messages SET state = 'delivered', attempts = \(bind: attempts),
+                          delivered_at = \(bind: now), next_attempt_at = NULL, last_status = \(bind: outcome.status),
+                          last_latency_ms = \(bind: outcome.latencyMilliseconds), last_error = NULL
+                        WHERE id = \(bind: message.id) AND endpoint_id = \(bind: endpointID)
+                        """
+                    ).run()
+                } else {
+                    let wait = RetrySchedule.wait(afterFailedAttempts: attempts, random: Double.random(in: 0..<1))
+                    try await db.sql.raw(
+                        """
+                        UPDATE webhook_messages SET state = \(bind: wait == nil ? "failed" : "pending"),
+                          attempts = \(bind: attempts), next_attempt_at = \(bind: wait.map { now.addingTimeInterval($0) }),
+                          last_status = \(bind: outcome.status), last_latency_ms = \(bind: outcome.latencyMilliseconds),
+                          last_error = \(bind: outcome.error)
+                        WHERE id = \(bind: message.id) AND endpoint_id = \(bind: endpointID)
+                        """
+                    ).run()
+                }
+            }
+            // A lane ends at its first failure: its last outcome says how the endpoint is doing
+            // (failing since now when something before it got through).
+            let delivered = outcomes.contains { $0.1.delivered }
+            if outcomes.last!.1.delivered {
+                if endpoint.failingSince != nil {
+                    try await db.sql.raw(
+                        "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = \(bind: endpointID)"
+                    )
+                    .run()
+                }
+            } else if delivered {
                 try await db.sql.raw(
-                    """
-                    UPDATE webhook_messages SET state = 'delivered', attempts = \(bind: attempts), delivered_at = \(bind: now),
-                      next_attempt_at = NULL, last_status = \(bind: outcome.status),
-                      last_latency_ms = \(bind: outcome.latencyMilliseconds), last_error = NULL
-                    WHERE id = \(bind: message.id) AND endpoint_id = \(bind: endpoint.id!)
-                    """
-                ).run()
-                try await db.sql.raw(
-                    "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = \(bind: endpoint.id!) AND failing_since IS NOT NULL"
-                ).run()
-            } else {
-                let wait = RetrySchedule.wait(afterFailedAttempts: attempts, random: Double.random(in: 0..<1))
-                try await db.sql.raw(
-                    """
-                    UPDATE webhook_messages SET state = \(bind: wait == nil ? "failed" : "pending"),
-                      attempts = \(bind: attempts),
-                      next_attempt_at = \(bind: wait.map { now.addingTimeInterval($0) }),
-                      last_status = \(bind: outcome.status), last_latency_ms = \(bind: outcome.latencyMilliseconds),
-                      last_error = \(bind: outcome.error)
-                    WHERE id = \(bind: message.id) AND endpoint_id = \(bind: endpoint.id!)
-                    """
-                ).run()
-                try await db.sql.raw(
-                    "UPDATE webhook_endpoints SET failing_since = \(bind: now) WHERE id = \(bind: endpoint.id!) AND failing_since IS NULL"
-                ).run()
-                if let since = endpoint.failingSince, now.timeIntervalSince(since) >= Self.failingPause {
+                    "UPDATE webhook_endpoints SET failing_since = \(bind: now) WHERE id = \(bind: endpointID)"
+                )
+                .run()
+            } else if let since = endpoint.failingSince {
+                if now.timeIntervalSince(since) >= Self.failingPause {
                     let paused = try await db.sql.raw(
                         """
                         UPDATE webhook_endpoints SET paused_at = \(bind: now), paused_reason = 'failing'
-                        WHERE id = \(bind: endpoint.id!) AND paused_at IS NULL RETURNING id
+                        WHERE id = \(bind: endpointID) AND paused_at IS NULL RETURNING id
                         """
                     ).first()
                     if paused != nil {
@@ -331,9 +357,13 @@ final class WebhookWorker: LifecycleHandler, Sendable {
                             "paused webhook endpoint \(endpoint.url): every delivery failed for 3 days", on: db)
                     }
                 }
+            } else {
+                try await db.sql.raw(
+                    "UPDATE webhook_endpoints SET failing_since = \(bind: now) WHERE id = \(bind: endpointID) AND failing_since IS NULL"
+                ).run()
             }
         }
-        metrics?.webhookDelivery(outcome.delivered ? "delivered" : "failed")
+        for (_, outcome) in outcomes { metrics?.webhookDelivery(outcome.delivered ? "delivered" : "failed") }
     }
 
     /// The `webhook-id` of a message: the same for every attempt and every endpoint.
