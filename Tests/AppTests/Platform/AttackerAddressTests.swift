@@ -23,13 +23,15 @@ struct AttackerAddressTests {
         }
     }
 
-    // A limit of 20 rather than the default 100: the window is a minute from the first failure,
-    // and on a loaded 2-core machine running the whole suite 130 requests in turn took over a
-    // minute, so the window ended midway and every one was a fresh 401.
-    @Test("40 invented keys from one IPv6 /64, a new address each, get at most 20 × 401 and then 429")
+    // A limit of 20 rather than the default 100, and the count held to the minutes the requests
+    // took: the window is a minute from the first failure, and on a loaded 2-core machine
+    // running the whole suite (and a benchmark) even 40 requests in turn have taken over a
+    // minute, so a second window opened midway.
+    @Test("40 invented keys from one IPv6 /64, a new address each, get at most 20 × 401 a minute and then 429")
     func inventedKeysFromOneSlash64() async throws {
         try await behindProxy({ $0.keyFailuresPerMinute = 20 }) { _, live in
             var statuses: [UInt: Int] = [:]
+            let started = ContinuousClock.now
             for index in 0..<40 {
                 let headers: HTTPHeaders = [
                     "Authorization": "Bearer \(APIKeyToken.generate().plaintext)",
@@ -39,9 +41,12 @@ struct AttackerAddressTests {
                     try await live.send(.GET, "/api/v1/organizer/events", headers: headers).status.code, default: 0] +=
                     1
             }
-            #expect(statuses[401, default: 0] <= 20)
-            #expect(statuses[429, default: 0] >= 20)
-            #expect(Set(statuses.keys) == [401, 429])
+            let windows = 1 + Int((ContinuousClock.now - started) / .seconds(60))
+            #expect(statuses[401, default: 0] <= 20 * windows, "\(statuses) in \(windows) minute(s)")
+            if windows == 1 {
+                #expect(statuses[429, default: 0] >= 20)
+                #expect(Set(statuses.keys) == [401, 429])
+            }
             // Another /64 is someone else.
             let other: HTTPHeaders = [
                 "Authorization": "Bearer \(APIKeyToken.generate().plaintext)", "X-Forwarded-For": "2001:db8:1:3::1",
