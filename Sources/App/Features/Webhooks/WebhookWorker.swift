@@ -117,23 +117,7 @@ final class WebhookWorker: LifecycleHandler, Sendable {
         ).all().map { try $0.decode(column: "id", as: UUID.self) }
         var lanes: [(UUID, [Message])] = []
         for endpoint in endpoints.sorted(by: <) {
-            // Due, and not behind an earlier message about the same object that waits for a retry.
-            let messages = try await db.sql.raw(
-                """
-                SELECT m.id, m.type, m.payload, m.attempts FROM webhook_messages m
-                WHERE m.endpoint_id = \(bind: endpoint) AND m.state = 'pending' AND m.next_attempt_at <= \(bind: now)
-                  AND NOT EXISTS (SELECT 1 FROM webhook_messages e
-                                  WHERE e.endpoint_id = m.endpoint_id AND e.object_id = m.object_id
-                                    AND e.state = 'pending' AND e.id < m.id AND e.next_attempt_at > \(bind: now))
-                ORDER BY m.id LIMIT \(literal: Self.batch)
-                """
-            ).all().map { row in
-                Message(
-                    id: try row.decode(column: "id", as: UUID.self), endpoint: endpoint,
-                    type: try row.decode(column: "type", as: String.self),
-                    payload: try row.decode(column: "payload", as: String.self),
-                    attempts: try row.decode(column: "attempts", as: Int.self))
-            }
+            let messages = try await due(of: endpoint, now: now, on: db)
             guard !messages.isEmpty else {
                 try await release(endpoint, on: db)
                 continue
@@ -154,6 +138,37 @@ final class WebhookWorker: LifecycleHandler, Sendable {
         let pending = (try? row.decode(column: "n", as: Int.self)) ?? 0
         let oldest = (try? row.decode(column: "oldest", as: Date?.self)) ?? nil
         metrics.webhookOutbox(pending: pending, oldestAge: oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0)
+    }
+
+    /// The endpoint's due messages in order (at most a batch): due, and not behind an earlier
+    /// message about the same object that waits for a retry.
+    func due(of endpoint: UUID, now: Date = Date(), on db: any Database) async throws -> [Message] {
+        try await db.sql.raw(
+            """
+            SELECT m.id, m.type, m.payload, m.attempts FROM webhook_messages m
+            WHERE m.endpoint_id = \(bind: endpoint) AND m.state = 'pending' AND m.next_attempt_at <= \(bind: now)
+              AND NOT EXISTS (SELECT 1 FROM webhook_messages e
+                              WHERE e.endpoint_id = m.endpoint_id AND e.object_id = m.object_id
+                                AND e.state = 'pending' AND e.id < m.id AND e.next_attempt_at > \(bind: now))
+            ORDER BY m.id LIMIT \(literal: Self.batch)
+            """
+        ).all().map { row in
+            Message(
+                id: try row.decode(column: "id", as: UUID.self), endpoint: endpoint,
+                type: try row.decode(column: "type", as: String.self),
+                payload: try row.decode(column: "payload", as: String.self),
+                attempts: try row.decode(column: "attempts", as: Int.self))
+        }
+    }
+
+    /// Holds the endpoint's lane for another `claimFor`.
+    private func renew(_ endpoint: UUID, on db: any Database) async throws {
+        try await db.sql.raw(
+            """
+            UPDATE webhook_endpoints SET lane_until = \(bind: Date().addingTimeInterval(Self.claimFor))
+            WHERE id = \(bind: endpoint)
+            """
+        ).run()
     }
 
     /// Lets any instance deliver to `endpoint` again.
@@ -182,35 +197,44 @@ final class WebhookWorker: LifecycleHandler, Sendable {
                 try await release(endpointID, on: db)
                 return
             }
-            var outcomes: [(Message, Outcome)] = []
-            do {
-                var renewed = ContinuousClock.now
-                for message in messages {
-                    // Still this instance's lane: renewed while more than a delivery's time is left.
-                    if ContinuousClock.now - renewed > .seconds(20) {
-                        renewed = ContinuousClock.now
-                        try await db.sql.raw(
-                            """
-                            UPDATE webhook_endpoints SET lane_until = \(bind: Date().addingTimeInterval(Self.claimFor))
-                            WHERE id = \(bind: endpointID)
-                            """
-                        ).run()
+            // While the endpoint keeps up, the lane goes on with the next batch at once (a busy
+            // endpoint is not held to a batch per poll); it ends at a failure, when nothing more is
+            // due, or at shutdown (a delivery cut short by it is not recorded: it goes out again).
+            var batch = messages
+            var renewed = ContinuousClock.now
+            lane: while true {
+                var outcomes: [(Message, Outcome)] = []
+                var failed = false
+                do {
+                    for message in batch {
+                        if ContinuousClock.now - renewed > .seconds(20) {
+                            renewed = ContinuousClock.now
+                            try await renew(endpointID, on: db)
+                        }
+                        let outcome = await send(message, to: endpoint, with: client)
+                        if Task.isCancelled { break }
+                        outcomes.append((message, outcome))
+                        // The rest wait for the next round (a failing endpoint is not hammered, and a
+                        // later message about the same object stays behind the one that failed).
+                        if !outcome.delivered {
+                            failed = true
+                            break
+                        }
                     }
-                    let outcome = await send(message, to: endpoint, with: client)
-                    outcomes.append((message, outcome))
-                    // The rest wait for the next round (a failing endpoint is not hammered, and a
-                    // later message about the same object stays behind the one that failed).
-                    if !outcome.delivered { break }
+                    // Written once per batch (after a crash before this, its messages go out again,
+                    // with the same ids: at least once).
+                    try await record(outcomes, endpoint: endpoint, on: db)
+                } catch {
+                    try? await client.shutdown()
+                    throw error
                 }
-            } catch {
-                try? await client.shutdown()
-                try? await record(outcomes, endpoint: endpoint, on: db)
-                throw error
+                guard !failed, !Task.isCancelled, batch.count == Self.batch else { break lane }
+                renewed = ContinuousClock.now
+                try await renew(endpointID, on: db)
+                batch = try await due(of: endpointID, on: db)
+                if batch.isEmpty { break lane }
             }
             try? await client.shutdown()
-            // Written once for the lane (after a crash before this, its messages go out again,
-            // with the same ids: at least once).
-            try await record(outcomes, endpoint: endpoint, on: db)
             try await release(endpointID, on: db)
         } catch {
             logger.warning(

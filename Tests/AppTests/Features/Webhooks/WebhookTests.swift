@@ -442,4 +442,37 @@ struct WebhookTests {
         }
         try await receiver.stop()
     }
+
+    @Test("a lane that keeps up goes on past its first batch: 40 messages in one claim's lane, in order")
+    func laneContinues() async throws {
+        let receiver = try await Receiver()
+        do {
+            try await withKagibag(Self.allowLocal) { app in
+                let (admin, key, _) = try await Browser.adminWithKey(app)
+                _ = try await Self.addEndpoint(admin, url: receiver.url)
+                for index in 0..<40 {
+                    var body = EventsAPITests.eventBody
+                    body["name"] = "Event \(index)"
+                    #expect(
+                        try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: body).status
+                            == .created)
+                }
+                let worker = WebhookWorker(settings: app.services.settings, metrics: nil)
+                let lanes = try await worker.claim(on: app.db)
+                #expect(lanes.count == 1 && lanes.first?.1.count == WebhookWorker.batch)
+                for (id, messages) in lanes {
+                    await worker.deliver(messages, to: id, on: app.db, group: app.eventLoopGroup, logger: app.logger)
+                }
+                let names = receiver.deliveries.compactMap {
+                    Browser.firstMatch(#""name":"(Event [0-9]+)""#, in: $0.body)
+                }
+                #expect(names == (0..<40).map { "Event \($0)" })
+                #expect(try await Self.messages(app).allSatisfy { $0.state == "delivered" })
+            }
+        } catch {
+            try await receiver.stop()
+            throw error
+        }
+        try await receiver.stop()
+    }
 }
