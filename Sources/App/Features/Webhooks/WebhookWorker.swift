@@ -61,7 +61,9 @@ final class WebhookWorker: LifecycleHandler, Sendable {
         let group = application.eventLoopGroup
         task.withLockedValue {
             $0 = Task.detached { [self] in
-                await withTaskGroup(of: Void.self) { lanes in
+                // Discarding: a server runs lanes for months, and a plain group keeps every finished
+                // child until it is awaited.
+                await withDiscardingTaskGroup { lanes in
                     var measured = ContinuousClock.now - .seconds(60)
                     while !Task.isCancelled {
                         if ContinuousClock.now - measured >= .seconds(5) {
@@ -81,7 +83,6 @@ final class WebhookWorker: LifecycleHandler, Sendable {
                         }
                         do { try await Task.sleep(for: poll) } catch { break }
                     }
-                    await lanes.waitForAll()
                 }
             }
         }
