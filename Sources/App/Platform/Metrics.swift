@@ -10,44 +10,6 @@ import Vapor
 final class Metrics: Sendable {
     let registry = PrometheusCollectorRegistry()
 
-    enum AuthOutcome: String, CaseIterable {
-        case accepted, missing, malformed, unknown, revoked, forbidden
-        case expired, paused, fenced
-        /// An event-scoped key outside the time around its events.
-        case outsideWindow = "outside_window"
-        /// The key was revoked because it was reported as leaked.
-        case leaked
-        case rateLimited = "rate_limited"
-        /// Refused before any lookup: the client address had too many failed checks.
-        case addressLimited = "address_limited"
-    }
-
-    enum QueryKind: String { case read, write }
-
-    /// How a credential was reported as leaked (also stored with the revocation).
-    enum LeakChannel: String, CaseIterable, Sendable {
-        case publicEndpoint = "public"
-        case github
-        case commandLine = "command_line"
-    }
-
-    /// How far a reported credential got: received; well-formed (format and checksum); live (a
-    /// secret of an existing key that had not ended); revoked (its key revoked by this report).
-    enum LeakStage: String, CaseIterable {
-        case received
-        case wellFormed = "well_formed"
-        case live, revoked
-    }
-
-    /// Why a whole leak report was refused before any credential in it was looked at.
-    enum LeakRefusal: String {
-        case rateLimited = "rate_limited"
-        case tooLarge = "too_large"
-        case malformed, unsigned
-        case unknownKey = "unknown_key"
-        case badSignature = "bad_signature"
-    }
-
     private static let latencyBuckets: [Duration] = [
         .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
         .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
