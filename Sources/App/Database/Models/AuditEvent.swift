@@ -41,6 +41,9 @@ final class AuditEvent: Model, @unchecked Sendable {
         case webhookPaused = "webhook.paused"
         case webhookResumed = "webhook.resumed"
         case webhookSecretRolled = "webhook.secret_rolled"
+        /// A test message, a message sent again, or everything since a time sent again.
+        case webhookTested = "webhook.tested"
+        case webhookResent = "webhook.resent"
     }
 
     @ID(key: .id) var id: UUID?

@@ -30,7 +30,8 @@ struct ActivityFilter: Sendable, Equatable {
                 .memberRoleChanged:
                 self = .members
             case .keyPolicyChanged, .permissionsChanged, .teamCreated, .webhookCreated, .webhookChanged,
-                .webhookDeleted, .webhookPaused, .webhookResumed, .webhookSecretRolled:
+                .webhookDeleted, .webhookPaused, .webhookResumed, .webhookSecretRolled,
+                .webhookTested, .webhookResent:
                 self = .settings
             case .eventCreated, .eventUpdated, .eventDeleted: self = .events
             case .attendeeRegistered, .attendeeUpdated, .attendeeDeleted, .attendeeCheckedIn, .checkInUndone:

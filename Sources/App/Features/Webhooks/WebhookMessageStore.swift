@@ -63,25 +63,47 @@ enum WebhookMessageStore {
         }
     }
 
-    /// Sends the message again now, with a fresh round of retries (same `webhook-id`).
-    static func resend(_ id: UUID, endpoint: UUID, now: Date = Date(), on db: any Database) async throws {
-        try await db.sql.raw(
-            """
-            UPDATE webhook_messages SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now)
-            WHERE id = \(bind: id) AND endpoint_id = \(bind: endpoint)
-            """
-        ).run()
+    /// Sends the message again now, with a fresh round of retries (same `webhook-id`), and says
+    /// so in Activity (it sends the team's data to the URL once more).
+    static func resend(
+        _ message: Row, to endpoint: WebhookEndpoint, by user: User, now: Date = Date(), on db: any Database
+    ) async throws {
+        try await db.transaction { db in
+            try await db.sql.raw(
+                """
+                UPDATE webhook_messages SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now)
+                WHERE id = \(bind: message.id) AND endpoint_id = \(bind: endpoint.id!)
+                """
+            ).run()
+            try await Audit.record(
+                .webhookResent, team: endpoint.teamID, by: user,
+                "sent the \(message.type) message \(WebhookWorker.webhookID(message.id)) again to webhook endpoint \(endpoint.url)",
+                on: db)
+        }
     }
 
-    /// Sends again everything created since `since` (for an integration that was down); returns how many.
-    static func replay(endpoint: UUID, since: Date, now: Date = Date(), on db: any Database) async throws -> Int {
-        try await db.sql.raw(
-            """
-            UPDATE webhook_messages SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now)
-            WHERE endpoint_id = \(bind: endpoint) AND created_at >= \(bind: since) AND type <> 'webhook.test'
-            RETURNING id
-            """
-        ).all().count
+    /// Sends again everything created since `since` (for an integration that was down), in
+    /// Activity as `span` says ("the last 24 hours"); returns how many.
+    static func replay(
+        to endpoint: WebhookEndpoint, since: Date, span: String, by user: User, now: Date = Date(),
+        on db: any Database
+    ) async throws -> Int {
+        try await db.transaction { db in
+            let count = try await db.sql.raw(
+                """
+                UPDATE webhook_messages SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now)
+                WHERE endpoint_id = \(bind: endpoint.id!) AND created_at >= \(bind: since) AND type <> 'webhook.test'
+                RETURNING id
+                """
+            ).all().count
+            if count > 0 {
+                try await Audit.record(
+                    .webhookResent, team: endpoint.teamID, by: user,
+                    "sent \(count == 1 ? "1 message" : "\(count) messages") of \(span) again to webhook endpoint \(endpoint.url)",
+                    on: db)
+            }
+            return count
+        }
     }
 
     /// Queues a `webhook.test` message for this endpoint alone, whatever it subscribed to.
@@ -102,6 +124,9 @@ enum WebhookMessageStore {
               \(bind: payload), \(bind: now), 'pending', 0, \(bind: now))
             """
         ).run()
+        try await Audit.record(
+            .webhookTested, team: endpoint.teamID, by: user, "sent a test message to webhook endpoint \(endpoint.url)",
+            on: db)
     }
 
     private static func row(_ row: any SQLRow) throws -> Row {

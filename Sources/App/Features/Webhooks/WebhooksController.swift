@@ -25,122 +25,6 @@ struct WebhooksController: RouteCollection {
         routes.post(.webhookResend(endpoint: .parameter, message: .parameter), use: resend)
     }
 
-    struct FormInput: Content {
-        var url: String?
-        var description: String?
-        var types: [String]?
-        var allTypes: String?
-
-        enum CodingKeys: String, CodingKey {
-            case url, description, types
-            case allTypes = "all_types"
-        }
-    }
-
-    /// The form's fields as typed (again after a problem).
-    struct FormValues: Encodable {
-        struct Choice: Encodable {
-            let value, label, summary: String
-            let checked: Bool
-        }
-
-        struct Group: Encodable {
-            let name: String
-            let choices: [Choice]
-        }
-
-        var url = ""
-        var description = ""
-        var allTypes = true
-        var groups: [Group]
-
-        init(subscription: WebhookSubscription = .all, url: String = "", description: String = "") {
-            self.url = url
-            self.description = description
-            allTypes = subscription == .all
-            groups = WebhookEventType.subscribable.map { group in
-                Group(
-                    name: group.group,
-                    choices: group.types.map {
-                        Choice(
-                            value: $0.rawValue, label: $0.rawValue, summary: $0.summary,
-                            checked: subscription != .all && subscription.includes($0))
-                    })
-            }
-        }
-
-        init(_ input: FormInput) {
-            let chosen = Set((input.types ?? []).compactMap(WebhookEventType.init(rawValue:)))
-            self.init(
-                subscription: input.allTypes == "on" ? .all : .only(chosen), url: input.url ?? "",
-                description: input.description ?? "")
-        }
-
-        static let fieldIDs = ["url": "webhook-url", "description": "webhook-description", "types": "webhook-types"]
-    }
-
-    struct ListContext: Encodable {
-        let page: PageContext
-        let isAdmin: Bool
-        let endpoints: [WebhookEndpointView]
-        let hasEndpoints: Bool
-        let atLimit: Bool
-        let limit: Int
-    }
-
-    struct FormContext: Encodable {
-        let page: PageContext
-        let isAdmin: Bool
-        let action: String
-        let heading: String
-        let submitLabel: String
-        let cancelPath: String
-        let form: FormValues
-        let errors: FormErrors
-        let atLimit: Bool
-        let limit: Int
-        let allowHTTP: Bool
-    }
-
-    struct EndpointContext: Encodable {
-        let page: PageContext
-        let isAdmin: Bool
-        let endpoint: WebhookEndpointView
-        let secret: ShownSecret?
-        let messages: [WebhookMessageView]
-        let hasMessages: Bool
-        let replaySpans: [Span]
-    }
-
-    struct MessageContext: Encodable {
-        let page: PageContext
-        let isAdmin: Bool
-        let endpoint: WebhookEndpointView
-        let message: WebhookMessageView
-        let payload: String
-        let attempts: [WebhookAttemptView]
-        let hasAttempts: Bool
-    }
-
-    struct Span: Encodable {
-        let value, label: String
-    }
-
-    static let replaySpans: [(hours: Int, label: String)] = [
-        (1, "the last hour"), (6, "the last 6 hours"), (24, "the last 24 hours"), (72, "the last 3 days"),
-        (168, "the last 7 days"), (720, "the last 30 days"),
-    ]
-
-    /// After Admin › Team › Webhooks (the section's own crumbs).
-    private static func crumbs(_ endpoint: WebhookEndpoint?, _ last: String? = nil) -> [PageContext.Crumb] {
-        var crumbs: [PageContext.Crumb] = []
-        if let endpoint {
-            crumbs.append(.init(endpoint.url, last == nil ? nil : SitePath.webhook(.value(endpoint.id!)).path))
-        }
-        if let last { crumbs.append(.init(last)) }
-        return crumbs
-    }
-
     @Sendable func list(req: Request) async throws -> Response {
         let current = try req.requireTeam()
         let endpoints = try await WebhookStore.list(team: current.team.id!, on: req.db)
@@ -213,7 +97,7 @@ struct WebhooksController: RouteCollection {
         return try await renderEndpoint(req, endpoint, isAdmin: current.role == .admin, secret: nil)
     }
 
-    private func renderEndpoint(
+    func renderEndpoint(
         _ req: Request, _ endpoint: WebhookEndpoint, isAdmin: Bool, secret: ShownSecret?, status: HTTPStatus = .ok
     ) async throws -> Response {
         let now = Date()
@@ -284,7 +168,7 @@ struct WebhooksController: RouteCollection {
     }
 
     /// Runs `change` on the path's endpoint as an admin, then back to its page with `notice`.
-    private func change(
+    func change(
         _ req: Request, notice: String,
         _ change: @escaping @Sendable (WebhookEndpoint, User, any Database) async throws -> Void
     ) async throws -> Response {
@@ -309,32 +193,6 @@ struct WebhooksController: RouteCollection {
         }
     }
 
-    @Sendable func sendTest(req: Request) async throws -> Response {
-        try await change(req, notice: "A webhook.test message is on its way; it appears below within seconds.") {
-            endpoint, user, db in
-            try await WebhookMessageStore.sendTest(to: endpoint, by: user, on: db)
-        }
-    }
-
-    struct ReplayInput: Content {
-        var hours: Int?
-    }
-
-    @Sendable func replay(req: Request) async throws -> Response {
-        let current = try req.requireTeamAdmin(to: Self.adminAction)
-        let endpoint = try await WebhookStore.find(req.parameters.get("endpoint"), team: current.team.id!, on: req.db)
-        guard let hours = (try? req.content.decode(ReplayInput.self))?.hours,
-            Self.replaySpans.contains(where: { $0.hours == hours })
-        else { throw Abort(.badRequest, reason: "Choose how far back to send the messages again.") }
-        let since = Date().addingTimeInterval(-TimeInterval(hours) * 3600)
-        let count = try await WebhookMessageStore.replay(endpoint: endpoint.id!, since: since, on: req.db)
-        Notice.set(
-            count == 0
-                ? "No message since then to send again."
-                : "Sending \(count == 1 ? "1 message" : "\(count) messages") again, oldest first.", on: req)
-        return req.redirect(to: SitePath.webhook(.value(endpoint.id!)).path)
-    }
-
     @Sendable func roll(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: Self.adminAction)
         let endpoint = try await WebhookStore.find(req.parameters.get("endpoint"), team: current.team.id!, on: req.db)
@@ -343,41 +201,5 @@ struct WebhooksController: RouteCollection {
         }
         return try await renderEndpoint(
             req, endpoint, isAdmin: true, secret: ShownSecret(text: secret.text, rolled: true))
-    }
-
-    @Sendable func message(req: Request) async throws -> Response {
-        let current = try req.requireTeam()
-        let endpoint = try await WebhookStore.find(req.parameters.get("endpoint"), team: current.team.id!, on: req.db)
-        let row = try await WebhookMessageStore.find(req.parameters.get("message"), of: endpoint.id!, on: req.db)
-        let attempts = try await WebhookMessageStore.attempts(of: row.id, endpoint: endpoint.id!, on: req.db)
-        let now = Date()
-        let view = WebhookMessageView(row, endpoint: endpoint.id!, now: now)
-        return try await req.renderPage(
-            "webhook-message",
-            MessageContext(
-                page: PageContext(
-                    req, title: "\(row.type) to \(endpoint.url)", section: "webhooks",
-                    trail: Self.crumbs(endpoint, row.type)),
-                isAdmin: current.role == .admin, endpoint: WebhookEndpointView(endpoint, now: now), message: view,
-                payload: Self.pretty(row.payload), attempts: attempts.map { WebhookAttemptView($0, now: now) },
-                hasAttempts: !attempts.isEmpty))
-    }
-
-    @Sendable func resend(req: Request) async throws -> Response {
-        let current = try req.requireTeamAdmin(to: Self.adminAction)
-        let endpoint = try await WebhookStore.find(req.parameters.get("endpoint"), team: current.team.id!, on: req.db)
-        let row = try await WebhookMessageStore.find(req.parameters.get("message"), of: endpoint.id!, on: req.db)
-        try await WebhookMessageStore.resend(row.id, endpoint: endpoint.id!, on: req.db)
-        Notice.set("Sending it again now (same webhook-id).", on: req)
-        return req.redirect(to: SitePath.webhookMessage(endpoint: .value(endpoint.id!), message: .value(row.id)).path)
-    }
-
-    /// The payload indented for reading (as sent: one line).
-    static func pretty(_ payload: String) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)),
-            let data = try? JSONSerialization.data(
-                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        else { return payload }
-        return String(decoding: data, as: UTF8.self)
     }
 }

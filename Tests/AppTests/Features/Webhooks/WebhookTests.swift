@@ -298,6 +298,43 @@ struct WebhookTests {
         }
     }
 
+    @Test(
+        "a test message, a message sent again and a replay are in Activity with who sent them; a member can send none")
+    func sendingAgainIsInActivity() async throws {
+        try await withKagibag(Self.allowLocal) { app in
+            let (owner, member, account) = try await Browser.twoSignedUp(app)
+            try await member.joinTeam(of: owner, email: account.email, role: "member")
+            let (endpoint, _) = try await Self.addEndpoint(owner, url: "http://127.0.0.1:9/hook")
+            let path = "/admin/team/webhooks/\(endpoint.uuidString.lowercased())"
+            try await owner.get(path)
+            #expect(try await owner.post(path + "/test").status == .seeOther)
+            let message = try #require(
+                try await app.db.sql.raw("SELECT id FROM webhook_messages").first()?.decode(
+                    column: "id", as: UUID.self))
+            let messagePath = path + "/messages/\(message.uuidString.lowercased())"
+            try await owner.get(messagePath)
+            #expect(try await owner.post(messagePath + "/resend").status == .seeOther)
+            try await owner.get(path)
+            // A replay leaves test messages out: nothing to send again, and nothing in Activity.
+            #expect(try await owner.post(path + "/replay", [("hours", "24")]).status == .seeOther)
+            try await member.get(path)
+            let team = try #require(try await WebhookEndpoint.find(endpoint, on: app.db)).teamID
+            try await WebhookOutbox.record(.eventCreated, team: team, object: UUID(), data: "{}", on: app.db)
+            #expect(try await owner.post(path + "/replay", [("hours", "1")]).status == .seeOther)
+            #expect(try await member.post(path + "/test").status == .forbidden)
+            #expect(try await member.post(messagePath + "/resend").status == .forbidden)
+            #expect(try await member.post(path + "/replay", [("hours", "24")]).status == .forbidden)
+            try await owner.get("/admin/team/activity")
+            #expect(owner.lastPage.contains("sent a test message to webhook endpoint http://127.0.0.1:9/hook"))
+            #expect(owner.lastPage.contains("sent the webhook.test message msg_"))
+            #expect(!owner.lastPage.contains("of the last 24 hours again"))
+            #expect(owner.lastPage.contains("sent 1 message of the last hour again to webhook endpoint"))
+            let actions = try await AuditEvent.query(on: app.db).all().map(\.action)
+            #expect(actions.filter { $0 == AuditEvent.Action.webhookTested.rawValue }.count == 1)
+            #expect(actions.filter { $0 == AuditEvent.Action.webhookResent.rawValue }.count == 2)
+        }
+    }
+
     @Test("an endpoint failing for 3 days is paused, with a notice on every Admin page until an admin resumes it")
     func pausedWhenFailing() async throws {
         let receiver = try await Receiver(statuses: [.internalServerError, .internalServerError])
