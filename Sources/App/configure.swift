@@ -18,6 +18,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.routes.defaultMaxBodySize = ByteCount(value: settings.maxBodyBytes)
 
     let metrics = Metrics()
+    let load = Load()
     let recorder = UsageRecorder(interval: settings.lastUsedFlushSeconds, metrics: metrics)
     let sqlite = sqlitePath(settings)
     let passwords = try PasswordHasher(
@@ -83,7 +84,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
         MiddlewareChain(
             // First, so that no log line carries a request id the client made up.
             RequestIDMiddleware(logLevel: .info),
-            MetricsMiddleware(metrics: metrics),
+            MetricsMiddleware(metrics: metrics, load: load),
             SecurityHeadersMiddleware(),
             ErrorMiddleware(webPage: ErrorPage.render),
             try PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory)
@@ -120,7 +121,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     jobs.append(.init(name: "webhook messages", every: .seconds(3600), purge: WebhookRetention.purge))
     let housekeeping = Housekeeping(jobs: jobs)
     app.lifecycle.use(housekeeping)
-    app.lifecycle.use(WebhookWorker(settings: settings, metrics: metrics))
+    app.lifecycle.use(WebhookWorker(settings: settings, metrics: metrics, load: load))
     app.asyncCommands.use(TeamCommand(), as: "team")
     app.asyncCommands.use(KeysCommand(), as: "keys")
 

@@ -27,7 +27,7 @@
 WH_SETTINGS=(none three)
 WH_CAP=120
 WH_ENDPOINTS=3
-WH_POLL=0.1
+WH_POLL=${WH_POLL:-0.1}  # WH_POLL=60: no delivery during the runs (the writes alone)
 REQ_SETTING_LABEL[wh-none]="no webhook endpoint"
 REQ_SETTING_LABEL[wh-three]="$WH_ENDPOINTS endpoints subscribed"
 WH_DELIVERY=()   # one printed row per round

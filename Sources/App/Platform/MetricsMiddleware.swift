@@ -1,12 +1,16 @@
 import Vapor
 
-/// Counts and times every request. It runs outside `ErrorMiddleware` (only the route log is further
-/// out), so it sees the final status of error responses too.
+/// Counts and times every request, and keeps `load`'s count of those in flight. It runs outside
+/// `ErrorMiddleware` (only the route log is further out), so it sees the final status of error
+/// responses too.
 struct MetricsMiddleware: AsyncMiddleware {
     let metrics: Metrics
+    let load: Load
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let start = ContinuousClock.now
+        load.begin()
+        defer { load.end() }
         let response = try await next.respond(to: request)
         let route = request.route
         metrics.request(

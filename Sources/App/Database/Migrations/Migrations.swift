@@ -30,5 +30,6 @@ extension Migrations {
         add(M025CreateWebhookMessages())
         add(M026CreateWebhookAttempts())
         add(M027AddAPIKeysExpiringRecordedAt())
+        add(M028IndexPendingWebhookMessages())
     }
 }

@@ -41,6 +41,10 @@ final class WebhookWorker: LifecycleHandler, Sendable {
     /// An endpoint failing this long is paused, with a notice on the Admin pages.
     static let failingPause: TimeInterval = 3 * 86400
     static let userAgent = "Kagibag-Webhooks/\(CommandLinePlan.version)"
+    /// While the instance is saturated a lane waits before each batch, at most this long after
+    /// its previous one: the API keeps the CPU, each endpoint still gets a batch a second, and
+    /// the backlog goes out at full speed once the burst is over.
+    static let mostGivenWay: Duration = .seconds(1)
 
     let settings: Settings
     let poll: Duration
@@ -48,10 +52,13 @@ final class WebhookWorker: LifecycleHandler, Sendable {
     /// Endpoints with a lane running on this instance.
     private let busy = NIOLockedValueBox<Set<UUID>>([])
     let metrics: Metrics?
+    /// Nil: never gives way (tests drive the worker themselves).
+    let load: Load?
 
-    init(settings: Settings, metrics: Metrics?) {
+    init(settings: Settings, metrics: Metrics?, load: Load? = nil) {
         self.settings = settings
         self.metrics = metrics
+        self.load = load
         poll = .milliseconds(Int64(settings.webhookPollSeconds * 1000))
     }
 
@@ -129,11 +136,19 @@ final class WebhookWorker: LifecycleHandler, Sendable {
         return lanes
     }
 
-    /// The outbox's depth and its oldest waiting message's age, for `/metrics`.
+    /// The outbox's depth and its oldest waiting message's age, for `/metrics`: read from the
+    /// pending messages' index (each endpoint's first waiting message is its oldest: ids are
+    /// UUIDv7), never from every waiting row.
     func measureOutbox(on db: any Database, now: Date = Date()) async {
         guard let metrics,
             let row = try? await db.sql.raw(
-                "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_messages WHERE state = 'pending'"
+                """
+                SELECT (SELECT COUNT(*) FROM webhook_messages WHERE state = 'pending') AS n,
+                  (SELECT MIN(oldest) FROM
+                    (SELECT (SELECT m.created_at FROM webhook_messages m
+                             WHERE m.endpoint_id = w.id AND m.state = 'pending' ORDER BY m.id LIMIT 1) AS oldest
+                     FROM webhook_endpoints w) firsts) AS oldest
+                """
             ).first()
         else { return }
         let pending = (try? row.decode(column: "n", as: Int.self)) ?? 0
@@ -177,6 +192,14 @@ final class WebhookWorker: LifecycleHandler, Sendable {
         try await db.sql.raw("UPDATE webhook_endpoints SET lane_until = NULL WHERE id = \(bind: endpoint)").run()
     }
 
+    /// Waits while the instance is saturated with requests, until `mostGivenWay` after `last`.
+    private func giveWay(since last: ContinuousClock.Instant) async {
+        guard let load else { return }
+        while load.isSaturated, ContinuousClock.now - last < Self.mostGivenWay, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// Delivers `messages` to `endpoint` one after another, recording each attempt; the
     /// endpoint's lane (taken by `claim`) is free again afterwards.
     func deliver(
@@ -203,7 +226,10 @@ final class WebhookWorker: LifecycleHandler, Sendable {
             // due, or at shutdown (a delivery cut short by it is not recorded: it goes out again).
             var batch = messages
             var renewed = ContinuousClock.now
+            var lastBatch = ContinuousClock.now - Self.mostGivenWay
             lane: while true {
+                await giveWay(since: lastBatch)
+                lastBatch = ContinuousClock.now
                 var outcomes: [(Message, Outcome)] = []
                 var failed = false
                 do {

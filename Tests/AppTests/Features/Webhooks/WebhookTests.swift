@@ -480,7 +480,9 @@ struct WebhookTests {
         try await receiver.stop()
     }
 
-    @Test("a lane that keeps up goes on past its first batch: 40 messages in one claim's lane, in order")
+    @Test(
+        "a lane that keeps up goes on past its first batch: 40 messages in one claim's lane, in order, even while the instance is saturated (a batch a second)"
+    )
     func laneContinues() async throws {
         let receiver = try await Receiver()
         do {
@@ -494,12 +496,19 @@ struct WebhookTests {
                         try await app.api("/api/v1/organizer/events", method: .POST, key: key, json: body).status
                             == .created)
                 }
-                let worker = WebhookWorker(settings: app.services.settings, metrics: nil)
+                // The instance is saturated throughout: the lane gives way to requests before each
+                // batch, but only for a second after its previous one, and still delivers them all.
+                let load = Load(saturation: 1)
+                load.begin()
+                defer { load.end() }
+                let worker = WebhookWorker(settings: app.services.settings, metrics: nil, load: load)
                 let lanes = try await worker.claim(on: app.db)
                 #expect(lanes.count == 1 && lanes.first?.1.count == WebhookWorker.batch)
+                let started = ContinuousClock.now
                 for (id, messages) in lanes {
                     await worker.deliver(messages, to: id, on: app.db, group: app.eventLoopGroup, logger: app.logger)
                 }
+                #expect(ContinuousClock.now - started >= .milliseconds(900))
                 let names = receiver.deliveries.compactMap {
                     Browser.firstMatch(#""name":"(Event [0-9]+)""#, in: $0.body)
                 }
