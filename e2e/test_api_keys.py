@@ -18,6 +18,7 @@ from support.browser import (
     goto_api_keys,
     invite,
     keys_table,
+    login,
     navigate_to_api_keys,
     signup,
     tab_to,
@@ -334,4 +335,42 @@ def test_without_javascript_all_of_the_teams_permissions_and_a_ticked_box_are_re
 
         goto_api_keys(page)
         expect(page.locator("#no-keys")).to_be_visible()
+    assert not tour.problems, "\n".join(tour.problems)
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["script", "no-script"])
+@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+def test_pasting_a_whole_key_into_search_opens_its_page_and_puts_it_in_no_url(
+    browser, server, screenshots_dir, created_keys, width, height, script
+):
+    """Issue 28: the search form was a GET, so a pasted key went into the address bar, the
+    browser's history and the server's links, and found nothing. It now posts: the key is looked
+    up by digest and its page opens; the shown form (…last four) finds it too."""
+    tour = Tour(width, height, screenshots_dir, server.url)
+    with Pages(browser, server.url, screenshots_dir) as pages:
+        setup = pages.new(width=width, height=height)
+        user = signup(setup)
+        goto_api_keys(setup)
+        key = create_api_key(setup, "Nightly export", created_keys)
+        create_api_key(setup, "Door scanner", created_keys)
+
+        tour.checker = setup
+        page = pages.new(javascript=script, width=width, height=height)
+        urls: list[str] = []
+        page.on("request", lambda request: urls.append(request.url))
+        login(page, user.email, user.password)
+        goto_api_keys(page)
+        page.get_by_label("Search", exact=True).fill(key)
+        page.get_by_role("button", name="Show", exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Nightly export")
+        expect(page.get_by_text("That is the secret of “Nightly export”.")).to_be_visible()
+        tour.look(page, f"key-found-by-secret-{'script' if script else 'no-script'}", script=script)
+
+        goto_api_keys(page)
+        page.get_by_label("Search", exact=True).fill("…" + key[-4:])
+        page.get_by_role("button", name="Show", exact=True).click()
+        expect(keys_table(page).locator("a.key-name")).to_have_text(["Nightly export"])
+        tour.look(page, f"key-found-by-last-four-{'script' if script else 'no-script'}", script=script)
+
+    assert urls and not [u for u in urls if key in u or key[4:] in u], "the key went into a URL"
     assert not tour.problems, "\n".join(tour.problems)

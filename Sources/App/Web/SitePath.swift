@@ -14,7 +14,8 @@ enum SitePath {
     case admin, team, teamMembers, teamMemberRole(ID), teamMemberRemove(ID), teamLeave, teamDelete, activity,
         activityExport
     case teamInvitationWithdraw(ID), invitationAccept(ID), invitationDecline(ID)
-    case apiKeys, apiKeysNew, apiKey(ID), apiKeyEdit(ID), apiKeyRoll(ID), apiKeyPause(ID), apiKeyResume(ID),
+    case apiKeys, apiKeysNew, apiKeysSearch, apiKey(ID), apiKeyEdit(ID), apiKeyRoll(ID), apiKeyPause(ID), apiKeyResume(
+        ID),
         apiKeyEndGrace(ID), apiKeyDelete(ID)
     case apiKeyRestrict(ID)
     case apiKeyDismissLeak(ID)
@@ -66,6 +67,7 @@ enum SitePath {
         case .activityExport: return team + [.constant("activity"), .constant("export.csv")]
         case .apiKeys: return team + [.constant("api-keys")]
         case .apiKeysNew: return team + [.constant("api-keys"), .constant("new")]
+        case .apiKeysSearch: return team + [.constant("api-keys"), .constant("search")]
         case .apiKey(let id): return team + [.constant("api-keys"), .id(parameter: "key", id)]
         case .apiKeyEdit(let id): return Self.apiKey(id).segments + [.constant("edit")]
         case .apiKeyRoll(let id): return Self.apiKey(id).segments + [.constant("roll")]

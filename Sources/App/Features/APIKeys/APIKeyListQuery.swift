@@ -1,3 +1,4 @@
+import APIKeyCore
 import Fluent
 import Foundation
 import SQLKit
@@ -48,21 +49,45 @@ struct APIKeyListQuery: Sendable, Equatable {
 
     /// Unknown values fall back to the defaults: a hand-edited link shows the list, not an error.
     init(from req: Request) {
-        search = Self.searchText((try? req.query.get(String.self, at: "q")) ?? "")
-        status = ((try? req.query.get(String.self, at: "status")).flatMap(Status.init(link:))) ?? .all
+        self.init(
+            search: (try? req.query.get(String.self, at: "q")) ?? "",
+            status: try? req.query.get(String.self, at: "status"))
         sort = ((try? req.query.get(String.self, at: "sort")).flatMap(Sort.init(rawValue:))) ?? .created
         page = max(1, min(100_000, (try? req.query.get(String.self, at: "page")).flatMap(Int.init) ?? 1))
+    }
+
+    /// A search and a status as typed (the search form's fields).
+    init(search text: String, status: String?) {
+        search = Self.searchText(text)
+        // Never searched for, and never put back into a link or the page.
+        if Self.isSecret(search) { search = "" }
+        self.status = status.flatMap(Status.init(link:)) ?? .all
+    }
+
+    /// Whether `text` is (or starts like) a whole key rather than its name or last four: the
+    /// search form looks such a text up by digest, and a link never carries it.
+    static func isSecret(_ text: some StringProtocol) -> Bool {
+        text.hasPrefix(APIKeyToken.prefix) && text.dropFirst(APIKeyToken.prefix.count).prefix(8).count == 8
+            && text.dropFirst(APIKeyToken.prefix.count).prefix(8).allSatisfy {
+                $0.isASCII && ($0.isLetter || $0.isNumber)
+            }
     }
 
     init() {}
 
     /// What is searched for: control characters (a NUL, which PostgreSQL refuses in text) are
     /// dropped like the rest of a hand-edited link's oddities, surrounding space trimmed, at
-    /// most 100 characters.
+    /// most 100 characters; a key as the pages show it (`…nXIK`, `kgb_…nXIK`, `...nXIK`) is
+    /// its last four.
     static func searchText(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
         scalars.append(contentsOf: text.unicodeScalars.lazy.filter { $0.properties.generalCategory != .control })
-        return String(String(scalars).trimmingCharacters(in: .whitespacesAndNewlines).prefix(100))
+        var cleaned = Substring(String(scalars).trimmingCharacters(in: .whitespacesAndNewlines))
+        for shown in [APIKeyToken.prefix + "…", APIKeyToken.prefix + "...", "…", "..."] where cleaned.hasPrefix(shown) {
+            cleaned = cleaned.dropFirst(shown.count)
+            break
+        }
+        return String(cleaned.prefix(100))
     }
 
     var isFiltered: Bool { !search.isEmpty || status != .all }

@@ -162,7 +162,7 @@ enum APIKeyPages {
             let label, path: String
             let current: Bool
         }
-        let search, clearPath: String
+        let search, clearPath, searchPath: String
         let statuses: [APIKeyFormValues.Option]
         let sorts: [Link]
         let isFiltered, hasMatches: Bool
@@ -172,6 +172,7 @@ enum APIKeyPages {
         init(_ query: APIKeyListQuery, total: Int) {
             search = query.search
             clearPath = SitePath.apiKeys.path
+            searchPath = SitePath.apiKeysSearch.path
             statuses = APIKeyListQuery.Status.allCases.map {
                 .init(value: $0.rawValue, label: $0.label, selected: $0 == query.status)
             }

@@ -28,7 +28,13 @@ struct APIKeysController: RouteCollection {
     }
 
     @Sendable func list(req: Request) async throws -> Response {
-        try await renderList(req)
+        // A whole key in a link (typed or bookmarked) is neither searched for nor shown again.
+        if let q = try? req.query.get(String.self, at: "q"), APIKeyListQuery.isSecret(APIKeyListQuery.searchText(q)) {
+            Notice.set(
+                "A whole key is looked up from the search box only, never from an address: paste it there.", on: req)
+            return req.redirect(to: APIKeyListQuery(from: req).path())
+        }
+        return try await renderList(req)
     }
 
     @Sendable func newPage(req: Request) async throws -> Response {
