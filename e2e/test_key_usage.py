@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from support.api import EVENTS, auth, call_api, event
 from support.browser import create_api_key, goto_api_keys, signup
+from support import sqlite
 from support.http import http
 
 
@@ -43,6 +44,11 @@ def test_the_key_page_shows_count_exact_last_use_address_client_and_the_charts_t
     expect(page.locator("#key-addresses")).to_contain_text("127.0.0.1")
     expect(page.locator("#permissions-used")).to_contain_text("events:read — used 12 times")
 
+    # Minutes old, it is too early to suggest taking anything away; a week later it is not.
+    expect(page.locator("#advisor-too-early")).to_contain_text("Too early to tell")
+    expect(page.get_by_role("link", name="Restrict to what it uses", exact=True)).to_have_count(0)
+    sqlite.age_key(server.sqlite_path, key, days=8)
+    page.reload()
     page.get_by_role("link", name="Restrict to what it uses", exact=True).click()
     expect(page.locator("#restrict-used")).to_have_text("events:read")
     page.get_by_role("button", name="Restrict the key", exact=True).click()

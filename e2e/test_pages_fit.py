@@ -12,6 +12,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from support import sqlite
 from support.api import EVENTS, call_api
 from support.browser import (
     Pages,
@@ -128,6 +129,7 @@ def admin_key_pages(tour: Tour, page: Page, no_script: Page, admin, server, api,
 
     # Use the key for one permission; once the use is recorded, the key offers to be narrowed.
     assert call_api(server.url, key, EVENTS, session=api).status_code == 200
+    sqlite.age_key(server.sqlite_path, key, days=8)  # the advisor watches a key for a week first
     restrict = page.get_by_role("link", name="Restrict to what it uses", exact=True)
     for _ in range(20):
         page.goto(key_url)

@@ -42,3 +42,11 @@ def audit_trail(path: pathlib.Path) -> list[tuple[str, str, str]]:
     """Every activity entry as (action, actor's name, summary), in the order they were written."""
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
         return [tuple(row) for row in db.execute("SELECT action, actor, summary FROM audit_events ORDER BY rowid")]
+
+
+def age_key(path: pathlib.Path, key: str, days: int) -> None:
+    """Makes the key whose last four `key` ends with `days` older (its creation time, stored as
+    seconds since 1970): the page suggests restricting a key only after watching it for a week."""
+    last_four = key[-4:]
+    assert last_four.isalnum()
+    pragma(path, f"UPDATE api_keys SET created_at = created_at - {days * 86400} WHERE last_four = '{last_four}'")

@@ -17,7 +17,15 @@ struct KeyRestrictionController: RouteCollection {
         /// How many events it reaches now (nil: all of the team's).
         let reachedEvents: Int?
 
-        static func of(_ key: APIKey, team: Team, on db: any Database) async throws -> Restriction {
+        static func of(_ key: APIKey, team: Team, now: Date = Date(), on db: any Database) async throws
+            -> Restriction
+        {
+            let age = now.timeIntervalSince(key.createdAt ?? now)
+            guard age >= TimeInterval(KeyUsageView.minimumObservation) * 86400 else {
+                throw DomainError.conflict(
+                    "Too early to tell what this key needs: it is watched for \(KeyUsageView.minimumObservation) days before Kagibag suggests taking anything away (a weekly job would lose what it has not needed yet). To narrow it now, edit it."
+                )
+            }
             let days = try await APIKeyUsage.days(of: key.id!, count: KeyUsageView.period, on: db)
             let used = APIKeyUsage.permissionsUsed(in: days)
             let held = KeyState(key, teamPermissions: team.permissions).permissions

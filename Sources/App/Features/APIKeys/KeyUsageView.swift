@@ -52,8 +52,14 @@ struct KeyUsageView: Encodable {
     let restrictPath: String
     /// "12 days" when the key is younger than the period.
     let observedFor: String?
+    /// Younger than `minimumObservation`: no suggestion to take anything away yet (a weekly job
+    /// would lose a permission it has simply not needed yet).
+    let tooEarly: Bool
+    let minimumDays = Self.minimumObservation
 
     static let period = 30
+    /// How long a key is watched before the page suggests restricting it.
+    static let minimumObservation = 7
     static let barWidth = 12
     static let chartHeightPoints = 100
 
@@ -103,9 +109,11 @@ struct KeyUsageView: Encodable {
             return PermissionRow(name: permission.rawValue, uses: uses)
         }
         let held = effective.subtracting(used)
-        unused = !held.isEmpty && !used.isEmpty ? held.sorted().map(\.rawValue).joined(separator: ", ") : nil
-        restrictPath = SitePath.apiKeyRestrict(.value(key.id!)).path
         let age = Int(now.timeIntervalSince(key.createdAt ?? now) / 86400)
+        tooEarly = age < Self.minimumObservation
+        unused =
+            !tooEarly && !held.isEmpty && !used.isEmpty ? held.sorted().map(\.rawValue).joined(separator: ", ") : nil
+        restrictPath = SitePath.apiKeyRestrict(.value(key.id!)).path
         observedFor = age < Self.period ? (age == 0 ? "less than a day" : "\(age) day\(age == 1 ? "" : "s")") : nil
     }
 

@@ -92,6 +92,12 @@ struct APIKeyUsageTests {
         }
     }
 
+    /// Makes every key `days` older (the advisor watches a key for a week before suggesting).
+    static func age(_ app: Application, days: Int) async throws {
+        let created = Date().addingTimeInterval(-TimeInterval(days) * 86400)
+        try await app.db.sql.raw("UPDATE api_keys SET created_at = \(bind: created)").run()
+    }
+
     @Test("the key page shows the last use's time, address and client, the daily numbers and the permissions used")
     func keyPage() async throws {
         try await withKagibag { app in
@@ -109,7 +115,13 @@ struct APIKeyUsageTests {
             #expect(!page.contains("<script>"))
             #expect(page.contains("<code>events:read</code> — used 13 times"))
             #expect(page.contains("<code>events:write</code> — <strong class=\"warning-text\">not used</strong>"))
-            #expect(page.contains("Restrict to what it uses"))
+            // Minutes old: too early to suggest taking anything away.
+            #expect(page.contains("Too early to tell which permissions and events this key needs"))
+            #expect(!page.contains("Restrict to what it uses"))
+            try await Self.age(app, days: 8)
+            try await admin.get(path)
+            #expect(admin.lastPage.contains("Restrict to what it uses"))
+            #expect(!admin.lastPage.contains("Too early to tell"))
             #expect(Browser.firstMatch(#"id="key-last-used"><time datetime="([^"]+)""#, in: page) != nil)
         }
     }
@@ -119,6 +131,10 @@ struct APIKeyUsageTests {
         try await withKagibag { app in
             let (admin, key, path) = try await Browser.adminWithKey(app)
             _ = try await call(app, key)
+            #expect(try await admin.get(path + "/restrict").status == .conflict)
+            #expect(admin.lastPage.contains("Too early to tell what this key needs"))
+            #expect(try await APIKey.query(on: app.db).first()?.granted == nil)
+            try await Self.age(app, days: 8)
             try await admin.get(path + "/restrict")
             #expect(
                 admin.lastPage.contains(

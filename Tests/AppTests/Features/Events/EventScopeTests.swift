@@ -198,6 +198,7 @@ struct EventScopeTests {
             try await team.admin.get(path)
             #expect(team.admin.lastPage.contains(#"<ul id="events-used""#))
             #expect(team.admin.lastPage.contains("Saturday meetup</a> — 3 requests"))
+            try await APIKeyUsageTests.age(app, days: 8)
             try await team.admin.get(path + "/restrict")
             #expect(team.admin.lastPage.contains("the 1 event it used, of all of the team’s"))
             #expect(try await team.admin.post(path + "/restrict").status == .seeOther)
