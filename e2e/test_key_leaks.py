@@ -8,7 +8,9 @@ import re
 from playwright.sync_api import expect
 
 from support.api import EVENTS, call_api
-from support.browser import cell, create_api_key, goto_api_keys, keys_table, shown_once_key, signup, table_row
+from support.browser import (
+    cell, create_api_key, goto_api_keys, keys_table, say_yes, shown_once_key, signup, table_row,
+)
 from support.secret_scanning import LEAK_URL, LEAKED_DETAIL, github_payload, report_to_github, report_to_public_endpoint
 
 WIDTHS = (390, 1280)
@@ -78,6 +80,7 @@ def test_a_key_found_by_github_is_refused_announced_to_admins_until_dismissed_an
     expect(page.locator("#leak-dismissed")).to_contain_text("Notice dismissed by")
     expect(page.get_by_label("Old secret keeps working", exact=True)).to_have_count(0)
     page.get_by_role("button", name="Roll key", exact=True).click()
+    say_yes(page, "Roll key")
     new = shown_once_key(page, created_keys)
     page.locator("dialog#new-key-dialog").get_by_role("button", name="Done", exact=True).click()
     expect(page.locator("#key-status")).to_have_text("Active")

@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from support.api import EVENTS, KEY_INFO, SELF_ROLL, call_api, event
-from support.browser import goto_api_keys, signup
+from support.browser import goto_api_keys, say_yes, signup
 from support.keys import KEY_RE
 from support.web import WebClient
 
@@ -19,6 +19,7 @@ def roll(page, grace_label: str, created_keys: list[str]) -> str:
     """On the key's page: Roll with the given grace period; returns the new secret, dialog closed."""
     page.get_by_label("Old secret keeps working", exact=True).select_option(label=grace_label)
     page.get_by_role("button", name="Roll key", exact=True).click()
+    say_yes(page, "Roll key")
     dialog = page.locator("dialog#new-key-dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("shown only once")
@@ -70,6 +71,8 @@ def test_a_read_only_key_is_rolled_with_a_grace_period_paused_resumed_and_fenced
     assert [call_api(base, k, EVENTS).status_code for k in (old, new)] == [200, 200]
 
     grace.get_by_role("button", name="End now", exact=True).click()
+    expect(page.locator("dialog#confirm-dialog")).to_contain_text(f"…{old[-4:]}")
+    say_yes(page, "End it now")
     expect(page.locator("#grace")).to_have_count(0)
     assert [call_api(base, k, EVENTS).status_code for k in (old, new)] == [401, 200]
 
@@ -109,6 +112,10 @@ def test_without_javascript_a_key_is_narrowed_at_creation_and_rolled_from_its_pa
     page.get_by_role("link", name="No JS reader", exact=True).click()
     page.get_by_label("Old secret keeps working", exact=True).select_option(label="End now")
     page.get_by_role("button", name="Roll key", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Roll “No JS reader”?")
+    expect(page.locator("main")).to_contain_text(f"The current secret …{first[-4:]} has never been used")
+    expect(page.locator("main")).to_contain_text("stops working at once")
+    say_yes(page, "Roll key")
     second = page.locator("#new-api-key").input_value()
     created_keys.append(second)
     expect(page.locator("#old-secret-note")).to_have_text("The old secret no longer works.")

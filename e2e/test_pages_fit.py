@@ -18,6 +18,7 @@ from support.browser import (
     Pages,
     accept_invitation,
     answer_confirmation,
+    say_yes,
     create_keys_over_http,
     fill_event_form,
     goto_api_keys,
@@ -116,6 +117,8 @@ def admin_key_pages(tour: Tour, page: Page, no_script: Page, admin, server, api,
     key_url = page.url
     tour.look(page, "key-page")
     page.get_by_role("button", name="Roll key", exact=True).click()
+    tour.look(page, "roll-confirm-dialog")
+    say_yes(page, "Roll key")
     key = shown_once(tour, page, "shown-once-rolled", server, created_keys)
     tour.look(page, "key-page-after-roll")
 

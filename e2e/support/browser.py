@@ -248,3 +248,15 @@ def wait_until_last_used_is_shown(page: Page, name: str, timeout_s: float = 15.0
         if last_used.inner_text().strip() != "Never" or time.monotonic() > deadline:
             return last_used
         time.sleep(1)
+
+
+def say_yes(page: Page, label: str) -> None:
+    """Answers the question a button asked before acting (Roll, End now): in its dialog with
+    script, on the page of its own without. The question must name what it asks about."""
+    dialog = page.locator("dialog#confirm-dialog[open]")
+    if dialog.count():
+        expect(dialog.locator("#confirm-dialog-detail")).not_to_be_empty()
+        answer_confirmation(page, label)
+    else:
+        expect(page.get_by_role("heading", level=1)).to_contain_text("?")
+        page.get_by_role("button", name=label, exact=True).click()

@@ -151,6 +151,8 @@ class WebClient:
         fields = dict(data or {}, _csrf=csrf)
         if action == "roll":
             fields["nonce"] = NONCE_RE.search(page).group(1)
+        if action in ("roll", "end-grace"):
+            fields.setdefault("confirmed", "yes")  # as the form's question, answered yes, sends it
         r = self.post(base, f"/admin/team/api-keys/{key_id}/{action}", fields)
         assert r.status_code == expect_status, (action, r.status_code, r.text[:300])
         return r

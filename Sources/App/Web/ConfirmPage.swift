@@ -12,6 +12,12 @@ struct ConfirmPage: Encodable {
     let confirmLabel: String
     let keepLabel: String
     let keepPath: String
+    /// The first form's other fields, sent again with the confirmation (a roll's choices).
+    var fields: [Field] = []
+
+    struct Field: Encodable {
+        let name, value: String
+    }
 
     private struct Form: Content {
         var confirmed: String?

@@ -168,7 +168,7 @@ final class Browser: @unchecked Sendable {
         let replacing =
             Self.firstMatch(#"name="replacing" value="([^"]+)""#, in: lastPage).map { [("replacing", $0)] } ?? []
         let response = try await post(
-            keyPath + "/roll", [("grace", String(grace)), ("nonce", nonce)] + replacing + fields)
+            keyPath + "/roll", [("grace", String(grace)), ("nonce", nonce), ("confirmed", "yes")] + replacing + fields)
         #expect(response.status == .created)
         return try #require(Self.firstMatch(#"id="new-api-key"[^>]*>(kgb_[0-9A-Za-z]+)<"#, in: lastPage))
     }

@@ -89,6 +89,9 @@ struct APIKeyLifecycleController: RouteCollection {
         // Anything but a number is no choice (-1 is refused like any other).
         let grace = try APIKeySecrets.grace(Int(form.grace ?? "") ?? -1, fromChoices: true)
         let expiresAt = try APIKeyPolicy.expiry(chosen: form.expiresInDays, team: current.team)
+        guard ConfirmPage.isConfirmed(req) else {
+            return try await RollConfirmation.roll(req, key: key, grace: grace, form: form).response(for: req)
+        }
         let token = APIKeyToken.generate()
         let actor = try req.requireUser().user
         let summary = "rolled API key “\(key.name)” (…\(key.lastFour) → …\(token.lastFour))"
@@ -129,7 +132,13 @@ struct APIKeyLifecycleController: RouteCollection {
     }
 
     @Sendable func endGrace(req: Request) async throws -> Response {
-        try await change(
+        guard ConfirmPage.isConfirmed(req) else {
+            let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
+            let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
+            let old = try await APIKeyStore.oldSecrets(of: [key.id!], on: req.db)[key.id!]
+            return try await RollConfirmation.endGrace(req, key: key, old: old).response(for: req)
+        }
+        return try await change(
             req, .keyGraceEnded, "ended the grace period of API key", notice: "The old secret of “%@” no longer works."
         ) { key, audit, db in
             try await APIKeySecrets.endGrace(key, audit: audit, on: db)

@@ -51,12 +51,17 @@ document.addEventListener("DOMContentLoaded", () => {
       confirmDialog.id = "confirm-dialog";
       confirmDialog.setAttribute("aria-labelledby", "confirm-dialog-title");
       confirmDialog.innerHTML =
-        '<div class="stack"><h2 id="confirm-dialog-title"></h2>' +
+        '<div class="stack"><h2 id="confirm-dialog-title"></h2><p id="confirm-dialog-detail"></p>' +
         '<div class="buttons"><button type="button" class="danger" data-answer="yes"></button>' +
         '<button type="button" data-answer="no"></button></div></div>';
       (document.querySelector("main") || document.body).append(confirmDialog);
     }
     confirmDialog.querySelector("h2").textContent = button.dataset.confirm;
+    const detail = confirmDialog.querySelector("#confirm-dialog-detail");
+    detail.textContent = button.dataset.confirmDetail || "";
+    detail.hidden = !button.dataset.confirmDetail;
+    if (button.dataset.confirmDetail) confirmDialog.setAttribute("aria-describedby", "confirm-dialog-detail");
+    else confirmDialog.removeAttribute("aria-describedby");
     const yes = confirmDialog.querySelector("[data-answer=yes]");
     const no = confirmDialog.querySelector("[data-answer=no]");
     yes.textContent = button.dataset.confirmLabel || button.textContent.trim();
@@ -82,7 +87,7 @@ document.addEventListener("DOMContentLoaded", () => {
       event.preventDefault();
       if (canShowModal) {
         askFirst(button);
-      } else if (window.confirm(button.dataset.confirm)) {
+      } else if (window.confirm([button.dataset.confirm, button.dataset.confirmDetail].filter(Boolean).join("\n\n"))) {
         const confirmed = button.form.querySelector("[data-confirmed]");
         if (confirmed) confirmed.value = "yes";
         button.form.submit();

@@ -11,6 +11,45 @@ struct APIKeyRollTests {
         try await app.api("/api/v1/organizer/events", key: key).status
     }
 
+    @Test(
+        "Roll and End now ask first, naming the secret that stops, its last use and when it stops; asking changes nothing"
+    )
+    func rollAndEndNowAskFirst() async throws {
+        try await withKagibag { app in
+            let (admin, old, path) = try await Browser.adminWithKey(app)
+            #expect(try await status(app, old) == .ok)
+            _ = try await app.usage.flush(on: app.db)
+            try await admin.get(path)
+            #expect(admin.lastPage.contains(#"data-confirm="Roll CRM sync?""#))
+            #expect(!admin.lastPage.contains(#"class="primary" data-confirm="Roll"#))
+            let nonce = try #require(Browser.firstMatch(#"name="nonce" value="([^"]+)""#, in: admin.lastPage))
+            let asked = try await admin.post(
+                path + "/roll", [("grace", "86400"), ("nonce", nonce), ("replacing", String(old.suffix(4)))])
+            #expect(asked.status == .ok)
+            let page = admin.lastPage
+            #expect(page.contains("Roll “CRM sync”?"))
+            #expect(page.contains("The current secret …\(old.suffix(4)) was last used"))
+            #expect(page.contains("keeps working for 24 hours (until "))
+            #expect(page.contains(#"<input type="hidden" name="confirmed" value="yes">"#))
+            #expect(page.contains(#"name="grace" value="86400""#) && page.contains(#"name="nonce" value="\#(nonce)""#))
+            #expect(try await APIKeySecret.query(on: app.db).count() == 1)
+            // Confirmed from that page (its fields sent again), the key rolls with the choices asked about.
+            let fields = [
+                ("grace", "86400"), ("nonce", nonce), ("replacing", String(old.suffix(4))), ("confirmed", "yes"),
+            ]
+            #expect(try await admin.post(path + "/roll", fields).status == .created)
+            #expect(try await APIKeySecret.query(on: app.db).count() == 2)
+            // End now asks too, naming the old secret; asking leaves it working.
+            #expect(try await admin.post(path + "/end-grace").status == .ok)
+            #expect(admin.lastPage.contains("End the old secret of “CRM sync” now?"))
+            #expect(admin.lastPage.contains("The old secret …\(old.suffix(4))"))
+            #expect(admin.lastPage.contains("it stops working at once instead of at "))
+            #expect(try await status(app, old) == .ok)
+            #expect(try await admin.post(path + "/end-grace", [("confirmed", "yes")]).status == .seeOther)
+            #expect(try await status(app, old) == .unauthorized)
+        }
+    }
+
     @Test("a roll shows a new secret once; both work during the grace period; End now ends the old one")
     func rollWithGrace() async throws {
         try await withKagibag { app in
@@ -26,7 +65,7 @@ struct APIKeyRollTests {
             try await admin.get("/admin/team/api-keys")
             #expect(admin.lastPage.contains("Old secret <code class=\"preview\">…\(old.suffix(4))</code> works until"))
             #expect(!admin.lastPage.contains(new) && !admin.lastPage.contains(old))
-            #expect(try await admin.post(path + "/end-grace").status == .seeOther)
+            #expect(try await admin.post(path + "/end-grace", [("confirmed", "yes")]).status == .seeOther)
             let ended = try await app.api("/api/v1/organizer/events", key: old)
             #expect(ended.status == .unauthorized)
             #expect(ended.challenge.contains(#"error="invalid_token""#))
@@ -77,8 +116,12 @@ struct APIKeyRollTests {
             let (admin, _, path) = try await Browser.adminWithKey(app)
             try await admin.get(path)
             let nonce = try #require(Browser.firstMatch(#"name="nonce" value="([^"]+)""#, in: admin.lastPage))
-            #expect(try await admin.post(path + "/roll", [("grace", "3600"), ("nonce", nonce)]).status == .created)
-            #expect(try await admin.post(path + "/roll", [("grace", "3600"), ("nonce", nonce)]).status == .seeOther)
+            #expect(
+                try await admin.post(path + "/roll", [("grace", "3600"), ("nonce", nonce), ("confirmed", "yes")]).status
+                    == .created)
+            #expect(
+                try await admin.post(path + "/roll", [("grace", "3600"), ("nonce", nonce), ("confirmed", "yes")]).status
+                    == .seeOther)
             #expect(try await APIKeySecret.query(on: app.db).count() == 2)
         }
     }
@@ -95,7 +138,8 @@ struct APIKeyRollTests {
             try await admin.get("/admin/team/api-keys")
             #expect(admin.lastPage.contains(">Paused</span>"))
             try await admin.get(path)
-            #expect(try await admin.post(path + "/roll", [("grace", "3600")]).status == .conflict)
+            #expect(
+                try await admin.post(path + "/roll", [("grace", "3600"), ("confirmed", "yes")]).status == .conflict)
             #expect(try await admin.post(path + "/resume").status == .seeOther)
             #expect(try await status(app, key) == .ok)
             let actions = try await AuditEvent.query(on: app.db).sort(\.$id).all().map(\.action)

@@ -56,7 +56,8 @@ struct KeyLifecycleHolesTests {
             let rolled = try await selfRoll(app, first, ["grace_seconds": 3600])
             let second = try #require(try rolled.json()["key"] as? String)
             let nonce = try #require(Browser.firstMatch(#"name="nonce" value="([^"]+)""#, in: admin.lastPage))
-            let late = try await admin.post(path + "/roll", [("grace", "0"), ("nonce", nonce), ("replacing", shown)])
+            let late = try await admin.post(
+                path + "/roll", [("grace", "0"), ("nonce", nonce), ("replacing", shown), ("confirmed", "yes")])
             #expect(late.status == .conflict)
             #expect(admin.lastPage.contains("Someone rolled this key since the page was shown"))
             #expect(try await status(app, second) == .ok)

@@ -273,7 +273,9 @@ struct CredentialRevocationTests {
                 let change: @Sendable () async throws -> TestingHTTPResponse = {
                     round.isMultiple(of: 2)
                         ? try await admin.post(
-                            path + "/roll", [("grace", "3600"), ("nonce", nonce), ("_csrf", csrf)], withCSRF: false)
+                            path + "/roll",
+                            [("grace", "3600"), ("nonce", nonce), ("_csrf", csrf), ("confirmed", "yes")],
+                            withCSRF: false)
                         : try await admin.post(path + "/delete", [("_csrf", csrf)], withCSRF: false)
                 }
                 async let report = app.reportToPublicEndpoint([leaked])

@@ -1,0 +1,54 @@
+import Vapor
+
+/// What Roll and End now ask before they act (in the page's dialog, or on a page of their own
+/// without script): which secret stops working, when it was last used and from where, and when
+/// it stops. A mis-click would otherwise start a countdown to an integration's outage.
+enum RollConfirmation {
+    static func roll(
+        _ req: Request, key: APIKey, grace: Int, form: APIKeyLifecycleController.RollForm, now: Date = Date()
+    ) -> ConfirmPage {
+        let keyPath = SitePath.apiKey(.value(key.id!)).path
+        let stops =
+            grace == 0
+            ? "stops working at once: every request with it gets 401"
+            : "keeps working for \(APIKeyPages.graceLabels[grace] ?? "\(grace) seconds") (until \(TimeView(now.addingTimeInterval(TimeInterval(grace)), now: now).exact)), then every request with it gets 401"
+        var fields: [ConfirmPage.Field] = [.init(name: "grace", value: String(grace))]
+        for (name, value) in [
+            ("expires_in_days", form.expiresInDays), ("nonce", form.nonce), ("replacing", form.replacing),
+        ] {
+            if let value { fields.append(.init(name: name, value: value)) }
+        }
+        return ConfirmPage(
+            page: PageContext(
+                req, title: "Roll \(key.name)", section: "api-keys", trail: [.init(key.name, keyPath), .init("Roll")]),
+            question: "Roll “\(key.name)”?",
+            explanation:
+                "A new secret is shown once. The current secret …\(key.lastFour) \(lastUse(key.lastUsedAt, from: key.lastUsedAddress, now: now)); it \(stops). \(grace == 0 ? "Integrations using it stop working until they have the new secret." : "Integrations must switch to the new secret before then.")",
+            action: SitePath.apiKeyRoll(.value(key.id!)).path, confirmLabel: "Roll key",
+            keepLabel: "Keep the current secret",
+            keepPath: keyPath, fields: fields)
+    }
+
+    static func endGrace(_ req: Request, key: APIKey, old: APIKeySecret?, now: Date = Date()) -> ConfirmPage {
+        let keyPath = SitePath.apiKey(.value(key.id!)).path
+        let which =
+            old.map { "The old secret …\($0.lastFour) \(lastUse($0.lastUsedAt, from: nil, now: now))" }
+            ?? "The old secret"
+        let until = old?.endsAt.map { " instead of at \(TimeView($0, now: now).exact)" } ?? ""
+        return ConfirmPage(
+            page: PageContext(
+                req, title: "End the old secret of \(key.name)", section: "api-keys",
+                trail: [.init(key.name, keyPath), .init("End old secret")]),
+            question: "End the old secret of “\(key.name)” now?",
+            explanation:
+                "\(which); it stops working at once\(until): every request with it gets 401. The current secret …\(key.lastFour) keeps working.",
+            action: SitePath.apiKeyEndGrace(.value(key.id!)).path, confirmLabel: "End it now",
+            keepLabel: "Keep it until then", keepPath: keyPath)
+    }
+
+    /// "was last used 3 minutes ago from 203.0.113.7", "has never been used".
+    static func lastUse(_ date: Date?, from address: String?, now: Date) -> String {
+        guard let date else { return "has never been used" }
+        return "was last used \(TimeView.relative(from: date, to: now))" + (address.map { " from \($0)" } ?? "")
+    }
+}
