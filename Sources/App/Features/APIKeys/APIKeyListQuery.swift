@@ -64,13 +64,29 @@ struct APIKeyListQuery: Sendable, Equatable {
         self.status = status.flatMap(Status.init(link:)) ?? .all
     }
 
-    /// Whether `text` is (or starts like) a whole key rather than its name or last four: the
-    /// search form looks such a text up by digest, and a link never carries it.
-    static func isSecret(_ text: some StringProtocol) -> Bool {
-        text.hasPrefix(APIKeyToken.prefix) && text.dropFirst(APIKeyToken.prefix.count).prefix(8).count == 8
-            && text.dropFirst(APIKeyToken.prefix.count).prefix(8).allSatisfy {
-                $0.isASCII && ($0.isLetter || $0.isNumber)
+    /// Whether `text` holds something like a whole key anywhere in it (`Bearer kgb_…`,
+    /// `KAGIBAG_KEY=kgb_…`, a quoted key): the prefix and at least 20 base62 characters, far
+    /// more than any name would have. The search form looks such a text up by digest, and a
+    /// link never carries it.
+    static func isSecret(_ text: some StringProtocol) -> Bool { secretCandidate(in: text) != nil }
+
+    /// The prefix and the run of base62 characters after it, where that run is at least 20 long.
+    static func secretCandidate(in text: some StringProtocol) -> String? {
+        let bytes = Array(text.utf8), prefix = Array(APIKeyToken.prefix.utf8)
+        var start = 0
+        while start + prefix.count <= bytes.count {
+            if bytes[start..<start + prefix.count].elementsEqual(prefix) {
+                var end = start + prefix.count
+                while end < bytes.count, isBase62(bytes[end]) { end += 1 }
+                if end - start - prefix.count >= 20 { return String(decoding: bytes[start..<end], as: UTF8.self) }
             }
+            start += 1
+        }
+        return nil
+    }
+
+    private static func isBase62(_ byte: UInt8) -> Bool {
+        (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte)
     }
 
     init() {}
@@ -81,7 +97,12 @@ struct APIKeyListQuery: Sendable, Equatable {
     /// its last four.
     static func searchText(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
-        scalars.append(contentsOf: text.unicodeScalars.lazy.filter { $0.properties.generalCategory != .control })
+        // Control and format characters go: a NUL (which PostgreSQL refuses in text), a
+        // zero-width space or byte-order mark pasted along with a key.
+        scalars.append(
+            contentsOf: text.unicodeScalars.lazy.filter {
+                $0.properties.generalCategory != .control && $0.properties.generalCategory != .format
+            })
         var cleaned = Substring(String(scalars).trimmingCharacters(in: .whitespacesAndNewlines))
         for shown in [APIKeyToken.prefix + "…", APIKeyToken.prefix + "...", "…", "..."] where cleaned.hasPrefix(shown) {
             cleaned = cleaned.dropFirst(shown.count)

@@ -24,10 +24,10 @@ struct KeySearchController: RouteCollection {
         let current = try req.requireTeam()
         let input = try req.content.decode(Input.self)
         let text = APIKeyListQuery.searchText(input.q ?? "")
-        guard APIKeyListQuery.isSecret(text) else {
+        guard let candidate = APIKeyListQuery.secretCandidate(in: text) else {
             return req.redirect(to: APIKeyListQuery(search: text, status: input.status).path())
         }
-        guard let token = try? APIKeyToken(parsing: text) else {
+        guard let token = try? APIKeyToken(parsing: candidate) else {
             Notice.set(
                 "That is not a whole Kagibag key (it starts like one but its length or checksum is wrong). Paste it again, or search by name or last four.",
                 on: req)
@@ -36,7 +36,8 @@ struct KeySearchController: RouteCollection {
         guard
             let row = try await req.db.sql.raw(
                 """
-                SELECT k.id, k.name, s.ends_at FROM api_key_secrets s JOIN api_keys k ON k.id = s.key_id
+                SELECT k.id, k.name, k.paused_at, k.expires_at, k.revoked_at, s.ends_at
+                FROM api_key_secrets s JOIN api_keys k ON k.id = s.key_id
                 WHERE s.digest = \(bind: token.digest) AND k.team_id = \(bind: current.team.id!)
                 """
             ).first()
@@ -46,13 +47,23 @@ struct KeySearchController: RouteCollection {
         }
         let id = try row.decode(column: "id", as: UUID.self)
         let name = try row.decode(column: "name", as: String.self)
+        let now = Date()
+        // Whether the key itself still works, said with the answer.
+        var state = ""
+        if try row.decode(column: "revoked_at", as: Date?.self) != nil {
+            state = " The key was revoked as leaked: it no longer works."
+        } else if let expires = try row.decode(column: "expires_at", as: Date?.self), expires <= now {
+            state = " The key has expired: it no longer works."
+        } else if try row.decode(column: "paused_at", as: Date?.self) != nil {
+            state = " The key is paused: requests with it get 401 until it is resumed."
+        }
         if let ends = try row.decode(column: "ends_at", as: Date?.self) {
             Notice.set(
-                ends > Date()
+                (ends > now
                     ? "That is the old secret of “\(name)”, still working until its grace period ends."
-                    : "That was the old secret of “\(name)”; it no longer works.", on: req)
+                    : "That was the old secret of “\(name)”; it no longer works.") + state, on: req)
         } else {
-            Notice.set("That is the secret of “\(name)”.", on: req)
+            Notice.set("That is the secret of “\(name)”." + state, on: req)
         }
         return req.redirect(to: SitePath.apiKey(.value(id)).path)
     }

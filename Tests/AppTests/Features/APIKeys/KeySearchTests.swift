@@ -60,6 +60,30 @@ struct KeySearchTests {
         }
     }
 
+    @Test(
+        "a key pasted with what surrounds it (Bearer, an env line, quotes, a zero-width space) is found and never put in a link"
+    )
+    func keyInItsSurroundings() async throws {
+        try await withKagibag { app in
+            let (admin, key, path) = try await Browser.adminWithKey(app)
+            for pasted in [
+                "Authorization: Bearer \(key)", "KAGIBAG_KEY=\(key)", "\"\(key)\"", "\u{200B}\(key)", "\u{FEFF}\(key) ",
+            ] {
+                let found = try await admin.post(Self.search, [("q", pasted)])
+                #expect(found.headers.first(name: .location) == path, "\(pasted.prefix(12))")
+            }
+            // Cut short or mangled, it is still not searched for by name (not in a link).
+            let cut = try await admin.post(Self.search, [("q", "Bearer " + key.dropLast(10))])
+            #expect(cut.headers.first(name: .location) == "/admin/team/api-keys")
+            let link = try await admin.get("/admin/team/api-keys?q=Bearer%20\(key)")
+            #expect(link.headers.first(name: .location) == "/admin/team/api-keys")
+            // A name that merely starts like a key is a name.
+            _ = try await admin.createKey(named: "kgb_exporter")
+            let byName = try await admin.post(Self.search, [("q", "kgb_exporter")])
+            #expect(byName.headers.first(name: .location) == "/admin/team/api-keys?q=kgb_exporter")
+        }
+    }
+
     @Test("a key as the pages show it (…last four) finds it; a name still searches as a link")
     func shownFormAndNames() async throws {
         try await withKagibag { app in
