@@ -9,11 +9,15 @@ struct M028IndexPendingWebhookMessages: AsyncMigration {
     var name: String { "028-index-pending-webhook-messages" }
 
     func prepare(on database: any Database) async throws {
-        try await database.sql.drop(index: "webhook_messages_due_idx").run()
-        try await database.sql.drop(index: "webhook_messages_object_idx").run()
-        // An endpoint's waiting messages in order (its next batch; whether it has any due).
+        // The new indexes first: the outbox is never without one for the worker's reads.
+        // An endpoint's waiting messages in order, with when each is due (its next batch, and
+        // whether it has any due, read from the index alone: a failing endpoint's messages
+        // waiting for their retry are skipped without reading their rows).
         try await database.sql.raw(
-            "CREATE INDEX webhook_messages_pending_idx ON webhook_messages (endpoint_id, id) WHERE state = 'pending'"
+            """
+            CREATE INDEX webhook_messages_pending_idx ON webhook_messages (endpoint_id, id, next_attempt_at)
+            WHERE state = 'pending'
+            """
         ).run()
         // An earlier waiting message about the same object (which holds the later ones back).
         try await database.sql.raw(
@@ -22,6 +26,8 @@ struct M028IndexPendingWebhookMessages: AsyncMigration {
             WHERE state = 'pending'
             """
         ).run()
+        try await database.sql.drop(index: "webhook_messages_due_idx").run()
+        try await database.sql.drop(index: "webhook_messages_object_idx").run()
     }
 
     func revert(on database: any Database) async throws {

@@ -69,12 +69,15 @@ enum WebhookMessageStore {
         _ message: Row, to endpoint: WebhookEndpoint, by user: User, now: Date = Date(), on db: any Database
     ) async throws {
         try await db.transaction { db in
-            try await db.sql.raw(
-                """
-                UPDATE webhook_messages SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now)
-                WHERE id = \(bind: message.id) AND endpoint_id = \(bind: endpoint.id!)
-                """
-            ).run()
+            // Gone meanwhile (the endpoint deleted, the message purged): nothing sent, nothing to record.
+            guard
+                try await db.sql.raw(
+                    """
+                    UPDATE webhook_messages SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now)
+                    WHERE id = \(bind: message.id) AND endpoint_id = \(bind: endpoint.id!) RETURNING id
+                    """
+                ).first() != nil
+            else { return }
             try await Audit.record(
                 .webhookResent, team: endpoint.teamID, by: user,
                 "sent the \(message.type) message \(WebhookWorker.webhookID(message.id)) again to webhook endpoint \(endpoint.url)",

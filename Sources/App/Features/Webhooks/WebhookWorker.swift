@@ -200,6 +200,13 @@ final class WebhookWorker: LifecycleHandler, Sendable {
                     throw error
                 }
                 guard !failed, !Task.isCancelled, batch.count == Self.batch else { break lane }
+                // A long lane (a backlog, or giving way under load) must not go on sending to an
+                // endpoint an admin paused, moved or gave a new secret meanwhile: the next claim
+                // starts afresh from what it is now.
+                guard let now = try await WebhookEndpoint.find(endpointID, on: db), now.pausedAt == nil,
+                    now.url == endpoint.url, now.secret == endpoint.secret,
+                    now.previousSecret == endpoint.previousSecret
+                else { break lane }
                 renewed = ContinuousClock.now
                 try await renew(endpointID, on: db)
                 batch = try await due(of: endpointID, on: db)
