@@ -90,6 +90,15 @@ struct APIKeyLifecycleController: RouteCollection {
         let grace = try APIKeySecrets.grace(Int(form.grace ?? "") ?? -1, fromChoices: true)
         let expiresAt = try APIKeyPolicy.expiry(chosen: form.expiresInDays, team: current.team)
         guard ConfirmPage.isConfirmed(req) else {
+            // What the roll would refuse anyway is said now, not after "yes".
+            if key.pausedAt != nil {
+                throw DomainError.conflict("This key is paused; resume it before rolling it.")
+            }
+            if let shown = form.replacing, shown != key.lastFour {
+                throw DomainError.conflict(
+                    "Someone rolled this key since the page was shown (its current secret now ends in …\(key.lastFour)). "
+                        + "Nothing changed; look at the key again before rolling it.")
+            }
             return try await RollConfirmation.roll(req, key: key, grace: grace, form: form).response(for: req)
         }
         let token = APIKeyToken.generate()
@@ -135,7 +144,11 @@ struct APIKeyLifecycleController: RouteCollection {
         guard ConfirmPage.isConfirmed(req) else {
             let current = try req.requireTeamAdmin(to: APIKeysController.adminAction)
             let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
-            let old = try await APIKeyStore.oldSecrets(of: [key.id!], on: req.db)[key.id!]
+            // Nothing left to end (it ended, or a roll ended it, since the page was shown).
+            guard let old = try await APIKeyStore.oldSecrets(of: [key.id!], on: req.db)[key.id!] else {
+                Notice.set("“\(key.name)” has no old secret that still works: nothing to end.", on: req)
+                return req.redirect(to: SitePath.apiKey(.value(key.id!)).path)
+            }
             return try await RollConfirmation.endGrace(req, key: key, old: old).response(for: req)
         }
         return try await change(
