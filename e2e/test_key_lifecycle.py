@@ -4,12 +4,16 @@ plain HTTP on SQLite and on PostgreSQL (the `backend` fixture), who may roll it.
 from __future__ import annotations
 
 import re
+import uuid
 
+import pytest
 from playwright.sync_api import expect
 
+from support import sqlite
 from support.api import EVENTS, KEY_INFO, SELF_ROLL, call_api, event
-from support.browser import goto_api_keys, say_yes, signup
+from support.browser import Pages, create_keys_over_http, goto_api_keys, login, say_yes, signup
 from support.keys import KEY_RE
+from support.tour import Tour
 from support.web import WebClient
 
 ONLY_CURRENT = "Only the key's current secret can roll it."
@@ -161,3 +165,38 @@ def test_an_old_secret_in_its_grace_period_cannot_self_roll_and_lock_out_the_adm
     newest = r.json()["key"]
     assert KEY_RE.match(newest), newest
     assert [call_api(base, k, EVENTS).status_code for k in (new, newest)] == [401, 200]
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["script", "no-script"])
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)], ids=["phone", "laptop"])
+def test_thirteen_keys_expiring_this_week_make_one_notice_line_that_an_admin_can_dismiss(
+    browser, server, screenshots_dir, created_keys, width, height, script
+):
+    """Issue 28: one notice per expiring key pushed the Admin page below the fold (13 keys on a
+    desktop, 3 on a phone). Now they make one line that opens the list filtered to them, and each
+    admin may dismiss it until another key comes within the week or expires."""
+    tour = Tour(width, height, screenshots_dir, server.url)
+    prefix = f"Expiring {uuid.uuid4().hex[:8]}"
+    with Pages(browser, server.url, screenshots_dir) as pages:
+        setup = pages.new(width=width, height=height)
+        user = signup(setup)
+        create_keys_over_http(setup, [f"{prefix} {i:02d}" for i in range(13)], created_keys)
+        sqlite.expire_keys_in(server.sqlite_path, prefix, days=3)
+        tour.checker = setup
+
+        page = pages.new(javascript=script, width=width, height=height)
+        login(page, user.email, user.password)
+        page.goto("/admin")
+        banners = page.locator(".banner")
+        expect(banners).to_have_count(1)
+        expect(banners).to_contain_text("13 API keys expire within 7 days.")
+        tour.inside_window(page, banners.get_by_role("link", name="See them", exact=True), "the notice's link")
+        tour.look(page, f"expiry-summary-{'script' if script else 'no-script'}", script=script)
+        banners.get_by_role("link", name="See them", exact=True).click()
+        expect(page.locator("#key-count")).to_have_text("13 keys")
+        page.locator(".banner").get_by_role("button", name="Dismiss", exact=True).click()
+        expect(page.locator(".banner")).to_have_count(0)
+        expect(page.locator("#key-count")).to_have_text("13 keys")  # back where it was
+        page.goto("/admin/events")
+        expect(page.locator(".banner")).to_have_count(0)
+    assert not tour.problems, "\n".join(tour.problems)

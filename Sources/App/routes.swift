@@ -47,6 +47,7 @@ func routes(_ app: Application) throws {
     try signedIn.register(collection: KeyRestrictionController())
     try signedIn.register(collection: KeyRequestsController())
     try signedIn.register(collection: KeySearchController())
+    try signedIn.register(collection: KeyExpiryNoticeController())
     try signedIn.register(collection: LeakNoticeController())
     try signedIn.register(collection: EventsController())
     try signedIn.register(collection: ActivityController())

@@ -50,3 +50,11 @@ def age_key(path: pathlib.Path, key: str, days: int) -> None:
     last_four = key[-4:]
     assert last_four.isalnum()
     pragma(path, f"UPDATE api_keys SET created_at = created_at - {days * 86400} WHERE last_four = '{last_four}'")
+
+
+def expire_keys_in(path: pathlib.Path, name_prefix: str, days: float, made_days_ago: int = 30) -> None:
+    """Gives the keys whose names start with `name_prefix` an expiry `days` from now, as if they
+    had been made `made_days_ago` days ago (a key made to live a week or less gets no notice)."""
+    assert name_prefix.replace(" ", "").isalnum()
+    pragma(path, f"UPDATE api_keys SET expires_at = CAST(strftime('%s', 'now') AS REAL) + {days * 86400}, "
+                 f"created_at = created_at - {made_days_ago * 86400} WHERE name LIKE '{name_prefix}%'")

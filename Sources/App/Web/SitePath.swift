@@ -18,7 +18,7 @@ enum SitePath {
         ID),
         apiKeyEndGrace(ID), apiKeyDelete(ID)
     case apiKeyRestrict(ID)
-    case apiKeyDismissLeak(ID)
+    case apiKeyDismissLeak(ID), apiKeysDismissExpiryNotice
     case apiKeyRequests(ID), apiKeyRequest(key: ID, request: ID)
     case teamKeyPolicy, teamNextStepsDismiss
     case webhooks, webhooksNew, webhook(ID), webhookEdit(ID), webhookDelete(ID), webhookPause(ID), webhookResume(ID),
@@ -67,6 +67,7 @@ enum SitePath {
         case .activityExport: return team + [.constant("activity"), .constant("export.csv")]
         case .apiKeys: return team + [.constant("api-keys")]
         case .apiKeysNew: return team + [.constant("api-keys"), .constant("new")]
+        case .apiKeysDismissExpiryNotice: return team + [.constant("api-keys"), .constant("dismiss-expiry-notice")]
         case .apiKeysSearch: return team + [.constant("api-keys"), .constant("search")]
         case .apiKey(let id): return team + [.constant("api-keys"), .id(parameter: "key", id)]
         case .apiKeyEdit(let id): return Self.apiKey(id).segments + [.constant("edit")]

@@ -31,5 +31,6 @@ extension Migrations {
         add(M026CreateWebhookAttempts())
         add(M027AddAPIKeysExpiringRecordedAt())
         add(M028IndexPendingWebhookMessages())
+        add(M029AddMembershipsExpiryNoticeDismissedAt())
     }
 }

@@ -20,6 +20,9 @@ final class Membership: Model, @unchecked Sendable {
     @Parent(key: "team_id") var team: Team
     @Field(key: "role") var roleColumn: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    /// When this person last dismissed the notice of keys expiring (it comes back when another
+    /// key comes within the week, or expires, after that).
+    @OptionalField(key: "expiry_notice_dismissed_at") var expiryNoticeDismissedAt: Date?
 
     init() {}
 

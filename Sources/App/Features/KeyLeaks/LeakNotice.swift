@@ -47,11 +47,5 @@ struct LeakNoticeController: RouteCollection {
     }
 
     /// A path of this site's Admin pages to go back to, or nil (never another site).
-    static func safeReturn(_ path: String?) -> String? {
-        guard let path, path.hasPrefix("/admin"), path.count <= 300,
-            !path.contains("//"), !path.contains("\\"),
-            !path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == " " })
-        else { return nil }
-        return path
-    }
+    static func safeReturn(_ path: String?) -> String? { ReturnPath.safe(path) }
 }
