@@ -27,6 +27,26 @@ extension Decoder {
         try rejectUnknownKeys(allowed: Set(Key.allCases.map(\.stringValue)))
         return try container(keyedBy: type)
     }
+
+    /// The same, refusing a body that lacks any of `required` (or has it null) with one 400
+    /// naming every missing field, each in the problem's `errors`: a client fixes them all in
+    /// one go instead of learning of one per request.
+    func strictContainer<Key: CodingKey & CaseIterable>(keyedBy type: Key.Type, requiring required: [Key]) throws
+        -> KeyedDecodingContainer<Key>
+    {
+        let container = try strictContainer(keyedBy: type)
+        let missing = try required.filter { try !container.contains($0) || container.decodeNil(forKey: $0) }.map(
+            \.stringValue)
+        guard !missing.isEmpty else { return container }
+        let quoted = missing.map { "'\($0)'" }
+        let named =
+            quoted.count == 1
+            ? "the field \(quoted[0]) is"
+            : "the fields \(quoted.dropLast().joined(separator: ", ")) and \(quoted.last!) are"
+        throw APIError(
+            status: .badRequest, detail: "The request could not be read: \(named) required.",
+            problems: missing.map { FieldProblem(field: $0, message: "the field '\($0)' is required.") })
+    }
 }
 
 extension KeyedDecodingContainer {

@@ -64,7 +64,7 @@ struct CreateAttendeeRequest: Decodable {
     }
 
     init(from decoder: any Decoder) throws {
-        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        let container = try decoder.strictContainer(keyedBy: CodingKeys.self, requiring: [.name, .email])
         name = try container.decode(String.self, forKey: .name)
         email = try container.decode(String.self, forKey: .email)
         ticketType = try container.decodeIfPresent(String.self, forKey: .ticketType)

@@ -14,7 +14,8 @@ struct CreateEventRequest: Decodable {
     }
 
     init(from decoder: any Decoder) throws {
-        let container = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        let container = try decoder.strictContainer(
+            keyedBy: CodingKeys.self, requiring: [.name, .startsAt, .endsAt, .timezone])
         name = try container.decode(String.self, forKey: .name)
         description = try container.decodeIfPresent(String.self, forKey: .description)
         startsAt = try container.decode(Date.self, forKey: .startsAt)

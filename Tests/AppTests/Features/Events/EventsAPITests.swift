@@ -97,6 +97,31 @@ struct EventsAPITests {
         }
     }
 
+    @Test("a body missing several required fields is refused once, naming every one of them")
+    func everyMissingFieldAtOnce() async throws {
+        try await withKagibag { app in
+            let key = try await team(app)
+            let response = try await app.api(
+                "/api/v1/organizer/events", method: .POST, key: key, raw: #"{"description": "x", "timezone": null}"#)
+            #expect(response.status == .badRequest)
+            let problem = try response.json()
+            #expect(
+                problem["detail"] as? String
+                    == "The request could not be read: the fields 'name', 'starts_at', 'ends_at' and 'timezone' are required."
+            )
+            let fields = (problem["errors"] as? [[String: Any]])?.compactMap { $0["field"] as? String }
+            #expect(fields == ["name", "starts_at", "ends_at", "timezone"])
+            #expect(try await StoredEvents.count(app) == 0)
+            // An attendee too: both of its required fields at once.
+            let event = try await createEvent(app, key: key)
+            let attendee = try await app.api(
+                "/api/v1/organizer/events/\(event["id"] as! String)/attendees", method: .POST, key: key, raw: "{}")
+            #expect(attendee.status == .badRequest)
+            let named = (try attendee.json()["errors"] as? [[String: Any]])?.compactMap { $0["field"] as? String }
+            #expect(named == ["name", "email"])
+        }
+    }
+
     @Test("another team's event and attendee ids answer 404 on every route and change nothing")
     func tenantIsolationForEveryRoute() async throws {
         try await withKagibag { app in
