@@ -66,6 +66,7 @@ struct AttackerAddressTests {
             try await Browser(app).signUp(existing)
             func address(_ index: Int) -> String { "2001:db8:aa:bb:\(String(index, radix: 16))::\(index + 1)" }
             var signups: [UInt] = [], logins: [UInt] = [], revocations: [UInt] = []
+            let started = ContinuousClock.now
             for index in 0..<8 {
                 let visitor = Browser(app)
                 try await visitor.get("/signup")
@@ -99,7 +100,15 @@ struct AttackerAddressTests {
                 "\(signups)")
             #expect(
                 logins.prefix(5).allSatisfy { $0 == 401 } && logins.dropFirst(5).allSatisfy { $0 == 429 }, "\(logins)")
-            #expect(revocations.filter { $0 == 429 }.count == 3, "\(revocations)")
+            // Five a minute: 8 in a row leave 3 refused, unless the loop (bcrypt for every sign-up,
+            // on a loaded machine) took past the minute and a new window admitted a few more.
+            let minutes = Int(((ContinuousClock.now - started) / .seconds(60)).rounded(.up))
+            let admitted = revocations.filter { $0 != 429 }.count
+            if minutes <= 1 {
+                #expect(revocations.filter { $0 == 429 }.count == 3, "\(revocations)")
+            } else {
+                #expect(admitted <= 5 * minutes, "\(revocations) in \(minutes) minutes")
+            }
         }
     }
 
