@@ -10,14 +10,12 @@ struct M028IndexPendingWebhookMessages: AsyncMigration {
 
     func prepare(on database: any Database) async throws {
         // The new indexes first: the outbox is never without one for the worker's reads.
-        // An endpoint's waiting messages in order, with when each is due (its next batch, and
-        // whether it has any due, read from the index alone: a failing endpoint's messages
-        // waiting for their retry are skipped without reading their rows).
+        // An endpoint's waiting messages in order (its next batch; whether it has any due). Not
+        // with `next_attempt_at` as a third column: SQLite then read the batch through the
+        // full endpoint index instead, walking past every delivered message again (measured:
+        // 900 µs of CPU per delivered message against 250).
         try await database.sql.raw(
-            """
-            CREATE INDEX webhook_messages_pending_idx ON webhook_messages (endpoint_id, id, next_attempt_at)
-            WHERE state = 'pending'
-            """
+            "CREATE INDEX webhook_messages_pending_idx ON webhook_messages (endpoint_id, id) WHERE state = 'pending'"
         ).run()
         // An earlier waiting message about the same object (which holds the later ones back).
         try await database.sql.raw(
