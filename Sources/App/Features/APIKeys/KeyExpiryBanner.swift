@@ -76,14 +76,6 @@ struct KeyExpiryNoticeController: RouteCollection {
         routes.post(.apiKeysDismissExpiryNotice, use: dismiss)
     }
 
-    struct DismissForm: Content {
-        var returnTo: String?
-
-        enum CodingKeys: String, CodingKey {
-            case returnTo = "return_to"
-        }
-    }
-
     @Sendable func dismiss(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: "dismiss the notice of expiring API keys")
         try await req.db.sql.raw(

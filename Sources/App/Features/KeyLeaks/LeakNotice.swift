@@ -26,14 +26,6 @@ struct LeakNoticeController: RouteCollection {
         routes.post(.apiKeyDismissLeak(.parameter), use: dismiss)
     }
 
-    struct DismissForm: Content {
-        var returnTo: String?
-
-        enum CodingKeys: String, CodingKey {
-            case returnTo = "return_to"
-        }
-    }
-
     @Sendable func dismiss(req: Request) async throws -> Response {
         let current = try req.requireTeamAdmin(to: "dismiss notices about leaked API keys")
         let key = try await APIKeyStore.find(req.parameters.get("key"), team: current.team.id!, on: req.db)
