@@ -37,6 +37,7 @@ func routes(_ app: Application) throws {
     web.notFoundForUnknownPaths()
     try web.register(collection: AccountController())
     try web.register(collection: APIReferenceController(document: openAPI))
+    try web.register(collection: JoinController())
     let signedIn = web.grouped(
         MiddlewareChain(RequireLoginMiddleware(), KeyExpiryBanner(), LeakNoticeBanner(), WebhookPausedBanner()))
     try signedIn.register(collection: TeamController())

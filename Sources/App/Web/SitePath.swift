@@ -14,6 +14,8 @@ enum SitePath {
     case admin, team, teamMembers, teamMemberRole(ID), teamMemberRemove(ID), teamLeave, teamDelete, activity,
         activityExport
     case teamInvitationWithdraw(ID), invitationAccept(ID), invitationDecline(ID)
+    /// An invitation's link: its token, or nil for the route parameter.
+    case join(String?)
     case apiKeys, apiKeysNew, apiKeysSearch, apiKey(ID), apiKeyEdit(ID), apiKeyRoll(ID), apiKeyPause(ID), apiKeyResume(
         ID),
         apiKeyEndGrace(ID), apiKeyDelete(ID)
@@ -36,6 +38,8 @@ enum SitePath {
     private enum Segment {
         case constant(String)
         case id(parameter: String, ID)
+        /// A parameter that is not an id (an invitation link's token): nil when registering.
+        case text(parameter: String, String?)
     }
 
     private var segments: [Segment] {
@@ -63,6 +67,7 @@ enum SitePath {
             return [.constant("invitations"), .id(parameter: "invitation", id), .constant("accept")]
         case .invitationDecline(let id):
             return [.constant("invitations"), .id(parameter: "invitation", id), .constant("decline")]
+        case .join(let token): return [.constant("join"), .text(parameter: "token", token)]
         case .activity: return team + [.constant("activity")]
         case .activityExport: return team + [.constant("activity"), .constant("export.csv")]
         case .apiKeys: return team + [.constant("api-keys")]
@@ -138,6 +143,8 @@ enum SitePath {
                 case .constant(let text): text
                 case .id(let parameter, .parameter): ":" + parameter
                 case .id(_, .value(let id)): id.lowercasedString
+                case .text(let parameter, nil): ":" + parameter
+                case .text(_, let value?): value
                 }
             }.joined(separator: "/")
     }
@@ -147,7 +154,7 @@ enum SitePath {
         segments.map { segment in
             switch segment {
             case .constant(let text): .constant(text)
-            case .id(let parameter, _): .parameter(parameter)
+            case .id(let parameter, _), .text(let parameter, _): .parameter(parameter)
             }
         }
     }

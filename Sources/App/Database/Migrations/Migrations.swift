@@ -32,5 +32,6 @@ extension Migrations {
         add(M027AddAPIKeysExpiringRecordedAt())
         add(M028IndexPendingWebhookMessages())
         add(M029AddMembershipsExpiryNoticeDismissedAt())
+        add(M030AddInvitationsLinkToken())
     }
 }

@@ -1,3 +1,4 @@
+import APIKeyCore
 import Fluent
 import Vapor
 
@@ -17,6 +18,12 @@ final class Invitation: Model, @unchecked Sendable {
     @Field(key: "invited_by_email") var invitedByEmail: String
     /// The inviter's account: their invitations go when they stop being an admin.
     @OptionalField(key: "invited_by_id") var invitedByID: UUID?
+    /// The secret part of the invitation's link. Kept as it is, not as a digest, because admins
+    /// copy the link from the Team page whenever they like. It grants nothing by itself: the
+    /// invitation is accepted only by someone signed in as (or signing up with) its address, as
+    /// from the banner; the link only brings them to the right page, and it opens the invitation's
+    /// details (team, inviter, role) to whoever holds it.
+    @OptionalField(key: "link_token") var linkToken: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Field(key: "expires_at") var expiresAt: Date
 
@@ -31,6 +38,18 @@ final class Invitation: Model, @unchecked Sendable {
         self.invitedByEmail = invitedBy.email
         self.invitedByID = invitedBy.id
         self.expiresAt = expiresAt
+        self.linkToken = Self.newLinkToken()
+    }
+
+    /// 32 characters of base 62 from the system's cryptographic source (~190 bits).
+    static func newLinkToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Base62.random(count: 32, using: &generator)
+    }
+
+    /// What a link's token looks like; anything else is not looked up.
+    static func isWellFormedLinkToken(_ token: String) -> Bool {
+        token.utf8.count == 32 && token.utf8.allSatisfy { Base62.alphabet.contains($0) }
     }
 
     var role: TeamRole {

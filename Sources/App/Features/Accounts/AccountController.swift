@@ -15,12 +15,16 @@ struct AccountController: RouteCollection {
 
     struct SignupForm: Content {
         var name, email, password, team: String?
+        /// The token of the invitation link the form came from: no team to name then.
+        var invitation: String?
         /// The problem shown above the form when it comes back.
         var error: String?
     }
 
     struct LoginForm: Content {
         var email, password, error: String?
+        /// The invitation link to go back to once logged in.
+        var invitation: String?
     }
 
     struct FormPage<Form: Encodable>: Encodable {
@@ -29,6 +33,8 @@ struct AccountController: RouteCollection {
         var errors = FormErrors.none
         /// Sign-up with an address that has an account: its error links to the login page.
         var emailTaken = false
+        /// The invitation the form completes (from its link), if any.
+        var invitation: JoinController.Offer? = nil
     }
 
     static let signupFieldIDs = ["name": "name", "email": "email", "password": "password", "team": "team"]
@@ -44,29 +50,65 @@ struct AccountController: RouteCollection {
             "signup", FormPage(page: PageContext(req, title: "Sign up"), form: SignupForm()))
     }
 
+    /// The sign-up form an invitation link opens: the invited address, no team to name.
+    static func signupPage(invitation: JoinController.Offer, on req: Request) async throws -> Response {
+        try await req.renderPage(
+            "signup",
+            FormPage(
+                page: PageContext(req, title: "Join \(invitation.team)"),
+                form: SignupForm(email: invitation.email, invitation: invitation.token), invitation: invitation))
+    }
+
     @Sendable func signup(req: Request) async throws -> Response {
         var form = try req.content.decode(SignupForm.self)
+        // From an invitation's link: the invited address joins that team and names none. A link
+        // that stopped working meanwhile leaves the ordinary form, with a team to name.
+        var offer: JoinController.Offer?
+        var linkGone = false
+        if let token = form.invitation, !token.isEmpty {
+            if let invitation = try await InvitationStore.find(linkToken: token, on: req.db) {
+                offer = JoinController.Offer(invitation, token: token)
+            } else {
+                linkGone = true
+                form.invitation = nil
+            }
+        }
         // Every problem at once, each next to its field.
         var validation = Validation()
         let name = TextRule.personOrTeamName.check(form.name, InputField("name", label: "Name"), into: &validation)
-        let email = EmailRule.check(form.email, into: &validation)
+        var email = EmailRule.check(form.email, into: &validation)
+        if let offer, let given = email, given != offer.email {
+            validation.add(
+                FieldProblem(
+                    field: "email",
+                    message:
+                        "This invitation is for \(offer.email). Sign up with that address, or without the link to start a team of your own."
+                ))
+            email = nil
+        }
         let password = PasswordHasher.checkNew(form.password, into: &validation)
-        let teamName = TextRule.personOrTeamName.check(
-            form.team, InputField("team", label: "Team name"), into: &validation)
+        let teamName =
+            offer != nil
+            ? "" : TextRule.personOrTeamName.check(form.team, InputField("team", label: "Team name"), into: &validation)
         form.password = nil
+        let title = offer.map { "Join \($0.team)" } ?? "Sign up"
         func answer(_ message: String, _ status: HTTPStatus, retryAfter: Int? = nil) async throws -> Response {
             form.error = message
-            return try await Self.render(
-                "signup", title: "Sign up", form: form, status: status, retryAfter: retryAfter, on: req)
+            let page = FormPage(page: PageContext(req, title: title), form: form, invitation: offer)
+            let response = try await req.renderPage("signup", page, status: status)
+            if let retryAfter { response.headers.replaceOrAdd(name: .retryAfter, value: String(retryAfter)) }
+            return response
         }
         func answer(_ problems: [FieldProblem], emailTaken: Bool = false) async throws -> Response {
+            if linkGone { form.error = Self.invitationLinkGone }
             let page = FormPage(
-                page: PageContext(req, title: "Sign up"), form: form,
-                errors: FormErrors(problems, ids: Self.signupFieldIDs), emailTaken: emailTaken)
+                page: PageContext(req, title: title), form: form,
+                errors: FormErrors(problems, ids: Self.signupFieldIDs), emailTaken: emailTaken, invitation: offer)
             return try await req.renderPage("signup", page, status: .unprocessableEntity)
         }
         switch (name, email, password, teamName) {
         case (let name?, let email?, let password?, let teamName?):
+            if linkGone { return try await answer(Self.invitationLinkGone, .notFound) }
             // Counted before any work, whatever comes of it: the limit bounds the sign-ups (and
             // the "already exists" answers) one address can cause.
             let limiter = req.application.limits.signupPerAddress
@@ -92,14 +134,27 @@ struct AccountController: RouteCollection {
             let user = User(name: name, email: email, passwordHash: hash)
             let team: Team
             do {
-                team = try await AccountStore.signUp(user, teamName: teamName, on: req.db)
+                if let offer {
+                    team = try await AccountStore.signUp(user, acceptingLink: offer.token, on: req.db)
+                } else {
+                    team = try await AccountStore.signUp(user, teamName: teamName, on: req.db)
+                }
+            } catch DomainError.notFound(let message) {
+                // The invitation went while the password was hashed: the ordinary form again.
+                offer = nil
+                form.invitation = nil
+                return try await answer(message, .notFound)
             } catch let error as DomainError {
                 // Two sign-ups raced for the same email: the loser gets a clear answer.
                 return try await answer(
                     error.problems, emailTaken: error.problems.first?.message == AccountStore.emailTaken)
             }
             try await Self.startSession(for: user, team: team.id, on: req)
-            NextSteps.offer(on: req)
+            if let offer {
+                Notice.set("Welcome to \(team.name). You joined it as \(offer.role).", on: req)
+            } else {
+                NextSteps.offer(on: req)
+            }
             req.logger.info("user signed up", metadata: ["user": "\(user.id!)", "team": "\(team.id!)"])
             return req.redirect(to: SitePath.team.path)
         default:
@@ -108,8 +163,18 @@ struct AccountController: RouteCollection {
     }
 
     @Sendable func loginPage(req: Request) async throws -> Response {
-        if req.currentUser != nil { return req.redirect(to: SitePath.team.path) }
-        return try await req.renderPage("login", FormPage(page: PageContext(req, title: "Log in"), form: LoginForm()))
+        let invitation = Self.invitationToken(req.query[String.self, at: "invitation"])
+        if req.currentUser != nil {
+            return req.redirect(to: invitation.map { SitePath.join($0).path } ?? SitePath.team.path)
+        }
+        return try await req.renderPage(
+            "login", FormPage(page: PageContext(req, title: "Log in"), form: LoginForm(invitation: invitation)))
+    }
+
+    /// An invitation link's token carried through the login form, if it looks like one.
+    private static func invitationToken(_ text: String?) -> String? {
+        guard let text, Invitation.isWellFormedLinkToken(text) else { return nil }
+        return text
     }
 
     /// Every failure costs one bcrypt at the configured cost, whatever the reason (unknown or
@@ -121,6 +186,7 @@ struct AccountController: RouteCollection {
     /// concurrent guesses gets no more checks than the limit, and one over it never reaches bcrypt.
     @Sendable func login(req: Request) async throws -> Response {
         var form = try req.content.decode(LoginForm.self)
+        form.invitation = Self.invitationToken(form.invitation)
         let password = form.password ?? ""
         form.password = nil
         func answer(_ message: String, _ status: HTTPStatus, retryAfter: Int? = nil) async throws -> Response {
@@ -169,7 +235,7 @@ struct AccountController: RouteCollection {
         limits.loginPerAddress.release(addressKey)
         // The team they worked in last, if they still belong to it (else their first).
         try await Self.startSession(for: user, team: user.lastTeamID, on: req)
-        return req.redirect(to: SitePath.team.path)
+        return req.redirect(to: form.invitation.map { SitePath.join($0).path } ?? SitePath.team.path)
     }
 
     @Sendable func logout(req: Request) async throws -> Response {
@@ -193,6 +259,8 @@ struct AccountController: RouteCollection {
     }
 
     static let busy = APIError.busyMessage
+    static let invitationLinkGone =
+        "That invitation link no longer works: it was used, withdrawn, or it expired. You can still sign up and start a team of your own, or ask for a new invitation."
 
     /// "3 minutes", from seconds.
     private static func minutes(_ seconds: Int) -> String {

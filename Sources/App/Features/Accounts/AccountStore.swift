@@ -43,6 +43,41 @@ enum AccountStore {
         throw DomainError.conflict(emailTaken, field: "email")
     }
 
+    /// Creates the account and accepts the invitation its link stands for, in one transaction
+    /// under the team's lock: the invitation is read again there (withdrawn, renewed to another
+    /// link, expired, or sent by someone no longer an admin answers `notFound`, and no account is
+    /// made), so an account never exists without the team it signed up to join.
+    static func signUp(_ user: User, acceptingLink token: String, on db: any Database) async throws -> Team {
+        guard let invitation = try await InvitationStore.find(linkToken: token, on: db) else {
+            throw DomainError.notFound(AccountController.invitationLinkGone)
+        }
+        let teamID = invitation.$team.id
+        do {
+            return try await TeamStore.locked(teamID, on: db) { db in
+                guard let fresh = try await Invitation.find(invitation.id, on: db), fresh.expiresAt > Date(),
+                    fresh.linkToken == token, fresh.email == user.email,
+                    let team = try await Team.find(teamID, on: db)
+                else { throw DomainError.notFound(AccountController.invitationLinkGone) }
+                guard let inviter = fresh.invitedByID, try await TeamStore.isAdmin(inviter, of: teamID, on: db) else {
+                    throw DomainError.notFound(
+                        "That invitation is no longer valid: whoever sent it is no longer an admin of the team. You can still sign up and start a team of your own."
+                    )
+                }
+                user.lastTeamID = teamID
+                try await user.create(on: db)
+                try await Membership(userID: user.id!, teamID: teamID, role: fresh.role).create(on: db)
+                try await fresh.delete(on: db)
+                try await Audit.record(
+                    .memberAdded, team: teamID, by: user,
+                    "signed up with the invitation from \(fresh.invitedByName) and joined as \(fresh.role.label)",
+                    on: db)
+                return team
+            }
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            throw DomainError.conflict(emailTaken, field: "email")
+        }
+    }
+
     /// The sign-up page follows it with a link: Log in instead.
     static let emailTaken = "An account with this email already exists."
 }

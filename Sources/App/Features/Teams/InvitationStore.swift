@@ -50,6 +50,14 @@ enum InvitationStore {
         return invitation
     }
 
+    /// The pending invitation a link opens, with its team; nil for a link that was used,
+    /// withdrawn or has expired (or never was one).
+    static func find(linkToken token: String, on db: any Database) async throws -> Invitation? {
+        guard Invitation.isWellFormedLinkToken(token) else { return nil }
+        return try await Invitation.query(on: db).filter(\.$linkToken == token).filter(\.$expiresAt > Date())
+            .with(\.$team).first()
+    }
+
     /// A pending invitation of `team`; another team's id answers like a missing one.
     static func find(_ id: String?, team: UUID, on db: any Database) async throws -> Invitation {
         guard let id = id.flatMap(UUID.init(uuidString:)),

@@ -72,7 +72,7 @@ struct TeamController: RouteCollection {
             return try await TeamPage.render(req, addError: error.message, addEmail: email, status: error.status)
         }
         Notice.set(
-            "Invited \(email) as \(role.label). They join once they accept; the invitation waits for them in Kagibag for 14 days.",
+            "Invited \(email) as \(role.label). Copy the invitation's link under Pending invitations and send it to them: they join once they accept, within 14 days.",
             on: req)
         return req.redirect(to: SitePath.team.path)
     }

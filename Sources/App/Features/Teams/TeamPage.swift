@@ -20,7 +20,9 @@ enum TeamPage {
             let isSelf: Bool
         }
         struct InvitationView: Encodable {
-            let email, role, invitedBy, withdrawPath: String
+            let id, email, role, invitedBy, withdrawPath: String
+            /// The address to send the invitee (`https://…/join/…`), for the Copy button.
+            let link: String?
             let expires: TimeView
         }
         let page: PageContext
@@ -58,12 +60,14 @@ enum TeamPage {
         }
         let isAdmin = current.role == .admin
         let now = Date()
+        let base = PublicURL.base(for: req)
         let invitations =
             isAdmin
             ? try await InvitationStore.pending(team: team.id!, on: req.db).map {
                 Context.InvitationView(
-                    email: $0.email, role: $0.role.label, invitedBy: $0.invitedByName,
+                    id: $0.id!.lowercasedString, email: $0.email, role: $0.role.label, invitedBy: $0.invitedByName,
                     withdrawPath: SitePath.teamInvitationWithdraw(.value($0.id!)).path,
+                    link: $0.linkToken.map { base + SitePath.join($0).path },
                     expires: TimeView($0.expiresAt, now: now))
             }
             : []
