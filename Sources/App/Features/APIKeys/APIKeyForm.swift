@@ -61,6 +61,12 @@ struct APIKeyFormValues: Encodable {
     var mayRollItself = false
     var permissions: [Option] = []
     var lifetimes: [Option] = []
+    /// The team's maximum key lifetime, which the form names (why "No expiration" is missing).
+    var maximumDays: Int?
+    /// Whether description, events, addresses and self-rolling sit under "More options" (create),
+    /// and whether it starts open: something there differs from the defaults.
+    var collapsesMore = false
+    var moreOpen = false
     /// The events offered (`loadEvents`), whether only some are chosen, and the window's choices.
     var events: [Option] = []
     var hasEvents = false
@@ -82,7 +88,8 @@ struct APIKeyFormValues: Encodable {
         permissions = team.permissions.sorted().map {
             Option(value: $0.rawValue, label: $0.rawValue, selected: chosen.contains($0.rawValue))
         }
-        let days = posted?.expiresInDays ?? (team.maxKeyLifetimeDays.map(String.init) ?? "0")
+        maximumDays = team.maxKeyLifetimeDays
+        let days = posted?.expiresInDays ?? Self.defaultLifetime(team: team, key: key)
         lifetimes = APIKeyPolicy.lifetimes(allowedBy: team.maxKeyLifetimeDays).map {
             Option(value: String($0), label: Self.lifetimeLabel($0), selected: String($0) == days)
         }
@@ -117,10 +124,28 @@ struct APIKeyFormValues: Encodable {
         }
     }
 
+    /// The lifetime chosen at first: 90 days, as GitHub's tokens (or the longest the team
+    /// allows below that); a roll keeps "No expiration" for a key that has none, where allowed.
+    static func defaultLifetime(team: Team, key: APIKey?) -> String {
+        let allowed = APIKeyPolicy.lifetimes(allowedBy: team.maxKeyLifetimeDays)
+        if let key, key.expiresAt == nil, allowed.contains(0) { return "0" }
+        return String(allowed.contains(90) ? 90 : allowed.filter { $0 <= 90 }.max() ?? allowed.max() ?? 0)
+    }
+
+    /// Marks the form as a new key's: the options past name, permissions and expiration folded
+    /// under "More options", open when any of them is set.
+    mutating func foldMoreOptions() {
+        collapsesMore = true
+        moreOpen =
+            !description.isEmpty || !addresses.isEmpty || mayRollItself || onlyEvents
+            || windows.contains { $0.selected && !$0.value.isEmpty }
+    }
+
     /// A blank form for `team` with its events to choose from.
     static func withEvents(team: Team, on db: any Database) async throws -> APIKeyFormValues {
         var form = APIKeyFormValues(team: team)
         try await form.loadEvents(team: team.requireID(), on: db)
+        form.foldMoreOptions()
         return form
     }
 

@@ -41,6 +41,7 @@ struct APIKeysController: RouteCollection {
         let team = try req.requireTeam().team
         var form = APIKeyFormValues(team: team)
         try await form.loadEvents(team: team.id!, on: req.db)
+        form.foldMoreOptions()
         return try await renderForm(req, form: form)
     }
 
@@ -88,6 +89,7 @@ struct APIKeysController: RouteCollection {
         } catch let error as DomainError {
             var form = APIKeyFormValues(team: team, posted: input)
             try await form.loadEvents(team: team.id!, on: req.db)
+            form.foldMoreOptions()
             let errors = FormErrors(Self.problems(of: error), ids: APIKeyFormValues.fieldIDs)
             // Posted from the list's dialog: the list again, the dialog open with the problems.
             if input.from == "dialog" {

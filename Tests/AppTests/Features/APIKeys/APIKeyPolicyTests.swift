@@ -206,6 +206,9 @@ struct APIKeyPolicyTests {
                 try await admin.post("/admin/team/key-policy", [("max_key_lifetime_days", "30")]).status == .seeOther)
             try await admin.get("/admin/team/api-keys/new")
             #expect(!admin.lastPage.contains("No expiration</option>"))
+            // Issue 28: the form says why, and preselects the longest the team allows under 90 days.
+            #expect(admin.lastPage.contains("Your team allows at most 30 days, so “No expiration” is not offered."))
+            #expect(admin.lastPage.contains(#"<option value="30" selected>"#))
             for days in ["0", "365"] {
                 let refused = try await admin.post(
                     "/admin/team/api-keys", [("name", "Long \(days)"), ("expires_in_days", days)])
@@ -219,6 +222,39 @@ struct APIKeyPolicyTests {
             #expect(abs(month.timeIntervalSinceNow - 30 * 86400) < 60)
             let audit = try await AuditEvent.query(on: app.db).filter(\.$action == "team.key_policy_changed").all()
             #expect(audit.map(\.summary) == ["set the maximum API key lifetime to 30 days"])
+        }
+    }
+
+    @Test(
+        "a new key's form offers 90 days first and folds description, events, addresses and self-rolling under More options, open again when one was set"
+    )
+    func createFormFoldsTheRarerOptions() async throws {
+        try await withKagibag { app in
+            let admin = try await admin(app)
+            try await admin.get("/admin/team/api-keys/new")
+            let page = admin.lastPage
+            #expect(page.contains(#"<option value="90" selected>"#))
+            #expect(page.contains("No expiration</option>"))
+            #expect(page.contains(#"<details class="more-options" id="key-more-options">"#))
+            // Name, permissions and expiration come before the fold; the rest inside it.
+            let fold = try #require(page.range(of: "key-more-options")).lowerBound
+            for id in [#"id="key-name""#, #"id="key-permissions""#, #"id="key-expires""#] {
+                #expect(try #require(page.range(of: id)).lowerBound < fold)
+            }
+            for id in [#"id="key-description""#, #"id="key-events""#, #"id="key-addresses""#, "may_roll_itself"] {
+                #expect(try #require(page.range(of: id)).lowerBound > fold)
+            }
+            // A problem inside the fold opens it, with the problem next to its field.
+            let refused = try await admin.post(
+                "/admin/team/api-keys", [("name", "Fenced"), ("allowed_addresses", "300.1.2.3")])
+            #expect(refused.status == .unprocessableEntity)
+            #expect(admin.lastPage.contains(#"<details class="more-options" id="key-more-options" open>"#))
+            // The edit page shows every field, unfolded.
+            _ = try await admin.createKey(named: "Plain")
+            let key = try #require(try await APIKey.query(on: app.db).first())
+            try await admin.get("/admin/team/api-keys/\(key.id!.lowercasedString)/edit")
+            #expect(!admin.lastPage.contains("key-more-options"))
+            #expect(admin.lastPage.contains(#"id="key-addresses""#))
         }
     }
 
