@@ -27,6 +27,10 @@ struct APIReference: Encodable, Sendable {
         let hasParameters: Bool
         let requestExample: String?
         let answers: [Answer]
+        /// The command to copy (`baseSentinel` where the server's address goes).
+        let curl: String
+        let bodyFields: [BodyField]
+        let hasBodyFields: Bool
     }
 
     struct Tag: Encodable, Sendable {
@@ -155,8 +159,19 @@ struct APIReference: Encodable, Sendable {
                 description: Markdown.html(parameter["description"] as? String ?? ""))
         }
         var requestExample: String?
-        if let body = operation["requestBody"] as? [String: Any] {
-            requestExample = document.mediaExample(document.resolve(body)["content"] as? [String: Any]).flatMap(pretty)
+        var body: Any?
+        var bodyFields: [BodyField] = []
+        if let raw = operation["requestBody"] as? [String: Any] {
+            let content = document.resolve(raw)["content"] as? [String: Any]
+            body = document.mediaExample(content)
+            requestExample = body.flatMap(pretty)
+            let schema = ((content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]) ?? [:]
+            bodyFields = Self.bodyFields(schema, document: document)
+        }
+        let requiredHeaders = (shared + ((operation["parameters"] as? [Any]) ?? [])).compactMap { raw -> String? in
+            let parameter = document.resolve(raw as? [String: Any] ?? [:])
+            guard parameter["in"] as? String == "header", parameter["required"] as? Bool == true else { return nil }
+            return parameter["name"] as? String
         }
         let responses = (operation["responses"] as? [String: Any]) ?? [:]
         let answers = responses.keys.sorted().map { status -> Answer in
@@ -168,13 +183,19 @@ struct APIReference: Encodable, Sendable {
                 example: isProblem ? nil : document.mediaExample(content).flatMap(pretty), isProblem: isProblem)
         }
         let security = operation["security"] as? [Any]
+        let needsKey = security.map { !$0.isEmpty } ?? globalSecurity
         let id = operation["operationId"] as? String ?? anchor(method, path)
         return Operation(
             id: id, link: "#" + id, method: method.uppercased(), path: path,
             summary: operation["summary"] as? String ?? "",
             description: Markdown.html(operation["description"] as? String ?? ""),
-            permission: operation["x-permission"] as? String, needsKey: security.map { !$0.isEmpty } ?? globalSecurity,
-            parameters: parameters, hasParameters: !parameters.isEmpty, requestExample: requestExample, answers: answers
+            permission: operation["x-permission"] as? String, needsKey: needsKey,
+            parameters: parameters, hasParameters: !parameters.isEmpty, requestExample: requestExample,
+            answers: answers,
+            curl: curl(
+                method: method.uppercased(), path: path, needsKey: needsKey, requiredHeaders: requiredHeaders,
+                body: body),
+            bodyFields: bodyFields, hasBodyFields: !bodyFields.isEmpty
         )
     }
 

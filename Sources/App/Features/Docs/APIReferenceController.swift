@@ -15,7 +15,9 @@ struct APIReferenceController: RouteCollection {
 
     private struct Fragments {
         let contents: String
-        let operations: String
+        /// The operations, cut where this server's address goes (`APIReference.baseSentinel`):
+        /// joined with it per request, which costs a copy, not a search.
+        let operations: [String]
     }
 
     /// Reads the document now (the one `/api/v1/openapi.json` serves), so a broken one stops
@@ -30,6 +32,10 @@ struct APIReferenceController: RouteCollection {
 
     struct Context: Encodable {
         let page: PageContext
+        let title, version: String
+        let operationCount: Int
+        /// `GET /api/v1/organizer/key` with this server's address: the box at the top.
+        let firstCall: String
         /// The first request, with this server's address.
         let example: String
         let bearerDescription: String
@@ -56,9 +62,12 @@ struct APIReferenceController: RouteCollection {
     @Sendable func show(req: Request) async throws -> Response {
         let fragments = try await fragments(req)
         let context = Context(
-            page: PageContext(req, title: "API reference"), example: ExampleRequest.curl(req),
+            page: PageContext(req, title: "API reference"), title: reference.title, version: reference.version,
+            operationCount: reference.operationKeys.count,
+            firstCall: ExampleRequest.curl(req, path: ExampleRequest.keyInfoPath), example: ExampleRequest.curl(req),
             bearerDescription: reference.bearerDescription, contents: fragments.contents,
-            operations: fragments.operations, problemTypes: ProblemTypeView.all)
+            operations: fragments.operations.joined(separator: PublicURL.base(for: req)),
+            problemTypes: ProblemTypeView.all)
         return try await req.renderPage("api-reference", context)
     }
 
@@ -72,7 +81,8 @@ struct APIReferenceController: RouteCollection {
         let context = Fragment(reference: reference, operationCount: reference.operationKeys.count)
         let fragments = Fragments(
             contents: String(buffer: try await req.view.render("api-reference-contents", context).data),
-            operations: String(buffer: try await req.view.render("api-reference-operations", context).data))
+            operations: String(buffer: try await req.view.render("api-reference-operations", context).data)
+                .components(separatedBy: APIReference.baseSentinel))
         if req.application.leaf.cache.isEnabled { rendered.withLockedValue { $0 = fragments } }
         return fragments
     }

@@ -113,6 +113,48 @@ struct APIReferenceTests {
             #expect(!second.contains("one.example"))
             #expect(second.replacingOccurrences(of: "two.example", with: "one.example") == first)
             #expect(second.contains("<h2 id=\"errors\">Errors</h2>"))
+            // Every operation's request, not only the first, names the visitor's server.
+            #expect(!second.contains(APIReference.baseSentinel))
+            #expect(second.contains("curl -X PATCH &quot;http://two.example/api/v1/organizer/events/EVENT_ID&quot;"))
+        }
+    }
+
+    @Test(
+        "issue 28: every operation has a request to copy, writes a table of their body's fields, and the top a first call; nothing points to the repository"
+    )
+    func requestsToCopyAndFieldTables() async throws {
+        try await withKagibag { app in
+            let page = try await app.testing().sendRequest(.GET, "/docs/api", headers: ["Host": "kagibag.test"]).text
+            let operations = try Self.documentedOperations(app)
+            for operation in operations {
+                let article = try #require(
+                    page.components(separatedBy: "data-operation=\"\(operation)\"").dropFirst().first
+                ).components(separatedBy: "</article>")[0]
+                let method = String(operation.split(separator: " ")[0])
+                #expect(article.contains("<pre class=\"example\" id=\""), "\(operation) has no request")
+                #expect(article.contains("http://kagibag.test/api/v1/"), "\(operation) names another server")
+                #expect(article.contains("data-copy=\""), "\(operation) has no Copy")
+                if method != "GET" && method != "DELETE" { #expect(article.contains("-H &quot;Content-Type")) }
+            }
+            let create = try #require(
+                page.components(separatedBy: "data-operation=\"POST /api/v1/organizer/events\"").dropFirst().first
+            ).components(separatedBy: "</article>")[0]
+            #expect(create.contains("Authorization: Bearer YOUR_API_KEY"))
+            #expect(create.contains(#"<table class="stacking parameters body-fields">"#))
+            for required in ["name", "starts_at", "ends_at", "timezone"] {
+                #expect(
+                    create.contains(
+                        #"<td data-label="Field"><code>\#(required)</code></td><td data-label="Type">string"#),
+                    "\(required)")
+            }
+            #expect(create.contains(#"<td data-label="Rules">1–200 characters</td>"#))
+            #expect(
+                create.contains(
+                    #"string: draft, published, cancelled</td><td data-label="Required">no</td><td data-label="Rules">null allowed"#
+                ))
+            #expect(page.contains(#"<h2 id="first-call">Your first call</h2>"#))
+            #expect(page.contains("http://kagibag.test/api/v1/organizer/key</pre>"))
+            #expect(!page.contains("docs/api.md") && !page.contains("Kagibag repository"))
         }
     }
 
