@@ -24,6 +24,7 @@ from support.browser import (
     goto_api_keys,
     invite,
     login,
+    open_menu,
     signup,
     team_slug,
 )
@@ -313,6 +314,7 @@ def member_pages(tour: Tour, page: Page, member, created_keys) -> None:
     tour.follow_links(of=page)  # while the member still works in the admin's team
 
     # Back to their own team, where they are alone with a key: leaving is refused, deleting names it.
+    open_menu(page)
     page.get_by_label("Current team", exact=True).select_option(label=member.team)
     page.get_by_role("button", name="Switch", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text(f"Switched to {member.team}.")

@@ -30,7 +30,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from support.api import EVENTS, call_api, event
-from support.browser import Pages
+from support.browser import Pages, open_menu
 from support.kagibag import HARDENING_SETTINGS, running, server_env
 from support.processes import free_port, work_dir
 from support.tour import signed_up_walk
@@ -369,6 +369,7 @@ def test_an_admin_adds_an_endpoint_sees_its_secret_once_tests_resends_and_rolls_
         tour, page, _ = signed_up_walk(pages.new, base, screenshots_dir, width, height, javascript,
                                        "Webhook walk", [])
         nav = page.get_by_role("navigation", name="Main")
+        open_menu(page)
         nav.get_by_role("link", name="Webhooks", exact=True).click()
         expect(page).to_have_url(re.compile(HOOKS + "$"))
         expect(nav.get_by_role("link", name="Webhooks", exact=True)).to_have_attribute("aria-current", "page")

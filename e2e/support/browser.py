@@ -104,7 +104,18 @@ def login(page: Page, email: str, password: str) -> None:
     page.get_by_role("button", name="Log in", exact=True).click()
 
 
+def open_menu(page: Page) -> None:
+    """On a phone the header's navigation and account sit under "Menu" (issue 28): opens it there;
+    wider, they are always shown and this does nothing."""
+    menu = page.locator("details.site-menu")
+    summary = menu.locator("summary")
+    if summary.count() and summary.is_visible() and menu.get_attribute("open") is None:
+        summary.click()
+        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+
+
 def logout(page: Page) -> None:
+    open_menu(page)
     page.get_by_role("button", name="Log out", exact=True).click()
     expect(page.get_by_role("button", name="Log out", exact=True)).to_have_count(0)
 
@@ -162,10 +173,13 @@ def goto_api_keys(page: Page) -> None:
 def navigate_to_api_keys(page: Page) -> None:
     """Admin → Team → API Keys, in the header's navigation, each step landing where it should."""
     nav = page.get_by_role("navigation", name="Main")
+    open_menu(page)
     nav.get_by_role("link", name="Admin", exact=True).click()
     expect(page).to_have_url(re.compile(r"/admin/?$"))
+    open_menu(page)
     nav.get_by_role("link", name="Team", exact=True).click()
     expect(page).to_have_url(TEAM_URL)
+    open_menu(page)
     nav.get_by_role("link", name="API Keys", exact=True).click()
     expect(page).to_have_url(KEYS_URL)
 

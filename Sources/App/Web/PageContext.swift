@@ -26,6 +26,9 @@ struct PageContext: Encodable {
 
     let title, section, csrf: String
     let signedIn, showSwitcher: Bool
+    /// Admin of the current team: the navigation offers Activity (a member would only be told
+    /// it is for admins).
+    let isTeamAdmin: Bool
     /// Admin › Team › API Keys › …, on the Admin pages; empty elsewhere.
     let breadcrumb: [Crumb]
     let hasBreadcrumb: Bool
@@ -46,6 +49,7 @@ struct PageContext: Encodable {
         self.hasBreadcrumb = !breadcrumb.isEmpty
         self.csrf = isWeb ? CSRFMiddleware.token(for: request) : ""
         self.signedIn = user != nil
+        self.isTeamAdmin = user?.current?.role == .admin
         self.userName = user?.user.name
         self.currentTeam = user?.current?.team.name
         self.teams = (user?.memberships ?? []).map {

@@ -5,7 +5,9 @@ import SQLKit
 import Vapor
 
 /// What the key list shows: a search over name, description and last four, a status filter,
-/// a sort order and a page of 50 — all in the query string, so links do it without script.
+/// a sort order and a page of 20 (or 50 or 100) — all in the query string, so links do it
+/// without script. 20 by default: a phone's list stays a few screens long (the server cannot
+/// tell a phone from a desktop without script), and a desktop is one link from 100.
 struct APIKeyListQuery: Sendable, Equatable {
     enum Status: String, CaseIterable, Sendable {
         case all, active, paused, expiring, expired, leaked
@@ -40,12 +42,14 @@ struct APIKeyListQuery: Sendable, Equatable {
         }
     }
 
-    static let pageSize = 50
+    /// The page sizes offered; the first is the default.
+    static let pageSizes = [20, 50, 100]
 
     var search = ""
     var status = Status.all
     var sort = Sort.created
     var page = 1
+    var perPage = pageSizes[0]
 
     /// Unknown values fall back to the defaults: a hand-edited link shows the list, not an error.
     init(from req: Request) {
@@ -54,6 +58,10 @@ struct APIKeyListQuery: Sendable, Equatable {
             status: try? req.query.get(String.self, at: "status"))
         sort = ((try? req.query.get(String.self, at: "sort")).flatMap(Sort.init(rawValue:))) ?? .created
         page = max(1, min(100_000, (try? req.query.get(String.self, at: "page")).flatMap(Int.init) ?? 1))
+        perPage =
+            (try? req.query.get(String.self, at: "per_page")).flatMap(Int.init).flatMap {
+                Self.pageSizes.contains($0) ? $0 : nil
+            } ?? Self.pageSizes[0]
     }
 
     /// A search and a status as typed (the search form's fields).
@@ -121,6 +129,7 @@ struct APIKeyListQuery: Sendable, Equatable {
         if !query.search.isEmpty { items.append(("q", query.search)) }
         if query.status != .all { items.append(("status", query.status.rawValue)) }
         if query.sort != .created { items.append(("sort", query.sort.rawValue)) }
+        if query.perPage != Self.pageSizes[0] { items.append(("per_page", String(query.perPage))) }
         if query.page > 1 { items.append(("page", String(query.page))) }
         var components = URLComponents()
         components.path = SitePath.apiKeys.path
@@ -166,7 +175,7 @@ struct APIKeyListQuery: Sendable, Equatable {
                 column: "n", as: Int.self) ?? 0
         let ids = try await sql.raw(
             "SELECT id FROM api_keys" + whereClause
-                + " ORDER BY \(unsafeRaw: order) LIMIT \(literal: Self.pageSize) OFFSET \(literal: (page - 1) * Self.pageSize)"
+                + " ORDER BY \(unsafeRaw: order) LIMIT \(literal: perPage) OFFSET \(literal: (page - 1) * perPage)"
         ).all().map { try $0.decode(column: "id", as: UUID.self) }
         guard !ids.isEmpty else { return ([], total) }
         let keys = try await APIKey.query(on: db).filter(\.$id ~~ ids).all()

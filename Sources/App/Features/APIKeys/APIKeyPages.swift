@@ -165,6 +165,8 @@ enum APIKeyPages {
         let search, clearPath, searchPath: String
         let statuses: [APIKeyFormValues.Option]
         let sorts: [Link]
+        /// 20, 50, 100 per page (back to the first page).
+        let pageSizes: [Link]
         let isFiltered, hasMatches: Bool
         let total, pageNumber, pages: Int
         let previousPath, nextPath: String?
@@ -183,11 +185,18 @@ enum APIKeyPages {
                         $0.sort = sort; $0.page = 1
                     }, current: sort == query.sort)
             }
+            pageSizes = APIKeyListQuery.pageSizes.map { size in
+                Link(
+                    label: String(size),
+                    path: query.path {
+                        $0.perPage = size; $0.page = 1
+                    }, current: size == query.perPage)
+            }
             isFiltered = query.isFiltered
             hasMatches = total > 0
             self.total = total
             pageNumber = query.page
-            pages = max(1, (total + APIKeyListQuery.pageSize - 1) / APIKeyListQuery.pageSize)
+            pages = max(1, (total + query.perPage - 1) / query.perPage)
             previousPath = query.page > 1 ? query.path { $0.page -= 1 } : nil
             nextPath = query.page < pages ? query.path { $0.page += 1 } : nil
         }
