@@ -33,5 +33,7 @@ extension Migrations {
         add(M028IndexPendingWebhookMessages())
         add(M029AddMembershipsExpiryNoticeDismissedAt())
         add(M030AddInvitationsLinkToken())
+        add(M031AddRevokedAPIKeysRolledKeyID())
+        add(M032AddAPIKeysPermissionsEverUsed())
     }
 }

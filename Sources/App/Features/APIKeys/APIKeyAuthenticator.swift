@@ -162,7 +162,8 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         metrics.query(.read, "auth")
         switch try await APIKeyStore.verify(digest: digest, on: request.reads) {
         case .found(let verified): return verified
-        case .revoked: throw Self.refuse(.revoked, .invalidKey, on: request)
+        case .revoked(let rolledAt?): throw Self.refuse(.revoked, .rolled(endedAt: rolledAt), on: request)
+        case .revoked(nil): throw Self.refuse(.revoked, .invalidKey, on: request)
         case .unknown: throw Self.refuse(.unknown, .invalidKey, on: request)
         }
     }

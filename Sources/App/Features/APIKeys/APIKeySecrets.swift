@@ -79,7 +79,7 @@ enum APIKeySecrets {
             let current = secrets.first { $0.endsAt == nil }
             guard replacing.matches(current) else { throw NotCurrent(currentLastFour: current?.lastFour) }
             let ends = grace > 0 && !wasLeaked ? now.addingTimeInterval(TimeInterval(grace)) : nil
-            try await retire(secrets.filter { $0.endsAt != nil || ends == nil }, of: key, on: db)
+            try await retire(secrets.filter { $0.endsAt != nil || ends == nil }, of: key, byRoll: true, on: db)
             if let current, let ends {
                 current.endsAt = ends
                 try await current.save(on: db)
@@ -123,7 +123,7 @@ enum APIKeySecrets {
             ).run()
             let old = try await APIKeySecret.query(on: db).filter(\.$key.$id == keyID).filter(\.$endsAt != nil).all()
             guard !old.isEmpty else { return }
-            try await retire(old, of: key, on: db)
+            try await retire(old, of: key, byRoll: true, on: db)
             try await audit(db)
         }
     }
@@ -143,9 +143,13 @@ enum APIKeySecrets {
     }
 
     /// Deletes secrets, keeping their digests so that a request with one counts as revoked.
-    static func retire(_ secrets: [APIKeySecret], of key: APIKey, on db: any Database) async throws {
+    /// Ends `secrets` of `key`, keeping their digests; `byRoll`: a roll ended them (the key
+    /// lives on with another secret), not the key's deletion.
+    static func retire(_ secrets: [APIKeySecret], of key: APIKey, byRoll: Bool, on db: any Database) async throws {
         for secret in secrets {
-            try await RevokedAPIKey(digest: secret.digest, teamID: key.$team.id, name: key.name).create(on: db)
+            try await RevokedAPIKey(
+                digest: secret.digest, teamID: key.$team.id, name: key.name, rolledKeyID: byRoll ? key.id : nil
+            ).create(on: db)
             try await secret.delete(on: db)
         }
     }
@@ -185,7 +189,7 @@ enum APIKeySecrets {
                     expiresAt: try row.decode(column: "expires_at", as: Date.self), on: db)
             }
             let ended = try await APIKeySecret.query(on: db).filter(\.$endsAt <= now).with(\.$key).all()
-            for secret in ended { try await retire([secret], of: secret.key, on: db) }
+            for secret in ended { try await retire([secret], of: secret.key, byRoll: true, on: db) }
             return rows.count
         }
     }

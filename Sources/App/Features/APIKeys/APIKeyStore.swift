@@ -11,8 +11,8 @@ enum APIKeyStore {
     /// What a presented key's digest stands for.
     enum Lookup: Sendable {
         case found(VerifiedKey)
-        /// A deleted key or an ended secret.
-        case revoked
+        /// A deleted key's secret, or (`rolledAt`) one that a roll ended then.
+        case revoked(rolledAt: Date?)
         case unknown
     }
 
@@ -25,7 +25,8 @@ enum APIKeyStore {
                 FixedPlan(VerifiedKey.lookup(digest: digest), preparedAs: VerifiedKey.LookupStatement.self))
         else { return .unknown }
         if try !row.decodeNil(column: "id") { return .found(try VerifiedKey(row)) }
-        return try row.decode(column: "revoked", as: Int.self) == 1 ? .revoked : .unknown
+        guard try row.decode(column: "revoked", as: Int.self) == 1 else { return .unknown }
+        return .revoked(rolledAt: try row.decode(column: "rolled_at", as: Date?.self))
     }
 
     /// The SQL mirror of `KeyState.Status`: the keys whose status is `status` at `now`, for the
@@ -138,7 +139,10 @@ enum APIKeyStore {
                 "id", .equal, key.id!
             ).run()
             try await APIKeySecrets.retire(
-                APIKeySecret.query(on: db).filter(\.$key.$id == key.id!).all(), of: key, on: db)
+                APIKeySecret.query(on: db).filter(\.$key.$id == key.id!).all(), of: key, byRoll: false, on: db)
+            // Its secrets ended by earlier rolls now belong to a deleted key too.
+            try await db.sql.update(RevokedAPIKey.schema).set("rolled_key_id", to: SQLLiteral.null)
+                .where("rolled_key_id", .equal, key.id!).run()
             try await key.delete(on: db)
             try await audit(db)
         }

@@ -75,6 +75,20 @@ enum APIKeyUsage {
                 query.appendLiteral(" ON CONFLICT (key_id, day) DO UPDATE SET \(sums)")
                 try await sql.raw(query).run()
             }
+            // Each permission a key uses is remembered for its whole life, past the usage kept.
+            let masks = batch.keys.compactMap { key, tally -> (UUID, (any Encodable & Sendable)?)? in
+                let mask = everUsedMask(tally)
+                return mask == 0 ? nil : (key, mask)
+            }
+            for part in masks.chunked(chunk) {
+                let mask = caseWhen(Array(part))
+                try await sql.raw(
+                    """
+                    UPDATE api_keys SET permissions_ever_used = permissions_ever_used | \(mask)
+                    WHERE id IN (\(binds: part.map(\.0))) AND (permissions_ever_used | \(mask)) <> permissions_ever_used
+                    """
+                ).run()
+            }
             let seen = batch.keys.flatMap { key, tally in
                 tally.addresses.map { (key, $0.key, $0.value.first, $0.value.last) }
             }
@@ -177,6 +191,25 @@ enum APIKeyUsage {
     }
 
     /// The permissions requests with the key actually used on `days`.
+    /// A bit per permission (`Permission.allCases` order) the tally's requests used.
+    static func everUsedMask(_ tally: UsageRecorder.KeyTally) -> Int {
+        var mask = 0
+        for day in tally.days.values {
+            for (index, count) in day.permissions.enumerated() where count > 0 { mask |= 1 << index }
+        }
+        return mask
+    }
+
+    /// Every permission the key has used since it was made (since M032 for older keys, from the
+    /// usage kept then): "Restrict to what it uses" never suggests taking one of them away,
+    /// however long ago its last use.
+    static func permissionsEverUsed(by key: UUID, on db: any Database) async throws -> Set<Permission> {
+        let mask =
+            try await db.sql.raw("SELECT permissions_ever_used AS m FROM api_keys WHERE id = \(bind: key)").first()?
+            .decode(column: "m", as: Int.self) ?? 0
+        return Set(Permission.allCases.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element))
+    }
+
     static func permissionsUsed(in days: [Day]) -> Set<Permission> {
         Set(
             Permission.allCases.enumerated().filter { index, _ in days.contains { $0.tally.permissions[index] > 0 } }

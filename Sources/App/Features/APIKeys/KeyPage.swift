@@ -24,8 +24,11 @@ enum KeyPage {
             key: .init(key, creators: creators, old: old, reach: .init(scoped)),
             isAdmin: current.role == .admin, admins: try await TeamStore.adminNames(of: current.team, on: req.db),
             nonce: CreationNonce.issue(), created: created, graces: APIKeyPages.graces,
-            form: APIKeyFormValues(team: current.team),
-            usage: KeyUsageView(key: key, effective: effective, days: days, addresses: addresses),
+            // The roll form's lifetime: a key without an expiry keeps none unless chosen.
+            form: APIKeyFormValues(team: current.team, key: key),
+            usage: KeyUsageView(
+                key: key, effective: effective, days: days, addresses: addresses,
+                everUsed: try await APIKeyUsage.permissionsEverUsed(by: key.id!, on: req.db)),
             scope: EventScopeView(key: key, events: scoped),
             eventsUsed: EventsUsedView(
                 used.events, many: used.many, names: names, reached: key.eventsScoped ? scoped.count : nil))

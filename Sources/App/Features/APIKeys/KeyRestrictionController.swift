@@ -29,7 +29,8 @@ struct KeyRestrictionController: RouteCollection {
             let days = try await APIKeyUsage.days(of: key.id!, count: KeyUsageView.period, on: db)
             let used = APIKeyUsage.permissionsUsed(in: days)
             let held = KeyState(key, teamPermissions: team.permissions).permissions
-            let unused = used.isEmpty ? [] : held.subtracting(used)
+            let everUsed = try await APIKeyUsage.permissionsEverUsed(by: key.id!, on: db)
+            let unused = used.isEmpty ? [] : held.subtracting(used).subtracting(everUsed)
             let firstDay = UsageRecorder.day(of: Date()) - KeyUsageView.period + 1
             let events = try await KeyEventUsage.used(by: key.id!, since: firstDay, on: db)
             let scope = try await EventScopeStore.scope(of: key, on: db)
@@ -50,7 +51,8 @@ struct KeyRestrictionController: RouteCollection {
                 )
             }
             return Restriction(
-                usedPermissions: used.intersection(held), unusedPermissions: unused, usedEvents: usedEvents,
+                usedPermissions: used.union(everUsed).intersection(held), unusedPermissions: unused,
+                usedEvents: usedEvents,
                 reachedEvents: scope.events?.count)
         }
     }

@@ -65,7 +65,7 @@ struct KeyUsageView: Encodable {
 
     init(
         key: APIKey, effective: Set<Permission>, days: [APIKeyUsage.Day], addresses: [APIKeyUsage.Address],
-        now: Date = Date()
+        everUsed: Set<Permission> = [], now: Date = Date()
     ) {
         lastUsed = key.lastUsedAt.map { TimeView($0, now: now) }
         lastAddress = key.lastUsedAddress
@@ -108,7 +108,8 @@ struct KeyUsageView: Encodable {
             let uses = days.map { $0.tally.permissions[index] }.reduce(0, +)
             return PermissionRow(name: permission.rawValue, uses: uses)
         }
-        let held = effective.subtracting(used)
+        // Never one it has used at any time since it was made: a yearly job keeps what it needs.
+        let held = effective.subtracting(used).subtracting(everUsed)
         let age = Int(now.timeIntervalSince(key.createdAt ?? now) / 86400)
         tooEarly = age < Self.minimumObservation
         unused =

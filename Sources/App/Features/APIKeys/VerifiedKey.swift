@@ -47,7 +47,10 @@ struct VerifiedKey: Sendable {
                t.id AS team_id, t.name AS team_name, t.slug AS team_slug, t.permissions AS team_permissions,
                CASE WHEN s.id IS NOT NULL THEN 0
                     WHEN EXISTS (SELECT 1 FROM revoked_api_keys r WHERE r.digest = d.digest) THEN 1
-                    ELSE 0 END AS revoked
+                    ELSE 0 END AS revoked,
+               CASE WHEN s.id IS NULL THEN
+                   (SELECT r.revoked_at FROM revoked_api_keys r WHERE r.digest = d.digest AND r.rolled_key_id IS NOT NULL)
+               END AS rolled_at
         FROM (SELECT CAST(\(bind: digest) AS TEXT) AS digest) d
         LEFT JOIN api_key_secrets s ON s.digest = d.digest
         LEFT JOIN api_keys k ON k.id = s.key_id

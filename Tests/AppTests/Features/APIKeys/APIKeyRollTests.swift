@@ -48,6 +48,11 @@ struct APIKeyRollTests {
             #expect(try await status(app, old) == .ok)
             #expect(try await admin.post(path + "/end-grace", [("confirmed", "yes")]).status == .seeOther)
             #expect(try await status(app, old) == .unauthorized)
+            // Issue 28: its 401 says it was rolled and when it stopped, as the reference promises,
+            // not "malformed, unknown or deleted" (what a deleted key's secret still gets).
+            let ended = try await app.api("/api/v1/organizer/events", key: old)
+            #expect(ended.body.string.contains("This is a rolled key's old secret; it stopped working at "))
+            #expect(!ended.body.string.contains("malformed"))
             // Nothing left to end: no question, just that.
             #expect(try await admin.post(path + "/end-grace").status == .seeOther)
             try await admin.get(path)
@@ -55,6 +60,12 @@ struct APIKeyRollTests {
             // A roll the server would refuse is refused before asking (a stale page's secret).
             let stale = try await admin.post(path + "/roll", [("grace", "3600"), ("replacing", String(old.suffix(4)))])
             #expect(stale.status == .conflict)
+            // Once the key is deleted, its old secrets are a deleted key's.
+            let key = try #require(try await APIKey.query(on: app.db).first())
+            #expect(try await admin.post(path + "/delete").status == .seeOther)
+            #expect(try await APIKey.find(key.id, on: app.db) == nil)
+            let gone = try await app.api("/api/v1/organizer/events", key: old)
+            #expect(gone.body.string.contains("malformed, unknown or has been deleted"))
         }
     }
 

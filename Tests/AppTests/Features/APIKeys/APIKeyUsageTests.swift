@@ -153,6 +153,38 @@ struct APIKeyUsageTests {
         }
     }
 
+    @Test(
+        "issue 28: a permission the key used at any time in its life is never suggested for removal, even after its daily usage is gone"
+    )
+    func neverSuggestsAPermissionUsedInTheKeysLife() async throws {
+        try await withKagibag { app in
+            let (admin, key, path) = try await Browser.adminWithKey(app)
+            // A monthly job wrote an event two months ago…
+            let write = try await app.api(
+                "/api/v1/organizer/events", method: .POST, key: key,
+                json: [
+                    "name": "Monthly import", "starts_at": "2031-05-01T18:00:00Z", "ends_at": "2031-05-01T20:00:00Z",
+                    "timezone": "UTC",
+                ])
+            #expect(write.status == .created)
+            _ = try await app.usage.flush(on: app.db)
+            try await app.db.sql.raw("UPDATE api_key_usage_days SET day = day - 60").run()
+            // …and reads them daily.
+            #expect(try await call(app, key) == .ok)
+            _ = try await app.usage.flush(on: app.db)
+            try await Self.age(app, days: 70)
+            try await admin.get(path)
+            #expect(admin.lastPage.contains("Restrict to what it uses"))
+            try await admin.get(path + "/restrict")
+            #expect(
+                admin.lastPage.contains(
+                    #"<strong id="restrict-unused">attendees:read, attendees:write, attendees:check_in</strong>"#))
+            #expect(try await admin.post(path + "/restrict").status == .seeOther)
+            let granted = try #require(try await APIKey.query(on: app.db).first()?.granted)
+            #expect(granted == [.eventsRead, .eventsWrite])
+        }
+    }
+
     @Test("members see the usage but cannot restrict a key")
     func membersCannotRestrict() async throws {
         try await withKagibag { app in
@@ -216,10 +248,19 @@ struct APIKeyUsageTests {
             }
             try await admin.get("/admin/team/api-keys")
             #expect(admin.lastPage.contains(#"<span id="key-count">55 keys</span>"#))
+            // 20 a page (a phone's list stays short), 50 or 100 a link away, kept while paging.
+            #expect(admin.lastPage.contains("Page 1 of 3"))
+            #expect(admin.lastPage.components(separatedBy: "<tr data-key-id=").count - 1 == 20)
+            #expect(
+                admin.lastPage.contains(#"<a href="/admin/team/api-keys?per_page=50" aria-label="50 keys per page">"#))
+            try await admin.get("/admin/team/api-keys?per_page=50")
             #expect(admin.lastPage.contains("Page 1 of 2"))
             #expect(admin.lastPage.components(separatedBy: "<tr data-key-id=").count - 1 == 50)
-            try await admin.get("/admin/team/api-keys?page=2")
+            #expect(admin.lastPage.contains(#"href="/admin/team/api-keys?per_page=50&amp;page=2" rel="next""#))
+            try await admin.get("/admin/team/api-keys?per_page=50&page=2")
             #expect(admin.lastPage.components(separatedBy: "<tr data-key-id=").count - 1 == 5)
+            try await admin.get("/admin/team/api-keys?per_page=7")  // not offered: the default
+            #expect(admin.lastPage.components(separatedBy: "<tr data-key-id=").count - 1 == 20)
             try await admin.get("/admin/team/api-keys?q=100%25")
             #expect(
                 admin.lastPage.contains(#"<span id="key-count">1 key</span>"#) && admin.lastPage.contains(">Key 07</a>")
