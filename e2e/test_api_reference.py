@@ -41,6 +41,18 @@ def test_the_reference_lists_every_operation_of_openapi_json_and_loads_nothing_f
     assert requested and all(url.startswith(server.url) for url in requested), requested
 
 
+def test_openapi_json_as_served_is_a_valid_openapi_3_1_document(server, api):
+    """Issue 27: the document passes openapi-spec-validator (OpenAPI 3.1, every $ref resolving),
+    as the server serves it."""
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.versions import consts
+
+    spec = api.get(server.url + OPENAPI, timeout=30).json()
+    assert spec["openapi"].startswith("3.1"), spec["openapi"]
+    validate(spec)  # raises, naming the first problem, if the document is not valid
+    assert consts is not None
+
+
 # --- issue 28: a request to copy for every operation, and it works -------------------------------
 
 ORDER_LAST = ["rollKey"]  # rolling replaces the key the other requests use
