@@ -10,7 +10,7 @@ struct M032AddAPIKeysPermissionsEverUsed: AsyncMigration {
     func prepare(on database: any Database) async throws {
         try await database.schema(APIKey.schema)
             .field("permissions_ever_used", .int, .required, .sql(.default(0))).update()
-        for (index, column) in APIKeyUsage.permissionColumns.enumerated() {
+        for (index, column) in Permission.allCases.map(\.usageColumn).enumerated() {
             try await database.sql.raw(
                 """
                 UPDATE api_keys SET permissions_ever_used = permissions_ever_used | \(literal: 1 << index)

@@ -91,7 +91,7 @@ struct APIKeyFormValues: Encodable {
         maximumDays = team.maxKeyLifetimeDays
         let days = posted?.expiresInDays ?? Self.defaultLifetime(team: team, key: key)
         lifetimes = APIKeyPolicy.lifetimes(allowedBy: team.maxKeyLifetimeDays).map {
-            Option(value: String($0), label: Self.lifetimeLabel($0), selected: String($0) == days)
+            Option(value: String($0), label: LifetimeLabel.of(days: $0), selected: String($0) == days)
         }
         let window =
             posted.map { $0.eventWindow ?? "" } ?? scope?.windowHours.map(String.init) ?? ""
@@ -165,12 +165,4 @@ struct APIKeyFormValues: Encodable {
     }
 
     static let utc = TimeZone(secondsFromGMT: 0)!
-
-    static func lifetimeLabel(_ days: Int) -> String {
-        switch days {
-        case 0: "No expiration"
-        case 365: "1 year"
-        default: "\(days) days"
-        }
-    }
 }

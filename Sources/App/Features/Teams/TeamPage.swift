@@ -75,12 +75,12 @@ enum TeamPage {
             page: PageContext(req, title: team.name, section: "team", trail: []),
             team: .init(
                 name: team.name, slug: team.slug,
-                keyLifetime: team.maxKeyLifetimeDays.map(APIKeyFormValues.lifetimeLabel) ?? "No limit",
+                keyLifetime: team.maxKeyLifetimeDays.map(LifetimeLabel.of(days:)) ?? "No limit",
                 permissions: permissions, hasPermissions: !permissions.isEmpty,
                 keyLifetimes: TeamStore.keyLifetimeLimits.map { days in
                     .init(
                         value: days.map(String.init) ?? "",
-                        label: days.map(APIKeyFormValues.lifetimeLabel) ?? "No limit",
+                        label: days.map(LifetimeLabel.of(days:)) ?? "No limit",
                         selected: days == team.maxKeyLifetimeDays)
                 }),
             members: members, invitations: invitations, isAdmin: isAdmin, hasInvitations: !invitations.isEmpty,
