@@ -64,10 +64,13 @@ let package = Package(
             dependencies: ["APIKeyCore", crypto],
             swiftSettings: swiftSettings
         ),
+        // The commit a release was built from (`scripts/release`), for `--version` and /metrics.
+        .target(name: "KagibagBuild"),
         .target(
             name: "App",
             dependencies: [
                 "APIKeyCore",
+                "KagibagBuild",
                 "KagibagSQL",
                 "WebhookCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

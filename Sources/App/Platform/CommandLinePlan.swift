@@ -1,3 +1,5 @@
+import KagibagBuild
+
 /// What the binary does with its arguments before anything opens a database: `--version` and
 /// `help` answer at once, a mistyped command is refused with exit code 64 (EX_USAGE), and only
 /// `serve` (the default) and `migrate` migrate (under PostgreSQL's advisory lock) when auto-migration is on.
@@ -6,6 +8,11 @@
 public enum CommandLinePlan {
     /// The release's version, printed by `kagibag --version`.
     public static let version = "0.23.0"
+    /// The commit a release was built from (`scripts/release`); "unknown" for a development build.
+    public static let commit: String = {
+        let text = String(cString: kagibag_build_commit())
+        return text.isEmpty ? "unknown" : text
+    }()
     public static let commands = ["serve", "migrate", "routes", "team", "keys"]
 
     public enum Decision: Equatable, Sendable {
@@ -23,7 +30,7 @@ public enum CommandLinePlan {
         guard let first = arguments.first else { return .run(autoMigrate: true) }
         switch first {
         case "--version", "-V", "version":
-            return .answer("kagibag \(version)\n", exitCode: 0)
+            return .answer("kagibag \(version) (commit \(commit))\n", exitCode: 0)
         case "--help", "-h", "help":
             return .answer(usage, exitCode: 0)
         case "serve", "migrate":

@@ -4,7 +4,7 @@ import Prometheus
 
 /// What the process itself costs, in Prometheus's standard names (`process_resident_memory_bytes`,
 /// `process_open_fds`, `process_cpu_seconds_total`, `process_start_time_seconds`), read from
-/// `/proc/self` when `/metrics` is scraped; and `kagibag_build_info{version}`, so that a
+/// `/proc/self` when `/metrics` is scraped; and `kagibag_build_info{version,commit}`, so that a
 /// dashboard shows which release each instance runs.
 final class ProcessMetrics: Sendable {
     private let residentMemory, openFiles, startTime: Gauge
@@ -15,7 +15,8 @@ final class ProcessMetrics: Sendable {
 
     init(registry: PrometheusCollectorRegistry, version: String) {
         registry.makeGauge(
-            name: "kagibag_build_info", labels: [("version", version)], help: "The running release (always 1)."
+            name: "kagibag_build_info", labels: [("version", version), ("commit", CommandLinePlan.commit)],
+            help: "The running release (always 1)."
         ).set(to: 1)
         residentMemory = registry.makeGauge(
             name: "process_resident_memory_bytes", help: "Resident memory size in bytes.")

@@ -7,7 +7,9 @@ struct CommandLinePlanTests {
     @Test("--version and help answer at once with exit code 0")
     func versionAndHelp() {
         for arguments in [["--version"], ["-V"], ["version"]] {
-            #expect(CommandLinePlan.decide(arguments) == .answer("kagibag \(CommandLinePlan.version)\n", exitCode: 0))
+            #expect(
+                CommandLinePlan.decide(arguments)
+                    == .answer("kagibag \(CommandLinePlan.version) (commit unknown)\n", exitCode: 0))
         }
         for arguments in [["--help"], ["-h"], ["help"]] {
             guard case .answer(let text, 0) = CommandLinePlan.decide(arguments) else {

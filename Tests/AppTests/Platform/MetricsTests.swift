@@ -109,7 +109,7 @@ struct MetricsTests {
     func buildAndProcess() async throws {
         try await withKagibag { app in
             let first = String(buffer: try await app.testing().sendRequest(.GET, "/metrics").body)
-            #expect(value(first, #"kagibag_build_info{version="\#(CommandLinePlan.version)"}"#) == 1)
+            #expect(value(first, #"kagibag_build_info{version="\#(CommandLinePlan.version)",commit="unknown"}"#) == 1)
             #expect((value(first, "process_resident_memory_bytes") ?? 0) > 1_000_000)
             #expect((value(first, "process_open_fds") ?? 0) >= 3)
             let started = try #require(value(first, "process_start_time_seconds"))
