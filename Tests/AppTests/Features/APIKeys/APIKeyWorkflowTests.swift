@@ -120,6 +120,10 @@ struct APIKeyWorkflowTests {
             #expect(member.lastPage.contains(adminAccount.name))
             #expect(!member.lastPage.contains("Create API Key</a>"))
             #expect(member.lastPage.contains(#"class="key-name">CRM sync</a>"#))
+            // Issue 28: no Activity link for a member (it would only say it is for admins); admins have it.
+            #expect(!member.lastPage.contains(">Activity</a>"))
+            try await admin.get("/admin/team/api-keys")
+            #expect(admin.lastPage.contains(">Activity</a>"))
 
             #expect(try await member.post("/admin/team/api-keys", [("name", "sneaky")]).status == .forbidden)
             #expect(try await member.post("/admin/team/api-keys/\(keyID)/delete").status == .forbidden)
