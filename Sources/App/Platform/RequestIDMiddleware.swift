@@ -14,6 +14,7 @@ struct RequestIDMiddleware: AsyncMiddleware {
     private static let requestIDMember = Array("\"request_id\":".utf8)
 
     var logLevel: Logger.Level = .info
+    static let joinPrefix = "/join/"
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         var id = request.id
@@ -22,7 +23,10 @@ struct RequestIDMiddleware: AsyncMiddleware {
             request.logger[metadataKey: "request-id"] = .string(id)
         }
         // The path as it came, still percent-encoded: decoded, `%0A` would start a forged log line.
-        request.logger.log(level: logLevel, "\(request.method) \(request.url.path)")
+        // An invitation link's token is left out: logs are read by more people than the team.
+        let path = request.url.path
+        request.logger.log(
+            level: logLevel, "\(request.method) \(path.hasPrefix(Self.joinPrefix) ? Self.joinPrefix + "…" : path)")
         request.storage[Key.self] = id
         let response = try await Self.$current.withValue(id) { try await next.respond(to: request) }
         // The id the log lines carry, so that a client can quote it (a proxy that sets its own,

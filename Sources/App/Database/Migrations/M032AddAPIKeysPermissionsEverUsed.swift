@@ -10,7 +10,10 @@ struct M032AddAPIKeysPermissionsEverUsed: AsyncMigration {
     func prepare(on database: any Database) async throws {
         try await database.schema(APIKey.schema)
             .field("permissions_ever_used", .int, .required, .sql(.default(0))).update()
-        for (index, column) in Permission.allCases.map(\.usageColumn).enumerated() {
+        // The usage columns as they were then, in `Permission.allCases` order (the order of the
+        // bits: a permission may only ever be added at the end).
+        let columns = ["events_read", "events_write", "attendees_read", "attendees_write", "attendees_check_in"]
+        for (index, column) in columns.enumerated() {
             try await database.sql.raw(
                 """
                 UPDATE api_keys SET permissions_ever_used = permissions_ever_used | \(literal: 1 << index)

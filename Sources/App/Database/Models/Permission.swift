@@ -1,4 +1,5 @@
-/// What a team — and every API key of that team — may do.
+/// What a team — and every API key of that team — may do. New cases go at the end only: the
+/// order numbers the bits of `api_keys.permissions_ever_used` (M032).
 public enum Permission: String, CaseIterable, Codable, Sendable, Comparable {
     case eventsRead = "events:read"
     case eventsWrite = "events:write"

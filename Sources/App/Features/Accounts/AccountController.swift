@@ -167,8 +167,9 @@ struct AccountController: RouteCollection {
         if req.currentUser != nil {
             return req.redirect(to: invitation.map { SitePath.join($0).path } ?? SitePath.team.path)
         }
-        return try await req.renderPage(
+        let response = try await req.renderPage(
             "login", FormPage(page: PageContext(req, title: "Log in"), form: LoginForm(invitation: invitation)))
+        return invitation == nil ? response : JoinController.sendNoReferrer(response)
     }
 
     /// An invitation link's token carried through the login form, if it looks like one.

@@ -43,10 +43,14 @@ enum AccountStore {
         throw DomainError.conflict(emailTaken, field: "email")
     }
 
+    private struct InviterGone: Error {}
+
     /// Creates the account and accepts the invitation its link stands for, in one transaction
-    /// under the team's lock: the invitation is read again there (withdrawn, renewed to another
-    /// link, expired, or sent by someone no longer an admin answers `notFound`, and no account is
-    /// made), so an account never exists without the team it signed up to join.
+    /// under the team's lock: the invitation is read again there (withdrawn, expired, or sent by
+    /// someone no longer an admin answers `notFound`, and no account is made), so an account never
+    /// exists without the team it signed up to join. (Inviting the address again renews the
+    /// invitation and keeps its link: one already sent still works. To stop a link, withdraw the
+    /// invitation; inviting again then makes a new one.)
     static func signUp(_ user: User, acceptingLink token: String, on db: any Database) async throws -> Team {
         guard let invitation = try await InvitationStore.find(linkToken: token, on: db) else {
             throw DomainError.notFound(AccountController.invitationLinkGone)
@@ -59,9 +63,7 @@ enum AccountStore {
                     let team = try await Team.find(teamID, on: db)
                 else { throw DomainError.notFound(AccountController.invitationLinkGone) }
                 guard let inviter = fresh.invitedByID, try await TeamStore.isAdmin(inviter, of: teamID, on: db) else {
-                    throw DomainError.notFound(
-                        "That invitation is no longer valid: whoever sent it is no longer an admin of the team. You can still sign up and start a team of your own."
-                    )
+                    throw InviterGone()
                 }
                 user.lastTeamID = teamID
                 try await user.create(on: db)
@@ -73,6 +75,13 @@ enum AccountStore {
                     on: db)
                 return team
             }
+        } catch is InviterGone {
+            // As accepting it would: the invitation goes for good (outside the rolled-back
+            // transaction), so its link stops opening a form that can only refuse.
+            try await Invitation.query(on: db).filter(\.$id == invitation.id!).delete()
+            throw DomainError.notFound(
+                "That invitation is no longer valid: whoever sent it is no longer an admin of the team. You can still sign up and start a team of your own."
+            )
         } catch let error as any DatabaseError where error.isConstraintFailure {
             throw DomainError.conflict(emailTaken, field: "email")
         }

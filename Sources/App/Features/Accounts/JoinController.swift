@@ -36,6 +36,10 @@ struct JoinController: RouteCollection {
     }
 
     @Sendable func join(req: Request) async throws -> Response {
+        Self.sendNoReferrer(try await page(req))
+    }
+
+    private func page(_ req: Request) async throws -> Response {
         let token = req.parameters.get("token") ?? ""
         guard let invitation = try await InvitationStore.find(linkToken: token, on: req.db) else {
             return try await req.renderPage(
@@ -54,5 +58,13 @@ struct JoinController: RouteCollection {
             Context(
                 page: PageContext(req, title: "Invitation to \(invitation.team.name)"), state: state, offer: offer,
                 signedInAs: user.email))
+    }
+
+    /// A page whose address holds an invitation's token sends no `Referer` at all (not even to
+    /// this site's stylesheet, whose requests a proxy's access log keeps).
+    @discardableResult
+    static func sendNoReferrer(_ response: Response) -> Response {
+        response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
+        return response
     }
 }

@@ -29,8 +29,11 @@ struct InvitationLinkTests {
         try await withKagibag { app in
             let (admin, link) = try await invite("marta@example.com", as: "admin", app)
             let marta = Browser(app)
-            try await marta.get(link)
+            let opened = try await marta.get(link)
             #expect(marta.lastPage.contains("Join Acme Events on Kagibag"))
+            // Its address holds the token: no Referer leaves the page, not even to the stylesheet.
+            #expect(opened.headers.first(name: "Referrer-Policy") == "no-referrer")
+            #expect(opened.headers.first(name: .cacheControl)?.contains("no-store") == true)
             #expect(!marta.lastPage.contains(#"name="team""#))
             let token = String(link.dropFirst("/join/".count))
             let response = try await marta.post(
