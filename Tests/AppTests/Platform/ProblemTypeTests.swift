@@ -32,10 +32,13 @@ struct ProblemTypeTests {
             let stale = try await app.api(
                 path, method: .PATCH, key: key, json: ["name": "X"], headers: [("If-Match", #""v9""#)])
             #expect(try type(stale) == "/docs/api#precondition-failed")
-            var limited: TestingHTTPResponse?
-            for _ in 0..<40 {
-                let response = try await app.api("/api/v1/organizer/key", key: key)
-                if response.status == .tooManyRequests { limited = response; break }
+            // 40 at once, past the limit of 30 a minute: sent one by one, a loaded machine took more
+            // than the limit's minute over them, and none was refused.
+            let limited = try await withThrowingTaskGroup(of: TestingHTTPResponse.self) { group in
+                for _ in 0..<40 { group.addTask { try await app.api("/api/v1/organizer/key", key: key) } }
+                var refused: TestingHTTPResponse?
+                for try await response in group where response.status == .tooManyRequests { refused = response }
+                return refused
             }
             #expect(try type(try #require(limited)) == "/docs/api#rate-limited")
             try await admin.get(keyPath)
