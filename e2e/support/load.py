@@ -58,7 +58,10 @@ def register_concurrently(base: str, key: str, event_id: str) -> tuple[list[tupl
     results: list[tuple[int, str, str]] = []
     errors: list[str] = []
     lock = threading.Lock()
-    start = threading.Barrier(CLIENTS)
+    # The main thread waits at the barrier too: it releases the clients only after it has set the
+    # deadline (with CLIENTS parties, the last client could pass before it was set, and every
+    # client saw a deadline of 0 and sent nothing).
+    start = threading.Barrier(CLIENTS + 1)
     deadline = [0.0]
 
     def client(n: int) -> None:
@@ -94,7 +97,8 @@ def register_concurrently(base: str, key: str, event_id: str) -> tuple[list[tupl
     for t in threads:
         t.start()
     began = time.monotonic()
-    deadline[0] = began + DURATION_S  # set before the barrier releases the last client
+    deadline[0] = began + DURATION_S
+    start.wait()
     for t in threads:
         t.join(timeout=DURATION_S + REQUEST_TIMEOUT_S + 30)
     stuck = [t for t in threads if t.is_alive()]
