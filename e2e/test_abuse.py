@@ -43,6 +43,7 @@ def refused_properly(status: int, retry_after: str | None) -> bool:
 # --- finding 1: an anonymous burst stalls everyone -------------------------------------------------
 
 
+@pytest.mark.alone
 @pytest.mark.parametrize("settings", [{}, {"KAGIBAG_SIGNUPS_PER_ADDRESS": "1000"}],
                          ids=["default-settings", "signup-limit-raised"])
 def test_a_burst_of_signups_and_failed_logins_is_served_or_refused_while_an_integration_polls_within_a_second(settings):
@@ -103,6 +104,7 @@ def test_eighty_concurrent_failures_from_one_address_get_no_more_than_fifty_chec
 # --- finding 3: login timing tells which emails have accounts ---------------------------------------
 
 
+@pytest.mark.alone
 def test_a_failed_login_takes_as_long_whatever_the_reason():
     with throwaway() as srv:
         user = WebClient().signup(srv.url)
