@@ -85,6 +85,14 @@ extension APIReference {
         case (let low?, nil): rules.append("at least \(low)")
         default: break
         }
+        // Names are trimmed before their length is counted, which maxLength cannot say.
+        if let trimmed = schema["x-trimmed-length"] as? [String: Any] {
+            switch (trimmed["minimum"] as? Int, trimmed["maximum"] as? Int) {
+            case (let low?, let high?): rules.append("\(low)–\(high) characters once trimmed")
+            case (nil, let high?): rules.append("at most \(high) characters once trimmed")
+            default: break
+            }
+        }
         if let items = schema["maxItems"] as? Int { rules.append("at most \(items) items") }
         return rules
     }

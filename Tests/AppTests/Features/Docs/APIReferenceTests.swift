@@ -147,7 +147,7 @@ struct APIReferenceTests {
                         #"<td data-label="Field"><code>\#(required)</code></td><td data-label="Type">string"#),
                     "\(required)")
             }
-            #expect(create.contains(#"<td data-label="Rules">1–200 characters</td>"#))
+            #expect(create.contains(#"<td data-label="Rules">1–200 characters once trimmed</td>"#))
             #expect(
                 create.contains(
                     #"string: draft, published, cancelled</td><td data-label="Required">no</td><td data-label="Rules">null allowed"#
