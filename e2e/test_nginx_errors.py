@@ -32,3 +32,15 @@ def test_with_no_instance_up_the_api_answers_a_problem_with_retry_after_and_the_
         # A web page is not the API's: nginx's own page.
         page = s.get(nginx.url + "/login", timeout=15)
         assert page.status_code == 502 and page.headers["Content-Type"].startswith("text/html"), page.headers
+
+
+def test_port_80_redirects_to_https_but_leaves_certbots_webroot_challenge_alone(tmp_path):
+    """certbot renews through http://HOST/.well-known/acme-challenge/…: a redirect to https there
+    breaks renewal the day the certificate has expired."""
+    nobody = free_port()
+    with running_nginx(tmp_path / "nginx", [nobody], healthy=False) as nginx, nginx.session() as s:
+        plain = f"http://127.0.0.1:{nginx.http_port}"
+        page = s.get(plain + "/login", timeout=15, allow_redirects=False)
+        assert page.status_code == 301 and page.headers["Location"].startswith("https://"), page.headers
+        challenge = s.get(plain + "/.well-known/acme-challenge/some-token", timeout=15, allow_redirects=False)
+        assert challenge.status_code == 404, (challenge.status_code, challenge.headers)
