@@ -15,6 +15,8 @@ final class RateLimiter: Sendable {
         let remaining: Int
         /// Seconds until the window resets (at least 1).
         let resetSeconds: Int
+        /// The window's length in seconds.
+        var windowSeconds: Int = 60
     }
 
     private struct Window {
@@ -45,7 +47,7 @@ final class RateLimiter: Sendable {
             let reset = max(1, Int((current.start.addingTimeInterval(window).timeIntervalSince(now)).rounded(.up)))
             return Decision(
                 allowed: current.count <= limit, limit: limit, remaining: max(0, limit - current.count),
-                resetSeconds: reset)
+                resetSeconds: reset, windowSeconds: Int(window))
         }
     }
 
@@ -57,7 +59,8 @@ final class RateLimiter: Sendable {
             guard let current = windows[key], now.timeIntervalSince(current.start) < window, current.count >= limit
             else { return nil }
             let reset = max(1, Int((current.start.addingTimeInterval(window).timeIntervalSince(now)).rounded(.up)))
-            return Decision(allowed: false, limit: limit, remaining: 0, resetSeconds: reset)
+            return Decision(
+                allowed: false, limit: limit, remaining: 0, resetSeconds: reset, windowSeconds: Int(window))
         }
     }
 
@@ -85,9 +88,15 @@ final class RateLimiter: Sendable {
 }
 
 extension RateLimiter.Decision {
-    /// The IETF draft's headers, on every API response and on the 429.
-    var headers: HTTPHeaders {
+    /// The headers of the IETF draft (draft-ietf-httpapi-ratelimit-headers-10 and later), on every
+    /// API response and on the 429: `RateLimit-Policy` (the quota `q` per window `w`) and
+    /// `RateLimit` (`r` left, the window ends in `t` seconds), each a Structured Fields list of one
+    /// item named for the budget, "key". The three fields of the older drafts (≤ 06) are kept for
+    /// one release, deprecated in docs/api.md.
+    func headers(policy: String = "key") -> HTTPHeaders {
         [
+            "RateLimit-Policy": "\"\(policy)\";q=\(limit);w=\(windowSeconds)",
+            "RateLimit": "\"\(policy)\";r=\(remaining);t=\(resetSeconds)",
             "RateLimit-Limit": String(limit), "RateLimit-Remaining": String(remaining),
             "RateLimit-Reset": String(resetSeconds),
         ]

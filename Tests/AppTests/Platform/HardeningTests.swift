@@ -17,13 +17,22 @@ struct HardeningTests {
             for remaining in [2, 1, 0] {
                 let response = try await app.api("/api/v1/organizer/events", key: key)
                 #expect(response.status == .ok)
+                // The current draft's two fields, as a strict Structured Fields reading has them: one
+                // list item, the String "key", with integer parameters.
+                #expect(response.headers.first(name: "RateLimit-Policy") == #""key";q=3;w=60"#)
+                let reset = Int(response.headers.first(name: "RateLimit-Reset") ?? "") ?? 0
+                #expect((1...60).contains(reset))
+                #expect(response.headers.first(name: "RateLimit") == #""key";r=\#(remaining);t=\#(reset)"#)
+                // The older draft's three, deprecated but kept for a release.
                 #expect(response.headers.first(name: "RateLimit-Limit") == "3")
                 #expect(response.headers.first(name: "RateLimit-Remaining") == String(remaining))
-                #expect(Int(response.headers.first(name: "RateLimit-Reset") ?? "") ?? 0 >= 1)
             }
             let limited = try await app.api("/api/v1/organizer/events", key: key)
             #expect(limited.status == .tooManyRequests)
             #expect(limited.headers.first(name: "Retry-After") != nil)
+            #expect(
+                limited.headers.first(name: "RateLimit")
+                    == #""key";r=0;t=\#(limited.headers.first(name: "Retry-After") ?? "")"#)
             #expect(limited.headers.contentType?.description.hasPrefix("application/problem+json") == true)
             #expect(try limited.json()["status"] as? Int == 429)
             // Another key of the same team has its own budget.

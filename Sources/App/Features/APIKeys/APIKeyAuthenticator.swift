@@ -137,7 +137,7 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         if let limiter = request.application.limits.api {
             // Per key, all its secrets together: a roll's grace period does not double the budget.
             let decision = limiter.hit(verified.id.uuidString)
-            headers.add(contentsOf: decision.headers)
+            headers.add(contentsOf: decision.headers())
             guard decision.allowed else {
                 metrics.auth(.rateLimited)
                 headers.replaceOrAdd(name: .retryAfter, value: String(decision.resetSeconds))
