@@ -43,13 +43,6 @@ write_memory_lua() {
 -- GET of the URL's path with the keys in BENCH_KEYS (a file, one key a line) in turn: each
 -- request the next key, every request built once in init(); thread tid of BENCH_THREADS starts
 -- at its own place in the list, so that the threads do not send the same key at once.
-local numbered = 0
-local base_setup = setup
-function setup(thread)
-    base_setup(thread)
-    numbered = numbered + 1
-    thread:set("tid", numbered)
-end
 function init(args)
     requests_of = {}
     for key in io.lines(os.getenv("BENCH_KEYS")) do

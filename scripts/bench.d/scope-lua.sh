@@ -3,8 +3,8 @@
 # --scope's wrk scripts (registering attendees, checking them in by fresh ticket codes) and
 # the registration run that makes the codes.
 
-# Both scripts are bench.lua (its summary line) with more appended: setup() numbers the
-# threads (tid 1..THREADS, set before each thread's init()), request() builds each request.
+# Both scripts are bench.lua (its summary line; its setup() numbers the threads) with more appended:
+# tid 1..THREADS is set before each thread's init(); request() builds each request.
 write_scope_lua() {
     cat "$WORK/bench.lua" - >"$WORK/register.lua" <<'LUA'
 -- Registers attendees with the all-events key, in turn at the events in BENCH_EVENTS (ids,
@@ -13,13 +13,6 @@ write_scope_lua() {
 wrk.headers["Content-Type"] = "application/json"
 local scope_events, stamp = {}, os.getenv("BENCH_STAMP") or "0"
 for id in string.gmatch(os.getenv("BENCH_EVENTS") or "", "%S+") do table.insert(scope_events, id) end
-local numbered = 0
-local base_setup = setup
-function setup(thread)
-    base_setup(thread)
-    numbered = numbered + 1
-    thread:set("tid", numbered)
-end
 function init(args)
     out = io.open(os.getenv("BENCH_CODES_OUT") .. "." .. tid, "w")
     out:setvbuf("line")
@@ -42,14 +35,6 @@ LUA
 -- init(), and sends each once. A thread that runs out starts its list again (a code used twice
 -- answers 409, which the status column marks); done() prints how many were used and reused.
 wrk.headers["Content-Type"] = "application/json"
-local numbered, scope_threads = 0, {}
-local base_setup = setup
-function setup(thread)
-    base_setup(thread)
-    numbered = numbered + 1
-    thread:set("tid", numbered)
-    table.insert(scope_threads, thread)
-end
 function init(args)
     local every, line_no = tonumber(os.getenv("BENCH_THREADS")), 0
     requests_of, used, reused = {}, 0, 0
@@ -71,7 +56,7 @@ local base_done = done
 function done(summary, latency, requests)
     base_done(summary, latency, requests)
     local u, r = 0, 0
-    for _, thread in ipairs(scope_threads) do u = u + (thread:get("used") or 0); r = r + (thread:get("reused") or 0) end
+    for _, thread in ipairs(threads) do u = u + (thread:get("used") or 0); r = r + (thread:get("reused") or 0) end
     io.write(string.format("CODES used=%d reused=%d\n", u, r))
 end
 LUA

@@ -129,7 +129,17 @@ start_release_server() {
 # access log) answers a fixed string: the floor of what an HTTP round trip costs on this
 # machine. Each case is a wrk -t1 -c1 run; p50 and p99 are given as multiples of nginx's.
 start_nginx() {
-    local dir="$WORK/nginx" i
+    run_nginx "$WORK/nginx" "access_log off;" 'location / { default_type text/plain; return 200 "ok"; }' answers_ok \
+        || fail "nginx did not start"
+}
+answers_ok() { [[ "$(curl -fsS --max-time 2 "http://127.0.0.1:$1/" 2>/dev/null)" == ok ]]; }
+
+# run_nginx DIR HTTP_LINES LOCATION PROBE: a throwaway nginx (NGINX_BIN) with its conf, pid, logs
+# and temp paths in DIR, one worker, on a free loopback port (NGINX_PORT; its pid in NGINX_PID, so
+# cleanup stops it), with HTTP_LINES in its http block and LOCATION in its server; ready once
+# `PROBE PORT` succeeds. Also the webhook receiver of webhooks.sh.
+run_nginx() {
+    local dir="$1" http_lines="$2" location="$3" probe="$4" i
     mkdir -p "$dir/logs" "$dir/tmp"
     for _ in 1 2 3; do
         NGINX_PORT="$(free_port)" || fail "no free port"
@@ -140,7 +150,7 @@ pid $dir/nginx.pid;
 error_log $dir/logs/error.log warn;
 events { worker_connections 1024; }
 http {
-    access_log off;
+    $http_lines
     client_body_temp_path $dir/tmp/body;
     proxy_temp_path $dir/tmp/proxy;
     fastcgi_temp_path $dir/tmp/fastcgi;
@@ -148,7 +158,7 @@ http {
     scgi_temp_path $dir/tmp/scgi;
     server {
         listen 127.0.0.1:$NGINX_PORT;
-        location / { default_type text/plain; return 200 "ok"; }
+        $location
     }
 }
 NGINX
@@ -156,11 +166,11 @@ NGINX
         NGINX_PID=$!
         for i in $(seq 50); do
             kill -0 "$NGINX_PID" 2>/dev/null || break
-            if [[ "$(curl -fsS --max-time 2 "http://127.0.0.1:$NGINX_PORT/" 2>/dev/null)" == ok ]]; then return 0; fi
+            if "$probe" "$NGINX_PORT"; then return 0; fi
             sleep 0.1
         done
         stop_nginx
     done
     cat "$dir/logs/stderr.log" "$dir/logs/error.log" >&2 2>/dev/null || true
-    fail "nginx did not start"
+    return 1
 }

@@ -50,44 +50,15 @@ wh_delivered() { wh_sql "SELECT count(*) FROM webhook_messages WHERE state = 'de
 # cleanup stops it), answering 204 to anything, with an access log: the POSTs it got, to
 # set beside the deliveries Kagibag recorded (more would be a message delivered twice).
 start_receiver() {
-    local dir="$WORK/receiver" i
     NGINX_BIN="$(command -v nginx || echo /usr/sbin/nginx)"
-    mkdir -p "$dir/logs" "$dir/tmp"
-    for _ in 1 2 3; do
-        RECEIVER_PORT="$(free_port)" || fail "no free port"
-        cat >"$dir/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-    log_format hook '\$request_method \$uri \$status';
-    access_log $dir/logs/access.log hook;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    server {
-        listen 127.0.0.1:$RECEIVER_PORT;
-        location / { return 204; }
-    }
+    # shellcheck disable=SC2016
+    run_nginx "$WORK/receiver" "log_format hook '\$request_method \$uri \$status';
+    access_log $WORK/receiver/logs/access.log hook;" 'location / { return 204; }' answers_204 \
+        || fail "the webhook receiver (nginx) did not start"
+    RECEIVER_PORT=$NGINX_PORT
 }
-NGINX
-        "$NGINX_BIN" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >"$dir/logs/stderr.log" 2>&1 &
-        NGINX_PID=$!
-        for i in $(seq 50); do
-            kill -0 "$NGINX_PID" 2>/dev/null || break
-            if [[ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 -d probe "http://127.0.0.1:$RECEIVER_PORT/probe" 2>/dev/null)" == 204 ]]; then
-                return 0
-            fi
-            sleep 0.1
-        done
-        stop_nginx
-    done
-    cat "$dir/logs/stderr.log" "$dir/logs/error.log" >&2 2>/dev/null || true
-    fail "the webhook receiver (nginx) did not start"
+answers_204() {
+    [[ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 -d probe "http://127.0.0.1:$1/probe" 2>/dev/null)" == 204 ]]
 }
 receiver_posts() { grep -c '^POST /hooks/' "$WORK/receiver/logs/access.log" || true; }
 

@@ -34,8 +34,13 @@ elseif count_ok then
     end
 end
 
+-- Every thread in `threads`, and its number (1, 2, …) as its global `tid`: scripts appended
+-- to this one (memory.sh, scope-lua.sh) give each thread its own part of their lists by it.
 local threads = {}
-function setup(thread) table.insert(threads, thread) end
+function setup(thread)
+    table.insert(threads, thread)
+    thread:set("tid", #threads)
+end
 
 function done(summary, latency, requests)
     local e = summary.errors
