@@ -19,10 +19,7 @@ import html
 import json
 import os
 import re
-import threading
 import time
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import expect
@@ -35,84 +32,11 @@ from support.kagibag import HARDENING_SETTINGS, running, server_env
 from support.processes import free_port, work_dir
 from support.tour import signed_up_walk
 from support.web import WebClient, signed_up_client
+from support.webhooks import HOOKS, SECRET_RE, WEBHOOK_ID, Delivery, Receiver, add_endpoint, post_endpoint
 
 WINDOWS = [(390, 844), (1280, 800)]  # a phone's and a laptop's, as in test_pages_fit
-HOOKS = "/admin/team/webhooks"
-WEBHOOK_ID = re.compile(r"msg_[0-9a-f]{32}")
-SECRET_RE = re.compile(r'<textarea id="webhook-secret"[^>]*>(whsec_[A-Za-z0-9+/=]+)</textarea>')
-ENDPOINT_RE = re.compile(HOOKS + r"/([0-9a-f-]{36})/test")
 SETTINGS = {**HARDENING_SETTINGS, "KAGIBAG_SIGNUPS_PER_ADDRESS": "1000"}
 PRIVATE = "private, loopback or link-local"
-
-
-@dataclass
-class Delivery:
-    headers: dict[str, str]  # names in lower case, as standardwebhooks wants them
-    body: bytes
-    at: float  # time.monotonic() when it arrived
-    answered: int
-
-    @property
-    def id(self) -> str:
-        return self.headers["webhook-id"]
-
-    @property
-    def type(self) -> str:
-        return json.loads(self.body)["type"]
-
-    @property
-    def data(self) -> dict:
-        return json.loads(self.body)["data"]
-
-
-class Receiver:
-    """An HTTP receiver on 127.0.0.1 that records every POST and answers `status` (204 unless told)."""
-
-    def __init__(self) -> None:
-        self.status = 204
-        self.deliveries: list[Delivery] = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with receiver.lock:
-                    status = receiver.status
-                    receiver.deliveries.append(Delivery(
-                        {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic(), status))
-                answer = b"" if status == 204 else b"down for maintenance"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/hooks/kagibag"
-
-    def received(self) -> list[Delivery]:
-        with self.lock:
-            return list(self.deliveries)
-
-    def wait_for(self, done, what: str, timeout: float = 20) -> list[Delivery]:
-        """The deliveries so far, once `done(them)` holds (fails after `timeout` seconds)."""
-        deadline = time.monotonic() + timeout
-        while not done(got := self.received()):
-            assert time.monotonic() < deadline, f"{what}: not within {timeout}s; got {[d.type for d in got]}"
-            time.sleep(0.05)
-        return got
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -133,22 +57,6 @@ def receiver(hooks):
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def post_endpoint(web: WebClient, base: str, url: str, types: list[str] | None = None):
-    """Posts the Add endpoint form (all types unless `types`); returns the answer."""
-    _, csrf = web.form(base, HOOKS + "/new")
-    fields = [("_csrf", csrf), ("url", url), ("description", "Test receiver")]
-    fields += [("all_types", "on")] if types is None else [("types[]", t) for t in types]
-    return web.post(base, HOOKS, fields)
-
-
-def add_endpoint(web: WebClient, base: str, url: str) -> tuple[str, str]:
-    """Adds an endpoint for every type; returns (its id, its signing secret, shown once)."""
-    r = post_endpoint(web, base, url)
-    assert r.status_code == 201, (r.status_code, r.text[:500])
-    assert "no-store" in r.headers.get("Cache-Control", ""), r.headers
-    return ENDPOINT_RE.search(r.text).group(1), SECRET_RE.search(r.text).group(1)
 
 
 def endpoint_action(web: WebClient, base: str, hook: str, action: str, expect_status: int = 303):
@@ -175,7 +83,7 @@ def without_code(attendee: dict) -> dict:
 
 
 def delivered(ds: list[Delivery]) -> list[Delivery]:
-    return [d for d in ds if 200 <= d.answered < 300]
+    return [d for d in ds if 200 <= d.status < 300]
 
 
 def random_secret() -> str:
@@ -260,14 +168,14 @@ def test_a_receiver_that_was_down_gets_every_message_once_back_in_order_with_the
     types = ["event.created", "attendee.registered", "attendee.updated", "attendee.cancelled"]
     got = receiver.wait_for(lambda ds: sorted(d.type for d in delivered(ds)) == sorted(types), "all delivered")
     time.sleep(1)  # nothing is sent again once delivered
-    assert len(receiver.received()) == len(got) == 6, [(d.type, d.answered) for d in receiver.received()]
+    assert len(receiver.received()) == len(got) == 6, [(d.type, d.status) for d in receiver.received()]
     tries: dict[str, list[Delivery]] = collections.defaultdict(list)
     for d in got:
         verified(d, secret)
         tries[d.type].append(d)
     for kind in ("event.created", "attendee.registered"):
         first, second = tries[kind]
-        assert (first.answered, second.answered) == (503, 204), kind
+        assert (first.status, second.status) == (503, 204), kind
         assert first.id == second.id and first.body == second.body, (first.headers, second.headers)
         assert 4.4 <= second.at - first.at <= 8, f"{kind} retried after {second.at - first.at:.1f}s, not ~5s"
     assert [d.type for d in delivered(got) if d.data["id"] == grace["id"]] == [
@@ -319,7 +227,7 @@ def test_after_rolling_the_secret_each_message_verifies_with_the_new_and_the_old
         matching = []
         for signature in signatures:
             try:
-                verified(Delivery({**after.headers, "webhook-signature": signature}, after.body, 0, 0), secret)
+                verified(Delivery({**after.headers, "webhook-signature": signature}, after.body, 0, 0, 204), secret)
                 matching.append(signature)
             except WebhookVerificationError:
                 pass

@@ -24,12 +24,9 @@ import collections
 import concurrent.futures
 import json
 import os
-import re
 import threading
 import time
 import uuid
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -38,7 +35,7 @@ from standardwebhooks import Webhook
 from support.api import EVENTS, json_headers, event
 from support.cluster import running_cluster
 from support.http import http
-from support.web import WebClient
+from support.webhooks import WEBHOOK_ID, Delivery, Receiver, add_endpoint
 
 pytestmark = pytest.mark.usefixtures("dump_logs_on_failure")
 
@@ -47,9 +44,6 @@ WEBHOOK_SETTINGS = {
     "KAGIBAG_WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver is on 127.0.0.1
     "KAGIBAG_WEBHOOK_POLL_SECONDS": "0.2",
 }
-HOOKS = "/admin/team/webhooks"
-SECRET_RE = re.compile(r'<textarea id="webhook-secret"[^>]*>(whsec_[A-Za-z0-9+/=]+)</textarea>')
-WEBHOOK_ID = re.compile(r"msg_[0-9a-f]{32}")
 WRITERS = 16
 LANE_LAPSE_S = 60  # WebhookWorker.claimFor
 
@@ -59,27 +53,6 @@ def cluster():
     """This module's cluster: the one of docs/deploy.md, with webhooks to a loopback http receiver allowed."""
     with running_cluster(extra_settings=WEBHOOK_SETTINGS) as c:
         yield c
-
-
-@dataclass
-class Delivery:
-    seq: int  # arrival order at the receiver
-    at: float  # time.monotonic() when it arrived
-    headers: dict[str, str]  # lower-case names, as standardwebhooks wants them
-    body: bytes
-    answered: bool = True  # False: the sender was killed before the receiver answered
-
-    @property
-    def id(self) -> str:
-        return self.headers.get("webhook-id", "")
-
-    @property
-    def type(self) -> str:
-        return json.loads(self.body)["type"]
-
-    @property
-    def data_id(self) -> str | None:
-        return json.loads(self.body)["data"].get("id")
 
 
 def _socket_owner(peer_port: int, local_port: int, pids: dict[int, str]) -> str | None:
@@ -110,67 +83,30 @@ def _socket_owner(peer_port: int, local_port: int, pids: dict[int, str]) -> str 
     return None
 
 
-class Receiver:
+class ParkingReceiver(Receiver):
     """Records every POST and answers 204. With `park()`, the next delivery is held unanswered
     (its sender identified among `pids`) until `release()`."""
 
     def __init__(self) -> None:
-        self.deliveries: list[Delivery] = []
-        self.lock = threading.Lock()
         self.pids: dict[int, str] = {}
         self._park = False
         self.parked: Delivery | None = None
         self.parked_sender: str | None = None
         self.caught = threading.Event()
         self.released = threading.Event()
-        receiver = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def holds(self, delivery: Delivery) -> bool:
+        if not self._park or self.parked is not None:
+            return False
+        self.parked = delivery
+        delivery.status = 0  # not answered: its sender is killed while it waits
+        return True
 
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                with receiver.lock:
-                    d = Delivery(len(receiver.deliveries), time.monotonic(), headers, body)
-                    receiver.deliveries.append(d)
-                    park = receiver._park and receiver.parked is None
-                    if park:
-                        receiver.parked = d
-                        d.answered = False
-                if park:
-                    receiver.parked_sender = _socket_owner(self.client_address[1], self.server.server_address[1],
-                                                           receiver.pids)
-                    receiver.caught.set()
-                    receiver.released.wait(timeout=60)
-                try:
-                    self.send_response(204)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    self.wfile.flush()
-                except OSError:
-                    pass  # the sender is gone
-
-            def log_message(self, *args) -> None:
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address) -> None:
-                pass  # a write to a killed sender
-
-        self.httpd = Server(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/hooks/kagibag"
-
-    def received(self) -> list[Delivery]:
-        with self.lock:
-            return list(self.deliveries)
+    def hold(self, delivery: Delivery, sender_port: int, own_port: int) -> None:
+        self.parked_sender = _socket_owner(sender_port, own_port, self.pids)
+        self.caught.set()
+        self.released.wait(timeout=60)
 
     def park(self, pids: dict[int, str]) -> None:
         self.pids = pids
@@ -182,25 +118,14 @@ class Receiver:
 
     def close(self) -> None:
         self.release()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().close()
 
 
 @pytest.fixture
 def receiver():
-    r = Receiver()
+    r = ParkingReceiver()
     yield r
     r.close()
-
-
-def add_endpoint(web: WebClient, base: str, url: str) -> str:
-    """Adds an endpoint for every event type through the web form; returns its signing secret."""
-    _, csrf = web.form(base, HOOKS + "/new")
-    r = web.post(base, HOOKS, {"_csrf": csrf, "url": url, "all_types": "on"})
-    assert r.status_code == 201, (r.status_code, r.text[:500])
-    m = SECRET_RE.search(r.text)
-    assert m, "no signing secret on the page"
-    return m.group(1)
 
 
 class Writers:
@@ -233,7 +158,7 @@ def assert_signed(deliveries: list[Delivery], secret: str) -> None:
     assert not bad, f"{len(bad)} of {len(deliveries)} deliveries failed verification: {bad[:5]}"
 
 
-def wait_until(receiver: Receiver, done, what: str, timeout: float) -> list[Delivery]:
+def wait_until(receiver: ParkingReceiver, done, what: str, timeout: float) -> list[Delivery]:
     deadline = time.monotonic() + timeout
     while True:
         got = receiver.received()
@@ -252,7 +177,7 @@ EVENT_WRITES = 1000 - 1 - 3 * ATTENDEES  # + the attendees' event + 3 writes per
 def test_3_instances_and_1000_messages_every_message_is_delivered_exactly_once(cluster, receiver):
     web, key, _ = cluster.signed_up_client("Webhook load")
     a = cluster["a"]
-    secret = add_endpoint(web, a.url, receiver.url)
+    _, secret = add_endpoint(web, a.url, receiver.url)
     bases = [i.url for i in cluster.instances]
     writers = Writers(key)
 
@@ -334,7 +259,7 @@ def test_kill_9_during_a_burst_of_500_writes_loses_no_message(cluster, receiver)
     web, key, _ = cluster.signed_up_client("Webhook burst")
     for instance in cluster.instances:
         instance.ensure_running()
-    secret = add_endpoint(web, cluster["a"].url, receiver.url)
+    _, secret = add_endpoint(web, cluster["a"].url, receiver.url)
     writers = Writers(key)
     acked: dict[str, str] = {}  # event id -> name, for every 201
     failed = collections.Counter()
