@@ -116,7 +116,7 @@ def test_a_retry_racing_the_first_request_waits_and_gets_it_replayed_as_the_cont
 # Values each text field's pattern in the contract and the server must judge alike: accepted by
 # one exactly when accepted by the other.
 TEXT_SAMPLES = ["vip", " vip ", "\tvip\n", "a b", "Zoë", "a\u0000b", "a\tb", "a\nb", "a\u0085b", "a\u007fb",
-                "\u0001", " \u0001 ", "\u3000x\u3000", "x\u200by"]
+                "\u0001", " \u0001 ", "\u3000x\u3000", "x\u200by", "\u200bvip\u200b", "\u200b", "\ufeffvip"]
 
 
 def test_the_contract_states_each_text_fields_character_rules_as_the_server_applies_them(server):
