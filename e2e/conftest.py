@@ -95,7 +95,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, partner_keys):
     # test_pages_fit fills a team to its limit: 60 keys, two pages of the list.
     env.setdefault("KAGIBAG_MAX_KEYS_PER_TEAM", "60")
     # Schemathesis sends the anonymous leak report (30 a minute per address by default) far more
-    # often than that; a test after it would find the limit spent. test_abuse tests the default.
+    # often than that; a test after it would find the limit spent. Swift tests the default
+    # (CredentialRevocationTests).
     env.setdefault("KAGIBAG_CREDENTIAL_REVOCATIONS_PER_MINUTE", "1000")
     with running(tmp_path_factory.mktemp("server"), env) as srv:
         yield srv

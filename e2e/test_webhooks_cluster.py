@@ -87,6 +87,8 @@ class ParkingReceiver(Receiver):
     """Records every POST and answers 204. With `park()`, the next delivery is held unanswered
     (its sender identified among `pids`) until `release()`."""
 
+    keep_alive = True  # as a real receiver behind a load balancer would
+
     def __init__(self) -> None:
         self.pids: dict[int, str] = {}
         self._park = False

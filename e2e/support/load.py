@@ -68,7 +68,7 @@ def register_concurrently(base: str, key: str, event_id: str) -> tuple[list[tupl
         rng = random.Random(n)
         s = http()
         full_seen = 0
-        start.wait()
+        start.wait(timeout=60)
         i = 0
         while time.monotonic() < deadline[0] and full_seen < FULL_RESPONSES_TO_STOP:
             i += 1
@@ -98,7 +98,7 @@ def register_concurrently(base: str, key: str, event_id: str) -> tuple[list[tupl
         t.start()
     began = time.monotonic()
     deadline[0] = began + DURATION_S
-    start.wait()
+    start.wait(timeout=60)
     for t in threads:
         t.join(timeout=DURATION_S + REQUEST_TIMEOUT_S + 30)
     stuck = [t for t in threads if t.is_alive()]

@@ -25,7 +25,7 @@ class Delivery:
     body: bytes
     at: float  # time.monotonic() when it arrived
     seq: int  # arrival order at the receiver
-    status: int  # what the receiver answered; 0 when the sender was gone before it could
+    status: int  # what the receiver answered; 0 for one held unanswered while its sender was killed
 
     @property
     def id(self) -> str:
@@ -50,7 +50,10 @@ class Delivery:
 
 class Receiver:
     """Records every POST and answers `status` (204 unless told). A subclass may hold an answer
-    back (`holds`, `hold`)."""
+    back (`holds`, `hold`). Each answer closes its connection (HTTP/1.0), so a closed receiver
+    gets nothing more; `keep_alive` lets senders reuse connections."""
+
+    keep_alive = False
 
     def __init__(self) -> None:
         self.status = 204
@@ -59,7 +62,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+            protocol_version = "HTTP/1.1" if receiver.keep_alive else "HTTP/1.0"
 
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
