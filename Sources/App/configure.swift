@@ -29,7 +29,11 @@ public func configure(_ app: Application, settings: Settings) async throws {
         metrics: metrics,
         limits: Limits(
             api: settings.apiRateLimitPerMinute > 0
-                ? RateLimiter(limit: settings.apiRateLimitPerMinute, window: 60) : nil,
+                ? RequestBudgets(
+                    // Several instances share a PostgreSQL database, so their budgets too; a
+                    // SQLite file has one instance, which keeps them in memory.
+                    store: sqlite == nil ? SQLBudgetStore(database: { [app] in app.db }) : LocalBudgetStore(),
+                    metrics: metrics, logger: app.logger) : nil,
             keyFailures: settings.keyFailuresPerMinute > 0
                 ? RateLimiter(limit: settings.keyFailuresPerMinute, window: 60) : nil,
             loginPerAccount: RateLimiter(limit: settings.loginAttemptsPerAccount, window: 15 * 60),
@@ -92,6 +96,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     // Registered after the databases, so that they shut down before them and can finish writing.
     app.lifecycle.use(UsageFlusher(recorder: recorder, requestLog: requestLog))
+    if let budgets = app.services.limits.api { app.lifecycle.use(BudgetGiveBack(budgets: budgets)) }
     var jobs: [Housekeeping.Job] = [
         .init(name: "sessions", purge: DatabaseSessionDriver.purgeExpired),
         .init(name: "invitations", purge: InvitationStore.purgeExpired),
@@ -116,6 +121,10 @@ public func configure(_ app: Application, settings: Settings) async throws {
             try await APIKeyUsage.prune(on: db)
             try await RequestLogStore.prune(on: db)
             return 0
+        })
+    jobs.append(
+        .init(name: "rate budgets", every: .seconds(3600)) { db, limit in
+            try await SQLBudgetStore.prune(on: db, limit: limit)
         })
     // Delivered and failed webhook messages, and attempts, are kept 30 days.
     jobs.append(.init(name: "webhook messages", every: .seconds(3600), purge: WebhookRetention.purge))

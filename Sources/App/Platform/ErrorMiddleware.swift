@@ -37,7 +37,8 @@ struct ErrorMiddleware: AsyncMiddleware {
             return ProblemDetails(
                 type: (error as? any ProblemTyped)?.problemType?.uri, title: status.reasonPhrase,
                 status: Int(status.code), detail: detail,
-                field: problems.first?.field, errors: problems.isEmpty ? nil : problems
+                field: problems.first?.field, errors: problems.isEmpty ? nil : problems,
+                extensions: (error as? APIError)?.extensions ?? [:]
             ).response(headers: headers)
         }
     }

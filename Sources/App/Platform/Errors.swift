@@ -67,6 +67,8 @@ struct APIError: AbortError, ProblemTyped {
     var headers: HTTPHeaders = [:]
     /// More precise than the status's (`ProblemType.of(status:)`), when given.
     var problemType: ProblemType? = nil
+    /// Members of the problem beyond the standard ones (a 429's `budget`).
+    var extensions: [String: String] = [:]
 
     var reason: String { detail }
 

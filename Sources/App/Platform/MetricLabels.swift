@@ -30,6 +30,14 @@ extension Metrics {
         case live, revoked
     }
 
+    /// What an instance said to the budget store: took a slice, gave unspent requests back, or
+    /// got no answer (and admitted a slice on its own for a second).
+    enum BudgetStatement: String, CaseIterable {
+        case lease
+        case giveBack = "give_back"
+        case failed
+    }
+
     /// Why a whole leak report was refused before any credential in it was looked at.
     enum LeakRefusal: String {
         case rateLimited = "rate_limited"

@@ -59,6 +59,9 @@ final class Metrics: Sendable {
     private let webhookPending: Gauge
     private let webhookOldestPending: Gauge
     private let passwordDone: Counter
+    /// By budget kind, then admitted or refused.
+    private let budgetCounters: [RequestBudgets.Kind: (admitted: Counter, refused: Counter)]
+    private let budgetStatements: [String: Counter]
     private let passwordBusy: Counter
     private let passwordInFlight: Gauge
     /// The process's own figures and the release, refreshed at each scrape.
@@ -111,7 +114,41 @@ final class Metrics: Sendable {
         passwordInFlight = registry.makeGauge(
             descriptor: Self.descriptor(
                 "password", "work_in_flight", "", "bcrypt hashes and checks running or waiting for a thread."))
+        let registry = self.registry
+        var budgets: [RequestBudgets.Kind: (admitted: Counter, refused: Counter)] = [:]
+        for kind in RequestBudgets.Kind.allCases {
+            let counter = { (outcome: String) in
+                registry.makeCounter(
+                    descriptor: Self.descriptor(
+                        "api", "budget_requests", "total",
+                        "API requests by request budget (key, team) and whether it admitted them."),
+                    labels: [("budget", kind.rawValue), ("outcome", outcome)])
+            }
+            budgets[kind] = (counter("admitted"), counter("refused"))
+        }
+        budgetCounters = budgets
+        budgetStatements = Dictionary(
+            uniqueKeysWithValues: BudgetStatement.allCases.map {
+                (
+                    $0.rawValue,
+                    registry.makeCounter(
+                        descriptor: Self.descriptor(
+                            "api", "budget_statements", "total",
+                            "Statements to the shared budget store: slices leased, unspent requests given back, failures."
+                        ),
+                        labels: [("statement", $0.rawValue)])
+                )
+            })
         process = ProcessMetrics(registry: registry, version: CommandLinePlan.version)
+    }
+
+    func budget(_ kind: RequestBudgets.Kind, admitted: Bool) {
+        guard let counters = budgetCounters[kind] else { return }
+        (admitted ? counters.admitted : counters.refused).increment()
+    }
+
+    func budgetStatement(_ statement: BudgetStatement) {
+        budgetStatements[statement.rawValue]?.increment()
     }
 
     /// What identifies a request's series; the route object stands for its template.

@@ -22,7 +22,8 @@ struct FeatureService<Value: Sendable>: StorageKey {
 
 /// The rate limiters, and the proxies trusted to name the client's address.
 struct Limits: Sendable {
-    let api: RateLimiter?
+    /// Keys' and teams' request budgets (nil: off, `KAGIBAG_API_RATE_LIMIT=0`).
+    let api: RequestBudgets?
     /// Failed key checks that cost a lookup (unknown, revoked, expired, paused), per client address.
     let keyFailures: RateLimiter?
     let loginPerAccount: RateLimiter

@@ -35,8 +35,12 @@ public struct Settings: Sendable {
     public var webhookPollSeconds: Double = 1
     /// At most this many keys per team.
     public var maxKeysPerTeam: Int = 100
-    /// API requests per key per minute, per instance; 0 turns the limit off.
+    /// API requests per key per minute, the default budget of a key whose admins set none; 0 turns
+    /// every request budget (keys' and teams') off. Shared by all instances on PostgreSQL.
     public var apiRateLimitPerMinute: Int = 6000
+    /// The most an admin may give a key or a team (`KAGIBAG_API_RATE_LIMIT_MAX`); never below
+    /// the default.
+    public var apiRateLimitCeiling: Int = 60000
     /// Failed key checks that cost a lookup, per client address per minute (per instance); 0 = off.
     public var keyFailuresPerMinute: Int = 100
     /// Failed logins allowed per account, and per client address, in 15 minutes (per instance).
@@ -113,6 +117,16 @@ public struct Settings: Sendable {
             try reader.int("KAGIBAG_MAX_KEYS_PER_TEAM", in: 1...100_000) ?? settings.maxKeysPerTeam
         settings.apiRateLimitPerMinute =
             try reader.int("KAGIBAG_API_RATE_LIMIT", in: 0...1_000_000_000) ?? settings.apiRateLimitPerMinute
+        if let ceiling = try reader.int("KAGIBAG_API_RATE_LIMIT_MAX", in: 1...1_000_000_000) {
+            guard ceiling >= settings.apiRateLimitPerMinute else {
+                throw SettingsError(
+                    name: "KAGIBAG_API_RATE_LIMIT_MAX",
+                    problem: "must be at least KAGIBAG_API_RATE_LIMIT (\(settings.apiRateLimitPerMinute))")
+            }
+            settings.apiRateLimitCeiling = ceiling
+        } else {
+            settings.apiRateLimitCeiling = max(settings.apiRateLimitCeiling, settings.apiRateLimitPerMinute)
+        }
         settings.keyFailuresPerMinute =
             try reader.int("KAGIBAG_KEY_FAILURES_PER_MINUTE", in: 0...1_000_000) ?? settings.keyFailuresPerMinute
         settings.loginAttemptsPerAccount =
@@ -215,4 +229,22 @@ private struct EnvironmentReader {
         default: throw SettingsError(name: name, problem: "must be true or false, got \"\(text)\"")
         }
     }
+}
+
+extension Settings {
+    /// What admins may type as a key's budget (empty: the default).
+    var keyRateRule: RequestsPerMinuteRule {
+        RequestsPerMinuteRule(
+            ceiling: apiRateLimitCeiling,
+            empty: "the server’s default of \(RequestsPerMinuteRule.format(apiRateLimitPerMinute))")
+    }
+
+    /// What admins may type as a team's budget (empty: none).
+    var teamRateRule: RequestsPerMinuteRule {
+        RequestsPerMinuteRule(ceiling: apiRateLimitCeiling, empty: "no team-wide budget")
+    }
+
+    /// The budget a key spends from: its own (never above today's ceiling, which an operator may
+    /// have lowered since) or the default.
+    func keyRateLimit(_ own: Int?) -> Int { min(own ?? apiRateLimitPerMinute, apiRateLimitCeiling) }
 }

@@ -22,7 +22,7 @@ enum SitePath {
     case apiKeyRestrict(ID)
     case apiKeyDismissLeak(ID), apiKeysDismissExpiryNotice
     case apiKeyRequests(ID), apiKeyRequest(key: ID, request: ID)
-    case teamKeyPolicy, teamNextStepsDismiss
+    case teamKeyPolicy, teamRequestBudget, teamNextStepsDismiss
     case webhooks, webhooksNew, webhook(ID), webhookEdit(ID), webhookDelete(ID), webhookPause(ID), webhookResume(ID),
         webhookRoll(ID), webhookTest(ID), webhookReplay(ID), webhookMessage(endpoint: ID, message: ID),
         webhookResend(endpoint: ID, message: ID)
@@ -101,6 +101,7 @@ enum SitePath {
         case .webhookResend(let endpoint, let message):
             return Self.webhookMessage(endpoint: endpoint, message: message).segments + [.constant("resend")]
         case .teamKeyPolicy: return team + [.constant("key-policy")]
+        case .teamRequestBudget: return team + [.constant("request-budget")]
         case .teamNextStepsDismiss: return team + [.constant("next-steps"), .constant("dismiss")]
         case .apiReference: return [.constant("docs"), .constant("api")]
         case .events: return events

@@ -10,6 +10,7 @@ struct SitePaths: Encodable, Sendable {
     let teamLeave = SitePath.teamLeave.path, teamDelete = SitePath.teamDelete.path, activity = SitePath.activity.path,
         activityExport = SitePath.activityExport.path
     let teamKeyPolicy = SitePath.teamKeyPolicy.path, teamNextStepsDismiss = SitePath.teamNextStepsDismiss.path
+    let teamRequestBudget = SitePath.teamRequestBudget.path
     let apiKeys = SitePath.apiKeys.path, apiKeysNew = SitePath.apiKeysNew.path
     let webhooks = SitePath.webhooks.path, webhooksNew = SitePath.webhooksNew.path
     let events = SitePath.events.path, eventsNew = SitePath.eventsNew.path

@@ -35,5 +35,6 @@ extension Migrations {
         add(M030AddInvitationsLinkToken())
         add(M031AddRevokedAPIKeysRolledKeyID())
         add(M032AddAPIKeysPermissionsEverUsed())
+        add(M033AddRateBudgets())
     }
 }

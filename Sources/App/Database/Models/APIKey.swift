@@ -27,6 +27,8 @@ final class APIKey: Model, @unchecked Sendable {
     /// Canonical address ranges, space-separated; nil: any address.
     @OptionalField(key: "allowed_addresses") var allowedAddresses: String?
     @Field(key: "may_roll_itself") var mayRollItself: Bool
+    /// Its own requests-per-minute budget; nil: the server's default.
+    @OptionalField(key: "rate_limit_per_minute") var rateLimitPerMinute: Int?
     /// False: every event of the team. True: only the events in `api_key_events` (maybe none).
     @Field(key: "events_scoped") var eventsScoped: Bool
     /// A scoped key that works only from this many hours before its first event starts until as

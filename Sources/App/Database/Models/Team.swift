@@ -10,6 +10,8 @@ final class Team: Model, @unchecked Sendable {
     @Field(key: "permissions") var permissionsColumn: String
     /// The longest lifetime a new or rolled key may get, in days; nil: no limit.
     @OptionalField(key: "max_key_lifetime_days") var maxKeyLifetimeDays: Int?
+    /// Requests a minute all the team's keys may make together; nil: no team-wide budget.
+    @OptionalField(key: "rate_limit_per_minute") var rateLimitPerMinute: Int?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}

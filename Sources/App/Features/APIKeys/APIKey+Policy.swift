@@ -23,7 +23,7 @@ extension APIKey {
     var policy: APIKeyPolicy {
         APIKeyPolicy(
             description: keyDescription, granted: granted, allowedAddresses: APIKeyPolicy.ranges(allowedAddresses),
-            mayRollItself: mayRollItself, expiresAt: expiresAt)
+            mayRollItself: mayRollItself, expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute)
     }
 
     func apply(_ policy: APIKeyPolicy) {
@@ -33,5 +33,6 @@ extension APIKey {
             policy.allowedAddresses.isEmpty ? nil : policy.allowedAddresses.map(\.description).joined(separator: " ")
         mayRollItself = policy.mayRollItself
         expiresAt = policy.expiresAt
+        rateLimitPerMinute = policy.rateLimitPerMinute
     }
 }

@@ -134,25 +134,49 @@ struct APIKeyAuthenticator: AsyncMiddleware {
             headers.add(name: "Kagibag-Key-Expires", value: RFC3339.format(worksUntil))
         }
         metrics.auth(.accepted)
-        if let limiter = request.application.limits.api {
-            // Per key, all its secrets together: a roll's grace period does not double the budget.
-            let decision = limiter.hit(verified.id.uuidString)
-            headers.add(contentsOf: decision.headers())
-            guard decision.allowed else {
-                metrics.auth(.rateLimited)
-                headers.replaceOrAdd(name: .retryAfter, value: String(decision.resetSeconds))
-                throw APIError(
-                    status: .tooManyRequests,
-                    detail:
-                        "This key made more than \(decision.limit) requests in a minute. Retry after \(decision.resetSeconds) seconds.",
-                    headers: headers)
-            }
+        if let budgets = request.application.limits.api {
+            try await spendBudgets(budgets, of: verified, headers: &headers, on: request)
         }
         // Kept on the request too, so that error responses (rendered later) carry them as well.
         request.state.responseHeaders = headers
         let response = try await next.respond(to: request)
         for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
         return response
+    }
+
+    /// Spends one request from the key's budget and, when its team has one, the team's (all of
+    /// a key's secrets together: a roll's grace period does not double the budget); a 429 that
+    /// names the one that ran out when either has. Both budgets are announced either way.
+    private func spendBudgets(
+        _ budgets: RequestBudgets, of verified: VerifiedKey, headers: inout HTTPHeaders, on request: Request
+    ) async throws {
+        let settings = request.application.services.settings
+        let keyScope = RequestBudgets.Scope(kind: .key, id: verified.id)
+        let keyLimit = settings.keyRateLimit(verified.rateLimit)
+        var decisions = [await budgets.spend(keyScope, limit: keyLimit)]
+        if let teamLimit = verified.teamRateLimit.map({ min($0, settings.apiRateLimitCeiling) }) {
+            let teamScope = RequestBudgets.Scope(kind: .team, id: verified.teamID)
+            if decisions[0].allowed {
+                let team = await budgets.spend(teamScope, limit: teamLimit)
+                if !team.allowed { budgets.refund(keyScope) }
+                decisions.append(team)
+            } else {
+                decisions.append(budgets.peek(teamScope, limit: teamLimit))
+            }
+        }
+        headers.add(contentsOf: RequestBudgets.headers(decisions))
+        guard let refused = decisions.first(where: { !$0.allowed }) else { return }
+        request.application.metrics.auth(.rateLimited)
+        headers.replaceOrAdd(name: .retryAfter, value: String(refused.resetSeconds))
+        let whose =
+            refused.kind == .key
+            ? "This key’s budget of \(RequestsPerMinuteRule.format(refused.limit)) requests a minute"
+            : "The team’s budget of \(RequestsPerMinuteRule.format(refused.limit)) requests a minute, shared by all its keys,"
+        throw APIError(
+            status: .tooManyRequests,
+            detail:
+                "\(whose) is spent on every server together. It refills in \(refused.resetSeconds) seconds; retry after that.",
+            headers: headers, extensions: ["budget": refused.kind.rawValue])
     }
 
     /// The key behind `digest`, or the 401 that says there is none; each failure counts

@@ -15,6 +15,8 @@ struct APIKeyFormInput: Content {
     var eventChoice: String?
     var events: [String]?
     var eventWindow: String?
+    /// Requests per minute; empty: the server's default.
+    var rateLimit: String?
 
     enum CodingKeys: String, CodingKey {
         case name, description, nonce, permissions, from, events
@@ -23,12 +25,15 @@ struct APIKeyFormInput: Content {
         case permissionChoice = "permission_choice"
         case mayRollItself = "may_roll_itself"
         case expiresInDays = "expires_in_days"
+        case rateLimit = "rate_limit_per_minute"
     }
 
     /// The name, policy and event scope, or every problem at once. Editing keeps the key's
     /// expiry: a lifetime changes only by rolling. `teamEvents`: those of the ticked events that
     /// are the team's (`EventScopeStore.teamEvents`).
-    func validated(for team: Team, teamEvents: Set<UUID>, editing key: APIKey? = nil) throws -> (
+    func validated(
+        for team: Team, teamEvents: Set<UUID>, rateRule: RequestsPerMinuteRule, editing key: APIKey? = nil
+    ) throws -> (
         name: String, policy: APIKeyPolicy, scope: EventScope
     ) {
         var validation = Validation()
@@ -38,7 +43,8 @@ struct APIKeyFormInput: Content {
                 description: description, permissionChoice: permissionChoice, permissions: permissions ?? [],
                 addresses: addresses,
                 mayRollItself: mayRollItself != nil,
-                lifetime: key.map { .keep($0.expiresAt) } ?? .choose(days: expiresInDays), team: team)
+                lifetime: key.map { .keep($0.expiresAt) } ?? .choose(days: expiresInDays), rateLimit: rateLimit,
+                rateRule: rateRule, team: team)
         }
         let scope = validation.collect {
             try EventScope(choice: eventChoice, ids: events ?? [], window: eventWindow, teamEvents: teamEvents)
@@ -57,6 +63,11 @@ struct APIKeyFormValues: Encodable {
     }
 
     var name = "", description = "", addresses = ""
+    /// Requests per minute as typed (empty: the default, which `rateDefault` names).
+    var rateLimit = ""
+    var rateDefault = ""
+    var rateCeiling = ""
+    var ratesOn = false
     var onlySome = false
     var mayRollItself = false
     var permissions: [Option] = []
@@ -79,7 +90,7 @@ struct APIKeyFormValues: Encodable {
     static let fieldIDs = [
         "name": "key-name", "description": "key-description", "permissions": "key-permissions",
         "allowed_addresses": "key-addresses", "expires_in_days": "key-expires", "events": "key-events",
-        "event_window": "key-event-window",
+        "event_window": "key-event-window", "rate_limit_per_minute": "key-rate-limit",
     ]
 
     /// `scope`: the key's, when the form shows a key.
@@ -115,7 +126,9 @@ struct APIKeyFormValues: Encodable {
             addresses = String((posted.addresses ?? "").prefix(2000))
             onlySome = posted.permissionChoice == "only"
             mayRollItself = posted.mayRollItself != nil
+            rateLimit = String((posted.rateLimit ?? "").prefix(20))
         } else if let key {
+            rateLimit = key.rateLimitPerMinute.map(String.init) ?? ""
             name = key.name
             description = key.keyDescription ?? ""
             addresses = APIKeyPolicy.ranges(key.allowedAddresses).map(\.description).joined(separator: "\n")
@@ -137,8 +150,16 @@ struct APIKeyFormValues: Encodable {
     mutating func foldMoreOptions() {
         collapsesMore = true
         moreOpen =
-            !description.isEmpty || !addresses.isEmpty || mayRollItself || onlyEvents
+            !description.isEmpty || !addresses.isEmpty || mayRollItself || onlyEvents || !rateLimit.isEmpty
             || windows.contains { $0.selected && !$0.value.isEmpty }
+    }
+
+    /// Names the server's default budget and ceiling next to the field (absent when the
+    /// server has budgets off).
+    mutating func describeRates(_ settings: Settings) {
+        ratesOn = settings.apiRateLimitPerMinute > 0
+        rateDefault = RequestsPerMinuteRule.format(settings.apiRateLimitPerMinute)
+        rateCeiling = RequestsPerMinuteRule.format(settings.apiRateLimitCeiling)
     }
 
     /// A blank form for `team` with its events to choose from.

@@ -39,7 +39,9 @@ struct APIKeyLifecycleController: RouteCollection {
         do {
             let teamEvents = try await EventScopeStore.teamEvents(
                 among: input.events ?? [], team: current.team.id!, on: req.db)
-            let after = try input.validated(for: current.team, teamEvents: teamEvents, editing: key)
+            let after = try input.validated(
+                for: current.team, teamEvents: teamEvents, rateRule: req.application.services.settings.keyRateRule,
+                editing: key)
             let changes = APIKeyChanges.describe(from: before, to: after)
             guard !changes.isEmpty else { return req.redirect(to: SitePath.apiKey(.value(key.id!)).path) }
             key.name = after.name
@@ -213,6 +215,8 @@ struct APIKeyLifecycleController: RouteCollection {
         _ req: Request, key: APIKey, form: APIKeyFormValues, errors: FormErrors = .none, status: HTTPStatus = .ok
     ) async throws -> Response {
         let creators = try await AccountStore.userNames([key.$createdBy.id], on: req.db)
+        var form = form
+        form.describeRates(req.application.services.settings)
         let context = APIKeyPages.FormContext(
             page: PageContext(
                 req, title: "Edit \(key.name)", section: "api-keys",

@@ -228,6 +228,8 @@ enum APIKeyPages {
         let eventsUsed: EventsUsedView
         /// For admins: the key's newest few requests and the way to all of them.
         var recent: RecentRequests? = nil
+        /// "600 (set for this key) · team: 5,000 shared"; nil when the server has budgets off.
+        var budget: String? = nil
     }
 
     struct RecentRequests: Encodable {

@@ -12,6 +12,8 @@ struct APIKeyPolicy: Sendable, Equatable {
     var allowedAddresses: [AddressRange]
     var mayRollItself: Bool
     var expiresAt: Date?
+    /// Its own requests-per-minute budget; nil: the server's default.
+    var rateLimitPerMinute: Int? = nil
 
     static let maximumDescription = 500
     static let descriptionRule = TextRule(maximum: maximumDescription, required: false)
@@ -36,11 +38,14 @@ struct APIKeyPolicy: Sendable, Equatable {
     /// names; `addresses` entries separated by spaces, commas or lines.
     init(
         description: String?, permissionChoice: String?, permissions: [String], addresses: String?, mayRollItself: Bool,
-        lifetime: Lifetime, team: Team, now: Date = Date()
+        lifetime: Lifetime, rateLimit: String? = nil, rateRule: RequestsPerMinuteRule? = nil, team: Team,
+        now: Date = Date()
     ) throws {
         var validation = Validation()
         let description = Self.descriptionRule.check(
             description, InputField("description", label: "Description"), into: &validation)
+        let rateLimitPerMinute = rateRule?.check(
+            rateLimit, InputField("rate_limit_per_minute", label: "Requests per minute"), into: &validation)
         var problems = validation.problems
         var granted: Set<Permission>?
         // Ticked permissions without a choice mean "only these"; with "all" they contradict it,
@@ -79,18 +84,19 @@ struct APIKeyPolicy: Sendable, Equatable {
         guard problems.isEmpty else { throw DomainError.invalid(problems) }
         self.init(
             description: description, granted: granted, allowedAddresses: ranges, mayRollItself: mayRollItself,
-            expiresAt: expiresAt)
+            expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute)
     }
 
     init(
         description: String?, granted: Set<Permission>?, allowedAddresses: [AddressRange], mayRollItself: Bool,
-        expiresAt: Date?
+        expiresAt: Date?, rateLimitPerMinute: Int? = nil
     ) {
         self.description = description
         self.granted = granted
         self.allowedAddresses = allowedAddresses
         self.mayRollItself = mayRollItself
         self.expiresAt = expiresAt
+        self.rateLimitPerMinute = rateLimitPerMinute
     }
 
     /// The expiry for a lifetime picked from the list, within the team's maximum.

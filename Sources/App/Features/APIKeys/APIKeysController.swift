@@ -62,7 +62,8 @@ struct APIKeysController: RouteCollection {
         let token = APIKeyToken.generate()
         do {
             let teamEvents = try await EventScopeStore.teamEvents(among: input.events ?? [], team: team.id!, on: req.db)
-            let (name, policy, scope) = try input.validated(for: team, teamEvents: teamEvents)
+            let (name, policy, scope) = try input.validated(
+                for: team, teamEvents: teamEvents, rateRule: req.application.services.settings.keyRateRule)
             let key = APIKey(
                 teamID: team.id!, createdByID: current.membership.$user.id, name: name, lastFour: token.lastFour,
                 policy: policy)
@@ -143,6 +144,8 @@ struct APIKeysController: RouteCollection {
         if current.role == .admin, !errors.hasAny {
             atLimit = try await APIKeyStore.count(team: current.team.id!, on: req.db) >= maxKeysPerTeam
         }
+        var form = form
+        form.describeRates(req.application.services.settings)
         let context = APIKeyPages.FormContext(
             page: PageContext(req, title: "Create API Key", section: "api-keys"), isAdmin: current.role == .admin,
             admins: try await TeamStore.adminNames(of: current.team, on: req.db), nonce: CreationNonce.issue(),
@@ -162,8 +165,9 @@ struct APIKeysController: RouteCollection {
         let creators = try await AccountStore.userNames(keys.map { $0.$createdBy.id }, on: req.db)
         let old = try await APIKeyStore.oldSecrets(of: keys.compactMap(\.id), on: req.db)
         let reach = try await EventScopeStore.reach(team: current.team.id!, on: req.db)
-        let dialog: APIKeyFormValues
+        var dialog: APIKeyFormValues
         if let form { dialog = form } else { dialog = try await .withEvents(team: current.team, on: req.db) }
+        dialog.describeRates(req.application.services.settings)
         let now = Date()
         let context = APIKeyPages.ListContext(
             page: PageContext(req, title: "API Keys", section: "api-keys"),
@@ -202,6 +206,11 @@ enum APIKeyChanges {
         return self.events(events.count) + (scope.windowHours.map { ", within \($0) hours of them" } ?? "")
     }
 
+    /// "600 requests a minute", or "the server's default" for none of its own.
+    static func rateLimit(_ perMinute: Int?) -> String {
+        perMinute.map { "\(RequestsPerMinuteRule.format($0)) requests a minute" } ?? "the server’s default"
+    }
+
     static func fence(_ ranges: [AddressRange]) -> String {
         ranges.isEmpty ? "any address" : ranges.map(\.description).joined(separator: ", ")
     }
@@ -214,6 +223,7 @@ enum APIKeyChanges {
         if let hours = scope.windowHours { parts.append("only within \(hours) hours of them") }
         if !policy.allowedAddresses.isEmpty { parts.append("from \(fence(policy.allowedAddresses))") }
         if policy.mayRollItself { parts.append("able to roll itself") }
+        if let rate = policy.rateLimitPerMinute { parts.append("limited to \(rateLimit(rate))") }
         if let expiresAt = policy.expiresAt {
             parts.append("expiring in \(Int((expiresAt.timeIntervalSince(now) / 86400).rounded())) days")
         }
@@ -234,6 +244,11 @@ enum APIKeyChanges {
         }
         if old.policy.allowedAddresses != new.policy.allowedAddresses {
             parts.append("addresses: \(fence(old.policy.allowedAddresses)) → \(fence(new.policy.allowedAddresses))")
+        }
+        if old.policy.rateLimitPerMinute != new.policy.rateLimitPerMinute {
+            parts.append(
+                "requests per minute: \(rateLimit(old.policy.rateLimitPerMinute)) → \(rateLimit(new.policy.rateLimitPerMinute))"
+            )
         }
         if old.policy.mayRollItself != new.policy.mayRollItself {
             parts.append(new.policy.mayRollItself ? "may now roll itself" : "may no longer roll itself")

@@ -51,7 +51,8 @@ struct KeyInfoController: RouteCollection {
     @Sendable func keyInfo(req: Request) async throws -> KeyInfoDTO {
         let key = try req.requireAPIKey()
         return KeyInfoDTO(
-            key, events: key.eventsScoped ? try await EventScopeStore.eventIDs(of: key.id, on: req.db) : nil)
+            key, events: key.eventsScoped ? try await EventScopeStore.eventIDs(of: key.id, on: req.db) : nil,
+            settings: req.application.services.settings)
     }
 
     /// A new secret for the calling key (shown once), the old one working for `grace_seconds`

@@ -19,6 +19,23 @@ struct KeyInfoDTO: Content {
     /// For a key that works only around its events: when that time starts and ends (null for a
     /// key without such a window, or when none of its events is left).
     let validFrom, validUntil: Nullable<Date>
+    /// The budgets its requests spend from, on every server together (null: the server has
+    /// budgets off).
+    let rateLimit: Nullable<RateLimitDTO>
+
+    struct RateLimitDTO: Content {
+        /// The key's requests a minute, and whether its admins set them ("key") or it has the
+        /// server's default ("server").
+        let requestsPerMinute: Int
+        let source: String
+        /// The team's budget shared by all its keys, if it has one.
+        let teamRequestsPerMinute: Nullable<Int>
+
+        enum CodingKeys: String, CodingKey {
+            case requestsPerMinute = "requests_per_minute", source
+            case teamRequestsPerMinute = "team_requests_per_minute"
+        }
+    }
 
     typealias Granted = WordOrList<TeamWord>
     typealias Events = WordOrList<AllWord>
@@ -30,10 +47,11 @@ struct KeyInfoDTO: Content {
         case id, name, preview, status, description, team, granted, permissions
         case createdAt = "created_at", expiresAt = "expires_at", mayRollItself = "may_roll_itself"
         case events, validFrom = "valid_from", validUntil = "valid_until"
+        case rateLimit = "rate_limit"
     }
 
     /// `events`: the ids the key reaches when it is scoped (nil: all events).
-    init(_ key: VerifiedKey, events: [UUID]?) {
+    init(_ key: VerifiedKey, events: [UUID]?, settings: Settings) {
         let state = key.state()
         id = key.id.lowercasedString
         name = key.name
@@ -49,6 +67,13 @@ struct KeyInfoDTO: Content {
         self.events = events.map { .list($0.map(\.lowercasedString).sorted()) } ?? .word
         validFrom = Nullable(key.window?.from)
         validUntil = Nullable(key.window?.until)
+        rateLimit = Nullable(
+            settings.apiRateLimitPerMinute > 0
+                ? RateLimitDTO(
+                    requestsPerMinute: settings.keyRateLimit(key.rateLimit),
+                    source: key.rateLimit == nil ? "server" : "key",
+                    teamRequestsPerMinute: Nullable(key.teamRateLimit.map { min($0, settings.apiRateLimitCeiling) }))
+                : nil)
     }
 }
 

@@ -32,6 +32,7 @@ enum KeyPage {
             scope: EventScopeView(key: key, events: scoped),
             eventsUsed: EventsUsedView(
                 used.events, many: used.many, names: names, reached: key.eventsScoped ? scoped.count : nil))
+        context.budget = budget(of: key, team: current.team, settings: req.application.services.settings)
         if current.role == .admin {
             let log = req.application.requestLog
             let newest = try await RequestLogStore.recent(
@@ -42,5 +43,16 @@ enum KeyPage {
                 failuresPath: all + "?status=failures", isOn: log.isOn)
         }
         return try await req.renderPage("api-key", context, status: status)
+    }
+
+    /// The budgets the key spends from, as its page states them.
+    static func budget(of key: APIKey, team: Team, settings: Settings) -> String? {
+        guard settings.apiRateLimitPerMinute > 0 else { return nil }
+        let own = RequestsPerMinuteRule.format(settings.keyRateLimit(key.rateLimitPerMinute))
+        var text = own + (key.rateLimitPerMinute == nil ? " (the server’s default)" : " (set for this key)")
+        if let shared = team.rateLimitPerMinute {
+            text += ", within the team’s \(RequestsPerMinuteRule.format(shared)) shared by all its keys"
+        }
+        return text
     }
 }

@@ -24,6 +24,9 @@ struct VerifiedKey: Sendable {
     /// only around them.
     let eventsScoped: Bool
     let window: EventWindow?
+    /// Requests a minute: the key's own budget (nil: the server's default) and its team's (nil:
+    /// none), read with the key so that a change applies to the next request.
+    let rateLimit, teamRateLimit: Int?
 
     /// Names `lookup` among the statements PostgreSQL keeps prepared (`FixedPlan`).
     enum LookupStatement: PreparedStatementName { static let preparedName = "kagibag_key_lookup" }
@@ -36,7 +39,7 @@ struct VerifiedKey: Sendable {
         """
         SELECT k.id, k.name, k.last_four, k.description, k.created_at, k.expires_at, k.paused_at, k.revoked_at,
                k.permissions AS key_permissions, k.allowed_addresses, k.may_roll_itself,
-               k.events_scoped, k.event_window_hours,
+               k.events_scoped, k.event_window_hours, k.rate_limit_per_minute AS key_rate_limit,
                CASE WHEN k.event_window_hours IS NOT NULL THEN
                    (SELECT MIN(e.starts_at) FROM api_key_events ke JOIN events e ON e.id = ke.event_id
                     WHERE ke.key_id = k.id AND e.status <> 'cancelled') END AS window_first_start,
@@ -45,6 +48,7 @@ struct VerifiedKey: Sendable {
                     WHERE ke.key_id = k.id AND e.status <> 'cancelled') END AS window_last_end,
                s.id AS secret_id, s.ends_at AS secret_ends_at,
                t.id AS team_id, t.name AS team_name, t.slug AS team_slug, t.permissions AS team_permissions,
+               t.rate_limit_per_minute AS team_rate_limit,
                CASE WHEN s.id IS NOT NULL THEN 0
                     WHEN EXISTS (SELECT 1 FROM revoked_api_keys r WHERE r.digest = d.digest) THEN 1
                     ELSE 0 END AS revoked,
@@ -84,6 +88,8 @@ struct VerifiedKey: Sendable {
         teamName = try row.decode(column: "team_name", as: String.self)
         teamSlug = try row.decode(column: "team_slug", as: String.self)
         teamPermissions = Permission.decode(try row.decode(column: "team_permissions", as: String.self))
+        rateLimit = try row.decode(column: "key_rate_limit", as: Int?.self)
+        teamRateLimit = try row.decode(column: "team_rate_limit", as: Int?.self)
     }
 
     /// What the key is now: status, effective permissions (its own choice within the team's

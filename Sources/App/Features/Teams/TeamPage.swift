@@ -11,6 +11,10 @@ enum TeamPage {
         }
         struct TeamView: Encodable {
             let name, slug, keyLifetime: String
+            /// The team-wide budget as shown ("No team-wide budget"), as typed in its field, and
+            /// what the field may hold.
+            let budget, budgetValue, budgetHint: String
+            let budgetsOn: Bool
             let permissions: [String]
             let hasPermissions: Bool
             let keyLifetimes: [LifetimeOption]
@@ -43,7 +47,8 @@ enum TeamPage {
     }
 
     static func render(
-        _ req: Request, error: String? = nil, addError: String? = nil, addEmail: String? = nil, status: HTTPStatus = .ok
+        _ req: Request, error: String? = nil, addError: String? = nil, addEmail: String? = nil,
+        budgetError: String? = nil, budgetValue: String? = nil, status: HTTPStatus = .ok
     ) async throws -> Response {
         let current = try req.requireTeam()
         // Re-read the team: permissions may have been changed from the command line a moment ago.
@@ -61,6 +66,7 @@ enum TeamPage {
         let isAdmin = current.role == .admin
         let now = Date()
         let base = PublicURL.base(for: req)
+        let settings = req.application.services.settings
         let invitations =
             isAdmin
             ? try await InvitationStore.pending(team: team.id!, on: req.db).map {
@@ -76,6 +82,12 @@ enum TeamPage {
             team: .init(
                 name: team.name, slug: team.slug,
                 keyLifetime: team.maxKeyLifetimeDays.map(LifetimeLabel.of(days:)) ?? "No limit",
+                budget: team.rateLimitPerMinute.map { "\(RequestsPerMinuteRule.format($0)) requests a minute" }
+                    ?? "No team-wide budget",
+                budgetValue: String((budgetValue ?? team.rateLimitPerMinute.map(String.init) ?? "").prefix(20)),
+                budgetHint:
+                    "Shared by all the team’s keys, on every server together; each key keeps its own budget too (by default \(RequestsPerMinuteRule.format(settings.apiRateLimitPerMinute)) a minute). Up to \(RequestsPerMinuteRule.format(settings.apiRateLimitCeiling)); empty: none.",
+                budgetsOn: settings.apiRateLimitPerMinute > 0,
                 permissions: permissions, hasPermissions: !permissions.isEmpty,
                 keyLifetimes: TeamStore.keyLifetimeLimits.map { days in
                     .init(
@@ -88,7 +100,9 @@ enum TeamPage {
             soleAdmin: isAdmin && members.count > 1 && members.filter { $0.role == TeamRole.admin.rawValue }.count == 1,
             error: error,
             errors: FormErrors(
-                addError.map { [FieldProblem(field: "email", message: $0)] } ?? [], ids: ["email": "member-email"]),
+                (addError.map { [FieldProblem(field: "email", message: $0)] } ?? [])
+                    + (budgetError.map { [FieldProblem(field: "rate_limit_per_minute", message: $0)] } ?? []),
+                ids: ["email": "member-email", "rate_limit_per_minute": "team-rate-limit"]),
             addEmail: addEmail.map { String($0.prefix(300)) }
         )
         return try await req.renderPage("team", context, status: status)
