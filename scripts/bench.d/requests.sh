@@ -24,9 +24,15 @@ declare -A REQ_SETTING_LABEL=(
     [on]="request log on (as shipped)"
     [off]="KAGIBAG_REQUEST_LOG=false"
     [baseline]="--baseline (no Activity rows)"
+    [budgets]="request budgets on, never tripping"
+    [nobudgets]="KAGIBAG_API_RATE_LIMIT=0 (budgets off)"
 )
 declare -A REQ_R_OK REQ_R_P99 REQ_R_SRV REQ_R_PG REQ_NON2XX REQ_SOCK REQ_OK REQ_P99 REQ_SRV REQ_PG
 REQ_SETTINGS=(on off)
+# --budgets (issue #29): the list with request budgets on (KAGIBAG_API_RATE_LIMIT=1,000,000,000, so
+# they never trip: on PostgreSQL each instance leases slices of 2 % from the database) and off.
+declare -A REQ_LEASES
+if [[ ${BUDGETS:-0} -eq 1 ]]; then REQ_SETTINGS=(budgets nobudgets); REQ_CASES=(list); fi
 
 # requests_server SETTING: the server for that setting, started afresh on the same data.
 requests_server() {
@@ -34,6 +40,8 @@ requests_server() {
     case "$1" in
         on) KAGIBAG_REQUEST_LOG=true start_server ;;
         off) KAGIBAG_REQUEST_LOG=false start_server ;;
+        budgets) KAGIBAG_API_RATE_LIMIT=1000000000 start_server ;;
+        nobudgets) KAGIBAG_API_RATE_LIMIT=0 start_server ;;
         baseline) BIN="$BASELINE_BIN" KAGIBAG_AUTO_MIGRATE=false start_server ;;
     esac
     EVENTS_URL="$BASE/api/v1/organizer/events"
@@ -60,6 +68,9 @@ requests_case() {
     cpu1="$(cpu_ticks "$SERVER_PID")"; pg1="$(cpu_ticks "${pg_pids[@]}")"
     metrics_snapshot "$WORK/m-after-$file.txt"
     sed 's/^/    /' "$WORK/wrk-$file.txt"
+    REQ_LEASES[$setting-$name]=$(( ${REQ_LEASES[$setting-$name]:-0} \
+        + $(metric "$WORK/m-after-$file.txt" kagibag_api_budget_statements_total 'statement="lease"') \
+        - $(metric "$WORK/m-before-$file.txt" kagibag_api_budget_statements_total 'statement="lease"') ))
     line="$(grep '^BENCH ' "$WORK/wrk-$file.txt" || true)"
     if [[ $rc -ne 0 || -z "$line" ]]; then echo "    (wrk failed; no figures for this case)"; return 0; fi
     ok="$(bench_field ok "$line")"
@@ -107,6 +118,12 @@ print_requests() {
                 "${REQ_OK[$key]}" "${REQ_P99[$key]}" "$status" "$(requests_cpu "$key")"
         done
     done
+    if [[ ${BUDGETS:-0} -eq 1 ]]; then
+        requests_ratio_line "list: budgets on / off" budgets-list nobudgets-list 0.95
+        echo "Lease statements with budgets on: ${REQ_LEASES[budgets-list]:-0} over $REQ_ROUNDS runs of $DURATION (target of #29:"
+        echo "at most a few a second per busy key). Target of #29: the list with budgets on at least 0.95× of it off."
+        return 0
+    fi
     requests_ratio_line "list: request log on / off" on-list off-list 0.95
     if [[ -n "$BASELINE_BIN" ]]; then
         requests_ratio_line "POST event: ours / baseline" on-post baseline-post 0.9
