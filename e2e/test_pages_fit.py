@@ -127,8 +127,10 @@ def admin_key_pages(tour: Tour, page: Page, no_script: Page, admin, server, api,
     tour.look(page, "key-edit")
     page.get_by_label("Name", exact=True).fill("")
     page.get_by_label("Allowed client addresses (optional)", exact=True).fill("300.1.2.3")
+    page.get_by_label("Requests per minute (optional)", exact=True).fill("0")
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator(".error-summary")).to_contain_text("There are 2 problems")
+    expect(page.locator(".error-summary")).to_contain_text("There are 3 problems")
+    expect(page.locator("#key-rate-limit-error")).to_contain_text("must be at least 1")
     tour.look(page, "key-edit-problems")
 
     # Use the key for one permission; once the use is recorded, the key offers to be narrowed.
@@ -235,6 +237,14 @@ def team_and_events_pages(tour: Tour, page: Page, member_page: Page, admin, memb
     page.get_by_role("button", name="Add member", exact=True).click()
     expect(page.locator("#member-email-error")).to_contain_text("Enter a valid email address")
     tour.look(page, "team-add-member-problem")
+    page.goto("/admin/team")
+    page.get_by_label("Requests per minute, all keys together", exact=True).fill("ten")
+    page.locator("#team-budget").get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#team-rate-limit-error")).to_contain_text("must be a whole number")
+    tour.look(page, "team-budget-problem")
+    page.get_by_label("Requests per minute, all keys together", exact=True).fill("5000")
+    page.locator("#team-budget").get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_label("Requests per minute, all keys together", exact=True)).to_have_value("5000")
     # Without script, Remove asks on a page of its own (submitted here without the dialog).
     page.goto("/admin/team")
     asked_without_script(tour, page, "form[action$='/remove']", f"Remove {member.name} from {admin.team}?",
