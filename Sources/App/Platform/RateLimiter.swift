@@ -5,9 +5,9 @@ import Vapor
 /// Fixed-window counters kept in memory, sharded so that concurrent requests rarely meet on
 /// the same lock.
 ///
-/// Limits are per instance: sharing them would cost a database write per API request, which
-/// is exactly what Kagibag refuses to pay on the authenticated path. Behind N instances the
-/// effective limit is at most N times the configured one (docs/deploy.md).
+/// For the small limits (failed logins, sign-ups, failed key checks, self-rolls, unknown ticket
+/// codes), counted per instance: behind N instances each is at most N times the setting
+/// (docs/deploy.md). Keys' and teams' request budgets hold across instances (`RequestBudgets`).
 final class RateLimiter: Sendable {
     struct Decision: Sendable {
         let allowed: Bool
@@ -15,8 +15,6 @@ final class RateLimiter: Sendable {
         let remaining: Int
         /// Seconds until the window resets (at least 1).
         let resetSeconds: Int
-        /// The window's length in seconds.
-        var windowSeconds: Int = 60
     }
 
     private struct Window {
@@ -47,7 +45,7 @@ final class RateLimiter: Sendable {
             let reset = max(1, Int((current.start.addingTimeInterval(window).timeIntervalSince(now)).rounded(.up)))
             return Decision(
                 allowed: current.count <= limit, limit: limit, remaining: max(0, limit - current.count),
-                resetSeconds: reset, windowSeconds: Int(window))
+                resetSeconds: reset)
         }
     }
 
@@ -60,7 +58,7 @@ final class RateLimiter: Sendable {
             else { return nil }
             let reset = max(1, Int((current.start.addingTimeInterval(window).timeIntervalSince(now)).rounded(.up)))
             return Decision(
-                allowed: false, limit: limit, remaining: 0, resetSeconds: reset, windowSeconds: Int(window))
+                allowed: false, limit: limit, remaining: 0, resetSeconds: reset)
         }
     }
 
@@ -84,21 +82,5 @@ final class RateLimiter: Sendable {
 
     private static func sweep(_ windows: inout [String: Window], now: Date, window: TimeInterval) {
         windows = windows.filter { now.timeIntervalSince($0.value.start) < window }
-    }
-}
-
-extension RateLimiter.Decision {
-    /// The headers of the IETF draft (draft-ietf-httpapi-ratelimit-headers-10 and later), on every
-    /// API response and on the 429: `RateLimit-Policy` (the quota `q` per window `w`) and
-    /// `RateLimit` (`r` left, the window ends in `t` seconds), each a Structured Fields list of one
-    /// item named for the budget, "key". The three fields of the older drafts (≤ 06) are kept for
-    /// one release, deprecated in docs/api.md.
-    func headers(policy: String = "key") -> HTTPHeaders {
-        [
-            "RateLimit-Policy": "\"\(policy)\";q=\(limit);w=\(windowSeconds)",
-            "RateLimit": "\"\(policy)\";r=\(remaining);t=\(resetSeconds)",
-            "RateLimit-Limit": String(limit), "RateLimit-Remaining": String(remaining),
-            "RateLimit-Reset": String(resetSeconds),
-        ]
     }
 }

@@ -42,6 +42,8 @@ final class RequestBudgets: Sendable {
         /// Seconds until the window ends and the budget refills (at least 1).
         let resetSeconds: Int
         let windowSeconds: Int
+        /// The window the request was spent in (a refund goes back only into it).
+        var window: Int64 = .min
     }
 
     /// A budget's state on this instance.
@@ -151,11 +153,12 @@ final class RequestBudgets: Sendable {
                 slot.endsAt = asked + .milliseconds(max(0, lease.endsInMilliseconds))
             case .failure:
                 // The store did not answer: this instance admits one slice a second on its own
-                // rather than refusing every request while the database is away.
+                // rather than refusing every request while the database is away (from now: a
+                // lease that failed slowly must not leave a second already over).
                 slot.window = .min
                 slot.tokens = store.slice(of: limit)
                 slot.storeLeft = 0
-                slot.endsAt = asked + .seconds(1)
+                slot.endsAt = .now() + .seconds(1)
             }
             slot.limit = limit
             slot.leasing = false
@@ -173,11 +176,14 @@ final class RequestBudgets: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Gives back one request spent by `spend` (its other budget refused it).
-    func refund(_ scope: Scope) {
+    /// Gives back one request spent by `spend` (its other budget refused it), if its window is
+    /// still the one this instance spends from: a token of an ended window is void.
+    func refund(_ scope: Scope, spent: Decision) {
         let now = NIODeadline.now()
         shard(scope).withLockedValue { slots in
-            guard var slot = slots[scope], now < slot.endsAt else { return }
+            guard var slot = slots[scope], now < slot.endsAt, slot.window == spent.window, spent.allowed else {
+                return
+            }
             slot.tokens += 1
             slots[scope] = slot
         }
@@ -201,12 +207,14 @@ final class RequestBudgets: Sendable {
         let seconds = Int((Double(left.nanoseconds) / 1e9).rounded(.up))
         return Decision(
             kind: kind, allowed: allowed, limit: limit, remaining: min(limit, max(0, slot.storeLeft + slot.tokens)),
-            resetSeconds: min(windowSeconds, max(1, seconds)), windowSeconds: windowSeconds)
+            resetSeconds: min(windowSeconds, max(1, seconds)), windowSeconds: windowSeconds, window: slot.window)
     }
 
-    /// Gives back to the store what this instance holds and has not spent for `idle` (all it
-    /// holds with `idle` zero, at shutdown), so that the other instances can spend it; forgets
-    /// budgets whose window is over. Returns how many slices went back.
+    /// Gives back to the store what this instance holds and has not spent for `quiet`, when the
+    /// store had less than a tenth of the budget left at the last lease (other instances may be
+    /// short of it; with more left nobody needs it, and a key used now and then would otherwise
+    /// cost a lease and a give-back per request); at shutdown (`quiet` zero) all it holds.
+    /// Forgets budgets whose window is over. Returns how many slices went back.
     @discardableResult
     func returnIdle(for quiet: TimeAmount = .seconds(1)) async -> Int {
         let now = NIODeadline.now()
@@ -217,7 +225,7 @@ final class RequestBudgets: Sendable {
                     if slot.endsAt < now, !slot.leasing, slot.waiters.isEmpty {
                         slots[scope] = nil
                     } else if slot.tokens > 0, slot.window != .min, !slot.leasing, now - slot.lastSpent >= quiet,
-                        slot.endsAt - now > .milliseconds(500)
+                        slot.endsAt - now > .milliseconds(500), quiet == .zero || slot.storeLeft * 10 < slot.limit
                     {
                         unused.append((scope, slot.window, slot.tokens))
                         slots[scope]!.storeLeft += slot.tokens

@@ -7,12 +7,17 @@ struct RequestsPerMinuteRule: Sendable {
     let ceiling: Int
     /// How the form names what an empty field means ("the server's default of 6,000").
     let empty: String
+    /// Said after "must be at least 1", where there is a better way to stop traffic.
+    var stopHint = ""
 
     func check(_ raw: String?, _ field: InputField, into validation: inout Validation) -> Int? {
-        guard let text = Validation.trimmed(raw)?.replacingOccurrences(of: ",", with: "") else { return nil }
+        guard let typed = Validation.trimmed(raw) else { return nil }
         let limit =
             "Requests per minute must be a whole number from 1 to \(Self.format(ceiling)) (this server’s ceiling), or empty for \(empty)."
-        guard text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }), let value = Int(text) else {
+        // Digits, optionally grouped by thousands as the forms show them ("6,000"), nothing else.
+        let grouped = typed.wholeMatch(of: /-?[0-9]{1,3}(,[0-9]{3})+/) != nil
+        let text = grouped ? typed.replacingOccurrences(of: ",", with: "") : typed
+        guard text.wholeMatch(of: /-?[0-9]+/) != nil, let value = Int(text) else {
             validation.add(FieldProblem(field: field.name, message: limit))
             return nil
         }
@@ -20,7 +25,7 @@ struct RequestsPerMinuteRule: Sendable {
             validation.add(
                 FieldProblem(
                     field: field.name,
-                    message: "Requests per minute must be at least 1 (to stop a key for a while, pause it)."))
+                    message: "Requests per minute must be at least 1." + stopHint))
             return nil
         }
         guard value <= ceiling else {

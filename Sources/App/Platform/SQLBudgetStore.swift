@@ -14,7 +14,7 @@ struct SQLBudgetStore: BudgetStore {
     /// `want`, at most what is left, at most half of it rounded up; none when nothing is left
     /// (or the limit was lowered below what is taken). A window that has ended starts again.
     func lease(scope: String, want: Int, limit: Int, windowMilliseconds: Int64) async throws -> BudgetLease {
-        let now: SQLQueryString = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+        let now: SQLQueryString = "CAST(FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000) AS BIGINT)"
         let grantLeft: SQLQueryString =
             "GREATEST(0, LEAST(\(bind: want), \(bind: limit) - b.taken, GREATEST(1, (\(bind: limit) - b.taken + 1) / 2)))"
         let ended: SQLQueryString = "b.window_started_ms + \(bind: windowMilliseconds) <= EXCLUDED.window_started_ms"

@@ -236,7 +236,8 @@ extension Settings {
     var keyRateRule: RequestsPerMinuteRule {
         RequestsPerMinuteRule(
             ceiling: apiRateLimitCeiling,
-            empty: "the server’s default of \(RequestsPerMinuteRule.format(apiRateLimitPerMinute))")
+            empty: "the server’s default of \(RequestsPerMinuteRule.format(apiRateLimitPerMinute))",
+            stopHint: " To stop a key for a while, pause it.")
     }
 
     /// What admins may type as a team's budget (empty: none).

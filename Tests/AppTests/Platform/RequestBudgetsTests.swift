@@ -103,15 +103,45 @@ struct RequestBudgetsTests {
         #expect(admitted.reduce(0, +) == 600 - 12)
     }
 
-    @Test("unspent requests go back to the store when an instance falls idle, for the others to spend")
+    @Test(
+        "unspent requests go back to the store when an instance falls idle near the budget's end, for the others to spend"
+    )
     func idleSlicesGoBack() async throws {
         let store = SharedStoreInMemory()
         let scope = RequestBudgets.Scope(kind: .key, id: UUID())
         let nodes = instances(2, sharing: store)
-        #expect(await nodes[0].spend(scope, limit: 100).allowed)  // holds 1 more of its slice of 2
-        #expect(await nodes[0].returnIdle(for: .zero) == 1)
-        let admitted = await burst([nodes[1]], scope: scope, limit: 100, requests: 150)
-        #expect(admitted == [99])
+        #expect(await burst([nodes[1]], scope: scope, limit: 100, requests: 91) == [91])
+        // The other leases a slice of 2 with less than a tenth left, spends one, falls idle.
+        #expect(await nodes[0].spend(scope, limit: 100).allowed)
+        try await Task.sleep(for: .milliseconds(5))
+        #expect(await nodes[0].returnIdle(for: .milliseconds(1)) == 1)
+        #expect(await burst([nodes[1]], scope: scope, limit: 100, requests: 50) == [8])
+    }
+
+    @Test("a key used now and then keeps its slice: no lease and give-back per request")
+    func quietKeyKeepsItsSlice() async throws {
+        let store = SharedStoreInMemory()
+        let scope = RequestBudgets.Scope(kind: .key, id: UUID())
+        let node = RequestBudgets(store: store, metrics: nil, logger: Logger(label: "test"))
+        for _ in 0..<5 {
+            #expect(await node.spend(scope, limit: 6000).allowed)
+            #expect(await node.returnIdle(for: .milliseconds(1)) == 0)
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        #expect(store.statements.withLockedValue { $0 } == 1)
+    }
+
+    @Test("a request refused by its team's budget gives its key's token back only into the window it came from")
+    func refundStaysInItsWindow() async throws {
+        let store = SharedStoreInMemory(delay: .zero)
+        let scope = RequestBudgets.Scope(kind: .key, id: UUID())
+        let node = RequestBudgets(store: store, window: .seconds(1), metrics: nil, logger: Logger(label: "test"))
+        let spentEarlier = await node.spend(scope, limit: 3)
+        #expect(spentEarlier.allowed)
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(await node.spend(scope, limit: 3).allowed)  // a new window
+        node.refund(scope, spent: spentEarlier)  // void: its window is over
+        #expect(await burst([node], scope: scope, limit: 3, requests: 5) == [2])
     }
 
     @Test("a spent budget refuses without asking the store again until its window ends, unless it was raised")
@@ -171,9 +201,11 @@ struct RequestBudgetsTests {
             // Given back into the same window, and spent again by another instance.
             let nodes = instances(2, sharing: store)
             let team = RequestBudgets.Scope(kind: .team, id: UUID())
+            #expect(await burst([nodes[1]], scope: team, limit: 100, requests: 91) == [91])
             #expect(await nodes[0].spend(team, limit: 100).allowed)  // holds 1 more of its slice of 2
-            #expect(await nodes[0].returnIdle(for: .zero) == 1)
-            #expect(await burst([nodes[1]], scope: team, limit: 100, requests: 150) == [99])
+            try await Task.sleep(for: .milliseconds(5))
+            #expect(await nodes[0].returnIdle(for: .milliseconds(1)) == 1)
+            #expect(await burst([nodes[1]], scope: team, limit: 100, requests: 50) == [8])
         }
     }
 }

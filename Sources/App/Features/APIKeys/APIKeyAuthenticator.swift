@@ -158,7 +158,7 @@ struct APIKeyAuthenticator: AsyncMiddleware {
             let teamScope = RequestBudgets.Scope(kind: .team, id: verified.teamID)
             if decisions[0].allowed {
                 let team = await budgets.spend(teamScope, limit: teamLimit)
-                if !team.allowed { budgets.refund(keyScope) }
+                if !team.allowed { budgets.refund(keyScope, spent: decisions[0]) }
                 decisions.append(team)
             } else {
                 decisions.append(budgets.peek(teamScope, limit: teamLimit))

@@ -43,7 +43,10 @@ struct APIKeyFormInput: Content {
                 description: description, permissionChoice: permissionChoice, permissions: permissions ?? [],
                 addresses: addresses,
                 mayRollItself: mayRollItself != nil,
-                lifetime: key.map { .keep($0.expiresAt) } ?? .choose(days: expiresInDays), rateLimit: rateLimit,
+                lifetime: key.map { .keep($0.expiresAt) } ?? .choose(days: expiresInDays),
+                // A form without the field (the server has budgets off, or an older page) keeps
+                // the key's; an empty field gives it the default.
+                rateLimit: rateLimit ?? key?.rateLimitPerMinute.map(String.init),
                 rateRule: rateRule, team: team)
         }
         let scope = validation.collect {

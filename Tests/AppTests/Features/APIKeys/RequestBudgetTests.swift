@@ -50,6 +50,8 @@ struct RequestBudgetTests {
                 ("0", "must be at least 1"), ("-5", "must be at least 1"),
                 ("9001", "a whole number from 1 to 9,000 (this server’s ceiling)"),
                 ("ten", "a whole number from 1 to 9,000"), ("1.5", "a whole number"), ("1e3", "a whole number"),
+                ("9,0,0,0", "a whole number"), (",5", "a whole number"), ("٣", "a whole number"),
+                ("+5", "a whole number"),
             ] {
                 let edited = try await admin.post(
                     path + "/edit", [("name", "CRM sync"), ("rate_limit_per_minute", typed)])
