@@ -154,7 +154,7 @@ struct APIKeyAuthenticator: AsyncMiddleware {
         let keyScope = RequestBudgets.Scope(kind: .key, id: verified.id)
         let keyLimit = settings.keyRateLimit(verified.rateLimit)
         var decisions = [await budgets.spend(keyScope, limit: keyLimit)]
-        if let teamLimit = verified.teamRateLimit.map({ min($0, settings.apiRateLimitCeiling) }) {
+        if let teamLimit = verified.teamRateLimit.map({ min($0, settings.rateCeiling) }) {
             let teamScope = RequestBudgets.Scope(kind: .team, id: verified.teamID)
             if decisions[0].allowed {
                 let team = await budgets.spend(teamScope, limit: teamLimit)

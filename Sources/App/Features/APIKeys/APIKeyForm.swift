@@ -162,7 +162,7 @@ struct APIKeyFormValues: Encodable {
     mutating func describeRates(_ settings: Settings) {
         ratesOn = settings.apiRateLimitPerMinute > 0
         rateDefault = RequestsPerMinuteRule.format(settings.apiRateLimitPerMinute)
-        rateCeiling = RequestsPerMinuteRule.format(settings.apiRateLimitCeiling)
+        rateCeiling = RequestsPerMinuteRule.format(settings.rateCeiling)
     }
 
     /// A blank form for `team` with its events to choose from.

@@ -72,7 +72,7 @@ struct KeyInfoDTO: Content {
                 ? RateLimitDTO(
                     requestsPerMinute: settings.keyRateLimit(key.rateLimit),
                     source: key.rateLimit == nil ? "server" : "key",
-                    teamRequestsPerMinute: Nullable(key.teamRateLimit.map { min($0, settings.apiRateLimitCeiling) }))
+                    teamRequestsPerMinute: Nullable(key.teamRateLimit.map { min($0, settings.rateCeiling) }))
                 : nil)
     }
 }

@@ -50,7 +50,7 @@ enum KeyPage {
         guard settings.apiRateLimitPerMinute > 0 else { return nil }
         let own = RequestsPerMinuteRule.format(settings.keyRateLimit(key.rateLimitPerMinute))
         var text = own + (key.rateLimitPerMinute == nil ? " (the server’s default)" : " (set for this key)")
-        if let shared = team.rateLimitPerMinute.map({ min($0, settings.apiRateLimitCeiling) }) {
+        if let shared = team.rateLimitPerMinute.map({ min($0, settings.rateCeiling) }) {
             text += ", within the team’s \(RequestsPerMinuteRule.format(shared)) shared by all its keys"
         }
         return text

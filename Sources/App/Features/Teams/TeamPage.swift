@@ -86,7 +86,7 @@ enum TeamPage {
                     ?? "No team-wide budget",
                 budgetValue: String((budgetValue ?? team.rateLimitPerMinute.map(String.init) ?? "").prefix(20)),
                 budgetHint:
-                    "Shared by all the team’s keys, on every server together; each key keeps its own budget too (by default \(RequestsPerMinuteRule.format(settings.apiRateLimitPerMinute)) a minute). Up to \(RequestsPerMinuteRule.format(settings.apiRateLimitCeiling)); empty: none.",
+                    "Shared by all the team’s keys, on every server together; each key keeps its own budget too (by default \(RequestsPerMinuteRule.format(settings.apiRateLimitPerMinute)) a minute). Up to \(RequestsPerMinuteRule.format(settings.rateCeiling)); empty: none.",
                 budgetsOn: settings.apiRateLimitPerMinute > 0,
                 permissions: permissions, hasPermissions: !permissions.isEmpty,
                 keyLifetimes: TeamStore.keyLifetimeLimits.map { days in

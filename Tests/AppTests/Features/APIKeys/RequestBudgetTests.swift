@@ -40,6 +40,12 @@ struct RequestBudgetTests {
             #expect(limit["requests_per_minute"] as? Int == 700)
             #expect(limit["source"] as? String == "server")
         }
+        // A default above the default ceiling raises the ceiling with it (never caps the default).
+        try await withKagibag({ $0.apiRateLimitPerMinute = 100_000 }) { app in
+            let (_, key, _) = try await Browser.adminWithKey(app)
+            let info = try await app.api("/api/v1/organizer/key", key: key)
+            #expect(info.headers.first(name: "RateLimit-Policy") == #""key";q=100000;w=60"#)
+        }
     }
 
     @Test("0, negative, above the ceiling and non-numbers get a clear message and change nothing")
