@@ -46,4 +46,11 @@ extension Metrics {
         case unknownKey = "unknown_key"
         case badSignature = "bad_signature"
     }
+
+    /// What identifies a request's series; the route object stands for its template.
+    struct RequestKey: Hashable {
+        let route: ObjectIdentifier?
+        let method: String
+        let status: UInt
+    }
 }

@@ -115,29 +115,23 @@ final class Metrics: Sendable {
             descriptor: Self.descriptor(
                 "password", "work_in_flight", "", "bcrypt hashes and checks running or waiting for a thread."))
         let registry = self.registry
-        var budgets: [RequestBudgets.Kind: (admitted: Counter, refused: Counter)] = [:]
-        for kind in RequestBudgets.Kind.allCases {
-            let counter = { (outcome: String) in
-                registry.makeCounter(
-                    descriptor: Self.descriptor(
-                        "api", "budget_requests", "total",
-                        "API requests by request budget (key, team) and whether it admitted them."),
-                    labels: [("budget", kind.rawValue), ("outcome", outcome)])
-            }
-            budgets[kind] = (counter("admitted"), counter("refused"))
-        }
-        budgetCounters = budgets
+        let budgetRequests = Self.descriptor(
+            "api", "budget_requests", "total",
+            "API requests by request budget (key, team) and whether it admitted them.")
+        budgetCounters = Dictionary(
+            uniqueKeysWithValues: RequestBudgets.Kind.allCases.map { kind in
+                let counter = { (outcome: String) in
+                    registry.makeCounter(
+                        descriptor: budgetRequests, labels: [("budget", kind.rawValue), ("outcome", outcome)])
+                }
+                return (kind, (counter("admitted"), counter("refused")))
+            })
+        let statements = Self.descriptor(
+            "api", "budget_statements", "total",
+            "Statements to the shared budget store: slices leased, unspent requests given back, failures.")
         budgetStatements = Dictionary(
             uniqueKeysWithValues: BudgetStatement.allCases.map {
-                (
-                    $0.rawValue,
-                    registry.makeCounter(
-                        descriptor: Self.descriptor(
-                            "api", "budget_statements", "total",
-                            "Statements to the shared budget store: slices leased, unspent requests given back, failures."
-                        ),
-                        labels: [("statement", $0.rawValue)])
-                )
+                ($0.rawValue, registry.makeCounter(descriptor: statements, labels: [("statement", $0.rawValue)]))
             })
         process = ProcessMetrics(registry: registry, version: CommandLinePlan.version)
     }
@@ -149,13 +143,6 @@ final class Metrics: Sendable {
 
     func budgetStatement(_ statement: BudgetStatement) {
         budgetStatements[statement.rawValue]?.increment()
-    }
-
-    /// What identifies a request's series; the route object stands for its template.
-    struct RequestKey: Hashable {
-        let route: ObjectIdentifier?
-        let method: String
-        let status: UInt
     }
 
     func request(_ key: RequestKey, route: () -> String, duration: Duration) {

@@ -30,3 +30,27 @@ extension RoutesBuilder {
         writes.delete(item, use: handlers.delete)
     }
 }
+
+/// Lets a request through only if the key may use `permission` now — or one of `alternatives`
+/// (reading attendees with `attendees:check_in` instead of `attendees:read`): the key's own
+/// choice within its team's current permissions. The 403 names `permission` and says which of
+/// the two lacks it.
+struct RequirePermission: AsyncMiddleware {
+    let permission: Permission
+    let alternatives: [Permission]
+
+    init(_ permission: Permission, or alternatives: [Permission] = []) {
+        self.permission = permission
+        self.alternatives = alternatives
+    }
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let state = try request.requireAPIKey().state()
+        guard let used = ([permission] + alternatives).first(where: { state.lacks($0) == nil }) else {
+            request.application.metrics.auth(.forbidden)
+            throw BearerChallenge.insufficient(permission, teamHolds: state.lacks(permission) == .byKey)
+        }
+        request.keyState.permissionUsed = used
+        return try await next.respond(to: request)
+    }
+}
