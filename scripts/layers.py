@@ -4,7 +4,8 @@ and not the web layer, Web knows no feature, and features know each other only a
 
 A file "knows" a layer when it names a type declared there (top-level struct, enum, class,
 protocol, actor or typealias). Exits 1 and lists every edge that breaks a rule; `--graph`
-prints every edge between layers."""
+prints every edge between layers. Also keeps every production Swift file (Sources/) at most
+250 lines, so that a file holds one thing a reader can take in (issue #23)."""
 import pathlib
 import re
 import sys
@@ -16,6 +17,8 @@ DECLARATION = re.compile(r"^(?:(?:public|internal|final|private|fileprivate|pack
 WORD = re.compile(r"\b[A-Z]\w*\b")
 COMMENT = re.compile(r"//.*?$|/\*.*?\*/", re.S | re.M)
 STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+
+MAX_LINES = 250
 
 # What each layer may know besides itself. Features may know the shared layers and the
 # features listed.
@@ -76,9 +79,14 @@ def main() -> int:
         print(f"{source} must not know {target}:")
         for use in sorted(uses):
             print(f"  {use}")
-    if broken:
+    long = [(len(f.read_text().splitlines()), f) for f in sorted(ROOT.parent.rglob("*.swift"))]
+    long = [(n, f) for n, f in long if n > MAX_LINES]
+    for n, file in long:
+        print(f"{file.relative_to(ROOT.parent.parent)}: {n} lines, more than {MAX_LINES}: split it by what it holds")
+    if broken or long:
         return 1
-    print(f"layers: {len(files)} files, {len(edges)} edges between layers, none against the rules")
+    print(f"layers: {len(files)} files, {len(edges)} edges between layers, none against the rules; "
+          f"no source file over {MAX_LINES} lines")
     return 0
 
 
