@@ -34,6 +34,9 @@ profile_case() {
     show "$WORK/dso-$name.txt" 12
     echo "Including callees (children; async frames break chains, so read as a lower bound), top 45:"
     show "$WORK/children-$name.txt" 45
+    echo "By part of the path (each sample in the first part any frame of its stack names; profile_buckets.py):"
+    perf script -i "$data" -F ip,sym >"$WORK/script-$name.txt" 2>/dev/null || true
+    demangle <"$WORK/script-$name.txt" | python3 "$BENCH_D/profile_buckets.py" | sed 's/^/    /' || true
 }
 # PROFILE_CASES="post list" picks some (list, keyinfo, unknown, post); the default is the first three.
 run_profiles() {
