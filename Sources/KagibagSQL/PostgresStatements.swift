@@ -42,27 +42,28 @@ public struct PostgresStatements: SQLDatabase {
     public func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         let (sql, binds) = serialize(query)
         guard let (bindings, types) = Self.bindings(binds) else { return try await fallback.execute(sql: query, onRow) }
+        let layout = RowLayout()
         guard let plan = query as? FixedPlan, PreparedTexts.matches(plan.name, sql: sql, types: types) else {
             _ = try await database.withConnection { connection in
                 connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: connection.logger) {
-                    onRow(Row($0))
+                    onRow(Row($0, layout: layout))
                 }
             }.get()
             return
         }
-        try await run(plan.name, bindings, onRow)
+        try await run(plan.name, bindings) { onRow(Row($0, layout: layout)) }
     }
 
     /// Runs the statement `name` names on a connection of the pool (preparing it there first if
     /// that connection has not yet).
     private func run<Name: PreparedStatementName>(
-        _ name: Name.Type, _ bindings: PostgresBindings, _ onRow: @escaping @Sendable (any SQLRow) -> Void
+        _ name: Name.Type, _ bindings: PostgresBindings, _ onRow: @escaping @Sendable (PostgresRow) -> Void
     ) async throws {
         let statement = PreparedRun<Name>(bindings: bindings)
         try await database.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
                 for try await row in try await connection.execute(statement, logger: connection.logger) {
-                    onRow(Row(row))
+                    onRow(row)
                 }
             }
         }.get()
@@ -91,13 +92,17 @@ public struct PostgresStatements: SQLDatabase {
         return (bindings, types)
     }
 
-    private struct Row: SQLRow {
+    /// A row as SQLKit reads it, cells converted by type (by position:
+    /// PostgresStatements+Positions.swift).
+    struct Row: PositionalRow {
         let row: PostgresRandomAccessRow
         let original: PostgresRow
+        let layout: RowLayout
 
-        init(_ row: PostgresRow) {
+        init(_ row: PostgresRow, layout: RowLayout) {
             self.row = row.makeRandomAccess()
             original = row
+            self.layout = layout
         }
 
         var allColumns: [String] { original.map(\.columnName) }

@@ -106,13 +106,14 @@ public final class SQLiteReader: SQLDatabase, Sendable {
             }
             let count = sqlite_nio_sqlite3_column_count(statement)
             let names = (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) }
+            let layout = RowLayout()
             while true {
                 let step = sqlite_nio_sqlite3_step(statement)
                 guard step == SQLITE_ROW else {
                     if step == SQLITE_DONE { return }
                     throw error(step)
                 }
-                onRow(Row(names: names, values: (0..<count).map { value(at: $0, of: statement) }))
+                onRow(Row(names: names, values: (0..<count).map { value(at: $0, of: statement) }, layout: layout))
             }
         }
 
@@ -184,10 +185,12 @@ public final class SQLiteReader: SQLDatabase, Sendable {
         }
     }
 
-    /// A row as SQLKit reads it; decoded like Fluent's SQLite rows.
-    private struct Row: SQLRow {
+    /// A row as SQLKit reads it; decoded like Fluent's SQLite rows (by position:
+    /// SQLiteReader+Positions.swift).
+    struct Row: PositionalRow {
         let names: [String]
         let values: [SQLiteData]
+        let layout: RowLayout
 
         var allColumns: [String] { names }
         func contains(column: String) -> Bool { names.contains(column) }

@@ -62,34 +62,43 @@ struct VerifiedKey: Sendable {
         """
     }
 
-    /// Read column by column: Fluent models (reflection) and `Decodable` rows (keyed containers)
-    /// each measured as the largest cost of an authenticated request in their turn.
+    /// The lookup's columns, in the order `init(_:)` reads them.
+    static let columns: ColumnList = [
+        "id", "name", "last_four", "description", "created_at", "expires_at", "paused_at", "revoked_at",
+        "key_permissions", "allowed_addresses", "may_roll_itself", "events_scoped", "event_window_hours",
+        "window_first_start", "window_last_end", "secret_id", "secret_ends_at", "team_id", "team_name", "team_slug",
+        "team_permissions", "key_rate_limit", "team_rate_limit",
+    ]
+
+    /// Read column by column, in `columns`' order: Fluent models (reflection), `Decodable` rows
+    /// (keyed containers), then cells found by name each measured as the largest cost of an
+    /// authenticated request in their turn.
     init(_ row: some SQLRow) throws {
-        id = try row.decode(column: "id", as: UUID.self)
-        name = try row.decode(column: "name", as: String.self)
-        lastFour = try row.decode(column: "last_four", as: String.self)
-        description = try row.decode(column: "description", as: String?.self)
-        createdAt = try row.decode(column: "created_at", as: Date?.self)
-        expiresAt = try row.decode(column: "expires_at", as: Date?.self)
-        pausedAt = try row.decode(column: "paused_at", as: Date?.self)
-        revokedAt = try row.decode(column: "revoked_at", as: Date?.self)
-        granted = try row.decode(column: "key_permissions", as: String?.self).map(Permission.decode)
-        allowedAddresses = try row.decode(column: "allowed_addresses", as: String?.self)
-        mayRollItself = try row.decode(column: "may_roll_itself", as: Bool.self)
-        eventsScoped = try row.decode(column: "events_scoped", as: Bool.self)
-        window = try row.decode(column: "event_window_hours", as: Int?.self).map {
-            EventWindow(
-                hours: $0, firstStart: try row.decode(column: "window_first_start", as: Date?.self),
-                lastEnd: try row.decode(column: "window_last_end", as: Date?.self))
-        }
-        secretID = try row.decode(column: "secret_id", as: UUID.self)
-        secretEndsAt = try row.decode(column: "secret_ends_at", as: Date?.self)
-        teamID = try row.decode(column: "team_id", as: UUID.self)
-        teamName = try row.decode(column: "team_name", as: String.self)
-        teamSlug = try row.decode(column: "team_slug", as: String.self)
-        teamPermissions = Permission.decode(try row.decode(column: "team_permissions", as: String.self))
-        rateLimit = try row.decode(column: "key_rate_limit", as: Int?.self)
-        teamRateLimit = try row.decode(column: "team_rate_limit", as: Int?.self)
+        var cell = ColumnCursor(row, Self.columns)
+        id = try cell.uuid()
+        name = try cell.string()
+        lastFour = try cell.string()
+        description = try cell.optionalString()
+        createdAt = try cell.optionalDate()
+        expiresAt = try cell.optionalDate()
+        pausedAt = try cell.optionalDate()
+        revokedAt = try cell.optionalDate()
+        granted = try cell.optionalString().map(Permission.decode)
+        allowedAddresses = try cell.optionalString()
+        mayRollItself = try cell.bool()
+        eventsScoped = try cell.bool()
+        let hours = try cell.optionalInt()
+        let firstStart = try cell.optionalDate()
+        let lastEnd = try cell.optionalDate()
+        window = hours.map { EventWindow(hours: $0, firstStart: firstStart, lastEnd: lastEnd) }
+        secretID = try cell.uuid()
+        secretEndsAt = try cell.optionalDate()
+        teamID = try cell.uuid()
+        teamName = try cell.string()
+        teamSlug = try cell.string()
+        teamPermissions = Permission.decode(try cell.string())
+        rateLimit = try cell.optionalInt()
+        teamRateLimit = try cell.optionalInt()
     }
 
     /// What the key is now: status, effective permissions (its own choice within the team's

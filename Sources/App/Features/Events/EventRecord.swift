@@ -22,29 +22,32 @@ struct EventRecord: Sendable {
     /// Names the one-row insert among the statements PostgreSQL keeps prepared (`FixedPlan`).
     /// The event's insert with its Activity entry, as one statement on PostgreSQL.
     enum CreateStatement: PreparedStatementName { static let preparedName = "kagibag_event_create" }
-    static let columns = [
+    /// The columns, in the order `init(_:)` reads them (and the stores select them).
+    static let columns: ColumnList = [
         "id", "team_id", "name", "description", "starts_at", "ends_at", "timezone", "venue", "capacity", "status",
         "active_attendees", "created_at", "updated_at", "version",
     ]
 
-    /// Read column by column: building Fluent models (reflection) or going through `Decodable`
-    /// each measured as the largest cost of an authenticated list in its turn.
+    /// Read column by column, in `columns`' order: building Fluent models (reflection), going
+    /// through `Decodable`, then finding each cell by name each measured as the largest cost of
+    /// an authenticated list in its turn.
     init(_ row: some SQLRow) throws {
-        id = try row.decode(column: "id", as: UUID.self)
-        teamID = try row.decode(column: "team_id", as: UUID.self)
-        name = try row.decode(column: "name", as: String.self)
-        description = try row.decode(column: "description", as: String.self)
-        startsAt = try row.decode(column: "starts_at", as: Date.self)
-        endsAt = try row.decode(column: "ends_at", as: Date.self)
-        timezone = try row.decode(column: "timezone", as: String.self)
-        venue = try row.decode(column: "venue", as: String?.self)
-        capacity = try row.decode(column: "capacity", as: Int?.self)
-        status = EventStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .draft
-        activeAttendees = try row.decode(column: "active_attendees", as: Int.self)
-        let created = try row.decode(column: "created_at", as: Date?.self) ?? Date(timeIntervalSince1970: 0)
+        var cell = ColumnCursor(row, Self.columns)
+        id = try cell.uuid()
+        teamID = try cell.uuid()
+        name = try cell.string()
+        description = try cell.string()
+        startsAt = try cell.date()
+        endsAt = try cell.date()
+        timezone = try cell.string()
+        venue = try cell.optionalString()
+        capacity = try cell.optionalInt()
+        status = EventStatus(rawValue: try cell.string()) ?? .draft
+        activeAttendees = try cell.int()
+        let created = try cell.optionalDate() ?? Date(timeIntervalSince1970: 0)
         createdAt = created
-        updatedAt = try row.decode(column: "updated_at", as: Date?.self) ?? created
-        version = try row.decode(column: "version", as: Int.self)
+        updatedAt = try cell.optionalDate() ?? created
+        version = try cell.int()
     }
 
     init(id: UUID, teamID: UUID, draft: EventDraft, at now: Date) {

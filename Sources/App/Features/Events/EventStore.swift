@@ -43,7 +43,7 @@ enum EventStore {
         return try await db.raw(query).all().map { try EventRecord($0) }
     }
 
-    private static let selectColumns = EventRecord.columns.map { "\"\($0)\"" }.joined(separator: ", ")
+    private static let selectColumns = EventRecord.columns.names.map { "\"\($0)\"" }.joined(separator: ", ")
 
     /// An event of `team`; another team's id answers exactly like a missing one.
     static func find(_ id: String?, team: UUID, scopedToKey key: UUID? = nil, on db: any Database) async throws
@@ -86,7 +86,7 @@ enum EventStore {
     ) async throws -> EventRecord {
         let event = EventRecord(id: UUID.v7(), teamID: team, draft: draft, at: Date())
         let insert = db.sql.insert(into: EventRecord.table)
-            .columns(EventRecord.columns)
+            .columns(EventRecord.columns.names)
             .values(
                 SQLBind(event.id), SQLBind(event.teamID), SQLBind(event.name), SQLBind(event.description),
                 SQLBind(event.startsAt),
