@@ -67,4 +67,36 @@ struct JSONWriterTests {
                     == String(decoding: try encoder.encode(sample), as: UTF8.self))
         }
     }
+
+    @Test(
+        "any text reads back unchanged: every ASCII character, escapes first, last and side by side, multi-byte characters between"
+    )
+    func everyCharacterReadsBack() throws {
+        let ascii = String(decoding: (0..<128).map { UInt8($0) }, as: UTF8.self)
+        let samples = [
+            "", "plain", ascii, String(ascii.reversed()), "\"", "\\\\", "\n\"\u{1}\\", "\"at start", "at end\u{1F}",
+            "é\"🎉\\ü\u{0}中", String(repeating: "long text without escapes ", count: 40) + "\t",
+        ]
+        for sample in samples {
+            var json = JSONWriter()
+            json.raw("[")
+            json.string(sample)
+            json.raw("]")
+            let read = try JSONSerialization.jsonObject(with: Data(json.bytes)) as? [String]
+            #expect(read == [sample], "\(sample.debugDescription)")
+            // Only what JSON requires is escaped (a quote, a backslash, \n \r \t in two bytes; other
+            // control characters as \u00XX): the rest is the text's own bytes.
+            let extra = sample.utf8.reduce(0) { sum, byte in
+                switch byte {
+                case 0x22, 0x5C, 0x0A, 0x0D, 0x09: sum + 1
+                case 0..<0x20: sum + 5
+                default: sum
+                }
+            }
+            #expect(json.bytes.count == sample.utf8.count + 4 + extra)
+        }
+        var json = JSONWriter()
+        json.string("a\"b\u{1}c")
+        #expect(String(decoding: json.bytes, as: UTF8.self) == #""a\"b\u0001c""#)
+    }
 }

@@ -38,7 +38,9 @@ struct EventDTO: Sendable {
 extension Page where Item == EventDTO {
     /// The page as a JSON response.
     func response() -> Response {
-        var json = JSONWriter(capacity: 512 + data.count * 400)
+        // An event with a paragraph of description is about 700 bytes: room for that, so the
+        // buffer is not grown (and copied) halfway through a page.
+        var json = JSONWriter(capacity: 512 + data.count * 768)
         json.raw("{\"data\":[")
         for (index, event) in data.enumerated() {
             if index > 0 { json.raw(",") }
