@@ -48,11 +48,12 @@ struct KeyInfoController: RouteCollection {
     }
 
     /// Never the key itself: its name and last four characters.
-    @Sendable func keyInfo(req: Request) async throws -> KeyInfoDTO {
+    @Sendable func keyInfo(req: Request) async throws -> Response {
         let key = try req.requireAPIKey()
         return KeyInfoDTO(
             key, events: key.eventsScoped ? try await EventScopeStore.eventIDs(of: key.id, on: req.db) : nil,
-            settings: req.application.services.settings)
+            settings: req.application.services.settings
+        ).response()
     }
 
     /// A new secret for the calling key (shown once), the old one working for `grace_seconds`
