@@ -51,52 +51,23 @@ public struct ColumnCursor {
         }
     }
 
-    public mutating func string() throws -> String {
-        defer { next += 1 }
-        if let positional { return try positional.string(at: positions[next]) }
-        return try row.decode(column: names[next], as: String.self)
-    }
+    public mutating func string() throws -> String { try read { try $0.string(at: $1) } }
+    public mutating func optionalString() throws -> String? { try read { try $0.optionalString(at: $1) } }
+    public mutating func uuid() throws -> UUID { try read { try $0.uuid(at: $1) } }
+    public mutating func date() throws -> Date { try read { try $0.date(at: $1) } }
+    public mutating func optionalDate() throws -> Date? { try read { try $0.optionalDate(at: $1) } }
+    public mutating func int() throws -> Int { try read { try $0.int(at: $1) } }
+    public mutating func optionalInt() throws -> Int? { try read { try $0.optionalInt(at: $1) } }
+    public mutating func bool() throws -> Bool { try read { try $0.bool(at: $1) } }
 
-    public mutating func optionalString() throws -> String? {
+    /// The next column: `atPosition` from Kagibag's own rows, else decoded by its name.
+    @inline(__always)
+    private mutating func read<Value: Decodable>(
+        _ atPosition: (any PositionalRow, Int) throws -> Value
+    ) throws -> Value {
         defer { next += 1 }
-        if let positional { return try positional.optionalString(at: positions[next]) }
-        return try row.decode(column: names[next], as: String?.self)
-    }
-
-    public mutating func uuid() throws -> UUID {
-        defer { next += 1 }
-        if let positional { return try positional.uuid(at: positions[next]) }
-        return try row.decode(column: names[next], as: UUID.self)
-    }
-
-    public mutating func date() throws -> Date {
-        defer { next += 1 }
-        if let positional { return try positional.date(at: positions[next]) }
-        return try row.decode(column: names[next], as: Date.self)
-    }
-
-    public mutating func optionalDate() throws -> Date? {
-        defer { next += 1 }
-        if let positional { return try positional.optionalDate(at: positions[next]) }
-        return try row.decode(column: names[next], as: Date?.self)
-    }
-
-    public mutating func int() throws -> Int {
-        defer { next += 1 }
-        if let positional { return try positional.int(at: positions[next]) }
-        return try row.decode(column: names[next], as: Int.self)
-    }
-
-    public mutating func optionalInt() throws -> Int? {
-        defer { next += 1 }
-        if let positional { return try positional.optionalInt(at: positions[next]) }
-        return try row.decode(column: names[next], as: Int?.self)
-    }
-
-    public mutating func bool() throws -> Bool {
-        defer { next += 1 }
-        if let positional { return try positional.bool(at: positions[next]) }
-        return try row.decode(column: names[next], as: Bool.self)
+        if let positional { return try atPosition(positional, positions[next]) }
+        return try row.decode(column: names[next], as: Value.self)
     }
 }
 
