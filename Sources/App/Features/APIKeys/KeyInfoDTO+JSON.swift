@@ -2,7 +2,7 @@ import Vapor
 
 /// `GET /api/v1/organizer/key` written by `JSONWriter`: the answer every integration's health
 /// check asks for, and the cheapest authenticated request there is, so its encoding shows. Through
-/// `JSONEncoder` it was 7–9 % of the request's CPU (`scripts/bench --profile`). The `Encodable`
+/// `JSONEncoder` it was 6–9 % of the request's CPU (`scripts/bench --profile`). The `Encodable`
 /// conformance stays what this must equal (`KeyInfoJSONTests` compares the two).
 extension KeyInfoDTO {
     func write(to json: inout JSONWriter) {
