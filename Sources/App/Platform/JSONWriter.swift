@@ -48,6 +48,9 @@ struct JSONWriter {
         case 0x0A: raw("\\n")
         case 0x0D: raw("\\r")
         case 0x09: raw("\\t")
+        // As JSONEncoder writes them, so that problem details stay byte for byte its output.
+        case 0x08: raw("\\b")
+        case 0x0C: raw("\\f")
         default:
             let hex = Self.hexDigits
             bytes.append(contentsOf: [

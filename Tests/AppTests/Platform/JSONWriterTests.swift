@@ -58,6 +58,8 @@ struct JSONWriterTests {
                     FieldProblem(field: "name", message: "Zürich\t🎉"),
                 ]),
             ProblemDetails(title: "Conflict", status: 409, errors: []),
+            // Every kind of control character: the two-letter escapes and \u00XX.
+            ProblemDetails(title: "Bad Request", status: 400, detail: "\u{8}\u{C}\r\u{0}\u{1}\u{1F}\u{7F}\u{2028}end"),
         ]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -84,11 +86,11 @@ struct JSONWriterTests {
             json.raw("]")
             let read = try JSONSerialization.jsonObject(with: Data(json.bytes)) as? [String]
             #expect(read == [sample], "\(sample.debugDescription)")
-            // Only what JSON requires is escaped (a quote, a backslash, \n \r \t in two bytes; other
+            // Only what JSON requires is escaped (a quote, a backslash, \n \r \t \b \f in two bytes; other
             // control characters as \u00XX): the rest is the text's own bytes.
             let extra = sample.utf8.reduce(0) { sum, byte in
                 switch byte {
-                case 0x22, 0x5C, 0x0A, 0x0D, 0x09: sum + 1
+                case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: sum + 1
                 case 0..<0x20: sum + 5
                 default: sum
                 }

@@ -1,6 +1,7 @@
 import Vapor
 
-/// What `GET /api/v1/organizer/key` tells an integration about its own credentials.
+/// What `GET /api/v1/organizer/key` tells an integration about its own credentials. The answer is
+/// written by `write(to:)` (KeyInfoDTO+JSON.swift), which must follow every field added here.
 struct KeyInfoDTO: Content {
     struct TeamDTO: Content {
         let id, name, slug: String

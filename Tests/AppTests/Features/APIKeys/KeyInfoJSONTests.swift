@@ -16,7 +16,12 @@ struct KeyInfoJSONTests {
         let response = try await app.api("/api/v1/organizer/key", key: key)
         #expect(response.status == .ok)
         #expect(response.headers.contentType == .json)
+        // Through the server's decoder and back: it refuses what parsed JSON would let pass (a
+        // 1 for `true`, a number as text), and the result must be the same value again.
+        let decoded = try ContentConfiguration.global.requireDecoder(for: .json).decode(
+            KeyInfoDTO.self, from: response.body, headers: response.headers)
         let written = try #require(try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? NSDictionary)
+        #expect(try Self.parsed(decoded) == written)
         let digest = try APIKeyToken(parsing: key).digest
         guard case .found(let verified) = try await APIKeyStore.verify(digest: digest, on: app.db.sql) else {
             Issue.record("the key is not found")
@@ -26,12 +31,16 @@ struct KeyInfoJSONTests {
             verified,
             events: verified.eventsScoped ? try await EventScopeStore.eventIDs(of: verified.id, on: app.db) : nil,
             settings: app.services.settings)
+        return (written, try parsed(dto))
+    }
+
+    /// `dto` through the server's JSON encoder (its `Encodable` conformance), parsed.
+    static func parsed(_ dto: KeyInfoDTO) throws -> NSDictionary {
         let encoder = try ContentConfiguration.global.requireEncoder(for: .json)
         var body = ByteBuffer()
         var headers = HTTPHeaders()
         try encoder.encode(dto, to: &body, headers: &headers)
-        let encoded = try #require(try JSONSerialization.jsonObject(with: Data(buffer: body)) as? NSDictionary)
-        return (written, encoded)
+        return try #require(try JSONSerialization.jsonObject(with: Data(buffer: body)) as? NSDictionary)
     }
 
     @Test(
@@ -65,8 +74,12 @@ struct KeyInfoJSONTests {
                             ("may_roll_itself", "on"), ("rate_limit_per_minute", "300"),
                         ]),
                 ]
-                try await app.db.sql.raw("UPDATE teams SET rate_limit_per_minute = 5000").run()
                 var answers: [NSDictionary] = []
+                // A team without a budget of its own (`team_requests_per_minute` null), then with one.
+                let (before, encodedBefore) = try await Self.bothWays(app, key: all)
+                #expect(before == encodedBefore)
+                answers.append(before)
+                try await app.db.sql.raw("UPDATE teams SET rate_limit_per_minute = 5000").run()
                 for key in keys {
                     let (written, encoded) = try await Self.bothWays(app, key: key)
                     #expect(written == encoded)
@@ -79,8 +92,10 @@ struct KeyInfoJSONTests {
                 #expect(answers.contains { $0["description"] is String && $0["expires_at"] is String })
                 #expect(answers.contains { $0["may_roll_itself"] as? Bool == true })
                 let budget = answers.compactMap { $0["rate_limit"] as? [String: Any] }
-                #expect(budget.count == (budgets == 0 ? 0 : 3))
-                #expect(budgets == 0 || budget.allSatisfy { $0["team_requests_per_minute"] as? Int == 5000 })
+                #expect(budget.count == (budgets == 0 ? 0 : 4))
+                #expect(budgets == 0 || budget.first?["team_requests_per_minute"] is NSNull)
+                #expect(
+                    budgets == 0 || budget.dropFirst().allSatisfy { $0["team_requests_per_minute"] as? Int == 5000 })
             }
         }
     }
