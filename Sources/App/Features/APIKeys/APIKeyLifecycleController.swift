@@ -221,7 +221,7 @@ struct APIKeyLifecycleController: RouteCollection {
             page: PageContext(
                 req, title: "Edit \(key.name)", section: "api-keys",
                 trail: [.init(key.name, SitePath.apiKey(.value(key.id!)).path), .init("Edit")]),
-            isAdmin: true, admins: "", nonce: "",
+            admins: "", nonce: "",
             action: SitePath.apiKeyEdit(.value(key.id!)).path, key: .init(key, creators: creators), form: form,
             errors: errors)
         return try await req.renderPage("api-key-edit", context, status: status)

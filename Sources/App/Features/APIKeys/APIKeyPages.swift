@@ -144,7 +144,7 @@ enum APIKeyPages {
     struct ListContext: Encodable {
         let page: PageContext
         let keys: [KeyRow]
-        let hasKeys, isAdmin, atLimit: Bool
+        let hasKeys, atLimit: Bool
         let admins, nonce: String
         let created: CreatedKey?
         let limit: Int
@@ -204,7 +204,6 @@ enum APIKeyPages {
 
     struct FormContext: Encodable {
         let page: PageContext
-        let isAdmin: Bool
         let admins, nonce, action: String
         let key: KeyRow?
         let form: APIKeyFormValues
@@ -217,7 +216,6 @@ enum APIKeyPages {
     struct KeyContext: Encodable {
         let page: PageContext
         let key: KeyRow
-        let isAdmin: Bool
         let admins, nonce: String
         let created: CreatedKey?
         let graces: [APIKeyFormValues.Option]

@@ -108,7 +108,7 @@ struct APIKeysController: RouteCollection {
             page: PageContext(
                 req, title: "Delete API key", section: "api-keys",
                 trail: [.init(key.name, SitePath.apiKey(.value(key.id!)).path), .init("Delete")]),
-            isAdmin: true, admins: "", nonce: "",
+            admins: "", nonce: "",
             action: SitePath.apiKeyDelete(.value(key.id!)).path, key: .init(key, creators: creators),
             form: APIKeyFormValues(team: current.team))
         return try await req.renderPage("api-key-delete", context)
@@ -147,7 +147,7 @@ struct APIKeysController: RouteCollection {
         var form = form
         form.describeRates(req.application.services.settings)
         let context = APIKeyPages.FormContext(
-            page: PageContext(req, title: "Create API Key", section: "api-keys"), isAdmin: current.role == .admin,
+            page: PageContext(req, title: "Create API Key", section: "api-keys"),
             admins: try await TeamStore.adminNames(of: current.team, on: req.db), nonce: CreationNonce.issue(),
             action: SitePath.apiKeys.path, key: nil, form: form, errors: errors, atLimit: atLimit, limit: maxKeysPerTeam
         )
@@ -175,7 +175,6 @@ struct APIKeysController: RouteCollection {
                 .init($0, creators: creators, old: old[$0.id!], reach: reach[$0.id!] ?? .init(), now: now)
             },
             hasKeys: count > 0,
-            isAdmin: current.role == .admin,
             atLimit: count >= maxKeysPerTeam,
             admins: try await TeamStore.adminNames(of: current.team, on: req.db),
             nonce: CreationNonce.issue(),

@@ -22,7 +22,7 @@ enum KeyPage {
         var context = APIKeyPages.KeyContext(
             page: PageContext(req, title: key.name, section: "api-keys"),
             key: .init(key, creators: creators, old: old, reach: .init(scoped)),
-            isAdmin: current.role == .admin, admins: try await TeamStore.adminNames(of: current.team, on: req.db),
+            admins: try await TeamStore.adminNames(of: current.team, on: req.db),
             nonce: CreationNonce.issue(), created: created, graces: APIKeyPages.graces,
             // The roll form's lifetime: a key without an expiry keeps none unless chosen.
             form: APIKeyFormValues(team: current.team, key: key),

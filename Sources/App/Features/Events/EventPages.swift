@@ -66,7 +66,6 @@ enum EventPages {
         let page: PageContext
         let events: [EventView]
         let hasEvents: Bool
-        let isAdmin: Bool
         let access: Access
     }
 
@@ -85,7 +84,7 @@ enum EventPages {
         let attendees: [AttendeeView]
         /// The add-attendee form's problems.
         let errors: FormErrors
-        let hasAttendees, isAdmin: Bool
+        let hasAttendees: Bool
         let access: Access
         /// The add-attendee form's values after a problem.
         let attendeeName, attendeeEmail: String
@@ -139,7 +138,7 @@ enum EventPages {
             page: PageContext(req, title: event.name, section: "events"), event: EventView(event),
             attendees: attendees.map { AttendeeView($0, event: event.id) },
             errors: FormErrors(problems, ids: attendeeFieldIDs),
-            hasAttendees: !attendees.isEmpty, isAdmin: current.role == .admin, access: access,
+            hasAttendees: !attendees.isEmpty, access: access,
             attendeeName: String(name.prefix(300)), attendeeEmail: String(email.prefix(300)),
             keys: keys, hasKeys: !keys.isEmpty)
         return try await req.renderPage("event", context, status: status)

@@ -25,8 +25,7 @@ struct EventsController: RouteCollection {
         let events = try await EventStore.list(team: current.team.id!, order: .startsAt, limit: 500, on: req.reads)
         let context = EventPages.ListContext(
             page: PageContext(req, title: "Events", section: "events"), events: events.map(EventView.init),
-            hasEvents: !events.isEmpty,
-            isAdmin: current.role == .admin, access: .init(current))
+            hasEvents: !events.isEmpty, access: .init(current))
         return try await req.renderPage("events", context)
     }
 

@@ -37,7 +37,7 @@ struct ActivityController: RouteCollection {
     struct Context: Encodable {
         let page: PageContext
         let entries: [Entry]
-        let isAdmin, hasEntries, isFirstPage: Bool
+        let hasEntries, isFirstPage: Bool
         let olderPath: String?
         /// For members, who to ask instead.
         let admins: String
@@ -70,7 +70,7 @@ struct ActivityController: RouteCollection {
         guard current.role == .admin else {
             let admins = try await TeamStore.adminNames(of: current.team, on: req.db)
             let context = Context(
-                page: pageContext, entries: [], isAdmin: false, hasEntries: false, isFirstPage: true, olderPath: nil,
+                page: pageContext, entries: [], hasEntries: false, isFirstPage: true, olderPath: nil,
                 admins: admins)
             return try await req.renderPage("activity", context)
         }
@@ -95,7 +95,7 @@ struct ActivityController: RouteCollection {
             rows.count > Self.pageSize
             ? visible.last.map { Self.path(filter.query + [("before", PageRequest.encode($0.id!))]) } : nil
         let context = Context(
-            page: pageContext, entries: Array(entries), isAdmin: true, hasEntries: !entries.isEmpty,
+            page: pageContext, entries: Array(entries), hasEntries: !entries.isEmpty,
             isFirstPage: before == nil,
             olderPath: older, admins: "",
             filter: try await Self.filterView(filter, team: team, on: req.db))

@@ -33,7 +33,7 @@ enum TeamPage {
         let team: TeamView
         let members: [MemberView]
         let invitations: [InvitationView]
-        let isAdmin, hasInvitations: Bool
+        let hasInvitations: Bool
         /// The card with the first things to do, after sign-up until dismissed.
         let nextSteps: Bool
         /// The only admin of a team with other members: leaving would orphan it, so the page says
@@ -95,7 +95,7 @@ enum TeamPage {
                         label: days.map(LifetimeLabel.of(days:)) ?? "No limit",
                         selected: days == team.maxKeyLifetimeDays)
                 }),
-            members: members, invitations: invitations, isAdmin: isAdmin, hasInvitations: !invitations.isEmpty,
+            members: members, invitations: invitations, hasInvitations: !invitations.isEmpty,
             nextSteps: isAdmin && NextSteps.isOffered(on: req),
             soleAdmin: isAdmin && members.count > 1 && members.filter { $0.role == TeamRole.admin.rawValue }.count == 1,
             error: error,

@@ -42,7 +42,7 @@ extension WebhooksController {
                 page: PageContext(
                     req, title: "\(row.type) to \(endpoint.url)", section: "webhooks",
                     trail: Self.crumbs(endpoint, row.type)),
-                isAdmin: current.role == .admin, endpoint: WebhookEndpointView(endpoint, now: now), message: view,
+                endpoint: WebhookEndpointView(endpoint, now: now), message: view,
                 payload: Self.pretty(row.payload), attempts: attempts.map { WebhookAttemptView($0, now: now) },
                 hasAttempts: !attempts.isEmpty))
     }

@@ -59,7 +59,6 @@ extension WebhooksController {
 
     struct ListContext: Encodable {
         let page: PageContext
-        let isAdmin: Bool
         let endpoints: [WebhookEndpointView]
         let hasEndpoints: Bool
         let atLimit: Bool
@@ -68,7 +67,6 @@ extension WebhooksController {
 
     struct FormContext: Encodable {
         let page: PageContext
-        let isAdmin: Bool
         let action: String
         let heading: String
         let submitLabel: String
@@ -82,7 +80,6 @@ extension WebhooksController {
 
     struct EndpointContext: Encodable {
         let page: PageContext
-        let isAdmin: Bool
         let endpoint: WebhookEndpointView
         let secret: ShownSecret?
         let messages: [WebhookMessageView]
@@ -92,7 +89,6 @@ extension WebhooksController {
 
     struct MessageContext: Encodable {
         let page: PageContext
-        let isAdmin: Bool
         let endpoint: WebhookEndpointView
         let message: WebhookMessageView
         let payload: String

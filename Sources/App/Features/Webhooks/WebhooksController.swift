@@ -33,7 +33,7 @@ struct WebhooksController: RouteCollection {
             "webhooks",
             ListContext(
                 page: PageContext(req, title: "Webhooks", section: "webhooks"),
-                isAdmin: current.role == .admin, endpoints: endpoints.map { WebhookEndpointView($0, now: now) },
+                endpoints: endpoints.map { WebhookEndpointView($0, now: now) },
                 hasEndpoints: !endpoints.isEmpty, atLimit: endpoints.count >= WebhookStore.maximumEndpoints,
                 limit: WebhookStore.maximumEndpoints))
     }
@@ -42,12 +42,12 @@ struct WebhooksController: RouteCollection {
         let current = try req.requireTeam()
         let count = try await WebhookStore.count(team: current.team.id!, on: req.db)
         return try await renderForm(
-            req, isAdmin: current.role == .admin, endpoint: nil, form: FormValues(), errors: .none,
+            req, endpoint: nil, form: FormValues(), errors: .none,
             atLimit: count >= WebhookStore.maximumEndpoints)
     }
 
     private func renderForm(
-        _ req: Request, isAdmin: Bool, endpoint: WebhookEndpoint?, form: FormValues, errors: FormErrors,
+        _ req: Request, endpoint: WebhookEndpoint?, form: FormValues, errors: FormErrors,
         atLimit: Bool = false, status: HTTPStatus = .ok
     ) async throws -> Response {
         let heading = endpoint == nil ? "Add webhook endpoint" : "Edit webhook endpoint"
@@ -57,7 +57,6 @@ struct WebhooksController: RouteCollection {
                 page: PageContext(
                     req, title: heading, section: "webhooks",
                     trail: Self.crumbs(endpoint, endpoint == nil ? "Add endpoint" : "Edit")),
-                isAdmin: isAdmin,
                 action: endpoint.map { SitePath.webhookEdit(.value($0.id!)).path } ?? SitePath.webhooks.path,
                 heading: heading, submitLabel: endpoint == nil ? "Add endpoint" : "Save changes",
                 cancelPath: endpoint.map { SitePath.webhook(.value($0.id!)).path } ?? SitePath.webhooks.path,
@@ -81,12 +80,12 @@ struct WebhooksController: RouteCollection {
                 try await WebhookStore.create(draft, team: team, by: user, on: db)
             }
             return try await renderEndpoint(
-                req, endpoint, isAdmin: true, secret: ShownSecret(text: secret.text, rolled: false), status: .created)
+                req, endpoint, secret: ShownSecret(text: secret.text, rolled: false), status: .created)
         } catch let error as DomainError {
             let problems =
                 error.problems.isEmpty ? [FieldProblem(field: "", message: error.message)] : error.problems
             return try await renderForm(
-                req, isAdmin: true, endpoint: nil, form: FormValues(input),
+                req, endpoint: nil, form: FormValues(input),
                 errors: FormErrors(problems, ids: FormValues.fieldIDs), status: error.status)
         }
     }
@@ -94,11 +93,11 @@ struct WebhooksController: RouteCollection {
     @Sendable func show(req: Request) async throws -> Response {
         let current = try req.requireTeam()
         let endpoint = try await WebhookStore.find(req.parameters.get("endpoint"), team: current.team.id!, on: req.db)
-        return try await renderEndpoint(req, endpoint, isAdmin: current.role == .admin, secret: nil)
+        return try await renderEndpoint(req, endpoint, secret: nil)
     }
 
     func renderEndpoint(
-        _ req: Request, _ endpoint: WebhookEndpoint, isAdmin: Bool, secret: ShownSecret?, status: HTTPStatus = .ok
+        _ req: Request, _ endpoint: WebhookEndpoint, secret: ShownSecret?, status: HTTPStatus = .ok
     ) async throws -> Response {
         let now = Date()
         let messages = try await WebhookMessageStore.recent(of: endpoint.id!, on: req.db)
@@ -107,7 +106,7 @@ struct WebhooksController: RouteCollection {
             EndpointContext(
                 page: PageContext(
                     req, title: "Webhook \(endpoint.url)", section: "webhooks", trail: Self.crumbs(endpoint)),
-                isAdmin: isAdmin, endpoint: WebhookEndpointView(endpoint, now: now), secret: secret,
+                endpoint: WebhookEndpointView(endpoint, now: now), secret: secret,
                 messages: messages.map { WebhookMessageView($0, endpoint: endpoint.id!, now: now) },
                 hasMessages: !messages.isEmpty,
                 replaySpans: Self.replaySpans.map { Span(value: String($0.hours), label: $0.label) }),
@@ -118,7 +117,7 @@ struct WebhooksController: RouteCollection {
         let current = try req.requireTeamAdmin(to: Self.adminAction)
         let endpoint = try await WebhookStore.find(req.parameters.get("endpoint"), team: current.team.id!, on: req.db)
         return try await renderForm(
-            req, isAdmin: true, endpoint: endpoint,
+            req, endpoint: endpoint,
             form: FormValues(
                 subscription: endpoint.subscription, url: endpoint.url, description: endpoint.description ?? ""),
             errors: .none)
@@ -137,7 +136,7 @@ struct WebhooksController: RouteCollection {
             return req.redirect(to: SitePath.webhook(.value(endpoint.id!)).path)
         } catch let error as DomainError {
             return try await renderForm(
-                req, isAdmin: true, endpoint: endpoint, form: FormValues(input),
+                req, endpoint: endpoint, form: FormValues(input),
                 errors: FormErrors(error.problems, ids: FormValues.fieldIDs), status: error.status)
         }
     }
@@ -200,6 +199,6 @@ struct WebhooksController: RouteCollection {
             try await WebhookStore.roll(endpoint, by: user, on: db)
         }
         return try await renderEndpoint(
-            req, endpoint, isAdmin: true, secret: ShownSecret(text: secret.text, rolled: true))
+            req, endpoint, secret: ShownSecret(text: secret.text, rolled: true))
     }
 }
