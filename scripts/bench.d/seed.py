@@ -331,6 +331,18 @@ def cmd_keys(db, args) -> None:
     print(sample)
 
 
+def template_and_need(db, table: str, template_id, team, total: int, what: str):
+    """The row to copy (its fields passed through as they are on PostgreSQL), how many rows of
+    `table` the team has, and how many to add to reach `total`."""
+    template = db.row(table, "id", template_id)
+    if isinstance(db, Postgres):
+        template = {k: RawField(v) for k, v in template.items()}
+    have = int(db.scalar(f"SELECT count(*) FROM {table} WHERE team_id = ?", team))
+    if have > total:
+        sys.exit(f"seed.py: the team already has {have} {what}, more than {total}")
+    return template, have, total - have
+
+
 def cmd_events(db, args) -> None:
     _, like_key, _ = template_rows(db, args.like)
     _, team_key, _ = template_rows(db, args.team_key)
@@ -340,13 +352,7 @@ def cmd_events(db, args) -> None:
     template_id = db.scalar("SELECT id FROM events WHERE team_id = ? ORDER BY id LIMIT 1", like_team)
     if template_id in (None, ""):
         sys.exit("seed.py: the template key's team has no events")
-    template = db.row("events", "id", template_id)
-    if isinstance(db, Postgres):
-        template = {k: RawField(v) for k, v in template.items()}
-    have = int(db.scalar("SELECT count(*) FROM events WHERE team_id = ?", team))
-    need = args.total - have
-    if need < 0:
-        sys.exit(f"seed.py: the team already has {have} events, more than {args.total}")
+    template, have, need = template_and_need(db, "events", template_id, team, args.total, "events")
     last = db.scalar("SELECT id FROM events WHERE team_id = ? ORDER BY id DESC LIMIT 1", team)
     # One millisecond apart, after the team's newest event (or ten days ago): ids grow in
     # insertion order, so the first pages stay the same rows as the team grows.
@@ -406,13 +412,7 @@ def cmd_activity(db, args) -> None:
                             team)
     if template_id in (None, ""):
         sys.exit("seed.py: the team has no Activity entry made with a key (its events were created through the API)")
-    template = db.row("audit_events", "id", template_id)
-    if pg:
-        template = {k: RawField(v) for k, v in template.items()}
-    have = int(db.scalar("SELECT count(*) FROM audit_events WHERE team_id = ?", team))
-    need = args.total - have
-    if need < 0:
-        sys.exit(f"seed.py: the team already has {have} Activity entries, more than {args.total}")
+    template, _, need = template_and_need(db, "audit_events", template_id, team, args.total, "Activity entries")
     oldest = db.scalar("SELECT id FROM audit_events WHERE team_id = ? ORDER BY id LIMIT 1", team)
     # The person: the team's first member (the admin who signed up), by name.
     user_id = db.scalar("SELECT user_id FROM memberships WHERE team_id = ? ORDER BY id LIMIT 1", team)
