@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from support.api import EVENTS, call_api, event
 from support.keys import leaked
-from support.tour import signed_up_walk
-
-WINDOWS = [(390, 844), (1280, 800)]
+from support.tour import in_both_windows, signed_up_walk, with_and_without_script
 
 
-@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+
+@with_and_without_script
+@in_both_windows
 def test_an_admin_finds_which_key_deleted_a_registration_from_where_and_in_which_request(
         new_page, server, api, screenshots_dir, created_keys, width, height, javascript):
     base = server.url

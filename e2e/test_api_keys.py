@@ -27,10 +27,9 @@ from support.browser import (
     wait_until_last_used_is_shown,
 )
 from support.keys import KEY_RE
-from support.tour import Tour
+from support.tour import Tour, in_both_windows
 from support.web import new_user
 
-WINDOWS = [(390, 844), (1280, 800)]  # a phone's and a laptop's, as in test_pages_fit
 ALL_OF_THE_TEAMS = re.compile(r"^All of the team’s permissions")
 CONTRADICTION = "You chose all of the team’s permissions and also ticked some."
 
@@ -257,7 +256,7 @@ def test_keyboard_alone_creates_and_deletes_a_key_and_enter_twice_on_delete_dele
     assert_unauthorized(call_api(server.url, key, EVENTS, session=api))
 
 
-@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+@in_both_windows
 def test_ticking_a_permission_chooses_only_these_and_the_shown_once_dialog_says_what_the_key_can_do(
     browser, server, api, screenshots_dir, created_keys, width, height
 ):
@@ -311,7 +310,7 @@ def test_ticking_a_permission_chooses_only_these_and_the_shown_once_dialog_says_
     assert not tour.problems, "\n".join(tour.problems)
 
 
-@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+@in_both_windows
 def test_without_javascript_all_of_the_teams_permissions_and_a_ticked_box_are_refused_and_create_no_key(
     browser, server, screenshots_dir, width, height
 ):
@@ -343,7 +342,7 @@ def test_without_javascript_all_of_the_teams_permissions_and_a_ticked_box_are_re
 
 
 @pytest.mark.parametrize("script", [True, False], ids=["script", "no-script"])
-@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+@in_both_windows
 def test_pasting_a_whole_key_into_search_opens_its_page_and_puts_it_in_no_url(
     browser, server, screenshots_dir, created_keys, width, height, script
 ):

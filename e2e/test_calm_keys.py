@@ -11,13 +11,12 @@ from playwright.sync_api import expect
 from support import sqlite
 from support.api import EVENTS, call_api
 from support.browser import Pages, create_keys_over_http, goto_api_keys, signup, table_row, keys_table
-from support.tour import Tour
+from support.tour import Tour, in_both_windows
 
-WINDOWS = [(390, 844), (1280, 800)]
 
 
 @pytest.mark.parametrize("script", [True, False], ids=["script", "no-script"])
-@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+@in_both_windows
 def test_new_keys_get_no_advice_and_are_not_idle_and_the_create_page_fits(
     browser, server, api, screenshots_dir, created_keys, width, height, script
 ):

@@ -35,13 +35,18 @@ def race(base: str, key: str, path: str, changes: list[dict]) -> list:
     return answers
 
 
+def team_with_event(base: str, team: str, name: str) -> tuple[str, str]:
+    """A new team's key and the path of an event made with it."""
+    _, key, _ = signed_up_client(base, team)
+    with http() as s:
+        r = call_api(base, key, EVENTS, "POST", session=s, json=event(name))
+        assert r.status_code == 201, r.text
+    return key, f"{EVENTS}/{r.json()['id']}"
+
+
 def test_two_editors_of_one_event_cannot_overwrite_each_other_when_they_send_if_match(backend):
     _, srv, _ = backend
-    _, key, _ = signed_up_client(srv.url, "Editors")
-    with http() as s:
-        r = call_api(srv.url, key, EVENTS, "POST", session=s, json=event("Race week"))
-        assert r.status_code == 201, r.text
-        path = f"{EVENTS}/{r.json()['id']}"
+    key, path = team_with_event(srv.url, "Editors", "Race week")
     for round_ in range(ROUNDS):
         changes = [{"venue": f"Hall A {round_}"}, {"venue": f"Hall B {round_}"}]
         answers = race(srv.url, key, path, changes)
@@ -66,11 +71,9 @@ def test_two_editors_of_one_event_cannot_overwrite_each_other_when_they_send_if_
 
 def test_two_editors_of_one_registration_cannot_overwrite_each_other_when_they_send_if_match(backend):
     _, srv, _ = backend
-    _, key, _ = signed_up_client(srv.url, "Front desk")
+    key, event_path = team_with_event(srv.url, "Front desk", "Desk week")
+    attendees = f"{event_path}/attendees"
     with http() as s:
-        r = call_api(srv.url, key, EVENTS, "POST", session=s, json=event("Desk week"))
-        assert r.status_code == 201, r.text
-        attendees = f"{EVENTS}/{r.json()['id']}/attendees"
         r = call_api(srv.url, key, attendees, "POST", session=s,
                      json={"name": "Marta Quispe", "email": "marta@example.com"})
         assert r.status_code == 201, r.text

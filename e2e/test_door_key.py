@@ -25,10 +25,9 @@ from playwright.sync_api import Locator, Page, expect
 
 from support.api import EVENTS, KEY_INFO, assert_unauthorized, call_api, event
 from support.browser import goto_api_keys, shown_once_key
-from support.tour import Tour, signed_up_walk
+from support.tour import Tour, in_both_windows, signed_up_walk, with_and_without_script
 from support.web import NONCE_RE, WebClient
 
-WINDOWS = [(390, 844), (1280, 800)]  # a phone's and a laptop's, as in test_pages_fit
 SIX_HOURS = "Only 6 hours around its events"
 WINDOW_SENTENCE = "Only from 6 hours before its first event starts until 6 hours after its last ends"
 TICKET_CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{12}$")  # Crockford's base 32: no I, L, O, U
@@ -72,8 +71,8 @@ def same_as_missing(r, missing) -> None:
 # --- the walk, in a browser ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+@with_and_without_script
+@in_both_windows
 def test_a_door_key_for_one_event_checks_tickets_in_only_around_it(
         new_page, server, api, screenshots_dir, created_keys, width, height, javascript):
     base = server.url

@@ -13,14 +13,13 @@ from playwright.sync_api import expect
 
 from support.browser import TEAM_URL, Pages, invite, members_table, signup, table_row
 from support.http import http
-from support.tour import Tour
+from support.tour import Tour, in_both_windows
 from support.web import new_user
 
-WINDOWS = [(390, 844), (1280, 800)]
 
 
 @pytest.mark.parametrize("script", [True, False], ids=["script", "no-script"])
-@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+@in_both_windows
 def test_an_invited_address_signs_up_from_the_link_without_naming_a_team_and_lands_in_the_inviting_team(
     browser, server, screenshots_dir, width, height, script
 ):

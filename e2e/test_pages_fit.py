@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from support import sqlite
@@ -28,15 +27,14 @@ from support.browser import (
     signup,
     team_slug,
 )
-from support.tour import Tour
+from support.tour import Tour, in_both_windows
 from support.web import new_user
 
-WINDOWS = [(390, 844), (1280, 800)]
 LONG_TEAM = "International Association of Extraordinarily Thorough Festival Organisers"  # + a tag: < 100
 KEYS = 60  # the session's server lets a team hold 60 (conftest.py)
 
 
-@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+@in_both_windows
 def test_every_page_fits_the_window_passes_axe_and_links_resolve(
     browser, server, api, screenshots_dir, width, height, created_keys
 ):

@@ -30,11 +30,10 @@ from support.api import EVENTS, call_api, event
 from support.browser import Pages, open_menu
 from support.kagibag import HARDENING_SETTINGS, running, server_env
 from support.processes import free_port, work_dir
-from support.tour import signed_up_walk
+from support.tour import in_both_windows, signed_up_walk, with_and_without_script
 from support.web import WebClient, signed_up_client
 from support.webhooks import HOOKS, SECRET_RE, WEBHOOK_ID, Delivery, Receiver, add_endpoint, post_endpoint
 
-WINDOWS = [(390, 844), (1280, 800)]  # a phone's and a laptop's, as in test_pages_fit
 SETTINGS = {**HARDENING_SETTINGS, "KAGIBAG_SIGNUPS_PER_ADDRESS": "1000"}
 PRIVATE = "private, loopback or link-local"
 
@@ -268,8 +267,8 @@ def test_plain_http_loopback_and_link_local_endpoints_are_refused_and_nothing_is
 # --- in a browser ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-@pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+@with_and_without_script
+@in_both_windows
 def test_an_admin_adds_an_endpoint_sees_its_secret_once_tests_resends_and_rolls_it(
         browser, hooks, receiver, artifacts_dir, screenshots_dir, width, height, javascript):
     base, mode = hooks.url, "js" if javascript else "no-js"

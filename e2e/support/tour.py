@@ -12,11 +12,18 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 
+import pytest
 from playwright.sync_api import Locator, Page
 
 from support import axe
 
 ID_RE = 'id="{}"'
+
+# Every page is seen at a phone's width and at a laptop's, and where script matters, with and
+# without it: a browser test takes these two marks (tests named `…[phone-js]`, `…[laptop-no-js]`).
+WINDOWS = [(390, 844), (1280, 800)]
+in_both_windows = pytest.mark.parametrize("width,height", WINDOWS, ids=["phone", "laptop"])
+with_and_without_script = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 
 
 @dataclass
