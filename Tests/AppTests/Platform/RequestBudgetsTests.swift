@@ -125,8 +125,9 @@ struct RequestBudgetsTests {
         let node = RequestBudgets(store: store, metrics: nil, logger: Logger(label: "test"))
         for _ in 0..<5 {
             #expect(await node.spend(scope, limit: 6000).allowed)
+            // Idle for longer than `quiet`, with nearly all of the budget left in the store.
+            try await Task.sleep(for: .milliseconds(3))
             #expect(await node.returnIdle(for: .milliseconds(1)) == 0)
-            try await Task.sleep(for: .milliseconds(2))
         }
         #expect(store.statements.withLockedValue { $0 } == 1)
     }
