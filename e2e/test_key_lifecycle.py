@@ -13,7 +13,7 @@ from support import sqlite
 from support.api import EVENTS, KEY_INFO, SELF_ROLL, call_api, event
 from support.browser import Pages, create_keys_over_http, goto_api_keys, login, say_yes, signup
 from support.keys import KEY_RE
-from support.tour import Tour
+from support.tour import Tour, in_both_windows
 from support.web import WebClient
 
 ONLY_CURRENT = "Only the key's current secret can roll it."
@@ -168,7 +168,7 @@ def test_an_old_secret_in_its_grace_period_cannot_self_roll_and_lock_out_the_adm
 
 
 @pytest.mark.parametrize("script", [True, False], ids=["script", "no-script"])
-@pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)], ids=["phone", "laptop"])
+@in_both_windows
 def test_thirteen_keys_expiring_this_week_make_one_notice_line_that_an_admin_can_dismiss(
     browser, server, screenshots_dir, created_keys, width, height, script
 ):

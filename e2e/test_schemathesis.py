@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
+
 from support.api import EVENTS, OPENAPI
-from support.schemathesis import run_schemathesis
+from support.schemathesis import RUN_TIMEOUT_S, run_schemathesis
 from support.tools import REPO
 from support.web import signed_up_key
 
@@ -29,6 +31,7 @@ EXCLUDED_CHECKS: dict[str, str] = {
 }
 
 
+@pytest.mark.timeout(2 * RUN_TIMEOUT_S + 180)  # its two runs have limits of their own
 def test_the_api_keeps_its_openapi_contract(server, api, created_keys, tmp_path_factory):
     base = server.url
 
