@@ -62,8 +62,13 @@ struct ProblemDetails: Content {
         response.body = .init(buffer: ByteBuffer(bytes: json().bytes))
         response.headers.contentType = Self.contentType
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        // Which request id the body names, so that `RequestIDMiddleware` need not parse the
+        // content type and search the body of every refusal to find out.
+        response.storage[NamedRequestID.self] = requestID
         return response
     }
+
+    struct NamedRequestID: StorageKey { typealias Value = String }
 
     /// The members in sorted order, absent when nil (what `JSONEncoder` with `.sortedKeys` wrote
     /// before): written by hand because every refused API request answers with one, and the

@@ -11,8 +11,6 @@ struct RequestIDMiddleware: AsyncMiddleware {
     /// The id of the request this task serves (nil outside a request).
     @TaskLocal static var current: String?
 
-    private static let requestIDMember = Array("\"request_id\":".utf8)
-
     var logLevel: Logger.Level = .info
     static let joinPrefix = "/join/"
 
@@ -33,10 +31,11 @@ struct RequestIDMiddleware: AsyncMiddleware {
         // as the shipped nginx does, hides this one and answers with the same id).
         response.headers.replaceOrAdd(name: .requestId, value: id)
         // Every problem names it too, also one made where the task-local did not reach (inside a
-        // database transaction's closure): checked on refusals only, without copying the body.
-        if response.status.code >= 400, response.headers.contentType?.subType == "problem+json",
-            let buffer = response.body.buffer,
-            buffer.readableBytesView.firstRange(of: Self.requestIDMember) == nil
+        // database transaction's closure) or for another request (a stored answer): rewritten on
+        // refusals only, and not when `ProblemDetails` wrote it with this id (most refusals, so
+        // that they need no content-type parsing and no search of their body).
+        if response.status.code >= 400, response.storage[ProblemDetails.NamedRequestID.self] != id,
+            response.headers.contentType?.subType == "problem+json", let buffer = response.body.buffer
         {
             response.body = .init(string: ProblemDetails.naming(id, in: String(buffer: buffer)))
         }

@@ -62,4 +62,34 @@ struct RequestIDTests {
             }
         }
     }
+
+    @Test(
+        "a problem made where the request's id did not reach, or naming another request, answers with this request's id"
+    )
+    func problemsMadeElsewhereGetTheRequestsID() async throws {
+        try await withKagibag { app in
+            // Made outside the request's task, as inside a database transaction's closure: no id.
+            app.get("made-elsewhere") { _ in
+                await Task.detached { ProblemDetails(title: "Conflict", status: 409).response() }.value
+            }
+            // Written with another request's id, as a stored answer would be.
+            app.get("made-for-another") { _ in
+                RequestIDMiddleware.$current.withValue("another-request") {
+                    ProblemDetails(title: "Conflict", status: 409).response()
+                }
+            }
+            try await LiveServer.with(app) { live in
+                for path in ["/made-elsewhere", "/made-for-another"] {
+                    let response = try await live.send(.GET, path, headers: [:], body: nil)
+                    #expect(response.status == .conflict, "\(path)")
+                    let id = try #require(response.headers.first(name: "Request-Id"), "\(path)")
+                    let problem = try #require(
+                        try JSONSerialization.jsonObject(with: Data(buffer: response.body ?? .init())) as? [String: Any]
+                    )
+                    #expect(problem["request_id"] as? String == id, "\(path)")
+                    #expect(problem["title"] as? String == "Conflict", "\(path)")
+                }
+            }
+        }
+    }
 }
